@@ -1,0 +1,215 @@
+//! TLS for PostgreSQL with libpq's `sslmode` meanings, on rustls.
+//!
+//! rust-postgres verifies certificates whenever TLS is on and knows only
+//! disable/prefer/require, so each libpq mode is mapped explicitly here:
+//! - `prefer`/`require`: encrypted, certificate not checked (libpq's meaning), unless a
+//!   root certificate is given, which makes `require` behave as `verify-ca` (as libpq);
+//! - `verify-ca`: the chain must lead to the given roots, any host name;
+//! - `verify-full`: the chain and the host name.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+
+use super::target::SslMode;
+use crate::exit::bad_input;
+
+/// How the server's certificate will be checked, in words for `-v` and doctor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Nothing,
+    Chain,
+    ChainAndName,
+}
+
+pub struct TlsPlan {
+    pub config: ClientConfig,
+    pub description: String,
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The rustls configuration for an `sslmode` other than `disable`.
+pub fn client_config(mode: SslMode, root_cert: Option<&Path>) -> anyhow::Result<TlsPlan> {
+    let check = match (mode, root_cert) {
+        (SslMode::Disable, _) => unreachable!("no TLS config for sslmode=disable"),
+        (SslMode::Prefer, _) | (SslMode::Require, None) => Check::Nothing,
+        (SslMode::Require, Some(_)) | (SslMode::VerifyCa, _) => Check::Chain,
+        (SslMode::VerifyFull, _) => Check::ChainAndName,
+    };
+    let provider = provider();
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .context("setting up TLS")?;
+    let (verifier, description): (Arc<dyn ServerCertVerifier>, String) = match check {
+        Check::Nothing => (
+            Arc::new(AcceptAnyCertificate(provider)),
+            format!(
+                "sslmode={}: encrypted when the server offers TLS, certificate not verified",
+                mode.as_str()
+            ),
+        ),
+        Check::Chain | Check::ChainAndName => {
+            let (roots, from) = load_roots(root_cert)?;
+            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .context("building the certificate verifier")?;
+            if check == Check::Chain {
+                (
+                    Arc::new(ChainOnly(inner)),
+                    format!("sslmode={}: TLS required, certificate chain verified against {from}, host name not checked", mode.as_str()),
+                )
+            } else {
+                (inner, format!("sslmode=verify-full: TLS required, certificate chain verified against {from} and host name checked"))
+            }
+        }
+    };
+    let config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(TlsPlan {
+        config,
+        description,
+    })
+}
+
+fn load_roots(root_cert: Option<&Path>) -> anyhow::Result<(RootCertStore, String)> {
+    let mut roots = RootCertStore::empty();
+    if let Some(path) = root_cert {
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| bad_input(format!("cannot read sslrootcert {}: {e}", path.display())))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                bad_input(format!(
+                    "sslrootcert {} is not a PEM certificate file: {e}",
+                    path.display()
+                ))
+            })?;
+        let (added, _) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(bad_input(format!(
+                "sslrootcert {} holds no usable certificate",
+                path.display()
+            )));
+        }
+        return Ok((roots, path.display().to_string()));
+    }
+    let found = rustls_native_certs::load_native_certs();
+    let (added, _) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        return Err(bad_input(
+            "no system root certificates found: give sslrootcert=/path/to/ca.pem",
+        ));
+    }
+    Ok((roots, "the system's root certificates".into()))
+}
+
+/// libpq's `sslmode=require`/`prefer` without a root file: encryption, no authentication.
+/// Handshake signatures are still checked, so the session key is bound to the certificate.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// libpq's `verify-ca`: the full chain check, with only a wrong host name forgiven.
+/// webpki checks the name after the chain, so a name error means the chain was good.
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}

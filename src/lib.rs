@@ -1,0 +1,40 @@
+//! lsauth: diagnose and fix Label Studio API token failures.
+//!
+//! Data flows one way: command line → command → sources (database, API, .env) →
+//! findings or a change plan → renderer. `main_entry` is all the binary calls.
+
+pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod environment;
+pub mod exit;
+pub mod report;
+pub mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::exit::{status_of, ExitStatus};
+
+/// Parse the command line, run the command, map the outcome to an exit code.
+pub fn main_entry() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let env = environment::Environment::from_process();
+    match commands::run(cli, env) {
+        Ok(status) => status.into(),
+        Err(err) if is_broken_pipe(&err) => ExitStatus::Ok.into(),
+        Err(err) => {
+            eprintln!("lsauth: error: {err:#}");
+            status_of(&err).into()
+        }
+    }
+}
+
+/// `lsauth orgs | head` must end quietly, as ripgrep does.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

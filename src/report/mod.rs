@@ -1,0 +1,103 @@
+//! How results look: tables for people, one JSON document for scripts.
+//!
+//! Commands return data; this module alone decides its appearance. Colour is decided
+//! once from `--color`, `NO_COLOR` and whether stdout is a terminal.
+
+pub mod orgs;
+
+use std::io::{IsTerminal, Write};
+
+use comfy_table::{presets, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use crate::environment::Environment;
+
+/// Where and how output goes.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub json: bool,
+    pub verbose: bool,
+    pub color: bool,
+    pub show_secrets: bool,
+    stdout_is_terminal: bool,
+}
+
+impl Output {
+    pub fn new(global: &GlobalArgs, env: &Environment) -> Self {
+        let stdout_is_terminal = std::io::stdout().is_terminal();
+        let no_color = env.get("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_is_terminal && !no_color,
+        };
+        Output {
+            json: global.json,
+            verbose: global.verbose,
+            color,
+            show_secrets: global.show_secrets,
+            stdout_is_terminal,
+        }
+    }
+
+    /// A table styled for where stdout goes: boxed on a terminal, plain ASCII (stable
+    /// and greppable, no wrapping) in a pipe or a test.
+    pub fn table(&self) -> Table {
+        let mut table = Table::new();
+        if self.color {
+            table.load_preset(presets::UTF8_FULL_CONDENSED);
+        } else {
+            table.load_preset(presets::ASCII_FULL_CONDENSED);
+        }
+        if self.stdout_is_terminal {
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+        table
+    }
+
+    /// A diagnostic line on stderr, shown only with `-v`.
+    pub fn verbose(&self, line: impl AsRef<str>) {
+        if self.verbose {
+            eprintln!("lsauth: {}", line.as_ref());
+        }
+    }
+
+    /// A progress or warning line on stderr (never part of the result).
+    pub fn note(&self, line: impl AsRef<str>) {
+        eprintln!("{}", line.as_ref());
+    }
+}
+
+/// Write one JSON document and a newline to stdout.
+pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    serde_json::to_writer_pretty(&mut lock, value)?;
+    writeln!(lock)?;
+    lock.flush()?;
+    Ok(())
+}
+
+/// Write human text to stdout.
+pub fn print_text(text: &str) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    lock.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        writeln!(lock)?;
+    }
+    lock.flush()?;
+    Ok(())
+}
+
+/// "on"/"off" for a setting.
+pub fn on_off(value: bool) -> &'static str {
+    if value {
+        "on"
+    } else {
+        "off"
+    }
+}

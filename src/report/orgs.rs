@@ -1,0 +1,73 @@
+//! Rendering of `lsauth orgs`.
+
+use comfy_table::Cell;
+
+use super::{on_off, print_json, print_text, Output};
+use crate::commands::orgs::OrgsReport;
+
+pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(report);
+    }
+    let db = &report.database;
+    let mut text = format!("Database: {} {}\n", db.kind, db.location);
+    if report.organizations.is_empty() {
+        text.push_str("No organizations.\n");
+        return print_text(&text);
+    }
+    let mut table = out.table();
+    table.set_header(vec![
+        "ID",
+        "Title",
+        "Creator",
+        "Members",
+        "Settings row",
+        "PATs",
+        "Legacy tokens",
+        "TTL days",
+        "Legacy tokens rejected",
+    ]);
+    for org in &report.organizations {
+        let from_defaults = |v: bool| {
+            if org.has_settings_row {
+                on_off(v).to_string()
+            } else {
+                format!("{} (default)", on_off(v))
+            }
+        };
+        table.add_row(vec![
+            Cell::new(org.id),
+            Cell::new(&org.title),
+            Cell::new(org.creator_email.as_deref().unwrap_or("-")),
+            Cell::new(org.active_members),
+            Cell::new(if org.has_settings_row { "yes" } else { "no" }),
+            Cell::new(from_defaults(org.api_tokens_enabled)),
+            Cell::new(from_defaults(org.legacy_api_tokens_enabled)),
+            Cell::new(org.api_token_ttl_days),
+            Cell::new(org.rejected_legacy_tokens),
+        ]);
+    }
+    text.push_str(&table.to_string());
+    text.push('\n');
+    let s = &report.summary;
+    text.push_str(&format!(
+        "{} organizations: {} without a settings row, {} with legacy tokens off, {} with PATs off; \
+         {} legacy tokens will be rejected.\n",
+        s.organizations, s.without_settings_row, s.legacy_disabled, s.pat_disabled, s.rejected_legacy_tokens
+    ));
+    if s.without_settings_row > 0 {
+        let d = &db.defaults_without_row;
+        text.push_str(&format!(
+            "Organizations without a row get Label Studio's defaults: PATs {}, legacy tokens {} ({}).\n",
+            on_off(d.api_tokens_enabled),
+            on_off(d.legacy_api_tokens_enabled),
+            db.label_studio_generation
+        ));
+    }
+    if s.rejected_legacy_tokens > 0 {
+        text.push_str(
+            "Fix: lsauth enable-legacy --org ID (or --all), or move the integrations to PATs.\n",
+        );
+    }
+    print_text(&text)
+}

@@ -1,0 +1,197 @@
+//! The `jwt_auth_jwtsettings` domain: what a row says, what Label Studio does when an
+//! organization has no row, and which organizations reject legacy tokens. Pure.
+
+use serde::Serialize;
+
+/// Label Studio's `api_token_ttl_days` default: 200 years, in both migrations.
+pub const DEFAULT_TTL_DAYS: i64 = 73000;
+
+/// The three values of a `jwt_auth_jwtsettings` row that decide authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct JwtSettings {
+    pub api_tokens_enabled: bool,
+    pub legacy_api_tokens_enabled: bool,
+    pub api_token_ttl_days: i64,
+}
+
+/// Which `jwt_auth` migrations a database has, which tells the Label Studio generation
+/// and so the model defaults an organization without a row gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JwtSchema {
+    /// Applied `jwt_auth` migrations, e.g. `["0001_initial", "0002_alter_..."]`.
+    pub migrations: Vec<String>,
+}
+
+impl JwtSchema {
+    /// Migration 0002 (Label Studio 1.22, 2025-10) flipped the model defaults.
+    pub fn has_flipped_defaults(&self) -> bool {
+        self.migrations.iter().any(|m| m.starts_with("0002"))
+    }
+
+    /// What `AutoOneToOneField` creates for an organization that has no row.
+    pub fn model_defaults(&self) -> JwtSettings {
+        if self.has_flipped_defaults() {
+            JwtSettings {
+                api_tokens_enabled: true,
+                legacy_api_tokens_enabled: false,
+                api_token_ttl_days: DEFAULT_TTL_DAYS,
+            }
+        } else {
+            JwtSettings {
+                api_tokens_enabled: false,
+                legacy_api_tokens_enabled: true,
+                api_token_ttl_days: DEFAULT_TTL_DAYS,
+            }
+        }
+    }
+
+    /// The Label Studio versions this migration state belongs to.
+    pub fn version_hint(&self) -> &'static str {
+        if self.has_flipped_defaults() {
+            "Label Studio 1.22 or later (jwt_auth 0002: no row means legacy tokens off, PATs on)"
+        } else if self.migrations.iter().any(|m| m.starts_with("0001")) {
+            "Label Studio 1.17 to 1.21 (jwt_auth 0001 only: no row means legacy tokens on, PATs off)"
+        } else {
+            "jwt_auth_jwtsettings exists but django_migrations records no jwt_auth migration"
+        }
+    }
+}
+
+/// A stored `jwt_auth_jwtsettings` row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingsRow {
+    pub organization_id: i64,
+    #[serde(flatten)]
+    pub settings: JwtSettings,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One organization as the database shows it, before any interpretation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRecord {
+    pub id: i64,
+    pub title: String,
+    pub creator_email: Option<String>,
+    pub active_members: i64,
+    pub stored: Option<JwtSettings>,
+    /// Users whose *active* organization this is and who hold a legacy token: the
+    /// organization Label Studio consults for their token.
+    pub legacy_token_holders: i64,
+}
+
+/// An organization with the values Label Studio will apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrgStatus {
+    pub id: i64,
+    pub title: String,
+    pub creator_email: Option<String>,
+    pub active_members: i64,
+    pub has_settings_row: bool,
+    /// Effective values: the row's, or the model defaults when there is no row.
+    pub api_tokens_enabled: bool,
+    pub legacy_api_tokens_enabled: bool,
+    pub api_token_ttl_days: i64,
+    /// The row as stored, `null` when there is none.
+    pub stored: Option<JwtSettings>,
+    pub legacy_token_holders: i64,
+    /// Legacy tokens of this org's users that Label Studio answers with 401.
+    pub rejected_legacy_tokens: i64,
+}
+
+impl OrgStatus {
+    pub fn from_record(record: OrgRecord, defaults: JwtSettings) -> Self {
+        let effective = record.stored.unwrap_or(defaults);
+        OrgStatus {
+            id: record.id,
+            title: record.title,
+            creator_email: record.creator_email,
+            active_members: record.active_members,
+            has_settings_row: record.stored.is_some(),
+            api_tokens_enabled: effective.api_tokens_enabled,
+            legacy_api_tokens_enabled: effective.legacy_api_tokens_enabled,
+            api_token_ttl_days: effective.api_token_ttl_days,
+            stored: record.stored,
+            legacy_token_holders: record.legacy_token_holders,
+            rejected_legacy_tokens: if effective.legacy_api_tokens_enabled {
+                0
+            } else {
+                record.legacy_token_holders
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(m: &[&str]) -> JwtSchema {
+        JwtSchema {
+            migrations: m.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_0002_flip() {
+        let new = schema(&[
+            "0001_initial",
+            "0002_alter_jwtsettings_api_tokens_enabled_and_more",
+        ]);
+        assert_eq!(
+            new.model_defaults(),
+            JwtSettings {
+                api_tokens_enabled: true,
+                legacy_api_tokens_enabled: false,
+                api_token_ttl_days: 73000
+            }
+        );
+        let old = schema(&["0001_initial"]);
+        assert_eq!(
+            old.model_defaults(),
+            JwtSettings {
+                api_tokens_enabled: false,
+                legacy_api_tokens_enabled: true,
+                api_token_ttl_days: 73000
+            }
+        );
+        assert!(new.version_hint().contains("1.22"));
+        assert!(old.version_hint().contains("1.17"));
+    }
+
+    fn record(stored: Option<JwtSettings>, holders: i64) -> OrgRecord {
+        OrgRecord {
+            id: 7,
+            title: "T".into(),
+            creator_email: None,
+            active_members: 2,
+            stored,
+            legacy_token_holders: holders,
+        }
+    }
+
+    #[test]
+    fn org_without_row_gets_defaults_and_rejects_legacy_tokens() {
+        let defaults = schema(&["0001_initial", "0002_x"]).model_defaults();
+        let status = OrgStatus::from_record(record(None, 3), defaults);
+        assert!(!status.has_settings_row);
+        assert!(!status.legacy_api_tokens_enabled);
+        assert_eq!(status.rejected_legacy_tokens, 3);
+        assert_eq!(status.stored, None);
+    }
+
+    #[test]
+    fn stored_row_wins_over_defaults() {
+        let defaults = schema(&["0001_initial", "0002_x"]).model_defaults();
+        let row = JwtSettings {
+            api_tokens_enabled: false,
+            legacy_api_tokens_enabled: true,
+            api_token_ttl_days: 30,
+        };
+        let status = OrgStatus::from_record(record(Some(row), 3), defaults);
+        assert!(status.has_settings_row);
+        assert!(status.legacy_api_tokens_enabled && !status.api_tokens_enabled);
+        assert_eq!(status.api_token_ttl_days, 30);
+        assert_eq!(status.rejected_legacy_tokens, 0);
+    }
+}
