@@ -1,0 +1,150 @@
+//! `lsauth orgs` on both backends: what a user sees and what scripts get.
+
+use crate::harness::{lsauth, Fixture};
+use crate::on_both_backends;
+
+fn org(json: &serde_json::Value, id: i64) -> &serde_json::Value {
+    json["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == id)
+        .unwrap()
+}
+
+fn json_reports_stored_and_effective_settings(fx: &dyn Fixture) {
+    fx.seed_classic();
+    let run = lsauth(["--db", &fx.db_arg(), "orgs", "--json"]).run();
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["database"]["kind"], fx.kind());
+    assert_eq!(json["database"]["source"], "--db");
+    assert_eq!(json["organizations"].as_array().unwrap().len(), 3);
+
+    let acme = org(&json, 1);
+    assert_eq!(acme["title"], "Acme");
+    assert_eq!(acme["creator_email"], "admin@acme.test");
+    assert_eq!(
+        acme["active_members"], 2,
+        "the deleted member does not count"
+    );
+    assert_eq!(acme["has_settings_row"], true);
+    assert_eq!(acme["legacy_api_tokens_enabled"], false);
+    assert_eq!(acme["api_tokens_enabled"], true);
+    assert_eq!(acme["api_token_ttl_days"], 73000);
+    assert_eq!(acme["legacy_token_holders"], 1);
+    assert_eq!(acme["rejected_legacy_tokens"], 1);
+
+    // No row: Label Studio 1.22+ defaults apply (legacy off, PATs on), reported as such.
+    let beta = org(&json, 2);
+    assert_eq!(beta["has_settings_row"], false);
+    assert_eq!(beta["stored"], serde_json::Value::Null);
+    assert_eq!(beta["legacy_api_tokens_enabled"], false);
+    assert_eq!(beta["api_tokens_enabled"], true);
+    assert_eq!(beta["api_token_ttl_days"], 73000);
+    assert_eq!(beta["rejected_legacy_tokens"], 2);
+
+    let gamma = org(&json, 3);
+    assert_eq!(gamma["legacy_api_tokens_enabled"], true);
+    assert_eq!(gamma["api_tokens_enabled"], false);
+    assert_eq!(gamma["rejected_legacy_tokens"], 0);
+
+    let summary = &json["summary"];
+    assert_eq!(summary["organizations"], 3);
+    assert_eq!(summary["without_settings_row"], 1);
+    assert_eq!(summary["legacy_disabled"], 2);
+    assert_eq!(summary["pat_disabled"], 1);
+    assert_eq!(summary["rejected_legacy_tokens"], 3);
+}
+
+fn table_shows_each_org_and_the_fix(fx: &dyn Fixture) {
+    fx.seed_classic();
+    let run = lsauth(["--db", &fx.db_arg(), "orgs"]).run();
+    run.expect_code(0);
+    let out = &run.stdout;
+    for needle in [
+        "Acme",
+        "Beta",
+        "Gamma",
+        "admin@acme.test",
+        "off (default)",
+        "3 legacy tokens will be rejected",
+        "lsauth enable-legacy",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+    assert!(
+        !out.contains(crate::harness::PG_PASSWORD),
+        "password printed:\n{out}"
+    );
+}
+
+fn only_0001_applied_means_old_defaults(fx: &dyn Fixture) {
+    fx.seed_classic();
+    fx.exec("DELETE FROM django_migrations WHERE app = 'jwt_auth' AND name LIKE '0002%'");
+    let json = lsauth(["--db", &fx.db_arg(), "orgs", "--json"])
+        .run()
+        .json();
+    let beta = org(&json, 2);
+    assert_eq!(
+        beta["legacy_api_tokens_enabled"], true,
+        "before 0002 an org without a row keeps legacy tokens"
+    );
+    assert_eq!(beta["api_tokens_enabled"], false);
+    assert_eq!(beta["rejected_legacy_tokens"], 0);
+    assert!(json["database"]["label_studio_generation"]
+        .as_str()
+        .unwrap()
+        .contains("1.17"));
+}
+
+fn empty_database_lists_nothing(fx: &dyn Fixture) {
+    let run = lsauth(["--db", &fx.db_arg(), "orgs"]).run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("No organizations"));
+    let json = lsauth(["--db", &fx.db_arg(), "orgs", "--json"])
+        .run()
+        .json();
+    assert_eq!(json["organizations"], serde_json::json!([]));
+}
+
+fn foreign_database_is_bad_input(fx: &dyn Fixture) {
+    fx.exec("DROP TABLE authtoken_token");
+    let run = lsauth(["--db", &fx.db_arg(), "orgs"]).run();
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("not a Label Studio database"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn label_studio_before_jwt_settings_is_bad_input(fx: &dyn Fixture) {
+    fx.exec("DROP TABLE jwt_auth_jwtsettings");
+    let run = lsauth(["--db", &fx.db_arg(), "orgs"]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("older than 1.17"), "{}", run.stderr);
+}
+
+fn inspection_never_writes(fx: &dyn Fixture) {
+    fx.seed_classic();
+    let before = fx.settings_rows();
+    lsauth(["--db", &fx.db_arg(), "orgs", "--json"])
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        fx.settings_rows(),
+        before,
+        "orgs must not create the missing rows"
+    );
+}
+
+on_both_backends!(
+    json_reports_stored_and_effective_settings,
+    table_shows_each_org_and_the_fix,
+    only_0001_applied_means_old_defaults,
+    empty_database_lists_nothing,
+    foreign_database_is_bad_input,
+    label_studio_before_jwt_settings_is_bad_input,
+    inspection_never_writes,
+);
