@@ -1,5 +1,7 @@
 //! The command line: global options, subcommands, value enums (clap derive).
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
@@ -62,8 +64,102 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show each organization's token settings, as stored and as Label Studio applies them
-    #[command(
-        after_help = "Examples:\n  lsauth orgs\n  lsauth --db postgres://ls@db/labelstudio orgs --json"
-    )]
+    #[command(after_help = "Examples:\n  lsauth orgs\n  lsauth --db postgres://ls@db/labelstudio orgs --json")]
     Orgs,
+
+    /// Turn legacy API tokens on for organizations (legacy_api_tokens_enabled = true)
+    #[command(after_help = "The organization Label Studio consults for a legacy token is its owner's active \
+organization; --user EMAIL selects exactly that one.\n\nExamples:\n  lsauth enable-legacy --all --dry-run\n  \
+lsauth enable-legacy --org 2 --org 5\n  lsauth enable-legacy --user ml-backend@example.com --yes")]
+    EnableLegacy(ToggleArgs),
+
+    /// Turn legacy API tokens off for organizations
+    #[command(
+        after_help = "Examples:\n  lsauth disable-legacy --all --dry-run\n  lsauth disable-legacy --org 1 --yes"
+    )]
+    DisableLegacy(ToggleArgs),
+
+    /// Turn Personal Access Tokens on for organizations (api_tokens_enabled = true)
+    #[command(after_help = "Examples:\n  lsauth enable-pat --all\n  lsauth enable-pat --user admin@example.com --yes")]
+    EnablePat(ToggleArgs),
+
+    /// Turn Personal Access Tokens off for organizations
+    #[command(after_help = "Examples:\n  lsauth disable-pat --org 3 --dry-run")]
+    DisablePat(ToggleArgs),
+
+    /// Undo a change from its backup (list backups, restore one, or the latest)
+    #[command(after_help = "Examples:\n  lsauth rollback --list\n  lsauth rollback --latest --dry-run\n  \
+lsauth rollback 20261122T120603123456Z-enable-legacy --yes")]
+    Rollback(RollbackArgs),
+}
+
+/// Which organizations a change applies to.
+#[derive(Debug, Args)]
+#[group(id = "selection", required = true, multiple = true)]
+pub struct Selection {
+    /// An organization id (repeatable)
+    #[arg(long = "org", value_name = "ID")]
+    pub orgs: Vec<i64>,
+
+    /// Every organization
+    #[arg(long, conflicts_with_all = ["orgs", "users"])]
+    pub all: bool,
+
+    /// The active organization of this user, the one Label Studio consults for their
+    /// token (repeatable)
+    #[arg(long = "user", value_name = "EMAIL")]
+    pub users: Vec<String>,
+}
+
+/// How a change is confirmed and where its backup goes.
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// Apply without asking (required when there is no terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// Show the plan and change nothing, on disk or in the database
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ToggleArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+#[derive(Debug, Args)]
+#[group(id = "which", required = true, multiple = false)]
+pub struct RollbackWhich {
+    /// The backup to restore (see --list)
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+
+    /// Restore the newest backup of this database
+    #[arg(long)]
+    pub latest: bool,
+
+    /// List this database's backups
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub which: RollbackWhich,
+
+    /// Restore even rows that were changed since the backup was taken
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub change: ChangeArgs,
 }

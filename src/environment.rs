@@ -24,21 +24,13 @@ impl Environment {
     /// The real process environment (non-UTF-8 values are skipped: Label Studio's own
     /// settings could not use them either).
     pub fn from_process() -> Self {
-        let vars = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
+        let vars =
+            std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
         Environment { vars }
     }
 
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        Environment {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        }
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        Environment { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
     /// A variable by its exact name.
@@ -51,18 +43,13 @@ impl Environment {
     pub fn label_studio(&self, name: &str) -> Option<Found> {
         ["LABEL_STUDIO_", "HEARTEX_", ""].iter().find_map(|prefix| {
             let var = format!("{prefix}{name}");
-            self.vars.get(&var).map(|value| Found {
-                var,
-                value: value.clone(),
-            })
+            self.vars.get(&var).map(|value| Found { var, value: value.clone() })
         })
     }
 
     /// The home directory, as Python's `os.path.expanduser("~")` sees it.
     pub fn home(&self) -> Option<PathBuf> {
-        self.get("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from)
+        self.get("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
     }
 }
 
@@ -81,12 +68,8 @@ mod tests {
         assert_eq!(found.var, "LABEL_STUDIO_DJANGO_DB");
         assert_eq!(found.value, "sqlite");
 
-        let env =
-            Environment::from_pairs([("DJANGO_DB", "mysql"), ("HEARTEX_DJANGO_DB", "default")]);
-        assert_eq!(
-            env.label_studio("DJANGO_DB").unwrap().var,
-            "HEARTEX_DJANGO_DB"
-        );
+        let env = Environment::from_pairs([("DJANGO_DB", "mysql"), ("HEARTEX_DJANGO_DB", "default")]);
+        assert_eq!(env.label_studio("DJANGO_DB").unwrap().var, "HEARTEX_DJANGO_DB");
 
         let env = Environment::from_pairs([("DJANGO_DB", "mysql")]);
         assert_eq!(env.label_studio("DJANGO_DB").unwrap().value, "mysql");
@@ -95,8 +78,7 @@ mod tests {
 
     #[test]
     fn empty_value_still_wins_like_label_studio() {
-        let env =
-            Environment::from_pairs([("LABEL_STUDIO_POSTGRE_HOST", ""), ("POSTGRE_HOST", "db")]);
+        let env = Environment::from_pairs([("LABEL_STUDIO_POSTGRE_HOST", ""), ("POSTGRE_HOST", "db")]);
         assert_eq!(env.label_studio("POSTGRE_HOST").unwrap().value, "");
     }
 }

@@ -37,37 +37,22 @@ impl std::error::Error for Classified {}
 
 /// Bad input or usage: exit 2.
 pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
-    Classified {
-        status: ExitStatus::BadInput,
-        message: message.into(),
-    }
-    .into()
+    Classified { status: ExitStatus::BadInput, message: message.into() }.into()
 }
 
 /// The database or API could not be reached: exit 3.
 pub fn unreachable(message: impl Into<String>) -> anyhow::Error {
-    Classified {
-        status: ExitStatus::Unreachable,
-        message: message.into(),
-    }
-    .into()
+    Classified { status: ExitStatus::Unreachable, message: message.into() }.into()
 }
 
 /// A problem found or a change refused: exit 1.
 pub fn refused(message: impl Into<String>) -> anyhow::Error {
-    Classified {
-        status: ExitStatus::Problem,
-        message: message.into(),
-    }
-    .into()
+    Classified { status: ExitStatus::Problem, message: message.into() }.into()
 }
 
 /// The status an error maps to: the first marker in its chain, else 1.
 pub fn status_of(err: &anyhow::Error) -> ExitStatus {
-    err.chain()
-        .find_map(|cause| cause.downcast_ref::<Classified>())
-        .map(|c| c.status)
-        .unwrap_or(ExitStatus::Problem)
+    err.chain().find_map(|cause| cause.downcast_ref::<Classified>()).map(|c| c.status).unwrap_or(ExitStatus::Problem)
 }
 
 #[cfg(test)]
@@ -77,9 +62,7 @@ mod tests {
 
     #[test]
     fn context_keeps_the_status() {
-        let err = Err::<(), _>(bad_input("no such database file"))
-            .context("opening /x")
-            .unwrap_err();
+        let err = Err::<(), _>(bad_input("no such database file")).context("opening /x").unwrap_err();
         assert_eq!(status_of(&err), ExitStatus::BadInput);
         assert_eq!(format!("{err:#}"), "opening /x: no such database file");
     }

@@ -3,13 +3,18 @@
 //! Data flows one way: command line → command → sources (database, API, .env) →
 //! findings or a change plan → renderer. `main_entry` is all the binary calls.
 
+pub mod backup;
+pub mod change;
 pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod environment;
 pub mod exit;
+pub mod fsutil;
 pub mod report;
+pub mod secrets;
 pub mod settings;
+pub mod terminal;
 
 use std::process::ExitCode;
 
@@ -33,8 +38,5 @@ pub fn main_entry() -> ExitCode {
 
 /// `lsauth orgs | head` must end quietly, as ripgrep does.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }

@@ -113,11 +113,7 @@ impl OrgStatus {
             api_token_ttl_days: effective.api_token_ttl_days,
             stored: record.stored,
             legacy_token_holders: record.legacy_token_holders,
-            rejected_legacy_tokens: if effective.legacy_api_tokens_enabled {
-                0
-            } else {
-                record.legacy_token_holders
-            },
+            rejected_legacy_tokens: if effective.legacy_api_tokens_enabled { 0 } else { record.legacy_token_holders },
         }
     }
 }
@@ -127,33 +123,20 @@ mod tests {
     use super::*;
 
     fn schema(m: &[&str]) -> JwtSchema {
-        JwtSchema {
-            migrations: m.iter().map(|s| s.to_string()).collect(),
-        }
+        JwtSchema { migrations: m.iter().map(|s| s.to_string()).collect() }
     }
 
     #[test]
     fn defaults_follow_the_0002_flip() {
-        let new = schema(&[
-            "0001_initial",
-            "0002_alter_jwtsettings_api_tokens_enabled_and_more",
-        ]);
+        let new = schema(&["0001_initial", "0002_alter_jwtsettings_api_tokens_enabled_and_more"]);
         assert_eq!(
             new.model_defaults(),
-            JwtSettings {
-                api_tokens_enabled: true,
-                legacy_api_tokens_enabled: false,
-                api_token_ttl_days: 73000
-            }
+            JwtSettings { api_tokens_enabled: true, legacy_api_tokens_enabled: false, api_token_ttl_days: 73000 }
         );
         let old = schema(&["0001_initial"]);
         assert_eq!(
             old.model_defaults(),
-            JwtSettings {
-                api_tokens_enabled: false,
-                legacy_api_tokens_enabled: true,
-                api_token_ttl_days: 73000
-            }
+            JwtSettings { api_tokens_enabled: false, legacy_api_tokens_enabled: true, api_token_ttl_days: 73000 }
         );
         assert!(new.version_hint().contains("1.22"));
         assert!(old.version_hint().contains("1.17"));
@@ -183,11 +166,7 @@ mod tests {
     #[test]
     fn stored_row_wins_over_defaults() {
         let defaults = schema(&["0001_initial", "0002_x"]).model_defaults();
-        let row = JwtSettings {
-            api_tokens_enabled: false,
-            legacy_api_tokens_enabled: true,
-            api_token_ttl_days: 30,
-        };
+        let row = JwtSettings { api_tokens_enabled: false, legacy_api_tokens_enabled: true, api_token_ttl_days: 30 };
         let status = OrgStatus::from_record(record(Some(row), 3), defaults);
         assert!(status.has_settings_row);
         assert!(status.legacy_api_tokens_enabled && !status.api_tokens_enabled);

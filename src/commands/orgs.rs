@@ -55,29 +55,16 @@ pub struct OrgsReport {
 /// Read every organization and what Label Studio makes of it.
 pub fn gather(db: &mut dyn Database, located: &Located) -> anyhow::Result<OrgsReport> {
     let defaults = db.jwt_schema().model_defaults();
-    let organizations: Vec<OrgStatus> = db
-        .organizations()?
-        .into_iter()
-        .map(|r| OrgStatus::from_record(r, defaults))
-        .collect();
+    let organizations: Vec<OrgStatus> =
+        db.organizations()?.into_iter().map(|r| OrgStatus::from_record(r, defaults)).collect();
     let summary = OrgsSummary {
         organizations: organizations.len(),
         without_settings_row: organizations.iter().filter(|o| !o.has_settings_row).count(),
-        legacy_disabled: organizations
-            .iter()
-            .filter(|o| !o.legacy_api_tokens_enabled)
-            .count(),
-        pat_disabled: organizations
-            .iter()
-            .filter(|o| !o.api_tokens_enabled)
-            .count(),
+        legacy_disabled: organizations.iter().filter(|o| !o.legacy_api_tokens_enabled).count(),
+        pat_disabled: organizations.iter().filter(|o| !o.api_tokens_enabled).count(),
         rejected_legacy_tokens: organizations.iter().map(|o| o.rejected_legacy_tokens).sum(),
     };
-    Ok(OrgsReport {
-        database: DatabaseInfo::of(db, located),
-        organizations,
-        summary,
-    })
+    Ok(OrgsReport { database: DatabaseInfo::of(db, located), organizations, summary })
 }
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {

@@ -10,6 +10,8 @@ mod tls;
 
 use std::time::Duration;
 
+use crate::backup::DbIdentity;
+use crate::change::{OrgSettings, RowChange};
 use crate::exit::bad_input;
 use crate::settings::{JwtSchema, OrgRecord};
 
@@ -41,6 +43,58 @@ pub trait Database {
     }
     /// Every organization with its settings row (if any) and counts, ordered by id.
     fn organizations(&mut self) -> anyhow::Result<Vec<OrgRecord>>;
+
+    /// Which database this is, for backups: kind and absolute path or host:port/db.
+    fn identity(&self) -> DbIdentity;
+
+    /// A user's active organization (the one Label Studio consults for their token).
+    fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup>;
+
+    /// The organizations of `scope` with their rows, ordered by id (no lock taken).
+    fn read_scope(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>>;
+
+    /// The one write path: in a single transaction, lock the settings of `scope`, read
+    /// them, let `decide` say which rows change (nothing: `Ok(None)`, and the
+    /// transaction ends without a write), write them with set-based statements, call
+    /// `before_commit` (which writes and syncs the backup), then commit. Any error
+    /// rolls everything back.
+    fn write_rows(
+        &mut self,
+        scope: &OrgScope,
+        decide: &mut dyn FnMut(&[OrgSettings]) -> anyhow::Result<Option<Vec<RowChange>>>,
+        before_commit: &mut dyn FnMut(&[RowChange]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Option<Vec<RowChange>>>;
+}
+
+/// Which organizations a read or write covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgScope {
+    All,
+    /// Sorted, without duplicates.
+    Ids(Vec<i64>),
+}
+
+impl OrgScope {
+    pub fn ids(mut ids: Vec<i64>) -> Self {
+        ids.sort_unstable();
+        ids.dedup();
+        OrgScope::Ids(ids)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserLookup {
+    NoSuchUser,
+    NoActiveOrganization { user_id: i64 },
+    Active { user_id: i64, organization_id: i64 },
+}
+
+/// A lock wait that ran out: Label Studio (or someone) held the lock too long.
+fn lock_timeout_error(location: &str, waited: Duration) -> anyhow::Error {
+    crate::exit::unreachable(format!(
+        "{location} stayed locked by another writer for {:.1}s (--lock-timeout); nothing was changed",
+        waited.as_secs_f64()
+    ))
 }
 
 /// Open the database and check it is a Label Studio database with JWT settings.
@@ -52,12 +106,7 @@ pub fn open(target: &DbTarget, options: OpenOptions) -> anyhow::Result<Box<dyn D
 }
 
 /// Tables whose presence says "this is Label Studio".
-const LABEL_STUDIO_TABLES: [&str; 4] = [
-    "organization",
-    "htx_user",
-    "authtoken_token",
-    "django_migrations",
-];
+const LABEL_STUDIO_TABLES: [&str; 4] = ["organization", "htx_user", "authtoken_token", "django_migrations"];
 const SETTINGS_TABLE: &str = "jwt_auth_jwtsettings";
 
 /// All the tables lsauth looks for, in one list for one catalog query.
@@ -69,16 +118,9 @@ fn wanted_tables() -> Vec<&'static str> {
 
 /// Decide from the tables present whether lsauth can work on this database.
 fn check_tables(location: &str, present: &[String]) -> anyhow::Result<()> {
-    let missing: Vec<&str> = LABEL_STUDIO_TABLES
-        .iter()
-        .copied()
-        .filter(|t| !present.iter().any(|p| p == t))
-        .collect();
+    let missing: Vec<&str> = LABEL_STUDIO_TABLES.iter().copied().filter(|t| !present.iter().any(|p| p == t)).collect();
     if !missing.is_empty() {
-        return Err(bad_input(format!(
-            "{location} is not a Label Studio database (no table {})",
-            missing.join(", ")
-        )));
+        return Err(bad_input(format!("{location} is not a Label Studio database (no table {})", missing.join(", "))));
     }
     if !present.iter().any(|p| p == SETTINGS_TABLE) {
         return Err(bad_input(format!(
@@ -90,8 +132,7 @@ fn check_tables(location: &str, present: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-const JWT_MIGRATIONS_SQL: &str =
-    "SELECT name FROM django_migrations WHERE app = 'jwt_auth' ORDER BY name";
+const JWT_MIGRATIONS_SQL: &str = "SELECT name FROM django_migrations WHERE app = 'jwt_auth' ORDER BY name";
 
 /// One query for every organization: row, creator, active members and the legacy
 /// token holders whose active organization it is (the org Label Studio consults).
@@ -109,6 +150,33 @@ SELECT o.id, o.title, u.email,
   LEFT JOIN htx_user u ON u.id = o.created_by_id
   LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id
  ORDER BY o.id";
+
+/// The rows of a scope, with timestamps as UTC text. `{ids}` is replaced by each
+/// backend's way of passing an id list as one parameter.
+const SCOPE_ALL_SQL: &str = "\
+SELECT o.id, o.title, s.organization_id, s.api_tokens_enabled, s.legacy_api_tokens_enabled,
+       s.api_token_ttl_days, {created}, {updated}
+  FROM organization o
+  LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id
+ ORDER BY o.id";
+
+const SCOPE_IDS_SQL: &str = "\
+SELECT j.id, o.title, s.organization_id, s.api_tokens_enabled, s.legacy_api_tokens_enabled,
+       s.api_token_ttl_days, {created}, {updated}
+  FROM {ids} j
+  LEFT JOIN organization o ON o.id = j.id
+  LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = j.id
+ ORDER BY j.id";
+
+const USER_SQL: &str = "SELECT id, active_organization_id FROM htx_user WHERE email = {email} \
+UNION ALL SELECT id, active_organization_id FROM htx_user WHERE lower(email) = lower({email}) AND email <> {email}";
+
+/// Rows to upsert and organizations whose row is deleted, from a list of changes.
+fn split_changes(changes: &[RowChange]) -> (Vec<&crate::change::StoredRow>, Vec<i64>) {
+    let upserts = changes.iter().filter_map(|c| c.after.as_ref()).collect();
+    let deletes = changes.iter().filter(|c| c.after.is_none()).map(|c| c.organization_id).collect();
+    (upserts, deletes)
+}
 
 #[cfg(test)]
 mod tests {

@@ -3,14 +3,19 @@
 //! The `postgres` crate runs its own tokio runtime internally, so this module must never
 //! be called from inside another runtime (see DESIGN.md, "Async boundary").
 
+use std::time::Duration;
+
 use anyhow::Context;
-use postgres::{Client, NoTls};
+use postgres::error::SqlState;
+use postgres::{Client, GenericClient, NoTls};
 
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
-    check_tables, tls, wanted_tables, Database, DbTarget, OpenOptions, JWT_MIGRATIONS_SQL,
-    ORGANIZATIONS_SQL,
+    check_tables, lock_timeout_error, split_changes, tls, wanted_tables, Database, DbTarget, OpenOptions, OrgScope,
+    UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_SQL,
 };
+use crate::backup::DbIdentity;
+use crate::change::{OrgSettings, RowChange, StoredRow};
 use crate::exit::{bad_input, unreachable};
 use crate::settings::{JwtSchema, JwtSettings, OrgRecord};
 
@@ -19,6 +24,93 @@ pub struct PgDb {
     target: DbTarget,
     schema: JwtSchema,
     transport: String,
+    lock_timeout: Duration,
+}
+
+/// An integer column whatever its width (Label Studio mixes int4 ids and int8 counts).
+fn int(row: &postgres::Row, idx: usize) -> i64 {
+    row.try_get::<_, i64>(idx).or_else(|_| row.try_get::<_, i32>(idx).map(i64::from)).unwrap_or_else(|e| {
+        panic!("column {idx} is not an integer: {e}") // the SQL is ours: a bug, not an input error
+    })
+}
+
+fn opt_int(row: &postgres::Row, idx: usize) -> Option<i64> {
+    row.try_get::<_, Option<i64>>(idx)
+        .or_else(|_| row.try_get::<_, Option<i32>>(idx).map(|v| v.map(i64::from)))
+        .unwrap_or_else(|e| panic!("column {idx} is not an integer: {e}"))
+}
+
+/// Timestamps as UTC text in Django's SQLite format, identical on both backends.
+fn scope_sql(scope: &OrgScope) -> String {
+    let ts = |col: &str| format!("to_char(s.{col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')");
+    let sql = match scope {
+        OrgScope::All => SCOPE_ALL_SQL.to_string(),
+        OrgScope::Ids(_) => SCOPE_IDS_SQL.replace("{ids}", "unnest($1::int8[]) AS j(id)"),
+    };
+    sql.replace("{created}", &ts("created_at")).replace("{updated}", &ts("updated_at"))
+}
+
+fn read_scope(client: &mut impl GenericClient, scope: &OrgScope) -> Result<Vec<OrgSettings>, postgres::Error> {
+    let sql = scope_sql(scope);
+    let rows = match scope {
+        OrgScope::All => client.query(&sql, &[])?,
+        OrgScope::Ids(ids) => client.query(&sql, &[ids])?,
+    };
+    Ok(rows
+        .iter()
+        .map(|r| OrgSettings {
+            id: int(r, 0),
+            title: r.get(1),
+            row: opt_int(r, 2).map(|organization_id| StoredRow {
+                organization_id,
+                api_tokens_enabled: r.get(3),
+                legacy_api_tokens_enabled: r.get(4),
+                api_token_ttl_days: int(r, 5),
+                created_at: r.get(6),
+                updated_at: r.get(7),
+            }),
+        })
+        .collect())
+}
+
+fn to_i32(v: i64) -> anyhow::Result<i32> {
+    i32::try_from(v).map_err(|_| anyhow::anyhow!("{v} does not fit Label Studio's integer column"))
+}
+
+/// Deletes and upserts as two statements, whatever the number of rows: the rows travel
+/// as parallel arrays and unnest turns them into a table.
+fn apply_changes(client: &mut impl GenericClient, changes: &[RowChange]) -> anyhow::Result<()> {
+    let (upserts, deletes) = split_changes(changes);
+    if !deletes.is_empty() {
+        let ids = deletes.into_iter().map(to_i32).collect::<anyhow::Result<Vec<_>>>()?;
+        client.execute("DELETE FROM jwt_auth_jwtsettings WHERE organization_id = ANY($1::int4[])", &[&ids])?;
+    }
+    if !upserts.is_empty() {
+        let ids = upserts.iter().map(|r| to_i32(r.organization_id)).collect::<anyhow::Result<Vec<_>>>()?;
+        let api: Vec<bool> = upserts.iter().map(|r| r.api_tokens_enabled).collect();
+        let ttl = upserts.iter().map(|r| to_i32(r.api_token_ttl_days)).collect::<anyhow::Result<Vec<_>>>()?;
+        let created: Vec<&str> = upserts.iter().map(|r| r.created_at.as_str()).collect();
+        let updated: Vec<&str> = upserts.iter().map(|r| r.updated_at.as_str()).collect();
+        let legacy: Vec<bool> = upserts.iter().map(|r| r.legacy_api_tokens_enabled).collect();
+        client.execute(
+            "INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, api_token_ttl_days, \
+                    created_at, updated_at, legacy_api_tokens_enabled) \
+             SELECT x.o, x.a, x.t, x.c::timestamp AT TIME ZONE 'UTC', x.u::timestamp AT TIME ZONE 'UTC', x.l \
+               FROM unnest($1::int4[], $2::bool[], $3::int4[], $4::text[], $5::text[], $6::bool[]) AS x(o, a, t, c, u, l) \
+             ON CONFLICT (organization_id) DO UPDATE SET \
+                api_tokens_enabled = excluded.api_tokens_enabled, \
+                api_token_ttl_days = excluded.api_token_ttl_days, \
+                created_at = excluded.created_at, updated_at = excluded.updated_at, \
+                legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled",
+            &[&ids, &api, &ttl, &created, &updated, &legacy],
+        )?;
+    }
+    Ok(())
+}
+
+fn is_lock_timeout(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|c| c.downcast_ref::<postgres::Error>().and_then(|e| e.code()) == Some(&SqlState::LOCK_NOT_AVAILABLE))
 }
 
 /// The server's reason for a failed connection, in one line, never with the password.
@@ -41,13 +133,8 @@ fn connect_reason(err: &postgres::Error) -> String {
 impl PgDb {
     pub fn open(target: &PgTarget, options: OpenOptions) -> anyhow::Result<Self> {
         let mut config = postgres::Config::new();
-        config
-            .user(&target.user)
-            .dbname(&target.dbname)
-            .port(target.port);
-        config
-            .application_name("lsauth")
-            .connect_timeout(target.connect_timeout);
+        config.user(&target.user).dbname(&target.dbname).port(target.port);
+        config.application_name("lsauth").connect_timeout(target.connect_timeout);
         if let Some(password) = &target.password {
             config.password(password);
         }
@@ -58,29 +145,17 @@ impl PgDb {
         config.ssl_mode(match target.sslmode {
             SslMode::Disable => postgres::config::SslMode::Disable,
             SslMode::Prefer => postgres::config::SslMode::Prefer,
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
-                postgres::config::SslMode::Require
-            }
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => postgres::config::SslMode::Require,
         });
         let location = DbTarget::Postgres(target.clone()).location();
         let (connected, transport) = if target.sslmode == SslMode::Disable {
-            (
-                config.connect(NoTls),
-                "sslmode=disable: not encrypted".to_string(),
-            )
+            (config.connect(NoTls), "sslmode=disable: not encrypted".to_string())
         } else {
             let plan = tls::client_config(target.sslmode, target.sslrootcert.as_deref())?;
-            (
-                config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(plan.config)),
-                plan.description,
-            )
+            (config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(plan.config)), plan.description)
         };
-        let mut client = connected.map_err(|e| {
-            unreachable(format!(
-                "cannot connect to PostgreSQL at {location}: {}",
-                connect_reason(&e)
-            ))
-        })?;
+        let mut client = connected
+            .map_err(|e| unreachable(format!("cannot connect to PostgreSQL at {location}: {}", connect_reason(&e))))?;
         // Wait for row locks at most this long instead of forever behind a stuck writer.
         let millis = options.lock_timeout.as_millis().max(1);
         client
@@ -112,6 +187,7 @@ impl PgDb {
             target: DbTarget::Postgres(target.clone()),
             schema: JwtSchema { migrations },
             transport,
+            lock_timeout: options.lock_timeout,
         })
     }
 }
@@ -152,5 +228,57 @@ impl Database for PgDb {
                 }
             })
             .collect())
+    }
+
+    fn identity(&self) -> DbIdentity {
+        let location = match &self.target {
+            DbTarget::Postgres(pg) => format!("{}:{}/{}", pg.host, pg.port, pg.dbname),
+            DbTarget::Sqlite { .. } => unreachable!("a PgDb holds a PostgreSQL target"),
+        };
+        DbIdentity { kind: "postgresql".into(), location }
+    }
+
+    fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup> {
+        let sql = USER_SQL.replace("{email}", "$1::text");
+        let rows = self.client.query(&sql, &[&email])?;
+        Ok(match rows.first() {
+            None => UserLookup::NoSuchUser,
+            Some(r) => match opt_int(r, 1) {
+                None => UserLookup::NoActiveOrganization { user_id: int(r, 0) },
+                Some(organization_id) => UserLookup::Active { user_id: int(r, 0), organization_id },
+            },
+        })
+    }
+
+    fn read_scope(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
+        read_scope(&mut self.client, scope)
+            .with_context(|| format!("reading jwt_auth_jwtsettings in {}", self.target.location()))
+    }
+
+    fn write_rows(
+        &mut self,
+        scope: &OrgScope,
+        decide: &mut dyn FnMut(&[OrgSettings]) -> anyhow::Result<Option<Vec<RowChange>>>,
+        before_commit: &mut dyn FnMut(&[RowChange]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Option<Vec<RowChange>>> {
+        let location = self.target.location();
+        let waited = self.lock_timeout;
+        let result = (|| -> anyhow::Result<Option<Vec<RowChange>>> {
+            let mut tx = self.client.transaction()?;
+            // Blocks other writers of the table (Label Studio creating a missing row, an
+            // admin saving settings) until commit, and waits for theirs first, up to
+            // lock_timeout. Readers are not blocked. The rows read next are then the
+            // latest committed ones and cannot change under us.
+            tx.batch_execute("LOCK TABLE jwt_auth_jwtsettings IN SHARE ROW EXCLUSIVE MODE")?;
+            let current = read_scope(&mut tx, scope)?;
+            let Some(changes) = decide(&current)? else {
+                return Ok(None);
+            };
+            apply_changes(&mut tx, &changes).context("writing jwt_auth_jwtsettings")?;
+            before_commit(&changes)?;
+            tx.commit().context("committing")?;
+            Ok(Some(changes))
+        })();
+        result.map_err(|e| if is_lock_timeout(&e) { lock_timeout_error(&location, waited) } else { e })
     }
 }

@@ -8,12 +8,16 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use rusqlite::{Connection, OpenFlags};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use super::{
-    check_tables, wanted_tables, Access, Database, DbTarget, OpenOptions, JWT_MIGRATIONS_SQL,
-    ORGANIZATIONS_SQL,
+    check_tables, lock_timeout_error, split_changes, wanted_tables, Access, Database, DbTarget, OpenOptions, OrgScope,
+    UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_SQL,
 };
+use crate::backup::DbIdentity;
+use crate::change::{OrgSettings, RowChange, StoredRow};
 use crate::exit::bad_input;
 use crate::settings::{JwtSchema, JwtSettings, OrgRecord};
 
@@ -21,6 +25,90 @@ pub struct SqliteDb {
     conn: Connection,
     target: DbTarget,
     schema: JwtSchema,
+    lock_timeout: Duration,
+}
+
+/// SQLite keeps Django's text timestamps as they are.
+fn scope_sql(scope: &OrgScope) -> String {
+    let sql = match scope {
+        OrgScope::All => SCOPE_ALL_SQL.to_string(),
+        OrgScope::Ids(_) => SCOPE_IDS_SQL.replace("{ids}", "(SELECT value AS id FROM json_each(?1))"),
+    };
+    sql.replace("{created}", "CAST(s.created_at AS TEXT)").replace("{updated}", "CAST(s.updated_at AS TEXT)")
+}
+
+fn read_scope(conn: &Connection, scope: &OrgScope) -> rusqlite::Result<Vec<OrgSettings>> {
+    let mut stmt = conn.prepare(&scope_sql(scope))?;
+    let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<OrgSettings> {
+        let row_id: Option<i64> = r.get(2)?;
+        Ok(OrgSettings {
+            id: r.get(0)?,
+            title: r.get(1)?,
+            row: match row_id {
+                None => None,
+                Some(organization_id) => Some(StoredRow {
+                    organization_id,
+                    api_tokens_enabled: r.get(3)?,
+                    legacy_api_tokens_enabled: r.get(4)?,
+                    api_token_ttl_days: r.get(5)?,
+                    created_at: r.get(6)?,
+                    updated_at: r.get(7)?,
+                }),
+            },
+        })
+    };
+    match scope {
+        OrgScope::All => stmt.query_map([], map)?.collect(),
+        OrgScope::Ids(ids) => stmt.query_map([serde_json::to_string(ids).expect("ids")], map)?.collect(),
+    }
+}
+
+/// Deletes and upserts as two statements, whatever the number of rows: the rows travel
+/// as one JSON parameter and SQLite's json_each turns them into a table.
+fn apply_changes(conn: &Connection, changes: &[RowChange]) -> rusqlite::Result<()> {
+    let (upserts, deletes) = split_changes(changes);
+    if !deletes.is_empty() {
+        conn.execute(
+            "DELETE FROM jwt_auth_jwtsettings WHERE organization_id IN (SELECT value FROM json_each(?1))",
+            [serde_json::to_string(&deletes).expect("ids")],
+        )?;
+    }
+    if !upserts.is_empty() {
+        let rows: Vec<serde_json::Value> = upserts
+            .iter()
+            .map(|r| {
+                serde_json::json!([
+                    r.organization_id,
+                    r.api_tokens_enabled as i64,
+                    r.api_token_ttl_days,
+                    r.created_at,
+                    r.updated_at,
+                    r.legacy_api_tokens_enabled as i64
+                ])
+            })
+            .collect();
+        conn.execute(
+            "INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, api_token_ttl_days, \
+                    created_at, updated_at, legacy_api_tokens_enabled) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
+               FROM json_each(?1) WHERE true \
+             ON CONFLICT (organization_id) DO UPDATE SET \
+                api_tokens_enabled = excluded.api_tokens_enabled, \
+                api_token_ttl_days = excluded.api_token_ttl_days, \
+                created_at = excluded.created_at, updated_at = excluded.updated_at, \
+                legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled",
+            [serde_json::Value::Array(rows).to_string()],
+        )?;
+    }
+    Ok(())
+}
+
+fn is_busy(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<rusqlite::Error>()
+            .and_then(|e| e.sqlite_error_code())
+            .is_some_and(|code| matches!(code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+    })
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -36,16 +124,11 @@ fn check_file(path: &Path) -> anyhow::Result<()> {
         Err(e) => return Err(bad_input(format!("cannot access {shown}: {e}"))),
     };
     if meta.is_dir() {
-        return Err(bad_input(format!(
-            "{shown} is a directory, not a SQLite database file"
-        )));
+        return Err(bad_input(format!("{shown} is a directory, not a SQLite database file")));
     }
     let mut header = [0u8; 16];
-    let mut file =
-        std::fs::File::open(path).map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
-    let read = file
-        .read(&mut header)
-        .map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
+    let mut file = std::fs::File::open(path).map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
+    let read = file.read(&mut header).map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
     if read > 0 && (read < 16 || &header != SQLITE_MAGIC) {
         return Err(bad_input(format!("{shown} is not a SQLite database file")));
     }
@@ -64,22 +147,17 @@ impl SqliteDb {
             .map_err(|e| bad_input(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(options.lock_timeout)?;
         let shown = path.display().to_string();
-        let present =
-            table_names(&conn).map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
+        let present = table_names(&conn).map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
         check_tables(&shown, &present)?;
         let migrations = conn
             .prepare(JWT_MIGRATIONS_SQL)
-            .and_then(|mut st| {
-                st.query_map([], |r| r.get::<_, String>(0))?
-                    .collect::<Result<Vec<_>, _>>()
-            })
+            .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>())
             .with_context(|| format!("reading django_migrations in {shown}"))?;
         Ok(SqliteDb {
             conn,
-            target: DbTarget::Sqlite {
-                path: PathBuf::from(path),
-            },
+            target: DbTarget::Sqlite { path: PathBuf::from(path) },
             schema: JwtSchema { migrations },
+            lock_timeout: options.lock_timeout,
         })
     }
 }
@@ -87,12 +165,9 @@ impl SqliteDb {
 fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let wanted = wanted_tables();
     let placeholders = vec!["?"; wanted.len()].join(", ");
-    let sql =
-        format!("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({placeholders})");
+    let sql = format!("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({placeholders})");
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(wanted), |r| {
-        r.get::<_, String>(0)
-    })?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(wanted), |r| r.get::<_, String>(0))?;
     rows.collect()
 }
 
@@ -128,5 +203,54 @@ impl Database for SqliteDb {
         })?;
         rows.collect::<Result<Vec<_>, _>>()
             .with_context(|| format!("reading organizations from {}", self.target.location()))
+    }
+
+    fn identity(&self) -> DbIdentity {
+        let path = match &self.target {
+            DbTarget::Sqlite { path } => path.clone(),
+            DbTarget::Postgres(_) => unreachable!("a SqliteDb holds a SQLite target"),
+        };
+        let absolute = std::fs::canonicalize(&path).unwrap_or(path);
+        DbIdentity { kind: "sqlite".into(), location: absolute.display().to_string() }
+    }
+
+    fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup> {
+        let sql = USER_SQL.replace("{email}", "?1");
+        let found: Option<(i64, Option<i64>)> =
+            self.conn.prepare(&sql)?.query_map([email], |r| Ok((r.get(0)?, r.get(1)?)))?.next().transpose()?;
+        Ok(match found {
+            None => UserLookup::NoSuchUser,
+            Some((user_id, None)) => UserLookup::NoActiveOrganization { user_id },
+            Some((user_id, Some(organization_id))) => UserLookup::Active { user_id, organization_id },
+        })
+    }
+
+    fn read_scope(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
+        read_scope(&self.conn, scope)
+            .with_context(|| format!("reading jwt_auth_jwtsettings in {}", self.target.location()))
+    }
+
+    fn write_rows(
+        &mut self,
+        scope: &OrgScope,
+        decide: &mut dyn FnMut(&[OrgSettings]) -> anyhow::Result<Option<Vec<RowChange>>>,
+        before_commit: &mut dyn FnMut(&[RowChange]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Option<Vec<RowChange>>> {
+        let location = self.target.location();
+        let waited = self.lock_timeout;
+        let result = (|| -> anyhow::Result<Option<Vec<RowChange>>> {
+            // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so the
+            // rows read below cannot change before the write.
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let current = read_scope(&tx, scope)?;
+            let Some(changes) = decide(&current)? else {
+                return Ok(None);
+            };
+            apply_changes(&tx, &changes).context("writing jwt_auth_jwtsettings")?;
+            before_commit(&changes)?;
+            tx.commit().context("committing")?;
+            Ok(Some(changes))
+        })();
+        result.map_err(|e| if is_busy(&e) { lock_timeout_error(&location, waited) } else { e })
     }
 }

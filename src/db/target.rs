@@ -74,8 +74,8 @@ impl SslMode {
             "verify-full" => SslMode::VerifyFull,
             other => {
                 return Err(bad_input(format!(
-                "invalid sslmode {other:?}: use disable, prefer, require, verify-ca or verify-full"
-            )))
+                    "invalid sslmode {other:?}: use disable, prefer, require, verify-ca or verify-full"
+                )))
             }
         })
     }
@@ -136,16 +136,10 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pick the database: the flag, then `LSAUTH_DB`, then Label Studio's environment.
 pub fn locate(flag: Option<&str>, env: &Environment) -> anyhow::Result<Located> {
     if let Some(spec) = flag {
-        return Ok(Located {
-            target: parse_spec(spec, env)?,
-            source: "--db".into(),
-        });
+        return Ok(Located { target: parse_spec(spec, env)?, source: "--db".into() });
     }
     if let Some(spec) = env.get("LSAUTH_DB").filter(|s| !s.is_empty()) {
-        return Ok(Located {
-            target: parse_spec(spec, env)?,
-            source: "LSAUTH_DB".into(),
-        });
+        return Ok(Located { target: parse_spec(spec, env)?, source: "LSAUTH_DB".into() });
     }
     from_label_studio_env(env)
 }
@@ -154,36 +148,26 @@ pub fn locate(flag: Option<&str>, env: &Environment) -> anyhow::Result<Located> 
 pub fn parse_spec(spec: &str, env: &Environment) -> anyhow::Result<DbTarget> {
     let spec = spec.trim();
     if spec.is_empty() {
-        return Err(bad_input(
-            "--db is empty: give a SQLite path or a postgres:// URL",
-        ));
+        return Err(bad_input("--db is empty: give a SQLite path or a postgres:// URL"));
     }
     if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
         return parse_postgres_url(spec, env).map(DbTarget::Postgres);
     }
     if let Some(rest) = spec.strip_prefix("sqlite://") {
         if rest.is_empty() {
-            return Err(bad_input(
-                "sqlite:// URL without a path: use sqlite:///absolute/path",
-            ));
+            return Err(bad_input("sqlite:// URL without a path: use sqlite:///absolute/path"));
         }
-        return Ok(DbTarget::Sqlite {
-            path: PathBuf::from(rest),
-        });
+        return Ok(DbTarget::Sqlite { path: PathBuf::from(rest) });
     }
     if let Some((scheme, _)) = spec.split_once("://") {
         if scheme.starts_with("mysql") {
-            return Err(bad_input(
-                "MySQL databases are not supported: lsauth reads SQLite and PostgreSQL",
-            ));
+            return Err(bad_input("MySQL databases are not supported: lsauth reads SQLite and PostgreSQL"));
         }
         return Err(bad_input(format!(
             "unsupported database URL scheme {scheme:?}: use a SQLite path, sqlite:///path or postgres://"
         )));
     }
-    Ok(DbTarget::Sqlite {
-        path: expand_tilde(spec, env),
-    })
+    Ok(DbTarget::Sqlite { path: expand_tilde(spec, env) })
 }
 
 fn expand_tilde(path: &str, env: &Environment) -> PathBuf {
@@ -196,30 +180,19 @@ fn expand_tilde(path: &str, env: &Environment) -> PathBuf {
 fn parse_postgres_url(spec: &str, env: &Environment) -> anyhow::Result<PgTarget> {
     // The url crate does not know the postgres scheme's authority rules, but parses
     // user:password@host:port/db?query generically, which is all a libpq URL is.
-    let url =
-        url::Url::parse(spec).map_err(|e| bad_input(format!("invalid PostgreSQL URL: {e}")))?;
+    let url = url::Url::parse(spec).map_err(|e| bad_input(format!("invalid PostgreSQL URL: {e}")))?;
     let decode = |s: &str| -> anyhow::Result<String> {
         url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())
             .ok_or_else(|| bad_input("invalid percent-encoding in PostgreSQL URL"))
     };
-    let user = if url.username().is_empty() {
-        "postgres".to_string()
-    } else {
-        decode(url.username())?
-    };
+    let user = if url.username().is_empty() { "postgres".to_string() } else { decode(url.username())? };
     let password = url.password().map(decode).transpose()?;
-    let mut host = url
-        .host_str()
-        .map(|h| PgHost::Tcp(h.trim_start_matches('[').trim_end_matches(']').to_string()));
+    let mut host = url.host_str().map(|h| PgHost::Tcp(h.trim_start_matches('[').trim_end_matches(']').to_string()));
     let port = url.port().unwrap_or(5432);
     let path = url.path().trim_start_matches('/');
-    let dbname = if path.is_empty() {
-        "postgres".to_string()
-    } else {
-        decode(path)?
-    };
+    let dbname = if path.is_empty() { "postgres".to_string() } else { decode(path)? };
     let mut sslmode = None;
     let mut sslrootcert = None;
     let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
@@ -262,20 +235,14 @@ fn libpq_tls_env(env: &Environment) -> anyhow::Result<(Option<SslMode>, Option<P
         Some(m) => Some(SslMode::parse(m).map_err(|e| bad_input(format!("PGSSLMODE: {e}")))?),
         None => None,
     };
-    let root = env
-        .get("PGSSLROOTCERT")
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from);
+    let root = env.get("PGSSLROOTCERT").filter(|s| !s.is_empty()).map(PathBuf::from);
     Ok((mode, root))
 }
 
 /// The database Label Studio itself would open with this environment.
 pub fn from_label_studio_env(env: &Environment) -> anyhow::Result<Located> {
     let django_db = env.label_studio("DJANGO_DB");
-    let engine = django_db
-        .as_ref()
-        .map(|f| f.value.as_str())
-        .unwrap_or("sqlite");
+    let engine = django_db.as_ref().map(|f| f.value.as_str()).unwrap_or("sqlite");
     let engine_source = match &django_db {
         Some(f) => format!("{}={}", f.var, f.value),
         None => "DJANGO_DB unset (label-studio start defaults to sqlite)".to_string(),
@@ -292,14 +259,12 @@ pub fn from_label_studio_env(env: &Environment) -> anyhow::Result<Located> {
         }
         "default" | "postgresql" => {
             let mut used = Vec::new();
-            let mut setting = |name: &str, default: &str| {
-                match env.label_studio(name) {
-                    Some(f) => {
-                        used.push(f.var);
-                        f.value
-                    }
-                    None => default.to_string(),
+            let mut setting = |name: &str, default: &str| match env.label_studio(name) {
+                Some(f) => {
+                    used.push(f.var);
+                    f.value
                 }
+                None => default.to_string(),
             };
             let dbname = setting("POSTGRE_NAME", "postgres");
             let user = setting("POSTGRE_USER", "postgres");
@@ -312,7 +277,8 @@ pub fn from_label_studio_env(env: &Environment) -> anyhow::Result<Located> {
                 .map_err(|_| bad_input(format!("POSTGRE_PORT is not a port number: {port_text:?}")))?;
             let (env_mode, env_root) = libpq_tls_env(env)?;
             let host = if host.starts_with('/') { PgHost::Socket(PathBuf::from(host)) } else { PgHost::Tcp(host) };
-            let vars = if used.is_empty() { "no POSTGRE_* set, Label Studio's defaults".to_string() } else { used.join(", ") };
+            let vars =
+                if used.is_empty() { "no POSTGRE_* set, Label Studio's defaults".to_string() } else { used.join(", ") };
             Ok(Located {
                 target: DbTarget::Postgres(PgTarget {
                     host,
@@ -342,18 +308,11 @@ pub fn base_data_dir(env: &Environment) -> anyhow::Result<(PathBuf, String)> {
         return Ok((expand_tilde(&dir.value, env), dir.var));
     }
     if let Some(xdg) = env.get("XDG_DATA_HOME").filter(|s| !s.is_empty()) {
-        return Ok((
-            PathBuf::from(xdg).join("label-studio"),
-            "$XDG_DATA_HOME/label-studio".into(),
-        ));
+        return Ok((PathBuf::from(xdg).join("label-studio"), "$XDG_DATA_HOME/label-studio".into()));
     }
-    let home = env.home().ok_or_else(|| {
-        bad_input("HOME is not set: cannot find Label Studio's data directory; use --db")
-    })?;
-    Ok((
-        home.join(".local/share/label-studio"),
-        "~/.local/share/label-studio".into(),
-    ))
+    let home =
+        env.home().ok_or_else(|| bad_input("HOME is not set: cannot find Label Studio's data directory; use --db"))?;
+    Ok((home.join(".local/share/label-studio"), "~/.local/share/label-studio".into()))
 }
 
 #[cfg(test)]
@@ -376,9 +335,7 @@ mod tests {
         let found = locate(None, &env(&[("HOME", "/home/ann")])).unwrap();
         assert_eq!(
             found.target,
-            DbTarget::Sqlite {
-                path: "/home/ann/.local/share/label-studio/label_studio.sqlite3".into()
-            }
+            DbTarget::Sqlite { path: "/home/ann/.local/share/label-studio/label_studio.sqlite3".into() }
         );
         assert!(found.source.contains("DJANGO_DB unset"), "{}", found.source);
     }
@@ -386,66 +343,29 @@ mod tests {
     #[test]
     fn xdg_data_home_and_base_data_dir() {
         let found = locate(None, &env(&[("HOME", "/h"), ("XDG_DATA_HOME", "/x")])).unwrap();
-        assert_eq!(
-            found.target,
-            DbTarget::Sqlite {
-                path: "/x/label-studio/label_studio.sqlite3".into()
-            }
-        );
-        let found = locate(
-            None,
-            &env(&[
-                ("HOME", "/h"),
-                ("XDG_DATA_HOME", "/x"),
-                ("HEARTEX_BASE_DATA_DIR", "/data"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(
-            found.target,
-            DbTarget::Sqlite {
-                path: "/data/label_studio.sqlite3".into()
-            }
-        );
+        assert_eq!(found.target, DbTarget::Sqlite { path: "/x/label-studio/label_studio.sqlite3".into() });
+        let found =
+            locate(None, &env(&[("HOME", "/h"), ("XDG_DATA_HOME", "/x"), ("HEARTEX_BASE_DATA_DIR", "/data")])).unwrap();
+        assert_eq!(found.target, DbTarget::Sqlite { path: "/data/label_studio.sqlite3".into() });
         assert!(found.source.contains("HEARTEX_BASE_DATA_DIR"));
     }
 
     #[test]
     fn database_name_wins_over_data_dir() {
-        let found = locate(
-            None,
-            &env(&[
-                ("BASE_DATA_DIR", "/data"),
-                ("LABEL_STUDIO_DATABASE_NAME", "/db/ls.sqlite3"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(
-            found.target,
-            DbTarget::Sqlite {
-                path: "/db/ls.sqlite3".into()
-            }
-        );
+        let found = locate(None, &env(&[("BASE_DATA_DIR", "/data"), ("LABEL_STUDIO_DATABASE_NAME", "/db/ls.sqlite3")]))
+            .unwrap();
+        assert_eq!(found.target, DbTarget::Sqlite { path: "/db/ls.sqlite3".into() });
         assert!(found.source.contains("LABEL_STUDIO_DATABASE_NAME"));
     }
 
     #[test]
     fn postgres_from_label_studio_env_with_defaults() {
-        let found = locate(
-            None,
-            &env(&[
-                ("DJANGO_DB", "default"),
-                ("POSTGRE_HOST", "db"),
-                ("HEARTEX_POSTGRE_PASSWORD", "pw"),
-            ]),
-        )
-        .unwrap();
+        let found =
+            locate(None, &env(&[("DJANGO_DB", "default"), ("POSTGRE_HOST", "db"), ("HEARTEX_POSTGRE_PASSWORD", "pw")]))
+                .unwrap();
         let p = pg(found.target);
         assert_eq!(p.host, PgHost::Tcp("db".into()));
-        assert_eq!(
-            (p.port, p.user.as_str(), p.dbname.as_str()),
-            (5432, "postgres", "postgres")
-        );
+        assert_eq!((p.port, p.user.as_str(), p.dbname.as_str()), (5432, "postgres", "postgres"));
         assert_eq!(p.password.as_deref(), Some("pw"));
         assert_eq!(p.sslmode, SslMode::Prefer);
         assert!(found.source.contains("DJANGO_DB=default"));
@@ -474,50 +394,29 @@ mod tests {
     fn flag_beats_lsauth_db_beats_label_studio_env() {
         let e = env(&[("LSAUTH_DB", "/from/env.sqlite3"), ("DJANGO_DB", "default")]);
         let found = locate(Some("/from/flag.sqlite3"), &e).unwrap();
-        assert_eq!(
-            found.target,
-            DbTarget::Sqlite {
-                path: "/from/flag.sqlite3".into()
-            }
-        );
+        assert_eq!(found.target, DbTarget::Sqlite { path: "/from/flag.sqlite3".into() });
         assert_eq!(found.source, "--db");
         let found = locate(None, &e).unwrap();
-        assert_eq!(
-            found.target,
-            DbTarget::Sqlite {
-                path: "/from/env.sqlite3".into()
-            }
-        );
+        assert_eq!(found.target, DbTarget::Sqlite { path: "/from/env.sqlite3".into() });
         assert_eq!(found.source, "LSAUTH_DB");
     }
 
     #[test]
     fn sqlite_url_forms() {
         let e = env(&[("HOME", "/h")]);
-        assert_eq!(
-            parse_spec("sqlite:///abs/ls.db", &e).unwrap(),
-            DbTarget::Sqlite {
-                path: "/abs/ls.db".into()
-            }
-        );
-        assert_eq!(
-            parse_spec("~/ls.db", &e).unwrap(),
-            DbTarget::Sqlite {
-                path: "/h/ls.db".into()
-            }
-        );
-        assert_eq!(
-            parse_spec("rel/ls.db", &e).unwrap(),
-            DbTarget::Sqlite {
-                path: "rel/ls.db".into()
-            }
-        );
+        assert_eq!(parse_spec("sqlite:///abs/ls.db", &e).unwrap(), DbTarget::Sqlite { path: "/abs/ls.db".into() });
+        assert_eq!(parse_spec("~/ls.db", &e).unwrap(), DbTarget::Sqlite { path: "/h/ls.db".into() });
+        assert_eq!(parse_spec("rel/ls.db", &e).unwrap(), DbTarget::Sqlite { path: "rel/ls.db".into() });
     }
 
     #[test]
     fn postgres_url_parts() {
         let e = Environment::default();
-        let p = pg(parse_spec("postgresql://ann:p%40ss%2Bw@db.example.com:6432/label%20studio?sslmode=verify-ca&sslrootcert=/ca.pem", &e).unwrap());
+        let p = pg(parse_spec(
+            "postgresql://ann:p%40ss%2Bw@db.example.com:6432/label%20studio?sslmode=verify-ca&sslrootcert=/ca.pem",
+            &e,
+        )
+        .unwrap());
         assert_eq!(p.user, "ann");
         assert_eq!(p.password.as_deref(), Some("p@ss+w"));
         assert_eq!(p.host, PgHost::Tcp("db.example.com".into()));
@@ -544,19 +443,11 @@ mod tests {
             "sqlite://",
         ] {
             let err = parse_spec(spec, &e).unwrap_err();
-            assert_eq!(
-                crate::exit::status_of(&err),
-                crate::exit::ExitStatus::BadInput,
-                "{spec}: {err:#}"
-            );
+            assert_eq!(crate::exit::status_of(&err), crate::exit::ExitStatus::BadInput, "{spec}: {err:#}");
         }
         let err = locate(None, &env(&[("DJANGO_DB", "mysql")])).unwrap_err();
         assert!(format!("{err:#}").contains("MySQL"));
-        let err = locate(
-            None,
-            &env(&[("DJANGO_DB", "default"), ("POSTGRE_PORT", "x")]),
-        )
-        .unwrap_err();
+        let err = locate(None, &env(&[("DJANGO_DB", "default"), ("POSTGRE_PORT", "x")])).unwrap_err();
         assert!(format!("{err:#}").contains("POSTGRE_PORT"));
     }
 

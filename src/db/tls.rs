@@ -16,9 +16,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::target::SslMode;
 use crate::exit::bad_input;
@@ -55,10 +53,7 @@ pub fn client_config(mode: SslMode, root_cert: Option<&Path>) -> anyhow::Result<
     let (verifier, description): (Arc<dyn ServerCertVerifier>, String) = match check {
         Check::Nothing => (
             Arc::new(AcceptAnyCertificate(provider)),
-            format!(
-                "sslmode={}: encrypted when the server offers TLS, certificate not verified",
-                mode.as_str()
-            ),
+            format!("sslmode={}: encrypted when the server offers TLS, certificate not verified", mode.as_str()),
         ),
         Check::Chain | Check::ChainAndName => {
             let (roots, from) = load_roots(root_cert)?;
@@ -68,21 +63,18 @@ pub fn client_config(mode: SslMode, root_cert: Option<&Path>) -> anyhow::Result<
             if check == Check::Chain {
                 (
                     Arc::new(ChainOnly(inner)),
-                    format!("sslmode={}: TLS required, certificate chain verified against {from}, host name not checked", mode.as_str()),
+                    format!(
+                        "sslmode={}: TLS required, certificate chain verified against {from}, host name not checked",
+                        mode.as_str()
+                    ),
                 )
             } else {
                 (inner, format!("sslmode=verify-full: TLS required, certificate chain verified against {from} and host name checked"))
             }
         }
     };
-    let config = builder
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    Ok(TlsPlan {
-        config,
-        description,
-    })
+    let config = builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
+    Ok(TlsPlan { config, description })
 }
 
 fn load_roots(root_cert: Option<&Path>) -> anyhow::Result<(RootCertStore, String)> {
@@ -91,27 +83,17 @@ fn load_roots(root_cert: Option<&Path>) -> anyhow::Result<(RootCertStore, String
         let certs = CertificateDer::pem_file_iter(path)
             .map_err(|e| bad_input(format!("cannot read sslrootcert {}: {e}", path.display())))?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| {
-                bad_input(format!(
-                    "sslrootcert {} is not a PEM certificate file: {e}",
-                    path.display()
-                ))
-            })?;
+            .map_err(|e| bad_input(format!("sslrootcert {} is not a PEM certificate file: {e}", path.display())))?;
         let (added, _) = roots.add_parsable_certificates(certs);
         if added == 0 {
-            return Err(bad_input(format!(
-                "sslrootcert {} holds no usable certificate",
-                path.display()
-            )));
+            return Err(bad_input(format!("sslrootcert {} holds no usable certificate", path.display())));
         }
         return Ok((roots, path.display().to_string()));
     }
     let found = rustls_native_certs::load_native_certs();
     let (added, _) = roots.add_parsable_certificates(found.certs);
     if added == 0 {
-        return Err(bad_input(
-            "no system root certificates found: give sslrootcert=/path/to/ca.pem",
-        ));
+        return Err(bad_input("no system root certificates found: give sslrootcert=/path/to/ca.pem"));
     }
     Ok((roots, "the system's root certificates".into()))
 }
@@ -139,12 +121,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -153,12 +130,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -180,10 +152,7 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),

@@ -65,9 +65,7 @@ pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
         ));
     }
     if s.rejected_legacy_tokens > 0 {
-        text.push_str(
-            "Fix: lsauth enable-legacy --org ID (or --all), or move the integrations to PATs.\n",
-        );
+        text.push_str("Fix: lsauth enable-legacy --org ID (or --all), or move the integrations to PATs.\n");
     }
     print_text(&text)
 }

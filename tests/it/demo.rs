@@ -9,10 +9,7 @@ fn readme_demo_args() -> Vec<String> {
         .lines()
         .find(|l| l.starts_with("cargo run --quiet -- "))
         .expect("README has a `cargo run --quiet -- ...` demo command");
-    line.trim_start_matches("cargo run --quiet -- ")
-        .split_whitespace()
-        .map(String::from)
-        .collect()
+    line.trim_start_matches("cargo run --quiet -- ").split_whitespace().map(String::from).collect()
 }
 
 #[test]
@@ -24,29 +21,13 @@ fn readme_demo_command_shows_the_classic_problems() {
     cmd.current_dir(root);
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for problem in [
-        "Acme Labeling",
-        "off (default)",
-        "Research (upgraded)",
-        "Vendor QA",
-        "legacy tokens will be rejected",
-    ] {
-        assert!(
-            stdout.contains(problem),
-            "demo output lacks {problem:?}:\n{stdout}"
-        );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for problem in
+        ["Acme Labeling", "off (default)", "Research (upgraded)", "Vendor QA", "legacy tokens will be rejected"]
+    {
+        assert!(stdout.contains(problem), "demo output lacks {problem:?}:\n{stdout}");
     }
-    assert_eq!(
-        std::fs::read(&demo).unwrap(),
-        before,
-        "the demo must not change the demo database"
-    );
+    assert_eq!(std::fs::read(&demo).unwrap(), before, "the demo must not change the demo database");
 }
 
 #[test]

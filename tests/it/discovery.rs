@@ -2,15 +2,10 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::harness::{
-    lsauth, pg_cluster, running_as_root, Fixture, PgFixture, SqliteFixture, PG_PASSWORD,
-};
+use crate::harness::{lsauth, pg_cluster, running_as_root, Fixture, PgFixture, SqliteFixture, PG_PASSWORD};
 
 fn location(run: &crate::harness::Run) -> String {
-    run.json()["database"]["location"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    run.json()["database"]["location"].as_str().unwrap().to_string()
 }
 
 #[test]
@@ -20,39 +15,21 @@ fn default_sqlite_file_under_the_user_data_dir() {
     let data = home.path().join(".local/share/label-studio");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::copy(&fx.path, data.join("label_studio.sqlite3")).unwrap();
-    let run = lsauth(["orgs", "--json"])
-        .env("HOME", home.path().display().to_string())
-        .run();
+    let run = lsauth(["orgs", "--json"]).env("HOME", home.path().display().to_string()).run();
     run.expect_code(0);
-    assert_eq!(
-        location(&run),
-        data.join("label_studio.sqlite3").display().to_string()
-    );
-    assert!(run.json()["database"]["source"]
-        .as_str()
-        .unwrap()
-        .contains("DJANGO_DB unset"));
+    assert_eq!(location(&run), data.join("label_studio.sqlite3").display().to_string());
+    assert!(run.json()["database"]["source"].as_str().unwrap().contains("DJANGO_DB unset"));
 }
 
 #[test]
 fn base_data_dir_with_each_prefix() {
     let fx = SqliteFixture::new();
     let dir = fx.dir.path().display().to_string();
-    for var in [
-        "LABEL_STUDIO_BASE_DATA_DIR",
-        "HEARTEX_BASE_DATA_DIR",
-        "BASE_DATA_DIR",
-    ] {
+    for var in ["LABEL_STUDIO_BASE_DATA_DIR", "HEARTEX_BASE_DATA_DIR", "BASE_DATA_DIR"] {
         let run = lsauth(["orgs", "--json"]).env(var, &dir).run();
         run.expect_code(0);
         assert_eq!(location(&run), fx.path.display().to_string(), "{var}");
-        assert!(
-            run.json()["database"]["source"]
-                .as_str()
-                .unwrap()
-                .contains(var),
-            "{var}"
-        );
+        assert!(run.json()["database"]["source"].as_str().unwrap().contains(var), "{var}");
     }
 }
 
@@ -72,44 +49,23 @@ fn prefixed_setting_wins_like_label_studio() {
 fn flag_beats_lsauth_db_beats_label_studio_env() {
     let a = SqliteFixture::new();
     let b = SqliteFixture::new();
-    let run = lsauth(["orgs", "--json", "--db", &a.db_arg()])
-        .env("LSAUTH_DB", b.db_arg())
-        .env("DATABASE_NAME", "/x")
-        .run();
+    let run =
+        lsauth(["orgs", "--json", "--db", &a.db_arg()]).env("LSAUTH_DB", b.db_arg()).env("DATABASE_NAME", "/x").run();
     assert_eq!(location(&run), a.db_arg());
-    let run = lsauth(["orgs", "--json"])
-        .env("LSAUTH_DB", b.db_arg())
-        .env("DATABASE_NAME", "/x")
-        .run();
+    let run = lsauth(["orgs", "--json"]).env("LSAUTH_DB", b.db_arg()).env("DATABASE_NAME", "/x").run();
     assert_eq!(location(&run), b.db_arg());
     assert_eq!(run.json()["database"]["source"], "LSAUTH_DB");
-    let run = lsauth([
-        "orgs",
-        "--json",
-        "--db",
-        &format!("sqlite://{}", a.db_arg()),
-    ])
-    .run();
+    let run = lsauth(["orgs", "--json", "--db", &format!("sqlite://{}", a.db_arg())]).run();
     assert_eq!(location(&run), a.db_arg());
 }
 
 #[test]
 fn verbose_says_where_the_database_came_from() {
     let fx = SqliteFixture::new();
-    let run = lsauth(["orgs", "-v"])
-        .env("HEARTEX_DATABASE_NAME", fx.db_arg())
-        .run();
+    let run = lsauth(["orgs", "-v"]).env("HEARTEX_DATABASE_NAME", fx.db_arg()).run();
     run.expect_code(0);
-    assert!(
-        run.stderr.contains("from DJANGO_DB unset"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("HEARTEX_DATABASE_NAME"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("from DJANGO_DB unset"), "{}", run.stderr);
+    assert!(run.stderr.contains("HEARTEX_DATABASE_NAME"), "{}", run.stderr);
 }
 
 #[test]
@@ -125,10 +81,7 @@ fn postgres_from_label_studio_env() {
         .run();
     run.expect_code(0);
     assert_eq!(run.json()["database"]["kind"], "postgresql");
-    assert_eq!(
-        location(&run),
-        format!("postgres@127.0.0.1:{}/{}", pg_cluster().port, fx.name)
-    );
+    assert_eq!(location(&run), format!("postgres@127.0.0.1:{}/{}", pg_cluster().port, fx.name));
     assert!(!run.all_output().contains(PG_PASSWORD));
 }
 
@@ -138,22 +91,13 @@ fn missing_sqlite_file_is_not_created() {
     let path = dir.path().join("typo.sqlite3");
     let run = lsauth(["--db", &path.display().to_string(), "orgs"]).run();
     run.expect_code(2);
-    assert!(
-        run.stderr.contains("no such database file"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no such database file"), "{}", run.stderr);
     assert!(!path.exists(), "a wrong path must not create a file");
     // The discovered default path too.
     let home = tempfile::tempdir().unwrap();
-    let run = lsauth(["orgs"])
-        .env("HOME", home.path().display().to_string())
-        .run();
+    let run = lsauth(["orgs"]).env("HOME", home.path().display().to_string()).run();
     run.expect_code(2);
-    assert!(
-        std::fs::read_dir(home.path()).unwrap().next().is_none(),
-        "nothing created under HOME"
-    );
+    assert!(std::fs::read_dir(home.path()).unwrap().next().is_none(), "nothing created under HOME");
 }
 
 #[test]
@@ -167,28 +111,14 @@ fn directory_and_non_sqlite_files_are_bad_input() {
     std::fs::write(&text, "DJANGO_DB=sqlite\n").unwrap();
     let run = lsauth(["--db", &text.display().to_string(), "orgs"]).run();
     run.expect_code(2);
-    assert!(
-        run.stderr.contains("not a SQLite database file"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        std::fs::read_to_string(&text).unwrap(),
-        "DJANGO_DB=sqlite\n"
-    );
+    assert!(run.stderr.contains("not a SQLite database file"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&text).unwrap(), "DJANGO_DB=sqlite\n");
 
     let foreign = dir.path().join("other.sqlite3");
-    rusqlite::Connection::open(&foreign)
-        .unwrap()
-        .execute_batch("CREATE TABLE notes (x)")
-        .unwrap();
+    rusqlite::Connection::open(&foreign).unwrap().execute_batch("CREATE TABLE notes (x)").unwrap();
     let run = lsauth(["--db", &foreign.display().to_string(), "orgs"]).run();
     run.expect_code(2);
-    assert!(
-        run.stderr.contains("not a Label Studio database"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("not a Label Studio database"), "{}", run.stderr);
 }
 
 #[test]
@@ -198,11 +128,7 @@ fn unreadable_file_is_bad_input() {
     std::fs::set_permissions(&fx.path, std::fs::Permissions::from_mode(0o000)).unwrap();
     // root reads anything, so as root the check runs as an unprivileged user.
     let cmd = lsauth(["--db", &fx.db_arg(), "orgs"]);
-    let run = if running_as_root() {
-        cmd.run_as("nobody").run()
-    } else {
-        cmd.run()
-    };
+    let run = if running_as_root() { cmd.run_as("nobody").run() } else { cmd.run() };
     run.expect_code(2);
     assert!(run.stderr.contains("Permission denied"), "{}", run.stderr);
 }
@@ -232,11 +158,7 @@ fn read_only_inspection_works_while_a_writer_holds_the_database() {
     let fx = SqliteFixture::new();
     fx.seed_classic();
     let writer = fx.conn();
-    writer
-        .execute_batch(
-            "BEGIN IMMEDIATE; UPDATE organization SET title = 'Acme (editing)' WHERE id = 1;",
-        )
-        .unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE; UPDATE organization SET title = 'Acme (editing)' WHERE id = 1;").unwrap();
     let run = lsauth(["--db", &fx.db_arg(), "orgs", "--json"]).run();
     run.expect_code(0);
     assert_eq!(run.json()["organizations"][0]["title"], "Acme");
@@ -247,62 +169,30 @@ fn read_only_inspection_works_while_a_writer_holds_the_database() {
 
 #[test]
 fn postgres_unreachable_is_exit_3_with_host_and_reason() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let run = lsauth([
-        "--db",
-        &format!("postgres://ls:Sup3rSecret@127.0.0.1:{port}/labelstudio?connect_timeout=3"),
-        "orgs",
-    ])
-    .run();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let run =
+        lsauth(["--db", &format!("postgres://ls:Sup3rSecret@127.0.0.1:{port}/labelstudio?connect_timeout=3"), "orgs"])
+            .run();
     run.expect_code(3);
-    assert!(
-        run.stderr
-            .contains(&format!("127.0.0.1:{port}/labelstudio")),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.to_lowercase().contains("refused"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains(&format!("127.0.0.1:{port}/labelstudio")), "{}", run.stderr);
+    assert!(run.stderr.to_lowercase().contains("refused"), "{}", run.stderr);
     assert!(!run.all_output().contains("Sup3rSecret"));
-    assert_eq!(
-        run.stderr.lines().count(),
-        1,
-        "one clear line: {}",
-        run.stderr
-    );
+    assert_eq!(run.stderr.lines().count(), 1, "one clear line: {}", run.stderr);
 }
 
 #[test]
 fn postgres_wrong_password_is_exit_3_without_the_password() {
     let fx = PgFixture::new();
-    let url = format!(
-        "postgres://postgres:Wr0ngPassw0rd@127.0.0.1:{}/{}?sslmode=disable",
-        pg_cluster().port,
-        fx.name
-    );
+    let url = format!("postgres://postgres:Wr0ngPassw0rd@127.0.0.1:{}/{}?sslmode=disable", pg_cluster().port, fx.name);
     let run = lsauth(["--db", &url, "orgs"]).run();
     run.expect_code(3);
-    assert!(
-        run.stderr.contains("password authentication failed"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("password authentication failed"), "{}", run.stderr);
     assert!(!run.all_output().contains("Wr0ngPassw0rd"));
 }
 
 #[test]
 fn postgres_missing_database_is_exit_3() {
-    let url = format!(
-        "postgres://postgres:{PG_PASSWORD}@127.0.0.1:{}/no_such_db?sslmode=disable",
-        pg_cluster().port
-    );
+    let url = format!("postgres://postgres:{PG_PASSWORD}@127.0.0.1:{}/no_such_db?sslmode=disable", pg_cluster().port);
     let run = lsauth(["--db", &url, "orgs"]).run();
     run.expect_code(3);
     assert!(run.stderr.contains("no_such_db"), "{}", run.stderr);
@@ -325,48 +215,21 @@ fn postgres_tls_modes_against_a_tls_server() {
     ok(fx.url_with("sslmode=prefer"), "certificate not verified");
     ok(fx.url_with("sslmode=disable"), "not encrypted");
     // The server certificate names "localhost" only: verify-ca ignores the name...
-    ok(
-        fx.url_with(&format!("sslmode=verify-ca&sslrootcert={ca}")),
-        "host name not checked",
-    );
+    ok(fx.url_with(&format!("sslmode=verify-ca&sslrootcert={ca}")), "host name not checked");
     // ...require with a root file behaves as verify-ca, as in libpq...
-    ok(
-        fx.url_with(&format!("sslmode=require&sslrootcert={ca}")),
-        "chain verified",
-    );
+    ok(fx.url_with(&format!("sslmode=require&sslrootcert={ca}")), "chain verified");
     // ...verify-full checks it: fine through "localhost", refused through 127.0.0.1.
-    let via_localhost = fx
-        .url_with(&format!("sslmode=verify-full&sslrootcert={ca}"))
-        .replace("127.0.0.1", "localhost");
+    let via_localhost = fx.url_with(&format!("sslmode=verify-full&sslrootcert={ca}")).replace("127.0.0.1", "localhost");
     ok(via_localhost, "host name checked");
-    let run = lsauth([
-        "--db",
-        &fx.url_with(&format!("sslmode=verify-full&sslrootcert={ca}")),
-        "orgs",
-    ])
-    .run();
+    let run = lsauth(["--db", &fx.url_with(&format!("sslmode=verify-full&sslrootcert={ca}")), "orgs"]).run();
     run.expect_code(3);
     assert!(run.stderr.contains("certificate"), "{}", run.stderr);
     // A certificate from a CA we do not trust.
-    let run = lsauth([
-        "--db",
-        &fx.url_with(&format!("sslmode=verify-ca&sslrootcert={other}")),
-        "orgs",
-    ])
-    .run();
+    let run = lsauth(["--db", &fx.url_with(&format!("sslmode=verify-ca&sslrootcert={other}")), "orgs"]).run();
     run.expect_code(3);
-    assert!(
-        run.stderr.to_lowercase().contains("certificate"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.to_lowercase().contains("certificate"), "{}", run.stderr);
     // A root file that is not there is bad input, not a connection problem.
-    let run = lsauth([
-        "--db",
-        &fx.url_with("sslmode=verify-ca&sslrootcert=/no/such/ca.pem"),
-        "orgs",
-    ])
-    .run();
+    let run = lsauth(["--db", &fx.url_with("sslmode=verify-ca&sslrootcert=/no/such/ca.pem"), "orgs"]).run();
     run.expect_code(2);
 }
 
@@ -383,12 +246,7 @@ fn postgres_tls_required_but_server_refuses() {
             let _ = sock.write_all(b"N");
         }
     });
-    let run = lsauth([
-        "--db",
-        &format!("postgres://ls:Pw12345678@127.0.0.1:{port}/ls?sslmode=require"),
-        "orgs",
-    ])
-    .run();
+    let run = lsauth(["--db", &format!("postgres://ls:Pw12345678@127.0.0.1:{port}/ls?sslmode=require"), "orgs"]).run();
     run.expect_code(3);
     assert!(run.stderr.contains("TLS"), "{}", run.stderr);
     assert!(!run.all_output().contains("Pw12345678"));

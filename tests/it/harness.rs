@@ -25,21 +25,13 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
 
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
 
@@ -63,28 +55,14 @@ where
     S: AsRef<str>,
 {
     let mut env = BTreeMap::new();
-    env.insert(
-        "PATH".to_string(),
-        std::env::var("PATH").unwrap_or_default(),
-    );
+    env.insert("PATH".to_string(), std::env::var("PATH").unwrap_or_default());
     env.insert("HOME".to_string(), scratch_home().display().to_string());
-    Lsauth {
-        args: args.into_iter().map(|a| a.as_ref().to_string()).collect(),
-        env,
-        stdin: None,
-        as_user: None,
-    }
+    Lsauth { args: args.into_iter().map(|a| a.as_ref().to_string()).collect(), env, stdin: None, as_user: None }
 }
 
 fn scratch_home() -> &'static Path {
     static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
-    HOME.get_or_init(|| {
-        tempfile::Builder::new()
-            .prefix("lsauth-home-")
-            .tempdir()
-            .unwrap()
-    })
-    .path()
+    HOME.get_or_init(|| tempfile::Builder::new().prefix("lsauth-home-").tempdir().unwrap()).path()
 }
 
 impl Lsauth {
@@ -121,11 +99,7 @@ impl Lsauth {
 
     pub fn run(self) -> Run {
         let mut cmd = self.command();
-        cmd.stdin(if self.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
+        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn lsauth");
         if let Some(input) = &self.stdin {
@@ -142,9 +116,7 @@ impl Lsauth {
 }
 
 pub fn running_as_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -168,15 +140,11 @@ pub trait Fixture {
     }
 
     fn set_creator(&self, org: i64, user: i64) {
-        self.exec(&format!(
-            "UPDATE organization SET created_by_id = {user} WHERE id = {org}"
-        ));
+        self.exec(&format!("UPDATE organization SET created_by_id = {user} WHERE id = {org}"));
     }
 
     fn add_user(&self, id: i64, email: &str, active_org: Option<i64>) {
-        let org = active_org
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| "NULL".into());
+        let org = active_org.map(|c| c.to_string()).unwrap_or_else(|| "NULL".into());
         self.exec(&format!(
             "INSERT INTO htx_user (id, password, last_login, is_superuser, username, email, first_name, last_name, \
              is_staff, is_active, date_joined, last_activity, activity_at, phone, avatar, active_organization_id, \
@@ -186,11 +154,7 @@ pub trait Fixture {
     }
 
     fn add_member(&self, org: i64, user: i64, deleted: bool) {
-        let deleted_at = if deleted {
-            format!("'{TS}'")
-        } else {
-            "NULL".into()
-        };
+        let deleted_at = if deleted { format!("'{TS}'") } else { "NULL".into() };
         self.exec(&format!(
             "INSERT INTO organizations_organizationmember (created_at, updated_at, organization_id, user_id, deleted_at) \
              VALUES ('{TS}', '{TS}', {org}, {user}, {deleted_at})"
@@ -198,9 +162,7 @@ pub trait Fixture {
     }
 
     fn add_legacy_token(&self, user: i64, key: &str) {
-        self.exec(&format!(
-            "INSERT INTO authtoken_token (key, created, user_id) VALUES ('{key}', '{TS}', {user})"
-        ));
+        self.exec(&format!("INSERT INTO authtoken_token (key, created, user_id) VALUES ('{key}', '{TS}', {user})"));
     }
 
     fn set_settings(&self, org: i64, api: bool, legacy: bool, ttl: i64) {
@@ -245,14 +207,9 @@ pub trait Fixture {
         self.set_creator(1, 1);
         self.set_creator(2, 2);
         self.set_creator(3, 4);
-        for (org, user, deleted) in [
-            (1, 1, false),
-            (1, 5, false),
-            (1, 6, true),
-            (2, 2, false),
-            (2, 3, false),
-            (3, 4, false),
-        ] {
+        for (org, user, deleted) in
+            [(1, 1, false), (1, 5, false), (1, 6, true), (2, 2, false), (2, 3, false), (3, 4, false)]
+        {
             self.add_member(org, user, deleted);
         }
         self.add_legacy_token(1, "1111111111111111111111111111111111111111");
@@ -284,10 +241,7 @@ pub struct SqliteFixture {
 impl SqliteFixture {
     /// A fresh Label Studio 1.23.2 SQLite database with every migration recorded.
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("lsauth-sqlite-")
-            .tempdir()
-            .unwrap();
+        let dir = tempfile::Builder::new().prefix("lsauth-sqlite-").tempdir().unwrap();
         let path = dir.path().join("label_studio.sqlite3");
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(SQLITE_DDL).unwrap();
@@ -310,21 +264,17 @@ impl Fixture for SqliteFixture {
     }
 
     fn exec(&self, sql: &str) {
-        self.conn()
-            .execute_batch(sql)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        self.conn().execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(sql).unwrap();
         let n = stmt.column_count();
-        stmt.query_map([], |r| {
-            (0..n).map(|i| r.get::<_, Option<String>>(i)).collect()
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        stmt.query_map([], |r| (0..n).map(|i| r.get::<_, Option<String>>(i)).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
     }
 }
 
@@ -342,9 +292,7 @@ pub struct PgCluster {
 
 pub fn pg_cluster() -> &'static PgCluster {
     static CLUSTER: OnceLock<PgCluster> = OnceLock::new();
-    CLUSTER.get_or_init(|| {
-        PgCluster::start().unwrap_or_else(|e| panic!("cannot start the test PostgreSQL: {e}"))
-    })
+    CLUSTER.get_or_init(|| PgCluster::start().unwrap_or_else(|e| panic!("cannot start the test PostgreSQL: {e}")))
 }
 
 fn pg_bin() -> PathBuf {
@@ -353,30 +301,17 @@ fn pg_bin() -> PathBuf {
     }
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path().join("bin"))
-                .filter(|p| p.join("initdb").exists())
-                .collect()
+            rd.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).collect()
         })
         .unwrap_or_default();
     found.sort_by_key(|p| {
-        p.parent()
-            .and_then(|v| v.file_name())
-            .and_then(|v| v.to_str())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0)
+        p.parent().and_then(|v| v.file_name()).and_then(|v| v.to_str()).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
     });
-    found.pop().expect(
-        "no PostgreSQL server binaries under /usr/lib/postgresql: apt-get install postgresql",
-    )
+    found.pop().expect("no PostgreSQL server binaries under /usr/lib/postgresql: apt-get install postgresql")
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Run a server binary, as the `postgres` user when we are root (initdb refuses root).
@@ -415,15 +350,10 @@ fn write_certificates(dir: &Path) -> Result<(String, String, String, String), St
     let (other_ca, _) = make_ca("some other CA").map_err(|e| e.to_string())?;
     // The server certificate names only "localhost": connecting to 127.0.0.1 is then a
     // host-name mismatch, which verify-ca forgives and verify-full does not.
-    let mut params =
-        CertificateParams::new(vec!["localhost".to_string()]).map_err(|e| e.to_string())?;
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
+    let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(|e| e.to_string())?;
+    params.distinguished_name.push(DnType::CommonName, "localhost");
     let key = KeyPair::generate().map_err(|e| e.to_string())?;
-    let cert = params
-        .signed_by(&key, &ca, &ca_key)
-        .map_err(|e| e.to_string())?;
+    let cert = params.signed_by(&key, &ca, &ca_key).map_err(|e| e.to_string())?;
     let _ = dir;
     Ok((ca.pem(), other_ca.pem(), cert.pem(), key.serialize_pem()))
 }
@@ -444,16 +374,11 @@ impl PgCluster {
         let dir = PathBuf::from(format!("/tmp/lsauth-test-pg-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
         let data = dir.join("data");
         let pwfile = dir.join("pwfile");
         std::fs::write(&pwfile, PG_PASSWORD).map_err(|e| e.to_string())?;
-        let owner = if running_as_root() {
-            postgres_ids()
-        } else {
-            None
-        };
+        let owner = if running_as_root() { postgres_ids() } else { None };
         if let Some((uid, gid)) = owner {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
             std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
@@ -462,13 +387,7 @@ impl PgCluster {
             as_postgres(&bin.join("initdb"))
                 .arg("-D")
                 .arg(&data)
-                .args([
-                    "-U",
-                    "postgres",
-                    "--auth-local=trust",
-                    "--auth-host=scram-sha-256",
-                    "--no-sync",
-                ])
+                .args(["-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"])
                 .arg(format!("--pwfile={}", pwfile.display())),
         )?;
         let (ca, other_ca, cert, key) = write_certificates(&dir)?;
@@ -479,8 +398,7 @@ impl PgCluster {
         for (name, body) in [("server.crt", cert), ("server.key", key)] {
             let path = data.join(name);
             std::fs::write(&path, body).map_err(|e| e.to_string())?;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| e.to_string())?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
             if let Some((uid, gid)) = owner {
                 std::os::unix::fs::chown(&path, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
             }
@@ -518,45 +436,28 @@ impl PgCluster {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| e.to_string())?;
-        let cluster = PgCluster {
-            port,
-            ca_pem,
-            other_ca_pem,
-        };
+        let cluster = PgCluster { port, ca_pem, other_ca_pem };
         cluster.load_template()?;
         Ok(cluster)
     }
 
     pub fn url(&self, db: &str) -> String {
-        format!(
-            "postgres://postgres:{PG_PASSWORD}@127.0.0.1:{}/{db}?sslmode=disable",
-            self.port
-        )
+        format!("postgres://postgres:{PG_PASSWORD}@127.0.0.1:{}/{db}?sslmode=disable", self.port)
     }
 
     pub fn client(&self, db: &str) -> postgres::Client {
-        postgres::Client::connect(&self.url(db), postgres::NoTls)
-            .unwrap_or_else(|e| panic!("connect {db}: {e}"))
+        postgres::Client::connect(&self.url(db), postgres::NoTls).unwrap_or_else(|e| panic!("connect {db}: {e}"))
     }
 
     fn load_template(&self) -> Result<(), String> {
         let mut admin = self.client("postgres");
-        admin
-            .batch_execute("CREATE DATABASE ls_template")
-            .map_err(|e| e.to_string())?;
+        admin.batch_execute("CREATE DATABASE ls_template").map_err(|e| e.to_string())?;
         let mut tpl = self.client("ls_template");
         // psql meta-commands (\restrict) are not SQL.
-        let ddl: String = POSTGRES_DDL
-            .lines()
-            .filter(|l| !l.starts_with('\\'))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        tpl.batch_execute(&ddl)
-            .map_err(|e| format!("loading the Label Studio schema: {e}"))?;
-        tpl.batch_execute("SELECT pg_catalog.set_config('search_path', 'public', false)")
-            .map_err(|e| e.to_string())?;
-        tpl.batch_execute(&migration_inserts())
-            .map_err(|e| e.to_string())?;
+        let ddl: String = POSTGRES_DDL.lines().filter(|l| !l.starts_with('\\')).map(|l| format!("{l}\n")).collect();
+        tpl.batch_execute(&ddl).map_err(|e| format!("loading the Label Studio schema: {e}"))?;
+        tpl.batch_execute("SELECT pg_catalog.set_config('search_path', 'public', false)").map_err(|e| e.to_string())?;
+        tpl.batch_execute(&migration_inserts()).map_err(|e| e.to_string())?;
         drop(tpl);
         Ok(())
     }
@@ -570,24 +471,14 @@ impl PgFixture {
     /// A fresh database copied from the Label Studio template.
     pub fn new() -> Self {
         let cluster = pg_cluster();
-        let name = format!(
-            "t{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
+        let name = format!("t{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let mut admin = cluster.client("postgres");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE ls_template"))
-            .unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE ls_template")).unwrap();
         PgFixture { name }
     }
 
     pub fn url_with(&self, params: &str) -> String {
-        format!(
-            "postgres://postgres:{PG_PASSWORD}@127.0.0.1:{}/{}?{params}",
-            pg_cluster().port,
-            self.name
-        )
+        format!("postgres://postgres:{PG_PASSWORD}@127.0.0.1:{}/{}?{params}", pg_cluster().port, self.name)
     }
 }
 
@@ -601,23 +492,11 @@ impl Fixture for PgFixture {
     }
 
     fn exec(&self, sql: &str) {
-        pg_cluster()
-            .client(&self.name)
-            .batch_execute(sql)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        pg_cluster().client(&self.name).batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
-        let rows = pg_cluster()
-            .client(&self.name)
-            .query(sql, &[])
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        rows.iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| r.get::<_, Option<String>>(i))
-                    .collect()
-            })
-            .collect()
+        let rows = pg_cluster().client(&self.name).query(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect()
     }
 }

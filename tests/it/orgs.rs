@@ -4,12 +4,7 @@ use crate::harness::{lsauth, Fixture};
 use crate::on_both_backends;
 
 fn org(json: &serde_json::Value, id: i64) -> &serde_json::Value {
-    json["organizations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["id"] == id)
-        .unwrap()
+    json["organizations"].as_array().unwrap().iter().find(|o| o["id"] == id).unwrap()
 }
 
 fn json_reports_stored_and_effective_settings(fx: &dyn Fixture) {
@@ -24,10 +19,7 @@ fn json_reports_stored_and_effective_settings(fx: &dyn Fixture) {
     let acme = org(&json, 1);
     assert_eq!(acme["title"], "Acme");
     assert_eq!(acme["creator_email"], "admin@acme.test");
-    assert_eq!(
-        acme["active_members"], 2,
-        "the deleted member does not count"
-    );
+    assert_eq!(acme["active_members"], 2, "the deleted member does not count");
     assert_eq!(acme["has_settings_row"], true);
     assert_eq!(acme["legacy_api_tokens_enabled"], false);
     assert_eq!(acme["api_tokens_enabled"], true);
@@ -73,38 +65,25 @@ fn table_shows_each_org_and_the_fix(fx: &dyn Fixture) {
     ] {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
-    assert!(
-        !out.contains(crate::harness::PG_PASSWORD),
-        "password printed:\n{out}"
-    );
+    assert!(!out.contains(crate::harness::PG_PASSWORD), "password printed:\n{out}");
 }
 
 fn only_0001_applied_means_old_defaults(fx: &dyn Fixture) {
     fx.seed_classic();
     fx.exec("DELETE FROM django_migrations WHERE app = 'jwt_auth' AND name LIKE '0002%'");
-    let json = lsauth(["--db", &fx.db_arg(), "orgs", "--json"])
-        .run()
-        .json();
+    let json = lsauth(["--db", &fx.db_arg(), "orgs", "--json"]).run().json();
     let beta = org(&json, 2);
-    assert_eq!(
-        beta["legacy_api_tokens_enabled"], true,
-        "before 0002 an org without a row keeps legacy tokens"
-    );
+    assert_eq!(beta["legacy_api_tokens_enabled"], true, "before 0002 an org without a row keeps legacy tokens");
     assert_eq!(beta["api_tokens_enabled"], false);
     assert_eq!(beta["rejected_legacy_tokens"], 0);
-    assert!(json["database"]["label_studio_generation"]
-        .as_str()
-        .unwrap()
-        .contains("1.17"));
+    assert!(json["database"]["label_studio_generation"].as_str().unwrap().contains("1.17"));
 }
 
 fn empty_database_lists_nothing(fx: &dyn Fixture) {
     let run = lsauth(["--db", &fx.db_arg(), "orgs"]).run();
     run.expect_code(0);
     assert!(run.stdout.contains("No organizations"));
-    let json = lsauth(["--db", &fx.db_arg(), "orgs", "--json"])
-        .run()
-        .json();
+    let json = lsauth(["--db", &fx.db_arg(), "orgs", "--json"]).run().json();
     assert_eq!(json["organizations"], serde_json::json!([]));
 }
 
@@ -112,11 +91,7 @@ fn foreign_database_is_bad_input(fx: &dyn Fixture) {
     fx.exec("DROP TABLE authtoken_token");
     let run = lsauth(["--db", &fx.db_arg(), "orgs"]).run();
     run.expect_code(2);
-    assert!(
-        run.stderr.contains("not a Label Studio database"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("not a Label Studio database"), "{}", run.stderr);
 }
 
 fn label_studio_before_jwt_settings_is_bad_input(fx: &dyn Fixture) {
@@ -129,14 +104,8 @@ fn label_studio_before_jwt_settings_is_bad_input(fx: &dyn Fixture) {
 fn inspection_never_writes(fx: &dyn Fixture) {
     fx.seed_classic();
     let before = fx.settings_rows();
-    lsauth(["--db", &fx.db_arg(), "orgs", "--json"])
-        .run()
-        .expect_code(0);
-    assert_eq!(
-        fx.settings_rows(),
-        before,
-        "orgs must not create the missing rows"
-    );
+    lsauth(["--db", &fx.db_arg(), "orgs", "--json"]).run().expect_code(0);
+    assert_eq!(fx.settings_rows(), before, "orgs must not create the missing rows");
 }
 
 on_both_backends!(

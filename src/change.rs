@@ -1,0 +1,404 @@
+//! Planning a settings change: which organizations change, from what to what, and the
+//! exact rows before and after. Pure: the database layer reads and writes, this decides.
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::JwtSettings;
+
+/// The two switches lsauth toggles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Setting {
+    /// `legacy_api_tokens_enabled`: `Authorization: Token <40 hex>`.
+    LegacyApiTokensEnabled,
+    /// `api_tokens_enabled`: Personal Access Tokens (JWT).
+    ApiTokensEnabled,
+}
+
+impl Setting {
+    pub fn column(self) -> &'static str {
+        match self {
+            Setting::LegacyApiTokensEnabled => "legacy_api_tokens_enabled",
+            Setting::ApiTokensEnabled => "api_tokens_enabled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Setting::LegacyApiTokensEnabled => "legacy tokens",
+            Setting::ApiTokensEnabled => "PATs",
+        }
+    }
+
+    pub fn get(self, s: &JwtSettings) -> bool {
+        match self {
+            Setting::LegacyApiTokensEnabled => s.legacy_api_tokens_enabled,
+            Setting::ApiTokensEnabled => s.api_tokens_enabled,
+        }
+    }
+
+    pub fn set(self, s: &mut JwtSettings, value: bool) {
+        match self {
+            Setting::LegacyApiTokensEnabled => s.legacy_api_tokens_enabled = value,
+            Setting::ApiTokensEnabled => s.api_tokens_enabled = value,
+        }
+    }
+}
+
+/// "Turn this setting on (or off)".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Toggle {
+    pub setting: Setting,
+    pub enable: bool,
+}
+
+/// A `jwt_auth_jwtsettings` row exactly as stored. Timestamps are UTC text in Django's
+/// SQLite format (`YYYY-MM-DD HH:MM:SS.ffffff`) on both backends, so rows compare and
+/// restore byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRow {
+    pub organization_id: i64,
+    pub api_tokens_enabled: bool,
+    pub legacy_api_tokens_enabled: bool,
+    pub api_token_ttl_days: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl StoredRow {
+    pub fn settings(&self) -> JwtSettings {
+        JwtSettings {
+            api_tokens_enabled: self.api_tokens_enabled,
+            legacy_api_tokens_enabled: self.legacy_api_tokens_enabled,
+            api_token_ttl_days: self.api_token_ttl_days,
+        }
+    }
+
+    fn with_settings(&self, s: JwtSettings, updated_at: &str) -> StoredRow {
+        StoredRow {
+            organization_id: self.organization_id,
+            api_tokens_enabled: s.api_tokens_enabled,
+            legacy_api_tokens_enabled: s.legacy_api_tokens_enabled,
+            api_token_ttl_days: s.api_token_ttl_days,
+            created_at: self.created_at.clone(),
+            updated_at: updated_at.to_string(),
+        }
+    }
+}
+
+/// One organization and its row (if any), as read for a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSettings {
+    pub id: i64,
+    /// `None` when the organization itself no longer exists.
+    pub title: Option<String>,
+    pub row: Option<StoredRow>,
+}
+
+/// What happens to one organization's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowChange {
+    pub organization_id: i64,
+    pub before: Option<StoredRow>,
+    pub after: Option<StoredRow>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Already in the wanted state.
+    None,
+    Update,
+    /// No row yet: one is inserted with Label Studio's values plus the change.
+    Insert,
+}
+
+/// One line of the plan a person confirms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanLine {
+    pub organization_id: i64,
+    pub title: String,
+    pub has_settings_row: bool,
+    pub before: bool,
+    pub after: bool,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub toggle: Toggle,
+    pub lines: Vec<PlanLine>,
+    /// The rows that change (no-ops left out), for the backup and the write.
+    #[serde(skip)]
+    pub changes: Vec<RowChange>,
+}
+
+impl Plan {
+    pub fn changed(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// The decision a person agreed to: which orgs, which action. Other columns of a
+    /// row may move between showing the plan and applying it without changing that.
+    pub fn decision(&self) -> Vec<(i64, Action)> {
+        self.lines.iter().map(|l| (l.organization_id, l.action)).collect()
+    }
+}
+
+/// Decide what `toggle` does to each organization. `now` stamps `updated_at` (and
+/// `created_at` of inserted rows), as Django's auto_now fields would.
+pub fn plan_toggle(orgs: &[OrgSettings], defaults: JwtSettings, toggle: Toggle, now: &str) -> Plan {
+    let mut lines = Vec::with_capacity(orgs.len());
+    let mut changes = Vec::new();
+    for org in orgs {
+        let current = org.row.as_ref().map(StoredRow::settings).unwrap_or(defaults);
+        let before = toggle.setting.get(&current);
+        let action = if before == toggle.enable {
+            Action::None
+        } else if org.row.is_some() {
+            Action::Update
+        } else {
+            Action::Insert
+        };
+        let mut wanted = current;
+        toggle.setting.set(&mut wanted, toggle.enable);
+        let after_row = match (&org.row, action) {
+            (_, Action::None) => None,
+            (Some(row), _) => Some(row.with_settings(wanted, now)),
+            (None, _) => Some(StoredRow {
+                organization_id: org.id,
+                api_tokens_enabled: wanted.api_tokens_enabled,
+                legacy_api_tokens_enabled: wanted.legacy_api_tokens_enabled,
+                api_token_ttl_days: wanted.api_token_ttl_days,
+                created_at: now.to_string(),
+                updated_at: now.to_string(),
+            }),
+        };
+        if let Some(after) = after_row {
+            changes.push(RowChange { organization_id: org.id, before: org.row.clone(), after: Some(after) });
+        }
+        lines.push(PlanLine {
+            organization_id: org.id,
+            title: org.title.clone().unwrap_or_default(),
+            has_settings_row: org.row.is_some(),
+            before,
+            after: toggle.enable,
+            action,
+        });
+    }
+    Plan { toggle, lines, changes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: &str = "2026-11-22 12:00:00.000001";
+
+    fn defaults() -> JwtSettings {
+        JwtSettings { api_tokens_enabled: true, legacy_api_tokens_enabled: false, api_token_ttl_days: 73000 }
+    }
+
+    fn row(id: i64, api: bool, legacy: bool) -> StoredRow {
+        StoredRow {
+            organization_id: id,
+            api_tokens_enabled: api,
+            legacy_api_tokens_enabled: legacy,
+            api_token_ttl_days: 30,
+            created_at: "2025-01-01 00:00:00.000000".into(),
+            updated_at: "2025-01-02 00:00:00.000000".into(),
+        }
+    }
+
+    fn org(id: i64, r: Option<StoredRow>) -> OrgSettings {
+        OrgSettings { id, title: Some(format!("org {id}")), row: r }
+    }
+
+    const ENABLE_LEGACY: Toggle = Toggle { setting: Setting::LegacyApiTokensEnabled, enable: true };
+
+    #[test]
+    fn update_keeps_other_columns_and_stamps_updated_at() {
+        let plan = plan_toggle(&[org(1, Some(row(1, true, false)))], defaults(), ENABLE_LEGACY, NOW);
+        assert_eq!(plan.lines[0].action, Action::Update);
+        let after = plan.changes[0].after.clone().unwrap();
+        assert!(after.legacy_api_tokens_enabled && after.api_tokens_enabled);
+        assert_eq!(after.api_token_ttl_days, 30);
+        assert_eq!(after.created_at, "2025-01-01 00:00:00.000000");
+        assert_eq!(after.updated_at, NOW);
+        assert_eq!(plan.changes[0].before, Some(row(1, true, false)));
+    }
+
+    #[test]
+    fn missing_row_is_inserted_with_label_studio_values() {
+        let plan = plan_toggle(&[org(2, None)], defaults(), ENABLE_LEGACY, NOW);
+        assert_eq!(plan.lines[0].action, Action::Insert);
+        assert!(!plan.lines[0].before);
+        let change = &plan.changes[0];
+        assert_eq!(change.before, None);
+        assert_eq!(
+            change.after,
+            Some(StoredRow {
+                organization_id: 2,
+                api_tokens_enabled: true,
+                legacy_api_tokens_enabled: true,
+                api_token_ttl_days: 73000,
+                created_at: NOW.into(),
+                updated_at: NOW.into(),
+            })
+        );
+    }
+
+    #[test]
+    fn wanted_state_is_a_no_op_with_or_without_a_row() {
+        let toggle = Toggle { setting: Setting::ApiTokensEnabled, enable: true };
+        let plan = plan_toggle(&[org(1, Some(row(1, true, false))), org(2, None)], defaults(), toggle, NOW);
+        assert!(plan.lines.iter().all(|l| l.action == Action::None));
+        assert_eq!(plan.changed(), 0);
+        // Disabling PATs on an org without a row does need an insert.
+        let toggle = Toggle { setting: Setting::ApiTokensEnabled, enable: false };
+        let plan = plan_toggle(&[org(2, None)], defaults(), toggle, NOW);
+        assert_eq!(plan.lines[0].action, Action::Insert);
+        assert!(!plan.changes[0].after.as_ref().unwrap().api_tokens_enabled);
+        assert!(!plan.changes[0].after.as_ref().unwrap().legacy_api_tokens_enabled);
+    }
+}
+
+/// What a rollback does to one organization's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreState {
+    /// The row is as the change left it: it goes back to how it was before.
+    Restore,
+    /// The row is already as it was before the change: nothing to do.
+    AlreadyRestored,
+    /// Someone changed the row since: restored only with `--force`.
+    Conflict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestoreLine {
+    pub organization_id: i64,
+    pub title: Option<String>,
+    pub state: RestoreState,
+    /// The row now (`null`: no row).
+    pub current: Option<StoredRow>,
+    /// The row as the change wrote it.
+    pub written: Option<StoredRow>,
+    /// The row it goes back to (`null`: the row is deleted).
+    pub restore_to: Option<StoredRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestorePlan {
+    pub lines: Vec<RestoreLine>,
+}
+
+impl RestorePlan {
+    pub fn conflicts(&self) -> usize {
+        self.lines.iter().filter(|l| l.state == RestoreState::Conflict).count()
+    }
+
+    /// The rows to write: those to restore, and the conflicts too when forced.
+    pub fn changes(&self, force: bool) -> Vec<RowChange> {
+        self.lines
+            .iter()
+            .filter(|l| l.state == RestoreState::Restore || (force && l.state == RestoreState::Conflict))
+            .map(|l| RowChange {
+                organization_id: l.organization_id,
+                before: l.current.clone(),
+                after: l.restore_to.clone(),
+            })
+            .collect()
+    }
+
+    pub fn decision(&self) -> Vec<(i64, RestoreState)> {
+        self.lines.iter().map(|l| (l.organization_id, l.state)).collect()
+    }
+}
+
+/// Compare the rows now with what a backed-up change wrote, row by row.
+pub fn plan_restore(current: &[OrgSettings], recorded: &[RowChange]) -> RestorePlan {
+    let lines = recorded
+        .iter()
+        .map(|change| {
+            let now = current.iter().find(|o| o.id == change.organization_id);
+            let current_row = now.and_then(|o| o.row.clone());
+            let state = if current_row == change.before {
+                RestoreState::AlreadyRestored
+            } else if current_row == change.after {
+                RestoreState::Restore
+            } else {
+                RestoreState::Conflict
+            };
+            RestoreLine {
+                organization_id: change.organization_id,
+                title: now.and_then(|o| o.title.clone()),
+                state,
+                current: current_row,
+                written: change.after.clone(),
+                restore_to: change.before.clone(),
+            }
+        })
+        .collect();
+    RestorePlan { lines }
+}
+
+#[cfg(test)]
+mod restore_tests {
+    use super::*;
+
+    fn row(id: i64, legacy: bool, updated: &str) -> StoredRow {
+        StoredRow {
+            organization_id: id,
+            api_tokens_enabled: true,
+            legacy_api_tokens_enabled: legacy,
+            api_token_ttl_days: 73000,
+            created_at: "2025-01-01 00:00:00.000000".into(),
+            updated_at: updated.into(),
+        }
+    }
+
+    fn org(id: i64, r: Option<StoredRow>) -> OrgSettings {
+        OrgSettings { id, title: Some("t".into()), row: r }
+    }
+
+    #[test]
+    fn each_row_is_restored_kept_or_in_conflict() {
+        let recorded = vec![
+            RowChange { organization_id: 1, before: Some(row(1, false, "a")), after: Some(row(1, true, "b")) },
+            RowChange { organization_id: 2, before: None, after: Some(row(2, true, "b")) },
+            RowChange { organization_id: 3, before: Some(row(3, false, "a")), after: Some(row(3, true, "b")) },
+            RowChange { organization_id: 4, before: Some(row(4, false, "a")), after: Some(row(4, true, "b")) },
+        ];
+        let current = vec![
+            org(1, Some(row(1, true, "b"))),
+            org(2, Some(row(2, true, "b"))),
+            org(3, Some(row(3, false, "c"))),
+            org(4, Some(row(4, false, "a"))),
+        ];
+        let plan = plan_restore(&current, &recorded);
+        let states: Vec<_> = plan.lines.iter().map(|l| l.state).collect();
+        use RestoreState::*;
+        assert_eq!(states, vec![Restore, Restore, Conflict, AlreadyRestored]);
+        assert_eq!(plan.conflicts(), 1);
+        let changes = plan.changes(false);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[1].after, None, "an inserted row is deleted again");
+        assert_eq!(plan.changes(true).len(), 3);
+    }
+}
+
+/// A UTC time in the text form Django stores in SQLite (`2026-11-22 12:00:00.000001`).
+pub fn django_timestamp(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]");
+    t.to_offset(time::UtcOffset::UTC).format(&f).expect("formatting a UTC time")
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn django_format() {
+        let t = time::macros::datetime!(2026-11-22 09:05:03.25 UTC);
+        assert_eq!(super::django_timestamp(t), "2026-11-22 09:05:03.250000");
+    }
+}

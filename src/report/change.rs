@@ -1,0 +1,174 @@
+//! Rendering of changes: enable/disable plans and results, backups, rollbacks.
+
+use comfy_table::Cell;
+
+use super::{on_off, print_json, print_text, Output};
+use crate::change::{Action, RestoreState, StoredRow};
+use crate::commands::legacy::ToggleOutcome;
+use crate::commands::rollback::{BackupList, RollbackOutcome};
+
+/// Rows shown in a plan table; the rest are counted, not listed.
+const PLAN_ROWS_SHOWN: usize = 50;
+
+fn plan_table(outcome: &ToggleOutcome, out: &Output) -> String {
+    let label = outcome.plan.toggle.setting.label();
+    let changing: Vec<_> = outcome.plan.lines.iter().filter(|l| l.action != Action::None).collect();
+    let unchanged = outcome.plan.lines.len() - changing.len();
+    let mut text = format!("Database: {}\n", outcome.database);
+    if !changing.is_empty() {
+        let mut table = out.table();
+        table.set_header(vec!["Org", "Title", "Settings row", &format!("{label} now")[..], "after", "action"]);
+        for line in changing.iter().take(PLAN_ROWS_SHOWN) {
+            table.add_row(vec![
+                Cell::new(line.organization_id),
+                Cell::new(&line.title),
+                Cell::new(if line.has_settings_row { "yes" } else { "no" }),
+                Cell::new(on_off(line.before)),
+                Cell::new(on_off(line.after)),
+                Cell::new(match line.action {
+                    Action::Update => "update row",
+                    Action::Insert => "insert row",
+                    Action::None => "none",
+                }),
+            ]);
+        }
+        text.push_str(&table.to_string());
+        text.push('\n');
+        if changing.len() > PLAN_ROWS_SHOWN {
+            text.push_str(&format!("... and {} more (--json lists all)\n", changing.len() - PLAN_ROWS_SHOWN));
+        }
+    }
+    if unchanged > 0 {
+        text.push_str(&format!(
+            "{unchanged} organization(s) already have {label} {}: no change.\n",
+            on_off(outcome.plan.toggle.enable)
+        ));
+    }
+    text
+}
+
+/// The plan, shown before the confirmation prompt (people only).
+pub fn render_toggle_plan(outcome: &ToggleOutcome, out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return Ok(());
+    }
+    print_text(&plan_table(outcome, out))
+}
+
+/// The end of an enable/disable command: its whole outcome as JSON, or for people the
+/// plan (dry run, nothing to do) or what was done.
+pub fn render_toggle(outcome: &ToggleOutcome, out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(outcome);
+    }
+    let n = outcome.plan.changed();
+    match &outcome.backup {
+        None if n == 0 => print_text(&format!(
+            "{}Nothing to change: every selected organization already has {} {}.\n",
+            plan_table(outcome, out),
+            outcome.plan.toggle.setting.label(),
+            on_off(outcome.plan.toggle.enable)
+        )),
+        None => print_text(&format!(
+            "{}Dry run: {n} organization(s) would change; nothing was changed.\n",
+            plan_table(outcome, out)
+        )),
+        Some(b) => print_text(&format!(
+            "Changed {} organization(s) ({}). Label Studio applies it on the next request.\n\
+             Backup: {}\nUndo:   lsauth rollback {}\n",
+            outcome.changed, outcome.operation, b.path, b.id
+        )),
+    }
+}
+
+pub fn render_backup_list(list: &BackupList, out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(list);
+    }
+    if list.backups.is_empty() {
+        return print_text(&format!("No backups of {} in {}.\n", list.database, list.backup_dir));
+    }
+    let mut table = out.table();
+    table.set_header(vec!["ID", "Time (UTC)", "Operation", "Rows", "Command"]);
+    for b in &list.backups {
+        let op = match &b.restores {
+            Some(id) => format!("{} of {id}", b.operation),
+            None => b.operation.clone(),
+        };
+        table.add_row(vec![
+            Cell::new(&b.id),
+            Cell::new(&b.created_at),
+            Cell::new(op),
+            Cell::new(b.rows),
+            Cell::new(&b.command),
+        ]);
+    }
+    print_text(&format!("Backups of {} in {}:\n{table}\n", list.database, list.backup_dir))
+}
+
+fn describe(row: &Option<StoredRow>) -> String {
+    match row {
+        None => "no row".into(),
+        Some(r) => format!(
+            "PATs {}, legacy {}, ttl {}, updated {}",
+            on_off(r.api_tokens_enabled),
+            on_off(r.legacy_api_tokens_enabled),
+            r.api_token_ttl_days,
+            r.updated_at
+        ),
+    }
+}
+
+fn restore_table(outcome: &RollbackOutcome, out: &Output) -> String {
+    let mut table = out.table();
+    table.set_header(vec!["Org", "Title", "Now", "Restored to", "Status"]);
+    for line in outcome.plan.lines.iter().take(PLAN_ROWS_SHOWN) {
+        let status = match line.state {
+            RestoreState::Restore => "restore".to_string(),
+            RestoreState::AlreadyRestored => "already as before".to_string(),
+            RestoreState::Conflict if outcome.force => "changed since (forced)".to_string(),
+            RestoreState::Conflict => format!("CONFLICT: the change wrote {}", describe(&line.written)),
+        };
+        table.add_row(vec![
+            Cell::new(line.organization_id),
+            Cell::new(line.title.as_deref().unwrap_or("(deleted)")),
+            Cell::new(describe(&line.current)),
+            Cell::new(describe(&line.restore_to)),
+            Cell::new(status),
+        ]);
+    }
+    let mut text = format!("Database: {}\nBackup: {}\n{table}\n", outcome.database, outcome.backup);
+    if outcome.plan.lines.len() > PLAN_ROWS_SHOWN {
+        text.push_str(&format!("... and {} more (--json lists all)\n", outcome.plan.lines.len() - PLAN_ROWS_SHOWN));
+    }
+    text
+}
+
+pub fn render_rollback_plan(outcome: &RollbackOutcome, out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return Ok(());
+    }
+    print_text(&restore_table(outcome, out))
+}
+
+pub fn render_rollback(outcome: &RollbackOutcome, out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(outcome);
+    }
+    let to_restore = outcome.plan.changes(outcome.force).len();
+    match &outcome.undo_backup {
+        Some(b) => print_text(&format!(
+            "Restored {} row(s) from backup {}.\nBackup of the state before this rollback: {}\nUndo:   lsauth rollback {}\n",
+            outcome.restored, outcome.backup, b.path, b.id
+        )),
+        None if outcome.plan.conflicts() > 0 && !outcome.force => print_text(&restore_table(outcome, out)),
+        None if to_restore == 0 => print_text(&format!(
+            "{}Nothing to restore: the rows are already as they were before that change.\n",
+            restore_table(outcome, out)
+        )),
+        None => print_text(&format!(
+            "{}Dry run: {to_restore} row(s) would be restored; nothing was changed.\n",
+            restore_table(outcome, out)
+        )),
+    }
+}
