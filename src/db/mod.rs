@@ -61,10 +61,15 @@ pub trait Database {
     fn write_rows(
         &mut self,
         scope: &OrgScope,
-        decide: &mut dyn FnMut(&[OrgSettings]) -> anyhow::Result<Option<Vec<RowChange>>>,
-        before_commit: &mut dyn FnMut(&[RowChange]) -> anyhow::Result<()>,
+        decide: &mut Decide<'_>,
+        before_commit: &mut BeforeCommit<'_>,
     ) -> anyhow::Result<Option<Vec<RowChange>>>;
 }
+
+/// Given the rows read under the lock, the rows to write (`None`: write nothing).
+pub type Decide<'a> = dyn FnMut(&[OrgSettings]) -> anyhow::Result<Option<Vec<RowChange>>> + 'a;
+/// Called after the write and before the commit: where the backup is written and synced.
+pub type BeforeCommit<'a> = dyn FnMut(&[RowChange]) -> anyhow::Result<()> + 'a;
 
 /// Which organizations a read or write covers.
 #[derive(Debug, Clone, PartialEq, Eq)]

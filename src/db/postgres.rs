@@ -11,8 +11,8 @@ use postgres::{Client, GenericClient, NoTls};
 
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
-    check_tables, lock_timeout_error, split_changes, tls, wanted_tables, Database, DbTarget, OpenOptions, OrgScope,
-    UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_SQL,
+    check_tables, lock_timeout_error, split_changes, tls, wanted_tables, BeforeCommit, Database, DbTarget, Decide,
+    OpenOptions, OrgScope, UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_SQL,
 };
 use crate::backup::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -258,8 +258,8 @@ impl Database for PgDb {
     fn write_rows(
         &mut self,
         scope: &OrgScope,
-        decide: &mut dyn FnMut(&[OrgSettings]) -> anyhow::Result<Option<Vec<RowChange>>>,
-        before_commit: &mut dyn FnMut(&[RowChange]) -> anyhow::Result<()>,
+        decide: &mut Decide<'_>,
+        before_commit: &mut BeforeCommit<'_>,
     ) -> anyhow::Result<Option<Vec<RowChange>>> {
         let location = self.target.location();
         let waited = self.lock_timeout;

@@ -13,8 +13,8 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use super::{
-    check_tables, lock_timeout_error, split_changes, wanted_tables, Access, Database, DbTarget, OpenOptions, OrgScope,
-    UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_SQL,
+    check_tables, lock_timeout_error, split_changes, wanted_tables, Access, BeforeCommit, Database, DbTarget, Decide,
+    OpenOptions, OrgScope, UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_SQL,
 };
 use crate::backup::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -233,8 +233,8 @@ impl Database for SqliteDb {
     fn write_rows(
         &mut self,
         scope: &OrgScope,
-        decide: &mut dyn FnMut(&[OrgSettings]) -> anyhow::Result<Option<Vec<RowChange>>>,
-        before_commit: &mut dyn FnMut(&[RowChange]) -> anyhow::Result<()>,
+        decide: &mut Decide<'_>,
+        before_commit: &mut BeforeCommit<'_>,
     ) -> anyhow::Result<Option<Vec<RowChange>>> {
         let location = self.target.location();
         let waited = self.lock_timeout;
