@@ -168,7 +168,7 @@ SELECT o.id, o.title, s.organization_id, s.api_tokens_enabled, s.legacy_api_toke
 const SCOPE_IDS_SQL: &str = "\
 SELECT j.id, o.title, s.organization_id, s.api_tokens_enabled, s.legacy_api_tokens_enabled,
        s.api_token_ttl_days, {created}, {updated}
-  FROM {ids} j
+  FROM {ids}
   LEFT JOIN organization o ON o.id = j.id
   LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = j.id
  ORDER BY j.id";

@@ -32,7 +32,7 @@ pub struct SqliteDb {
 fn scope_sql(scope: &OrgScope) -> String {
     let sql = match scope {
         OrgScope::All => SCOPE_ALL_SQL.to_string(),
-        OrgScope::Ids(_) => SCOPE_IDS_SQL.replace("{ids}", "(SELECT value AS id FROM json_each(?1))"),
+        OrgScope::Ids(_) => SCOPE_IDS_SQL.replace("{ids}", "(SELECT value AS id FROM json_each(?1)) j"),
     };
     sql.replace("{created}", "CAST(s.created_at AS TEXT)").replace("{updated}", "CAST(s.updated_at AS TEXT)")
 }

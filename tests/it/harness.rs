@@ -172,6 +172,41 @@ pub trait Fixture {
         ));
     }
 
+    /// SQL for a timestamp column as UTC text in Django's SQLite format.
+    fn ts_text(&self, col: &str) -> String;
+
+    /// Every settings row in full, timestamps included, as text: for "exactly as before".
+    fn settings_full(&self) -> Vec<Vec<Option<String>>> {
+        self.query(&format!(
+            "SELECT CAST(organization_id AS TEXT), CASE WHEN api_tokens_enabled THEN '1' ELSE '0' END, \
+             CASE WHEN legacy_api_tokens_enabled THEN '1' ELSE '0' END, CAST(api_token_ttl_days AS TEXT), {}, {} \
+             FROM jwt_auth_jwtsettings ORDER BY organization_id",
+            self.ts_text("created_at"),
+            self.ts_text("updated_at")
+        ))
+    }
+
+    /// `n` organizations; the even ones have a row with legacy tokens off, the odd ones
+    /// none: the half-and-half picture of a large upgraded instance.
+    fn seed_many(&self, n: i64) {
+        self.exec(&format!(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) \
+             INSERT INTO organization (id, title, created_at, updated_at, created_by_id, token, contact_info) \
+             SELECT x, 'org ' || x, '{TS}', '{TS}', NULL, 'invite-' || x, NULL FROM c"
+        ));
+        self.reset_many(n);
+    }
+
+    /// Put the settings of `seed_many` back.
+    fn reset_many(&self, n: i64) {
+        self.exec(&format!(
+            "DELETE FROM jwt_auth_jwtsettings; \
+             WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) \
+             INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, api_token_ttl_days, created_at, \
+             updated_at, legacy_api_tokens_enabled) SELECT x, TRUE, 73000, '{TS}', '{TS}', FALSE FROM c WHERE x % 2 = 0"
+        ));
+    }
+
     /// The settings rows as (org, api, legacy, ttl), ordered by org.
     fn settings_rows(&self) -> Vec<(i64, bool, bool, i64)> {
         self.query(
@@ -261,6 +296,10 @@ impl Fixture for SqliteFixture {
 
     fn kind(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn ts_text(&self, col: &str) -> String {
+        format!("CAST({col} AS TEXT)")
     }
 
     fn exec(&self, sql: &str) {
@@ -489,6 +528,10 @@ impl Fixture for PgFixture {
 
     fn kind(&self) -> &'static str {
         "postgresql"
+    }
+
+    fn ts_text(&self, col: &str) -> String {
+        format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
     }
 
     fn exec(&self, sql: &str) {

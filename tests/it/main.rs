@@ -5,6 +5,7 @@ mod harness;
 
 mod demo;
 mod discovery;
+mod fix;
 mod orgs;
 
 /// Instantiate each listed `fn name(fixture: &dyn Fixture)` as a test on a fresh SQLite
