@@ -51,11 +51,14 @@ impl Output {
         } else {
             table.load_preset(presets::ASCII_FULL_CONDENSED);
         }
-        if self.stdout_is_terminal {
-            table.set_content_arrangement(ContentArrangement::Dynamic);
+        // Wrap to the terminal's width only when there is a sensible one: a pseudo-terminal
+        // without a size (script, some CI runners) reports 0 and would squash every cell.
+        let usable_width = self.stdout_is_terminal && table.width().is_some_and(|w| w >= 60);
+        table.set_content_arrangement(if usable_width {
+            ContentArrangement::Dynamic
         } else {
-            table.set_content_arrangement(ContentArrangement::Disabled);
-        }
+            ContentArrangement::Disabled
+        });
         table
     }
 

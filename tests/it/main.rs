@@ -7,6 +7,7 @@ mod demo;
 mod discovery;
 mod fix;
 mod orgs;
+mod safety;
 
 /// Instantiate each listed `fn name(fixture: &dyn Fixture)` as a test on a fresh SQLite
 /// database and another on a fresh PostgreSQL database.
