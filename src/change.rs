@@ -128,14 +128,18 @@ pub struct PlanLine {
 pub struct Plan {
     pub toggle: Toggle,
     pub lines: Vec<PlanLine>,
-    /// The rows that change (no-ops left out), for the backup and the write.
+    /// The rows that change (no-ops left out), for the backup and the write; taken out
+    /// of the plan when it is applied.
     #[serde(skip)]
     pub changes: Vec<RowChange>,
+    #[serde(skip)]
+    changed: usize,
 }
 
 impl Plan {
+    /// How many organizations change.
     pub fn changed(&self) -> usize {
-        self.changes.len()
+        self.changed
     }
 
     /// The decision a person agreed to: which orgs, which action. Other columns of a
@@ -186,7 +190,8 @@ pub fn plan_toggle(orgs: &[OrgSettings], defaults: JwtSettings, toggle: Toggle, 
             action,
         });
     }
-    Plan { toggle, lines, changes }
+    let changed = changes.len();
+    Plan { toggle, lines, changes, changed }
 }
 
 #[cfg(test)]

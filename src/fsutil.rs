@@ -32,12 +32,29 @@ fn sync_dir(dir: &Path) -> anyhow::Result<()> {
 /// is taken, `-2`, `-3`, ... are tried. The file is complete and synced, mode `mode`,
 /// before its name appears. Returns the path written.
 pub fn write_new_file(dir: &Path, stem: &str, suffix: &str, bytes: &[u8], mode: u32) -> anyhow::Result<PathBuf> {
+    write_new_file_with(dir, stem, suffix, mode, |w| w.write_all(bytes).map_err(Into::into))
+}
+
+/// As `write_new_file`, with the content streamed by `fill` (large backups are never
+/// held in memory whole).
+pub fn write_new_file_with(
+    dir: &Path,
+    stem: &str,
+    suffix: &str,
+    mode: u32,
+    fill: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<PathBuf> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".lsauth-tmp-")
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).context("writing the temporary file")?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        fill(&mut buffered).context("writing the temporary file")?;
+        buffered.flush().context("writing the temporary file")?;
+    }
+    tmp.as_file().sync_all().context("syncing the temporary file")?;
     let mut attempt = 1;
     loop {
         let name = if attempt == 1 { format!("{stem}{suffix}") } else { format!("{stem}-{attempt}{suffix}") };

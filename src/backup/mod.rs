@@ -5,6 +5,7 @@
 //! operation and never overwritten: `{"checksum": "sha256:...", "body": {...}}`, where
 //! the checksum covers the body's exact bytes, so an edited or truncated file is caught.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::change::{RowChange, Toggle};
+use crate::change::{RowChange, StoredRow, Toggle};
 use crate::environment::Environment;
 use crate::exit::bad_input;
 use crate::fsutil;
@@ -34,8 +35,10 @@ impl std::fmt::Display for DbIdentity {
     }
 }
 
+/// The body of a backup. `Rows` is a slice when writing (no copy of 100,000 rows) and a
+/// `Vec` when reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackupBody {
+pub struct BackupBody<Rows = Vec<RowChange>> {
     pub format: String,
     /// When the change was made, RFC 3339 UTC.
     pub created_at: String,
@@ -49,14 +52,103 @@ pub struct BackupBody {
     /// For a rollback: the backup it restored.
     pub restores: Option<String>,
     /// Each touched row: before (`null` = there was no row) and after.
-    pub rows: Vec<RowChange>,
+    pub rows: Rows,
 }
 
-#[derive(Serialize, Deserialize)]
+impl<R> BackupBody<R> {
+    fn with_rows<S>(&self, rows: S) -> BackupBody<S> {
+        BackupBody {
+            format: self.format.clone(),
+            created_at: self.created_at.clone(),
+            operation: self.operation.clone(),
+            command: self.command.clone(),
+            database: self.database.clone(),
+            toggle: self.toggle,
+            restores: self.restores.clone(),
+            rows,
+        }
+    }
+}
+
+/// A row on disk: `[api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days,
+/// created_at, updated_at]`. Compact because a backup of `--all` on 100,000
+/// organizations is written (and hashed) before the commit, while the lock is held.
+type WireRow = (bool, bool, i64, String, String);
+/// A change on disk: `[organization_id, before, after]`, `null` for "no row".
+type WireChange = (i64, Option<WireRow>, Option<WireRow>);
+
+struct CompactRows<'a>(&'a [RowChange]);
+
+struct CompactSide<'a>(&'a Option<StoredRow>);
+
+impl Serialize for CompactSide<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        match self.0 {
+            None => s.serialize_none(),
+            Some(r) => {
+                let mut t = s.serialize_tuple(5)?;
+                t.serialize_element(&r.api_tokens_enabled)?;
+                t.serialize_element(&r.legacy_api_tokens_enabled)?;
+                t.serialize_element(&r.api_token_ttl_days)?;
+                t.serialize_element(&r.created_at)?;
+                t.serialize_element(&r.updated_at)?;
+                t.end()
+            }
+        }
+    }
+}
+
+impl Serialize for CompactRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for c in self.0 {
+            seq.serialize_element(&(c.organization_id, CompactSide(&c.before), CompactSide(&c.after)))?;
+        }
+        seq.end()
+    }
+}
+
+fn from_wire((organization_id, before, after): WireChange) -> RowChange {
+    let row = |w: Option<WireRow>| {
+        w.map(|(api, legacy, ttl, created_at, updated_at)| StoredRow {
+            organization_id,
+            api_tokens_enabled: api,
+            legacy_api_tokens_enabled: legacy,
+            api_token_ttl_days: ttl,
+            created_at,
+            updated_at,
+        })
+    };
+    RowChange { organization_id, before: row(before), after: row(after) }
+}
+
+/// The file: `{"body": {...}, "checksum": "sha256:..."}`. The checksum comes last so the
+/// body can be streamed to disk while it is hashed.
+#[derive(Deserialize)]
 struct BackupFile<'a> {
     checksum: String,
     #[serde(borrow)]
     body: &'a RawValue,
+}
+
+/// A writer that hashes what passes through it.
+struct Hashing<'a> {
+    inner: &'a mut dyn Write,
+    hasher: Sha256,
+}
+
+impl Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// A backup read back and verified.
@@ -68,10 +160,13 @@ pub struct Backup {
     pub body: BackupBody,
 }
 
-fn checksum(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+fn hex_checksum(digest: &[u8]) -> String {
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
+}
+
+fn checksum(bytes: &[u8]) -> String {
+    hex_checksum(&Sha256::digest(bytes))
 }
 
 /// `--backup-dir`, else `LSAUTH_BACKUP_DIR`, else `$XDG_STATE_HOME/lsauth/backups`
@@ -100,16 +195,19 @@ fn valid_id(id: &str) -> bool {
     !id.is_empty() && !id.starts_with('.') && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
-/// Write and sync a new backup; returns it as it will be read back.
-pub fn write(dir: &Path, id: &str, body: &BackupBody) -> anyhow::Result<Backup> {
+/// Write and sync a new backup, streamed and hashed on the way; returns its id and path.
+pub fn write(dir: &Path, id: &str, body: &BackupBody<&[RowChange]>) -> anyhow::Result<(String, PathBuf)> {
     fsutil::ensure_private_dir(dir)?;
-    let raw = serde_json::to_string(body)?;
-    let file = BackupFile { checksum: checksum(raw.as_bytes()), body: &RawValue::from_string(raw.clone())? };
-    let mut bytes = serde_json::to_vec(&file)?;
-    bytes.push(b'\n');
-    let path = fsutil::write_new_file(dir, id, ".json", &bytes, 0o600)?;
+    let path = fsutil::write_new_file_with(dir, id, ".json", 0o600, |out| {
+        out.write_all(b"{\"body\":")?;
+        let mut hashing = Hashing { inner: out, hasher: Sha256::new() };
+        serde_json::to_writer(&mut hashing, &body.with_rows(CompactRows(body.rows)))?;
+        let sum = hex_checksum(&hashing.hasher.finalize());
+        out.write_all(format!(",\"checksum\":\"{sum}\"}}\n").as_bytes())?;
+        Ok(())
+    })?;
     let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(Backup { id, path, body: body.clone() })
+    Ok((id, path))
 }
 
 /// Read a backup file and check its checksum and format.
@@ -121,8 +219,10 @@ pub fn read(path: &Path) -> anyhow::Result<Backup> {
     if checksum(file.body.get().as_bytes()) != file.checksum {
         return Err(bad_input(format!("backup {shown} is corrupt or was edited: its checksum does not match")));
     }
-    let body: BackupBody =
+    let mut wire: BackupBody<Vec<WireChange>> =
         serde_json::from_str(file.body.get()).map_err(|e| bad_input(format!("backup {shown} is corrupt: {e}")))?;
+    let rows = std::mem::take(&mut wire.rows).into_iter().map(from_wire).collect();
+    let body = wire.with_rows(rows);
     if body.format != FORMAT {
         return Err(bad_input(format!("backup {shown} has format {:?}; this lsauth reads {FORMAT}", body.format)));
     }
@@ -191,12 +291,17 @@ mod tests {
         }
     }
 
+    fn as_written(b: &BackupBody) -> BackupBody<&[RowChange]> {
+        b.with_rows(&b.rows[..])
+    }
+
     #[test]
     fn round_trip_and_private_mode() {
         let dir = tempfile::tempdir().unwrap();
-        let written = write(&dir.path().join("b"), "20261122T120000000001Z-enable-legacy", &body()).unwrap();
-        assert_eq!(std::fs::metadata(&written.path).unwrap().permissions().mode() & 0o777, 0o600);
-        let back = load(&dir.path().join("b"), &written.id).unwrap();
+        let (id, path) =
+            write(&dir.path().join("b"), "20261122T120000000001Z-enable-legacy", &as_written(&body())).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let back = load(&dir.path().join("b"), &id).unwrap();
         assert_eq!(back.body, body());
         assert_eq!(list(&dir.path().join("b")).unwrap().len(), 1);
     }
@@ -204,16 +309,13 @@ mod tests {
     #[test]
     fn an_edited_backup_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let written = write(dir.path(), "x", &body()).unwrap();
-        let text = std::fs::read_to_string(&written.path).unwrap();
-        std::fs::write(
-            &written.path,
-            text.replace("\"legacy_api_tokens_enabled\":true", "\"legacy_api_tokens_enabled\":false"),
-        )
-        .unwrap();
+        let (_, path) = write(dir.path(), "x", &as_written(&body())).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("[1,null,[true,true,73000,"), "{text}");
+        std::fs::write(&path, text.replace("[1,null,[true,true,", "[1,null,[true,false,")).unwrap();
         let err = load(dir.path(), "x").unwrap_err();
         assert!(format!("{err:#}").contains("checksum"), "{err:#}");
-        std::fs::write(&written.path, &text[..text.len() / 2]).unwrap();
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
         assert!(format!("{:#}", load(dir.path(), "x").unwrap_err()).contains("corrupt"));
     }
 

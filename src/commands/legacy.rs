@@ -4,13 +4,14 @@
 
 use serde::Serialize;
 
-use super::Ctx;
-use crate::backup::{self, BackupBody, DbIdentity};
-use crate::change::{self, plan_toggle, Plan, Setting, Toggle};
-use crate::cli::{ChangeArgs, Selection, ToggleArgs};
+use super::{write_with_backup, BackupRef, Ctx, WriteLabel};
+use crate::backup::{self, DbIdentity};
+use crate::change::{self, plan_toggle, OrgSettings, Plan, Setting, Toggle};
+use crate::cli::{Selection, ToggleArgs};
 use crate::db::{Access, Database, OrgScope, UserLookup};
 use crate::exit::{bad_input, refused, ExitStatus};
 use crate::report;
+use crate::settings::JwtSettings;
 use crate::terminal;
 
 /// The subcommand's name, used in backups and output.
@@ -21,13 +22,6 @@ pub fn operation(toggle: Toggle) -> &'static str {
         (Setting::ApiTokensEnabled, true) => "enable-pat",
         (Setting::ApiTokensEnabled, false) => "disable-pat",
     }
-}
-
-/// Where a backup was written.
-#[derive(Debug, Clone, Serialize)]
-pub struct BackupRef {
-    pub id: String,
-    pub path: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,94 +56,72 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
     Ok(OrgScope::ids(ids))
 }
 
-pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitStatus> {
-    let access = if args.change.dry_run { Access::ReadOnly } else { Access::ReadWrite };
-    let (mut db, _) = ctx.open_db(access)?;
-    let scope = resolve(db.as_mut(), &args.selection)?;
-    let defaults = db.jwt_schema().model_defaults();
-    let orgs = db.read_scope(&scope)?;
+/// Plan against rows just read, refusing ids that name no organization.
+fn plan_for(orgs: &[OrgSettings], defaults: JwtSettings, toggle: Toggle) -> anyhow::Result<Plan> {
     let missing: Vec<String> = orgs.iter().filter(|o| o.title.is_none()).map(|o| o.id.to_string()).collect();
     if !missing.is_empty() {
         return Err(bad_input(format!("no organization with id {}", missing.join(", "))));
     }
-    let plan = plan_toggle(&orgs, defaults, toggle, &change::django_timestamp(time::OffsetDateTime::now_utc()));
-    let mut outcome = ToggleOutcome {
+    Ok(plan_toggle(orgs, defaults, toggle, &change::django_timestamp(time::OffsetDateTime::now_utc())))
+}
+
+pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitStatus> {
+    let dry_run = args.change.dry_run;
+    let (mut db, _) = ctx.open_db(if dry_run { Access::ReadOnly } else { Access::ReadWrite })?;
+    let scope = resolve(db.as_mut(), &args.selection)?;
+    let defaults = db.jwt_schema().model_defaults();
+    let identity = db.identity();
+    let outcome = |plan: Plan| ToggleOutcome {
         operation: operation(toggle),
-        database: db.identity(),
-        dry_run: args.change.dry_run,
+        database: identity.clone(),
+        dry_run,
         plan,
         changed: 0,
         backup: None,
     };
-    if outcome.plan.changed() == 0 || args.change.dry_run {
-        report::change::render_toggle(&outcome, &ctx.out)?;
-        return Ok(ExitStatus::Ok);
-    }
-    report::change::render_toggle_plan(&outcome, &ctx.out)?;
-    terminal::confirm(
-        &format!("Apply {} to {} organization(s)?", outcome.operation, outcome.plan.changed()),
-        args.change.yes,
-    )?;
-    let (changed, written) = apply(ctx, db.as_mut(), &scope, &outcome.plan, &args.change)?;
-    outcome.changed = changed;
-    outcome.backup = Some(written);
-    report::change::render_toggle(&outcome, &ctx.out)?;
-    Ok(ExitStatus::Ok)
-}
 
-/// Apply the plan a person saw, re-deciding under the lock; write the backup before
-/// the commit. A backup whose change did not commit is removed again.
-fn apply(
-    ctx: &Ctx,
-    db: &mut dyn Database,
-    scope: &OrgScope,
-    shown: &Plan,
-    args: &ChangeArgs,
-) -> anyhow::Result<(usize, BackupRef)> {
-    let dir = backup::resolve_dir(args.backup_dir.as_deref(), &ctx.env)?;
-    let defaults = db.jwt_schema().model_defaults();
-    let identity = db.identity();
-    let toggle = shown.toggle;
-    let mut written: Option<backup::Backup> = None;
-    let result = db.write_rows(
-        scope,
-        &mut |current| {
-            let now = time::OffsetDateTime::now_utc();
-            let plan = plan_toggle(current, defaults, toggle, &change::django_timestamp(now));
+    // A person must see the plan before being asked, so it is read once without the lock.
+    // With --yes nobody is asked: the plan is made from the rows read under the lock.
+    let shown = if dry_run || !args.change.yes {
+        let plan = plan_for(&db.read_scope(&scope)?, defaults, toggle)?;
+        let preview = outcome(plan);
+        if preview.plan.changed() == 0 || dry_run {
+            report::change::render_toggle(&preview, &ctx.out)?;
+            return Ok(ExitStatus::Ok);
+        }
+        report::change::render_toggle_plan(&preview, &ctx.out)?;
+        let question = format!("Apply {} to {} organization(s)?", preview.operation, preview.plan.changed());
+        terminal::confirm(&question, args.change.yes)?;
+        Some(preview.plan)
+    } else {
+        None
+    };
+
+    let dir = backup::resolve_dir(args.change.backup_dir.as_deref(), &ctx.env)?;
+    let mut applied: Option<Plan> = None;
+    let label = WriteLabel { operation: operation(toggle), toggle: Some(toggle), restores: None };
+    let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut |current| {
+        let plan = plan_for(current, defaults, toggle)?;
+        if let Some(shown) = &shown {
             if plan.decision() != shown.decision() {
                 return Err(refused(
                     "the settings changed while the plan was shown; nothing was changed: run the command again",
                 ));
             }
-            Ok(Some(plan.changes))
-        },
-        &mut |changes| {
-            let now = time::OffsetDateTime::now_utc();
-            let body = BackupBody {
-                format: backup::FORMAT.into(),
-                created_at: now.format(&time::format_description::well_known::Rfc3339)?,
-                operation: operation(toggle).into(),
-                command: crate::secrets::masked_command_line(std::env::args()),
-                database: identity.clone(),
-                toggle: Some(toggle),
-                restores: None,
-                rows: changes.to_vec(),
-            };
-            written = Some(backup::write(&dir, &backup::new_id(now, operation(toggle)), &body)?);
-            Ok(())
-        },
-    );
-    match result {
-        Ok(Some(changes)) => {
-            let b = written.expect("a committed change has a backup");
-            Ok((changes.len(), BackupRef { id: b.id, path: b.path.display().to_string() }))
         }
-        Ok(None) => unreachable!("the decision always writes the shown plan"),
-        Err(err) => {
-            if let Some(b) = written {
-                let _ = std::fs::remove_file(&b.path);
-            }
-            Err(err)
+        let mut plan = plan;
+        let changes = (plan.changed() > 0).then(|| std::mem::take(&mut plan.changes));
+        applied = Some(plan);
+        Ok(changes)
+    })?;
+    let mut result = outcome(applied.expect("the plan was made under the lock"));
+    if let Some((changes, backup)) = written {
+        result.changed = changes.len();
+        result.backup = Some(backup);
+        if shown.is_none() {
+            report::change::render_toggle_plan(&result, &ctx.out)?;
         }
     }
+    report::change::render_toggle(&result, &ctx.out)?;
+    Ok(ExitStatus::Ok)
 }

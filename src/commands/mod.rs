@@ -7,9 +7,11 @@ pub mod rollback;
 
 use std::time::Duration;
 
+use crate::backup::{self, BackupBody};
+use crate::change::RowChange;
 use crate::change::{Setting, Toggle};
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::db::{self, Access, Database, Located, OpenOptions};
+use crate::db::{self, Access, Database, Located, OpenOptions, OrgScope};
 use crate::environment::Environment;
 use crate::exit::{bad_input, ExitStatus};
 use crate::report::Output;
@@ -31,6 +33,63 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
         Command::EnablePat(args) => legacy::run(&ctx, toggle(Setting::ApiTokensEnabled, true), &args),
         Command::DisablePat(args) => legacy::run(&ctx, toggle(Setting::ApiTokensEnabled, false), &args),
         Command::Rollback(args) => rollback::run(&ctx, &args),
+    }
+}
+
+/// Where a backup was written.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BackupRef {
+    pub id: String,
+    pub path: String,
+}
+
+/// What a backed-up write is, for the backup's header.
+pub struct WriteLabel<'a> {
+    pub operation: &'a str,
+    pub toggle: Option<Toggle>,
+    pub restores: Option<String>,
+}
+
+/// Run `decide` under the database's write lock and, when it returns rows to write,
+/// write them and a backup of them (synced before the commit). A backup whose write
+/// did not commit is removed again. `Ok(None)`: `decide` wanted no write.
+pub fn write_with_backup(
+    db: &mut dyn Database,
+    scope: &OrgScope,
+    backup_dir: &std::path::Path,
+    label: WriteLabel<'_>,
+    decide: &mut db::Decide<'_>,
+) -> anyhow::Result<Option<(Vec<RowChange>, BackupRef)>> {
+    let identity = db.identity();
+    let command = crate::secrets::masked_command_line(std::env::args());
+    let mut written: Option<(String, std::path::PathBuf)> = None;
+    let result = db.write_rows(scope, decide, &mut |changes| {
+        let now = time::OffsetDateTime::now_utc();
+        let body = BackupBody {
+            format: backup::FORMAT.into(),
+            created_at: now.format(&time::format_description::well_known::Rfc3339)?,
+            operation: label.operation.into(),
+            command: command.clone(),
+            database: identity.clone(),
+            toggle: label.toggle,
+            restores: label.restores.clone(),
+            rows: changes,
+        };
+        written = Some(backup::write(backup_dir, &backup::new_id(now, label.operation), &body)?);
+        Ok(())
+    });
+    match result {
+        Ok(Some(changes)) => {
+            let (id, path) = written.expect("a committed write has a backup");
+            Ok(Some((changes, BackupRef { id, path: path.display().to_string() })))
+        }
+        Ok(None) => Ok(None),
+        Err(err) => {
+            if let Some((_, path)) = written {
+                let _ = std::fs::remove_file(path);
+            }
+            Err(err)
+        }
     }
 }
 

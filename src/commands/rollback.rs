@@ -3,9 +3,8 @@
 
 use serde::Serialize;
 
-use super::legacy::BackupRef;
-use super::Ctx;
-use crate::backup::{self, Backup, BackupBody, DbIdentity};
+use super::{write_with_backup, BackupRef, Ctx, WriteLabel};
+use crate::backup::{self, Backup, DbIdentity};
 use crate::change::{plan_restore, RestorePlan};
 use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
@@ -122,43 +121,17 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
 
     let shown = outcome.plan.decision();
     let force = args.force;
-    let mut written: Option<Backup> = None;
-    let result = db.write_rows(
-        &scope,
-        &mut |current| {
-            let plan = plan_restore(current, &chosen.body.rows);
-            if plan.decision() != shown {
-                return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
-            }
-            Ok(Some(plan.changes(force)))
-        },
-        &mut |changes| {
-            let now = time::OffsetDateTime::now_utc();
-            let body = BackupBody {
-                format: backup::FORMAT.into(),
-                created_at: now.format(&time::format_description::well_known::Rfc3339)?,
-                operation: "rollback".into(),
-                command: crate::secrets::masked_command_line(std::env::args()),
-                database: identity.clone(),
-                toggle: None,
-                restores: Some(chosen.id.clone()),
-                rows: changes.to_vec(),
-            };
-            written = Some(backup::write(&dir, &backup::new_id(now, "rollback"), &body)?);
-            Ok(())
-        },
-    );
-    match result {
-        Ok(changes) => {
-            outcome.restored = changes.map(|c| c.len()).unwrap_or(0);
-            outcome.undo_backup = written.map(|b| BackupRef { id: b.id, path: b.path.display().to_string() });
+    let label = WriteLabel { operation: "rollback", toggle: None, restores: Some(chosen.id.clone()) };
+    let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut |current| {
+        let plan = plan_restore(current, &chosen.body.rows);
+        if plan.decision() != shown {
+            return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
         }
-        Err(err) => {
-            if let Some(b) = written {
-                let _ = std::fs::remove_file(&b.path);
-            }
-            return Err(err);
-        }
+        Ok(Some(plan.changes(force)))
+    })?;
+    if let Some((changes, backup)) = written {
+        outcome.restored = changes.len();
+        outcome.undo_backup = Some(backup);
     }
     report::change::render_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)

@@ -11,7 +11,7 @@ mod tls;
 use std::time::Duration;
 
 use crate::backup::DbIdentity;
-use crate::change::{OrgSettings, RowChange};
+use crate::change::{OrgSettings, RowChange, StoredRow};
 use crate::exit::bad_input;
 use crate::settings::{JwtSchema, OrgRecord};
 
@@ -176,16 +176,179 @@ SELECT j.id, o.title, s.organization_id, s.api_tokens_enabled, s.legacy_api_toke
 const USER_SQL: &str = "SELECT id, active_organization_id FROM htx_user WHERE email = {email} \
 UNION ALL SELECT id, active_organization_id FROM htx_user WHERE lower(email) = lower({email}) AND email <> {email}";
 
-/// Rows to upsert and organizations whose row is deleted, from a list of changes.
-fn split_changes(changes: &[RowChange]) -> (Vec<&crate::change::StoredRow>, Vec<i64>) {
-    let upserts = changes.iter().filter_map(|c| c.after.as_ref()).collect();
-    let deletes = changes.iter().filter(|c| c.after.is_none()).map(|c| c.organization_id).collect();
-    (upserts, deletes)
+/// A list of row changes as few statements: the same columns set to the same values on
+/// many rows is one UPDATE, many new rows alike but for the id one INSERT ... SELECT,
+/// and the rest (a rollback restoring rows that differ) one multi-row upsert.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct WriteBatches<'a> {
+    pub deletes: Vec<i64>,
+    pub updates: Vec<ColumnUpdate>,
+    pub inserts: Vec<InsertBatch>,
+    pub upserts: Vec<&'a StoredRow>,
+}
+
+/// `UPDATE ... SET <the Some columns> WHERE organization_id IN ids`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ColumnUpdate {
+    pub ids: Vec<i64>,
+    pub api_tokens_enabled: Option<bool>,
+    pub legacy_api_tokens_enabled: Option<bool>,
+    pub api_token_ttl_days: Option<i64>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// `INSERT ... SELECT id, <template values> FROM ids`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InsertBatch {
+    pub ids: Vec<i64>,
+    pub template: StoredRow,
+}
+
+/// More groups than this are written row by row values in the one upsert instead.
+const MAX_STATEMENT_GROUPS: usize = 8;
+
+pub(crate) fn batch_changes(changes: &[RowChange]) -> WriteBatches<'_> {
+    use std::collections::HashMap;
+    let mut batches = WriteBatches::default();
+    let mut updates: HashMap<ColumnUpdate, Vec<&StoredRow>> = HashMap::new();
+    type InsertKey<'k> = (bool, bool, i64, &'k str, &'k str);
+    let mut inserts: HashMap<InsertKey<'_>, Vec<&StoredRow>> = HashMap::new();
+    for change in changes {
+        match (&change.before, &change.after) {
+            (_, None) => batches.deletes.push(change.organization_id),
+            (None, Some(a)) => inserts
+                .entry((
+                    a.api_tokens_enabled,
+                    a.legacy_api_tokens_enabled,
+                    a.api_token_ttl_days,
+                    &a.created_at,
+                    &a.updated_at,
+                ))
+                .or_default()
+                .push(a),
+            (Some(b), Some(a)) if a == b => {}
+            (Some(b), Some(a)) => {
+                let key = ColumnUpdate {
+                    ids: Vec::new(),
+                    api_tokens_enabled: (a.api_tokens_enabled != b.api_tokens_enabled).then_some(a.api_tokens_enabled),
+                    legacy_api_tokens_enabled: (a.legacy_api_tokens_enabled != b.legacy_api_tokens_enabled)
+                        .then_some(a.legacy_api_tokens_enabled),
+                    api_token_ttl_days: (a.api_token_ttl_days != b.api_token_ttl_days).then_some(a.api_token_ttl_days),
+                    created_at: (a.created_at != b.created_at).then(|| a.created_at.clone()),
+                    updated_at: (a.updated_at != b.updated_at).then(|| a.updated_at.clone()),
+                };
+                updates.entry(key).or_default().push(a);
+            }
+        }
+    }
+    let mut updates: Vec<_> = updates.into_iter().collect();
+    updates.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then_with(|| x.1[0].organization_id.cmp(&y.1[0].organization_id)));
+    for (i, (mut key, rows)) in updates.into_iter().enumerate() {
+        if i < MAX_STATEMENT_GROUPS {
+            key.ids = rows.iter().map(|r| r.organization_id).collect();
+            batches.updates.push(key);
+        } else {
+            batches.upserts.extend(rows);
+        }
+    }
+    let mut inserts: Vec<_> = inserts.into_values().collect();
+    inserts.sort_by(|x, y| y.len().cmp(&x.len()).then_with(|| x[0].organization_id.cmp(&y[0].organization_id)));
+    for (i, rows) in inserts.into_iter().enumerate() {
+        if i < MAX_STATEMENT_GROUPS {
+            let ids = rows.iter().map(|r| r.organization_id).collect();
+            batches.inserts.push(InsertBatch { ids, template: rows[0].clone() });
+        } else {
+            batches.upserts.extend(rows);
+        }
+    }
+    batches
+}
+
+impl ColumnUpdate {
+    /// `(column, value)` pairs to set, in a fixed order.
+    pub fn assignments(&self) -> Vec<(&'static str, SqlValue<'_>)> {
+        let mut set = Vec::new();
+        if let Some(v) = self.api_tokens_enabled {
+            set.push(("api_tokens_enabled", SqlValue::Bool(v)));
+        }
+        if let Some(v) = self.legacy_api_tokens_enabled {
+            set.push(("legacy_api_tokens_enabled", SqlValue::Bool(v)));
+        }
+        if let Some(v) = self.api_token_ttl_days {
+            set.push(("api_token_ttl_days", SqlValue::Int(v)));
+        }
+        if let Some(v) = &self.created_at {
+            set.push(("created_at", SqlValue::Timestamp(v)));
+        }
+        if let Some(v) = &self.updated_at {
+            set.push(("updated_at", SqlValue::Timestamp(v)));
+        }
+        set
+    }
+}
+
+/// A value bound into a write statement; each backend binds it its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SqlValue<'a> {
+    Bool(bool),
+    Int(i64),
+    /// UTC text in Django's SQLite format.
+    Timestamp(&'a str),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(id: i64, legacy: bool, updated: &str) -> StoredRow {
+        StoredRow {
+            organization_id: id,
+            api_tokens_enabled: true,
+            legacy_api_tokens_enabled: legacy,
+            api_token_ttl_days: 73000,
+            created_at: "c".into(),
+            updated_at: updated.into(),
+        }
+    }
+
+    #[test]
+    fn a_toggle_is_one_update_and_one_insert() {
+        let changes: Vec<RowChange> = (1..=6)
+            .map(|id| RowChange {
+                organization_id: id,
+                before: (id % 2 == 0).then(|| row(id, false, &format!("old{id}"))),
+                after: Some(row(id, true, "now")),
+            })
+            .collect();
+        let b = batch_changes(&changes);
+        assert_eq!(b.updates.len(), 1);
+        assert_eq!(b.updates[0].ids, vec![2, 4, 6]);
+        assert_eq!(
+            b.updates[0].assignments(),
+            vec![("legacy_api_tokens_enabled", SqlValue::Bool(true)), ("updated_at", SqlValue::Timestamp("now"))]
+        );
+        assert_eq!(b.inserts.len(), 1);
+        assert_eq!(b.inserts[0].ids, vec![1, 3, 5]);
+        assert!(b.upserts.is_empty() && b.deletes.is_empty());
+    }
+
+    #[test]
+    fn a_rollback_of_differing_rows_is_an_upsert_and_deletes() {
+        let changes: Vec<RowChange> = (1..=20)
+            .map(|id| RowChange {
+                organization_id: id,
+                before: Some(row(id, true, "now")),
+                after: (id > 2).then(|| row(id, false, &format!("old{id}"))),
+            })
+            .collect();
+        let b = batch_changes(&changes);
+        assert_eq!(b.deletes, vec![1, 2]);
+        assert_eq!(b.updates.len(), MAX_STATEMENT_GROUPS);
+        assert_eq!(b.upserts.len(), 18 - MAX_STATEMENT_GROUPS);
+        let written: usize = b.updates.iter().map(|u| u.ids.len()).sum::<usize>() + b.upserts.len();
+        assert_eq!(written, 18);
+    }
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()

@@ -11,8 +11,9 @@ use postgres::{Client, GenericClient, NoTls};
 
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
-    check_tables, lock_timeout_error, split_changes, tls, wanted_tables, BeforeCommit, Database, DbTarget, Decide,
-    OpenOptions, OrgScope, UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_SQL,
+    batch_changes, check_tables, lock_timeout_error, tls, wanted_tables, BeforeCommit, Database, DbTarget, Decide,
+    OpenOptions, OrgScope, SqlValue, UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL,
+    USER_SQL,
 };
 use crate::backup::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -77,14 +78,66 @@ fn to_i32(v: i64) -> anyhow::Result<i32> {
     i32::try_from(v).map_err(|_| anyhow::anyhow!("{v} does not fit Label Studio's integer column"))
 }
 
-/// Deletes and upserts as two statements, whatever the number of rows: the rows travel
-/// as parallel arrays and unnest turns them into a table.
+fn ids_i32(ids: &[i64]) -> anyhow::Result<Vec<i32>> {
+    ids.iter().map(|&id| to_i32(id)).collect()
+}
+
+const INSERT_COLUMNS: &str = "INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, \
+    api_token_ttl_days, created_at, updated_at, legacy_api_tokens_enabled)";
+
+/// The changes as a few statements whatever the number of rows (see `batch_changes`):
+/// id lists and rows travel as arrays that unnest turns into tables.
 fn apply_changes(client: &mut impl GenericClient, changes: &[RowChange]) -> anyhow::Result<()> {
-    let (upserts, deletes) = split_changes(changes);
-    if !deletes.is_empty() {
-        let ids = deletes.into_iter().map(to_i32).collect::<anyhow::Result<Vec<_>>>()?;
+    let batches = batch_changes(changes);
+    if !batches.deletes.is_empty() {
+        let ids = ids_i32(&batches.deletes)?;
         client.execute("DELETE FROM jwt_auth_jwtsettings WHERE organization_id = ANY($1::int4[])", &[&ids])?;
     }
+    for update in &batches.updates {
+        let ids = ids_i32(&update.ids)?;
+        let set = update.assignments();
+        let mut params: Vec<Box<dyn postgres::types::ToSql + Sync>> = vec![Box::new(ids)];
+        let mut columns = Vec::new();
+        for (i, (column, value)) in set.into_iter().enumerate() {
+            let n = i + 2;
+            match value {
+                SqlValue::Bool(b) => {
+                    columns.push(format!("{column} = ${n}::bool"));
+                    params.push(Box::new(b));
+                }
+                SqlValue::Int(v) => {
+                    columns.push(format!("{column} = ${n}::int4"));
+                    params.push(Box::new(to_i32(v)?));
+                }
+                SqlValue::Timestamp(t) => {
+                    columns.push(format!("{column} = ${n}::text::timestamp AT TIME ZONE 'UTC'"));
+                    params.push(Box::new(t.to_string()));
+                }
+            }
+        }
+        let sql =
+            format!("UPDATE jwt_auth_jwtsettings SET {} WHERE organization_id = ANY($1::int4[])", columns.join(", "));
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+        client.execute(&sql, &refs)?;
+    }
+    for insert in &batches.inserts {
+        let t = &insert.template;
+        client.execute(
+            &format!(
+                "{INSERT_COLUMNS} SELECT x, $2::bool, $3::int4, $4::text::timestamp AT TIME ZONE 'UTC', \
+                 $5::text::timestamp AT TIME ZONE 'UTC', $6::bool FROM unnest($1::int4[]) AS x"
+            ),
+            &[
+                &ids_i32(&insert.ids)?,
+                &t.api_tokens_enabled,
+                &to_i32(t.api_token_ttl_days)?,
+                &t.created_at,
+                &t.updated_at,
+                &t.legacy_api_tokens_enabled,
+            ],
+        )?;
+    }
+    let upserts = &batches.upserts;
     if !upserts.is_empty() {
         let ids = upserts.iter().map(|r| to_i32(r.organization_id)).collect::<anyhow::Result<Vec<_>>>()?;
         let api: Vec<bool> = upserts.iter().map(|r| r.api_tokens_enabled).collect();
@@ -93,15 +146,17 @@ fn apply_changes(client: &mut impl GenericClient, changes: &[RowChange]) -> anyh
         let updated: Vec<&str> = upserts.iter().map(|r| r.updated_at.as_str()).collect();
         let legacy: Vec<bool> = upserts.iter().map(|r| r.legacy_api_tokens_enabled).collect();
         client.execute(
-            "INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, api_token_ttl_days, \
-                    created_at, updated_at, legacy_api_tokens_enabled) \
-             SELECT x.o, x.a, x.t, x.c::timestamp AT TIME ZONE 'UTC', x.u::timestamp AT TIME ZONE 'UTC', x.l \
-               FROM unnest($1::int4[], $2::bool[], $3::int4[], $4::text[], $5::text[], $6::bool[]) AS x(o, a, t, c, u, l) \
-             ON CONFLICT (organization_id) DO UPDATE SET \
-                api_tokens_enabled = excluded.api_tokens_enabled, \
-                api_token_ttl_days = excluded.api_token_ttl_days, \
-                created_at = excluded.created_at, updated_at = excluded.updated_at, \
-                legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled",
+            &format!(
+                "{INSERT_COLUMNS} \
+                 SELECT x.o, x.a, x.t, x.c::timestamp AT TIME ZONE 'UTC', x.u::timestamp AT TIME ZONE 'UTC', x.l \
+                   FROM unnest($1::int4[], $2::bool[], $3::int4[], $4::text[], $5::text[], $6::bool[]) \
+                        AS x(o, a, t, c, u, l) \
+                 ON CONFLICT (organization_id) DO UPDATE SET \
+                    api_tokens_enabled = excluded.api_tokens_enabled, \
+                    api_token_ttl_days = excluded.api_token_ttl_days, \
+                    created_at = excluded.created_at, updated_at = excluded.updated_at, \
+                    legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled"
+            ),
             &[&ids, &api, &ttl, &created, &updated, &legacy],
         )?;
     }

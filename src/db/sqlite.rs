@@ -13,8 +13,9 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use super::{
-    check_tables, lock_timeout_error, split_changes, wanted_tables, Access, BeforeCommit, Database, DbTarget, Decide,
-    OpenOptions, OrgScope, UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_SQL,
+    batch_changes, check_tables, lock_timeout_error, wanted_tables, Access, BeforeCommit, Database, DbTarget, Decide,
+    OpenOptions, OrgScope, SqlValue, UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL,
+    USER_SQL,
 };
 use crate::backup::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -63,41 +64,88 @@ fn read_scope(conn: &Connection, scope: &OrgScope) -> rusqlite::Result<Vec<OrgSe
     }
 }
 
-/// Deletes and upserts as two statements, whatever the number of rows: the rows travel
-/// as one JSON parameter and SQLite's json_each turns them into a table.
+fn ids_json(ids: &[i64]) -> String {
+    serde_json::to_string(ids).expect("ids serialize")
+}
+
+fn bind(value: SqlValue<'_>) -> rusqlite::types::Value {
+    match value {
+        SqlValue::Bool(b) => rusqlite::types::Value::Integer(b as i64),
+        SqlValue::Int(i) => rusqlite::types::Value::Integer(i),
+        SqlValue::Timestamp(t) => rusqlite::types::Value::Text(t.to_string()),
+    }
+}
+
+const INSERT_COLUMNS: &str = "INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, \
+    api_token_ttl_days, created_at, updated_at, legacy_api_tokens_enabled)";
+
+/// The changes as a few statements whatever the number of rows (see `batch_changes`):
+/// id lists and rows travel as one JSON parameter that json_each turns into a table.
 fn apply_changes(conn: &Connection, changes: &[RowChange]) -> rusqlite::Result<()> {
-    let (upserts, deletes) = split_changes(changes);
-    if !deletes.is_empty() {
+    let batches = batch_changes(changes);
+    if !batches.deletes.is_empty() {
         conn.execute(
             "DELETE FROM jwt_auth_jwtsettings WHERE organization_id IN (SELECT value FROM json_each(?1))",
-            [serde_json::to_string(&deletes).expect("ids")],
+            [ids_json(&batches.deletes)],
         )?;
     }
-    if !upserts.is_empty() {
-        let rows: Vec<serde_json::Value> = upserts
-            .iter()
-            .map(|r| {
-                serde_json::json!([
-                    r.organization_id,
-                    r.api_tokens_enabled as i64,
-                    r.api_token_ttl_days,
-                    r.created_at,
-                    r.updated_at,
-                    r.legacy_api_tokens_enabled as i64
-                ])
-            })
-            .collect();
+    for update in &batches.updates {
+        let set = update.assignments();
+        let columns: Vec<String> = set.iter().enumerate().map(|(i, (c, _))| format!("{c} = ?{}", i + 2)).collect();
+        let sql = format!(
+            "UPDATE jwt_auth_jwtsettings SET {} WHERE organization_id IN (SELECT value FROM json_each(?1))",
+            columns.join(", ")
+        );
+        let mut params = vec![rusqlite::types::Value::Text(ids_json(&update.ids))];
+        params.extend(set.into_iter().map(|(_, v)| bind(v)));
+        conn.execute(&sql, rusqlite::params_from_iter(params))?;
+    }
+    for insert in &batches.inserts {
+        let t = &insert.template;
         conn.execute(
-            "INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, api_token_ttl_days, \
-                    created_at, updated_at, legacy_api_tokens_enabled) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
-               FROM json_each(?1) WHERE true \
-             ON CONFLICT (organization_id) DO UPDATE SET \
-                api_tokens_enabled = excluded.api_tokens_enabled, \
-                api_token_ttl_days = excluded.api_token_ttl_days, \
-                created_at = excluded.created_at, updated_at = excluded.updated_at, \
-                legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled",
-            [serde_json::Value::Array(rows).to_string()],
+            &format!("{INSERT_COLUMNS} SELECT value, ?2, ?3, ?4, ?5, ?6 FROM json_each(?1)"),
+            rusqlite::params![
+                ids_json(&insert.ids),
+                t.api_tokens_enabled,
+                t.api_token_ttl_days,
+                t.created_at,
+                t.updated_at,
+                t.legacy_api_tokens_enabled
+            ],
+        )?;
+    }
+    if !batches.upserts.is_empty() {
+        // Built by hand: one compact array per row, no intermediate JSON values.
+        let mut rows = String::with_capacity(batches.upserts.len() * 80 + 2);
+        rows.push('[');
+        for (i, r) in batches.upserts.iter().enumerate() {
+            use std::fmt::Write;
+            let text = |s: &str| serde_json::to_string(s).expect("a string serializes");
+            let _ = write!(
+                rows,
+                "{}[{},{},{},{},{},{}]",
+                if i == 0 { "" } else { "," },
+                r.organization_id,
+                r.api_tokens_enabled as i64,
+                r.api_token_ttl_days,
+                text(&r.created_at),
+                text(&r.updated_at),
+                r.legacy_api_tokens_enabled as i64
+            );
+        }
+        rows.push(']');
+        conn.execute(
+            &format!(
+                "{INSERT_COLUMNS} \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
+                   FROM json_each(?1) WHERE true \
+                 ON CONFLICT (organization_id) DO UPDATE SET \
+                    api_tokens_enabled = excluded.api_tokens_enabled, \
+                    api_token_ttl_days = excluded.api_token_ttl_days, \
+                    created_at = excluded.created_at, updated_at = excluded.updated_at, \
+                    legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled"
+            ),
+            [rows],
         )?;
     }
     Ok(())

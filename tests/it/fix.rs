@@ -226,11 +226,8 @@ fn bad_backups_are_refused(fx: &dyn Fixture) {
     assert!(out.stderr.contains("no backup"), "{}", out.stderr);
 
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replacen("\"legacy_api_tokens_enabled\":false", "\"legacy_api_tokens_enabled\":true", 1),
-    )
-    .unwrap();
+    assert!(text.contains("[1,[true,false,73000,"), "{text}");
+    std::fs::write(&file, text.replacen("[1,[true,false,", "[1,[true,true,", 1)).unwrap();
     let out = run(fx, dir.path(), &["rollback", &id, "--yes"]);
     out.expect_code(2);
     assert!(out.stderr.contains("checksum"), "{}", out.stderr);

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Benchmark lsauth against the raw sqlite3/psql statements doing the same job.
+
+Builds Label Studio databases (the real 1.23.2 schema) of N organizations and N users,
+half of the organizations without a jwt_auth_jwtsettings row, on SQLite and on a
+throwaway PostgreSQL cluster, and prints for each size the median wall time of lsauth
+and of the raw baseline measured in the same run, their ratio, and lsauth's peak memory.
+
+    scripts/bench.py [--sizes 1000,10000,100000] [--runs 5] [--only sqlite|postgres]
+
+Targets (issue 3 and 7): the change within 1.5x of raw SQL including the backup, reads
+within 2x, peak memory under 50 MB at 100,000 organizations. Needs a release build
+(`cargo build --release`), sqlite3 and psql, and PostgreSQL server binaries.
+"""
+import argparse, glob, os, shutil, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LSAUTH = os.path.join(ROOT, "target", "release", "lsauth")
+TS = "2025-06-01 10:00:00.000000"
+
+ORGS_SQL = """SELECT o.id, o.title, u.email,
+ (SELECT COUNT(*) FROM organizations_organizationmember m WHERE m.organization_id = o.id AND m.deleted_at IS NULL),
+ s.organization_id IS NOT NULL, s.api_tokens_enabled, s.legacy_api_tokens_enabled, s.api_token_ttl_days,
+ (SELECT COUNT(*) FROM htx_user h JOIN authtoken_token t ON t.user_id = h.id WHERE h.active_organization_id = o.id)
+ FROM organization o LEFT JOIN htx_user u ON u.id = o.created_by_id
+ LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id ORDER BY o.id"""
+
+def change_sql(true="1"):
+    return f"""BEGIN;
+UPDATE jwt_auth_jwtsettings SET legacy_api_tokens_enabled = {true}, updated_at = '2026-01-01 00:00:00.000000'
+ WHERE legacy_api_tokens_enabled <> {true};
+INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, api_token_ttl_days, created_at, updated_at,
+ legacy_api_tokens_enabled)
+ SELECT o.id, {true}, 73000, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', {true} FROM organization o
+ WHERE NOT EXISTS (SELECT 1 FROM jwt_auth_jwtsettings s WHERE s.organization_id = o.id);
+COMMIT;"""
+
+def seed_sql(n, true, false, key):
+    series = f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n})"
+    return f"""BEGIN;
+{series} INSERT INTO organization (id, title, created_at, updated_at, created_by_id, token, contact_info)
+ SELECT x, 'Organization ' || x, '{TS}', '{TS}', NULL, 'invite-' || x, NULL FROM c;
+{series} INSERT INTO htx_user (id, password, last_login, is_superuser, username, email, first_name, last_name,
+ is_staff, is_active, date_joined, last_activity, activity_at, phone, avatar, active_organization_id,
+ allow_newsletters, custom_hotkeys)
+ SELECT x, '!', NULL, {false}, 'user' || x, 'user' || x || '@example.test', '', '', {false}, {true}, '{TS}', '{TS}',
+ '{TS}', '', '', x, NULL, NULL FROM c;
+UPDATE organization SET created_by_id = id;
+{series} INSERT INTO organizations_organizationmember (created_at, updated_at, organization_id, user_id, deleted_at)
+ SELECT '{TS}', '{TS}', x, x, NULL FROM c;
+{series} INSERT INTO authtoken_token (key, created, user_id)
+ SELECT {key}, '{TS}', x FROM c;
+COMMIT;"""
+
+def reset_sql(n, true, false):
+    series = f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n})"
+    return f"""BEGIN; DELETE FROM jwt_auth_jwtsettings;
+{series} INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, api_token_ttl_days, created_at,
+ updated_at, legacy_api_tokens_enabled) SELECT x, {true}, 73000, '{TS}', '{TS}', {false} FROM c WHERE x % 2 = 0;
+COMMIT;"""
+
+def migrations_sql():
+    lines = open(os.path.join(ROOT, "schema", "django-migrations-1.23.2.txt")).read().split("\n")
+    return "".join(f"INSERT INTO django_migrations (app, name, applied) VALUES ('{a}', '{b}', '{TS}');\n"
+                   for a, b in (l.split(" ", 1) for l in lines if l.strip()))
+
+def timed(cmd, env=None, stdin=None):
+    """Wall time and peak RSS (KiB) of one run."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    if stdin:
+        proc.stdin.write(stdin.encode()); proc.stdin.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{err}")
+    return elapsed, usage.ru_maxrss
+
+def measure(runs, run, reset=None):
+    times, peak = [], 0
+    for _ in range(runs):
+        if reset: reset()
+        t, rss = run()
+        times.append(t); peak = max(peak, rss)
+    return statistics.median(times), peak
+
+class Postgres:
+    def __init__(self):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+        if not bins: sys.exit("no PostgreSQL server binaries (apt-get install postgresql)")
+        self.bin = bins[-1]
+        self.dir = tempfile.mkdtemp(prefix="lsauth-bench-pg-", dir="/tmp")
+        os.chmod(self.dir, 0o777)
+        self.port = 55000 + os.getpid() % 1000
+        self.as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(self.as_pg + [f"{self.bin}/initdb", "-D", f"{self.dir}/data", "-A", "trust", "-U", "postgres"],
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(self.as_pg + [f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-l", f"{self.dir}/log", "-w",
+                        "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start"],
+                       check=True, stdout=subprocess.DEVNULL)
+    def url(self, db): return f"postgres://postgres@127.0.0.1:{self.port}/{db}?sslmode=disable"
+    def psql(self, db, sql):
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", self.url(db).split("?")[0], "-c", sql] if len(sql) < 2000
+                       else ["psql", "-q", "-v", "ON_ERROR_STOP=1", self.url(db).split("?")[0]],
+                       input=None if len(sql) < 2000 else sql.encode(), check=True, stdout=subprocess.DEVNULL)
+    def stop(self):
+        subprocess.run(self.as_pg + [f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", "fast", "stop"],
+                       stdout=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+def report(rows):
+    print(f"{'backend':<10} {'orgs':>7} {'job':<22} {'lsauth s':>9} {'raw s':>8} {'ratio':>6} {'peak MB':>8}")
+    for r in rows:
+        print(f"{r[0]:<10} {r[1]:>7} {r[2]:<22} {r[3]:>9.3f} {r[4]:>8.3f} {r[3] / r[4]:>6.2f} {r[5] / 1024:>8.1f}")
+    sys.stdout.flush()
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", choices=["sqlite", "postgres"])
+    a = ap.parse_args()
+    if not os.path.exists(LSAUTH): sys.exit("build first: cargo build --release")
+    sizes = [int(s) for s in a.sizes.split(",")]
+    work = tempfile.mkdtemp(prefix="lsauth-bench-")
+    env = dict(os.environ, LSAUTH_BACKUP_DIR=os.path.join(work, "backups"), NO_COLOR="1")
+    rows = []
+    try:
+        if a.only in (None, "sqlite"):
+            ddl = open(os.path.join(ROOT, "schema", "schema-1.23.2.sqlite.sql")).read()
+            for n in sizes:
+                pristine = os.path.join(work, f"pristine-{n}.sqlite3")
+                db = os.path.join(work, f"bench-{n}.sqlite3")
+                subprocess.run(["sqlite3", pristine], input=(ddl + migrations_sql() + seed_sql(n, "1", "0", "printf('%040d', x)")
+                               + reset_sql(n, "1", "0")).encode(), check=True)
+                reset = lambda: shutil.copyfile(pristine, db)
+                reset()
+                lt, lm = measure(a.runs, lambda: timed([LSAUTH, "--db", db, "orgs", "--json"], env))
+                rt, _ = measure(a.runs, lambda: timed(["sqlite3", db, ORGS_SQL]))
+                rows.append(("sqlite", n, "orgs --json", lt, rt, lm))
+                lt, lm = measure(a.runs, lambda: timed([LSAUTH, "--db", db, "enable-legacy", "--all", "--yes"], env), reset)
+                rt, _ = measure(a.runs, lambda: timed(["sqlite3", db], stdin=change_sql()), reset)
+                rows.append(("sqlite", n, "enable-legacy --all", lt, rt, lm))
+                report(rows[-2:])
+        if a.only in (None, "postgres"):
+            pg = Postgres()
+            try:
+                ddl = "".join(l + "\n" for l in open(os.path.join(ROOT, "schema", "schema-1.23.2.postgres.sql"))
+                              .read().split("\n") if not l.startswith("\\"))
+                for n in sizes:
+                    name = f"bench_{n}"
+                    pg.psql("postgres", f"DROP DATABASE IF EXISTS {name}")
+                    pg.psql("postgres", f"CREATE DATABASE {name}")
+                    pg.psql(name, ddl + "SELECT pg_catalog.set_config('search_path', 'public', false);\n"
+                            + migrations_sql() + seed_sql(n, "TRUE", "FALSE", "lpad(x::text, 40, '0')"))
+                    reset = lambda: pg.psql(name, reset_sql(n, "TRUE", "FALSE") + "VACUUM ANALYZE jwt_auth_jwtsettings;")
+                    reset()
+                    url = pg.url(name)
+                    raw = ["psql", "-q", url.split("?")[0]]
+                    lt, lm = measure(a.runs, lambda: timed([LSAUTH, "--db", url, "orgs", "--json"], env))
+                    rt, _ = measure(a.runs, lambda: timed(raw + ["-At", "-c", ORGS_SQL]))
+                    rows.append(("postgres", n, "orgs --json", lt, rt, lm))
+                    lt, lm = measure(a.runs, lambda: timed([LSAUTH, "--db", url, "enable-legacy", "--all", "--yes"], env), reset)
+                    rt, _ = measure(a.runs, lambda: timed(raw, stdin=change_sql("TRUE")), reset)
+                    rows.append(("postgres", n, "enable-legacy --all", lt, rt, lm))
+                    report(rows[-2:])
+            finally:
+                pg.stop()
+        print("\nSummary (median of %d runs each; ratio = lsauth / raw SQL in the same run):" % a.runs)
+        report(rows)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+if __name__ == "__main__":
+    main()
