@@ -102,9 +102,8 @@ class Postgres:
                        check=True, stdout=subprocess.DEVNULL)
     def url(self, db): return f"postgres://postgres@127.0.0.1:{self.port}/{db}?sslmode=disable"
     def psql(self, db, sql):
-        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", self.url(db).split("?")[0], "-c", sql] if len(sql) < 2000
-                       else ["psql", "-q", "-v", "ON_ERROR_STOP=1", self.url(db).split("?")[0]],
-                       input=None if len(sql) < 2000 else sql.encode(), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", self.url(db).split("?")[0]], input=sql.encode(),
+                       check=True, stdout=subprocess.DEVNULL)
     def stop(self):
         subprocess.run(self.as_pg + [f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", "fast", "stop"],
                        stdout=subprocess.DEVNULL)
@@ -151,8 +150,8 @@ def main():
                               .read().split("\n") if not l.startswith("\\"))
                 for n in sizes:
                     name = f"bench_{n}"
-                    pg.psql("postgres", f"DROP DATABASE IF EXISTS {name}")
-                    pg.psql("postgres", f"CREATE DATABASE {name}")
+                    pg.psql("postgres", f"SET client_min_messages = warning; DROP DATABASE IF EXISTS {name};")
+                    pg.psql("postgres", f"CREATE DATABASE {name};")
                     pg.psql(name, ddl + "SELECT pg_catalog.set_config('search_path', 'public', false);\n"
                             + migrations_sql() + seed_sql(n, "TRUE", "FALSE", "lpad(x::text, 40, '0')"))
                     reset = lambda: pg.psql(name, reset_sql(n, "TRUE", "FALSE") + "VACUUM ANALYZE jwt_auth_jwtsettings;")
