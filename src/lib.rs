@@ -15,6 +15,7 @@ pub mod report;
 pub mod secrets;
 pub mod settings;
 pub mod terminal;
+pub mod token;
 
 use std::process::ExitCode;
 
