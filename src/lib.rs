@@ -8,6 +8,7 @@ pub mod change;
 pub mod cli;
 pub mod commands;
 pub mod db;
+pub mod envfile;
 pub mod environment;
 pub mod exit;
 pub mod fsutil;

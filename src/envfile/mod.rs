@@ -1,0 +1,253 @@
+//! A lossless `.env` document: parse, read, and render back byte for byte. Pure.
+//!
+//! The syntax is the one python-dotenv and django-environ read (what the Label Studio SDK,
+//! ML backends and docker compose users write): `KEY=value`, an optional `export `
+//! prefix, unquoted values ending at ` #` comments, 'single' quotes taken literally,
+//! "double" quotes with backslash escapes, quoted values spanning lines, comments, blank
+//! lines, LF or CRLF line ends, and a last line without a newline. When a key appears
+//! twice the last one wins, as in those loaders.
+
+use std::fmt;
+
+/// How a value is quoted in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quote {
+    None,
+    Single,
+    Double,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    /// Blank or comment: kept as it is.
+    Other,
+    Entry {
+        key: String,
+        value: Option<String>,
+        quote: Quote,
+    },
+}
+
+/// One logical line (a quoted value may span several physical lines), with its exact
+/// text including the line end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    raw: String,
+    kind: Kind,
+    /// 1-based number of the first physical line.
+    number: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnvDocument {
+    lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub line: usize,
+    pub reason: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// An entry as found, for reporting where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    pub quote: Quote,
+    pub line: usize,
+}
+
+fn is_key_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_'
+}
+
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
+}
+
+/// Split text into physical lines, each keeping its line end.
+fn physical_lines(text: &str) -> Vec<&str> {
+    text.split_inclusive('\n').collect()
+}
+
+fn strip_eol(s: &str) -> &str {
+    s.strip_suffix("\r\n").or_else(|| s.strip_suffix('\n')).unwrap_or(s)
+}
+
+/// Decode a double-quoted body the way python-dotenv does.
+fn unescape_double(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('"') => out.push('"'),
+            Some('\\') => out.push('\\'),
+            Some('\'') => out.push('\''),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+fn unescape_single(body: &str) -> String {
+    body.replace("\\'", "'").replace("\\\\", "\\")
+}
+
+/// Where a quoted body ends: the index of the closing quote in `s`, honouring escapes.
+fn closing_quote(s: &str, quote: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == quote {
+            return Some(i);
+        }
+    }
+    None
+}
+
+impl EnvDocument {
+    /// Parse bytes; anything that is not UTF-8 text, or a line that is neither blank, a
+    /// comment nor an assignment, is an error naming the line.
+    pub fn parse(bytes: &[u8]) -> Result<EnvDocument, ParseError> {
+        if bytes.contains(&0) {
+            return Err(ParseError { line: 1, reason: "binary data (a NUL byte): not a .env file".into() });
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            ParseError { line, reason: "not UTF-8 text".into() }
+        })?;
+        let physical = physical_lines(text);
+        let mut lines = Vec::new();
+        let mut i = 0;
+        while i < physical.len() {
+            let number = i + 1;
+            let first = physical[i];
+            let content = strip_eol(first);
+            let trimmed = content.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                lines.push(Line { raw: first.to_string(), kind: Kind::Other, number });
+                i += 1;
+                continue;
+            }
+            let mut rest = trimmed;
+            if let Some(after) = rest.strip_prefix("export") {
+                if after.starts_with([' ', '\t']) {
+                    rest = after.trim_start();
+                }
+            }
+            let key_len = rest.char_indices().find(|&(_, c)| !is_key_char(c)).map(|(i, _)| i).unwrap_or(rest.len());
+            let key = &rest[..key_len];
+            if key.is_empty() || !key.starts_with(is_key_start) {
+                return Err(ParseError { line: number, reason: format!("expected KEY=value, found {:?}", content) });
+            }
+            let after_key = rest[key_len..].trim_start();
+            if after_key.is_empty() || after_key.starts_with('#') {
+                // A bare key: python-dotenv reads it as set without a value.
+                lines.push(Line {
+                    raw: first.to_string(),
+                    kind: Kind::Entry { key: key.to_string(), value: None, quote: Quote::None },
+                    number,
+                });
+                i += 1;
+                continue;
+            }
+            let Some(value_text) = after_key.strip_prefix('=') else {
+                return Err(ParseError { line: number, reason: format!("expected '=' after {key}") });
+            };
+            let value_text = value_text.trim_start_matches([' ', '\t']);
+            let quote = match value_text.chars().next() {
+                Some('"') => Quote::Double,
+                Some('\'') => Quote::Single,
+                _ => Quote::None,
+            };
+            if quote == Quote::None {
+                let value = match value_text.find(" #").or_else(|| value_text.find("\t#")) {
+                    Some(at) => &value_text[..at],
+                    None if value_text.starts_with('#') => "",
+                    None => value_text,
+                };
+                lines.push(Line {
+                    raw: first.to_string(),
+                    kind: Kind::Entry { key: key.to_string(), value: Some(value.trim_end().to_string()), quote },
+                    number,
+                });
+                i += 1;
+                continue;
+            }
+            // A quoted value, possibly over several physical lines: the line ends inside
+            // the quotes are part of the value.
+            let q = if quote == Quote::Double { '"' } else { '\'' };
+            let body_start = value_text.as_ptr() as usize - first.as_ptr() as usize + 1;
+            let mut raw = first.to_string();
+            let mut consumed = 1;
+            let close = loop {
+                if let Some(at) = closing_quote(&raw[body_start..], q) {
+                    break body_start + at;
+                }
+                if i + consumed >= physical.len() {
+                    return Err(ParseError { line: number, reason: format!("unterminated {q}quoted value for {key}") });
+                }
+                raw.push_str(physical[i + consumed]);
+                consumed += 1;
+            };
+            let body = &raw[body_start..close];
+            let tail = strip_eol(&raw[close + 1..]).trim_start_matches([' ', '\t']);
+            if !(tail.is_empty() || tail.starts_with('#')) {
+                return Err(ParseError {
+                    line: number + consumed - 1,
+                    reason: format!("unexpected text after the closing quote of {key}: {tail:?}"),
+                });
+            }
+            let value = if quote == Quote::Double { unescape_double(body) } else { unescape_single(body) };
+            lines.push(Line { raw, kind: Kind::Entry { key: key.to_string(), value: Some(value), quote }, number });
+            i += consumed;
+        }
+        Ok(EnvDocument { lines })
+    }
+
+    /// The value of `key` (the last assignment wins); `None` when unset or bare.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entry(key).map(|e| e.value)
+    }
+
+    /// The entry that decides `key`'s value.
+    pub fn entry(&self, key: &str) -> Option<Entry<'_>> {
+        self.lines.iter().rev().find_map(|l| match &l.kind {
+            Kind::Entry { key: k, value: Some(v), quote } if k == key => {
+                Some(Entry { key: k, value: v, quote: *quote, line: l.number })
+            }
+            _ => None,
+        })
+    }
+
+    /// The exact bytes parsed (or edited).
+    pub fn render(&self) -> String {
+        self.lines.iter().map(|l| l.raw.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
