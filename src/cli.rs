@@ -87,6 +87,10 @@ lsauth enable-legacy --org 2 --org 5\n  lsauth enable-legacy --user ml-backend@e
     #[command(after_help = "Examples:\n  lsauth disable-pat --org 3 --dry-run")]
     DisablePat(ToggleArgs),
 
+    /// Tell what a token is and why Label Studio accepts or rejects it
+    #[command(subcommand)]
+    Token(TokenArgs),
+
     /// Undo a change from its backup (list backups, restore one, or the latest)
     #[command(after_help = "Examples:\n  lsauth rollback --list\n  lsauth rollback --latest --dry-run\n  \
 lsauth rollback 20261122T120603123456Z-enable-legacy --yes")]
@@ -162,4 +166,69 @@ pub struct RollbackArgs {
 
     #[command(flatten)]
     pub change: ChangeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenArgs {
+    /// What a token is, offline: kind, claims, expiry, signature, database facts
+    #[command(after_help = "Examples:\n  lsauth token inspect --env-file .env\n  \
+printf '%s' \"$TOKEN\" | lsauth token inspect --token-stdin --ls-data-dir ~/.local/share/label-studio")]
+    Inspect(TokenInspectArgs),
+
+    /// Test a token against the API the way clients use it, and name the cause of a 401
+    #[command(
+        after_help = "Exit status: 0 the token works, 1 rejected (cause found), 2 bad input, 3 unreachable.\n\n\
+Examples:\n  lsauth token test --env-file .env\n  lsauth token test --url http://localhost:8080/label-studio --token-stdin < token.txt\n  \
+lsauth token test --url https://ls.example.com --all-from tokens.txt --json"
+    )]
+    Test(TokenTestArgs),
+}
+
+/// Where the token comes from.
+#[derive(Debug, Args)]
+pub struct TokenInput {
+    /// The token (prefer --token-stdin or --env-file: arguments end up in shell history)
+    #[arg(value_name = "TOKEN", conflicts_with_all = ["token_stdin", "env_file"])]
+    pub token: Option<String>,
+
+    /// Read the token from standard input
+    #[arg(long, conflicts_with = "env_file")]
+    pub token_stdin: bool,
+
+    /// Read LABEL_STUDIO_API_KEY / _API_TOKEN / _ACCESS_TOKEN (and LABEL_STUDIO_URL) from this .env file
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenInspectArgs {
+    #[command(flatten)]
+    pub token: TokenInput,
+
+    /// Label Studio's data directory, whose .env holds SECRET_KEY [default: found like Label Studio does]
+    #[arg(long, value_name = "DIR")]
+    pub ls_data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenTestArgs {
+    #[command(flatten)]
+    pub token: TokenInput,
+
+    /// Label Studio's base URL, with any sub-path [default: the env file's or the environment's
+    /// LABEL_STUDIO_URL / LABEL_STUDIO_HOST, else http://localhost:8080]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Seconds before a request is given up
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
+
+    /// Test every token in FILE (one per line), concurrently, one row each
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["token", "token_stdin"])]
+    pub all_from: Option<PathBuf>,
+
+    /// How many tokens to test at once with --all-from
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
 }

@@ -3,11 +3,13 @@
 //! Data flows one way: command line → command → sources (database, API, .env) →
 //! findings or a change plan → renderer. `main_entry` is all the binary calls.
 
+pub mod api;
 pub mod backup;
 pub mod change;
 pub mod cli;
 pub mod commands;
 pub mod db;
+pub mod diagnosis;
 pub mod envfile;
 pub mod environment;
 pub mod exit;

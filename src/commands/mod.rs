@@ -4,6 +4,7 @@
 pub mod legacy;
 pub mod orgs;
 pub mod rollback;
+pub mod token;
 
 use std::time::Duration;
 
@@ -33,6 +34,7 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
         Command::EnablePat(args) => legacy::run(&ctx, toggle(Setting::ApiTokensEnabled, true), &args),
         Command::DisablePat(args) => legacy::run(&ctx, toggle(Setting::ApiTokensEnabled, false), &args),
         Command::Rollback(args) => rollback::run(&ctx, &args),
+        Command::Token(args) => token::run(&ctx, &args),
     }
 }
 

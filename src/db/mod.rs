@@ -47,6 +47,15 @@ pub trait Database {
     /// Which database this is, for backups: kind and absolute path or host:port/db.
     fn identity(&self) -> DbIdentity;
 
+    /// The owner of a legacy key, if the key exists.
+    fn legacy_key_owner(&mut self, key: &str) -> anyhow::Result<Option<UserFacts>>;
+
+    /// A user by id (PAT claims carry the id as text).
+    fn user_by_id(&mut self, id: i64) -> anyhow::Result<Option<UserFacts>>;
+
+    /// What the token blacklist tables know of a PAT's `jti`.
+    fn jti_state(&mut self, jti: &str) -> anyhow::Result<JtiState>;
+
     /// A user's active organization (the one Label Studio consults for their token).
     fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup>;
 
@@ -85,6 +94,30 @@ impl OrgScope {
         ids.dedup();
         OrgScope::Ids(ids)
     }
+}
+
+/// A user as token checks need them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserFacts {
+    pub id: i64,
+    pub email: String,
+    pub is_active: bool,
+    /// The organization Label Studio consults for this user's tokens.
+    pub active_organization_id: Option<i64>,
+}
+
+/// A PAT's `jti` in `token_blacklist_outstandingtoken` / `_blacklistedtoken`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum JtiState {
+    Outstanding {
+        user_id: Option<i64>,
+    },
+    Blacklisted {
+        user_id: Option<i64>,
+    },
+    /// Not issued by this database's Label Studio (another instance, or a forged token).
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +205,14 @@ SELECT j.id, o.title, s.organization_id, s.api_tokens_enabled, s.legacy_api_toke
   LEFT JOIN organization o ON o.id = j.id
   LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = j.id
  ORDER BY j.id";
+
+const LEGACY_OWNER_SQL: &str = "SELECT u.id, u.email, u.is_active, u.active_organization_id \
+FROM authtoken_token t JOIN htx_user u ON u.id = t.user_id WHERE t.key = {key}";
+
+const USER_BY_ID_SQL: &str = "SELECT id, email, is_active, active_organization_id FROM htx_user WHERE id = {id}";
+
+const JTI_SQL: &str = "SELECT o.user_id, b.id IS NOT NULL FROM token_blacklist_outstandingtoken o \
+LEFT JOIN token_blacklist_blacklistedtoken b ON b.token_id = o.id WHERE o.jti = {jti}";
 
 const USER_SQL: &str = "SELECT id, active_organization_id FROM htx_user WHERE email = {email} \
 UNION ALL SELECT id, active_organization_id FROM htx_user WHERE lower(email) = lower({email}) AND email <> {email}";

@@ -12,8 +12,8 @@ use postgres::{Client, GenericClient, NoTls};
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
     batch_changes, check_tables, lock_timeout_error, tls, wanted_tables, BeforeCommit, Database, DbTarget, Decide,
-    OpenOptions, OrgScope, SqlValue, UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL,
-    USER_SQL,
+    JtiState, OpenOptions, OrgScope, SqlValue, UserFacts, UserLookup, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_OWNER_SQL,
+    ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
 };
 use crate::backup::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -39,6 +39,10 @@ fn opt_int(row: &postgres::Row, idx: usize) -> Option<i64> {
     row.try_get::<_, Option<i64>>(idx)
         .or_else(|_| row.try_get::<_, Option<i32>>(idx).map(|v| v.map(i64::from)))
         .unwrap_or_else(|e| panic!("column {idx} is not an integer: {e}"))
+}
+
+fn user_facts(r: &postgres::Row) -> UserFacts {
+    UserFacts { id: int(r, 0), email: r.get(1), is_active: r.get(2), active_organization_id: opt_int(r, 3) }
 }
 
 /// Timestamps as UTC text in Django's SQLite format, identical on both backends.
@@ -291,6 +295,25 @@ impl Database for PgDb {
             DbTarget::Sqlite { .. } => unreachable!("a PgDb holds a PostgreSQL target"),
         };
         DbIdentity { kind: "postgresql".into(), location }
+    }
+
+    fn legacy_key_owner(&mut self, key: &str) -> anyhow::Result<Option<UserFacts>> {
+        let rows = self.client.query(&LEGACY_OWNER_SQL.replace("{key}", "$1::text"), &[&key])?;
+        Ok(rows.first().map(user_facts))
+    }
+
+    fn user_by_id(&mut self, id: i64) -> anyhow::Result<Option<UserFacts>> {
+        let rows = self.client.query(&USER_BY_ID_SQL.replace("{id}", "$1::int8"), &[&id])?;
+        Ok(rows.first().map(user_facts))
+    }
+
+    fn jti_state(&mut self, jti: &str) -> anyhow::Result<JtiState> {
+        let rows = self.client.query(&JTI_SQL.replace("{jti}", "$1::text"), &[&jti])?;
+        Ok(match rows.first() {
+            None => JtiState::Unknown,
+            Some(r) if r.get::<_, bool>(1) => JtiState::Blacklisted { user_id: opt_int(r, 0) },
+            Some(r) => JtiState::Outstanding { user_id: opt_int(r, 0) },
+        })
     }
 
     fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup> {

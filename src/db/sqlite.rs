@@ -14,8 +14,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use super::{
     batch_changes, check_tables, lock_timeout_error, wanted_tables, Access, BeforeCommit, Database, DbTarget, Decide,
-    OpenOptions, OrgScope, SqlValue, UserLookup, JWT_MIGRATIONS_SQL, ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL,
-    USER_SQL,
+    JtiState, OpenOptions, OrgScope, SqlValue, UserFacts, UserLookup, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_OWNER_SQL,
+    ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
 };
 use crate::backup::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -219,6 +219,25 @@ fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     rows.collect()
 }
 
+impl SqliteDb {
+    fn user_query(&self, sql: &str, param: rusqlite::types::Value) -> anyhow::Result<Option<UserFacts>> {
+        let found = self
+            .conn
+            .prepare(sql)?
+            .query_map([param], |r| {
+                Ok(UserFacts {
+                    id: r.get(0)?,
+                    email: r.get(1)?,
+                    is_active: r.get(2)?,
+                    active_organization_id: r.get(3)?,
+                })
+            })?
+            .next()
+            .transpose()?;
+        Ok(found)
+    }
+}
+
 impl Database for SqliteDb {
     fn target(&self) -> &DbTarget {
         &self.target
@@ -260,6 +279,28 @@ impl Database for SqliteDb {
         };
         let absolute = std::fs::canonicalize(&path).unwrap_or(path);
         DbIdentity { kind: "sqlite".into(), location: absolute.display().to_string() }
+    }
+
+    fn legacy_key_owner(&mut self, key: &str) -> anyhow::Result<Option<UserFacts>> {
+        self.user_query(&LEGACY_OWNER_SQL.replace("{key}", "?1"), rusqlite::types::Value::Text(key.to_string()))
+    }
+
+    fn user_by_id(&mut self, id: i64) -> anyhow::Result<Option<UserFacts>> {
+        self.user_query(&USER_BY_ID_SQL.replace("{id}", "?1"), rusqlite::types::Value::Integer(id))
+    }
+
+    fn jti_state(&mut self, jti: &str) -> anyhow::Result<JtiState> {
+        let found: Option<(Option<i64>, bool)> = self
+            .conn
+            .prepare(&JTI_SQL.replace("{jti}", "?1"))?
+            .query_map([jti], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .next()
+            .transpose()?;
+        Ok(match found {
+            None => JtiState::Unknown,
+            Some((user_id, false)) => JtiState::Outstanding { user_id },
+            Some((user_id, true)) => JtiState::Blacklisted { user_id },
+        })
     }
 
     fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup> {

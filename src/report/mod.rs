@@ -5,6 +5,7 @@
 
 pub mod change;
 pub mod orgs;
+pub mod token;
 
 use std::io::{IsTerminal, Write};
 

@@ -29,6 +29,17 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
+    /// The stable name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Legacy => "legacy",
+            TokenKind::Pat => "pat",
+            TokenKind::Access => "access",
+            TokenKind::TruncatedPat => "truncated_pat",
+            TokenKind::Unknown => "unknown",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             TokenKind::Legacy => "legacy API token (Authorization: Token)",

@@ -1,0 +1,209 @@
+//! The Label Studio HTTP API, at the edge: requests and raw answers, nothing decided here.
+//!
+//! Redirects are never followed: reqwest drops `Authorization` on a cross-host or
+//! http→https redirect, which turns into a misleading 401; a redirect is returned as an
+//! answer so it can be reported. Paths are joined onto the base URL keeping any sub-path
+//! (`http://host/label-studio/`). Every request has a bounded timeout. HTTP work runs on
+//! a current-thread runtime built here, never around database work (see DESIGN.md).
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION};
+use serde::Serialize;
+
+use crate::exit::bad_input;
+
+/// How to authenticate one request.
+#[derive(Debug, Clone)]
+pub enum Auth<'a> {
+    None,
+    /// `Authorization: Token <key>` (legacy keys).
+    Token(&'a str),
+    /// `Authorization: Bearer <access token>`.
+    Bearer(&'a str),
+}
+
+/// An HTTP answer, whatever its status.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub content_type: Option<String>,
+    /// The `Location` of a redirect.
+    pub location: Option<String>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+
+    /// Label Studio's error `detail` (`{"detail": "..."}`), if the body has one.
+    pub fn detail(&self) -> Option<String> {
+        self.json()?.get("detail")?.as_str().map(String::from)
+    }
+
+    pub fn is_redirect(&self) -> bool {
+        (300..400).contains(&self.status)
+    }
+}
+
+/// Why no answer came back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoAnswer {
+    pub url: String,
+    pub reason: String,
+    pub timed_out: bool,
+}
+
+pub struct Api {
+    base: url::Url,
+    client: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Install ring as rustls's process-wide provider once (reqwest is built without one).
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Parse a Label Studio base URL, keeping its sub-path and ending it with `/` so that
+/// relative joins stay under it.
+pub fn parse_base_url(text: &str) -> anyhow::Result<url::Url> {
+    let trimmed = text.trim();
+    let mut url = url::Url::parse(trimmed).map_err(|e| {
+        bad_input(format!("invalid Label Studio URL {trimmed:?}: {e} (expected http(s)://host[:port][/path])"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad_input(format!("invalid Label Studio URL {trimmed:?}: expected http(s)://host[:port][/path]")));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+impl Api {
+    pub fn new(base: url::Url, timeout: Duration) -> anyhow::Result<Api> {
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("lsauth/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Ok(Api { base, client, runtime })
+    }
+
+    pub fn base(&self) -> &url::Url {
+        &self.base
+    }
+
+    /// `path` (like `api/version`) under the base URL, sub-path kept.
+    pub fn url(&self, path: &str) -> url::Url {
+        self.base.join(path.trim_start_matches('/')).expect("a relative path joins onto an http URL")
+    }
+
+    /// Run HTTP work to completion on this client's runtime.
+    pub fn block_on<F: std::future::Future>(&self, work: F) -> F::Output {
+        self.runtime.block_on(work)
+    }
+
+    fn headers(auth: &Auth<'_>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let value = match auth {
+            Auth::None => None,
+            Auth::Token(t) => Some(format!("Token {t}")),
+            Auth::Bearer(t) => Some(format!("Bearer {t}")),
+        };
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            let mut v = v;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        headers
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder, url: &url::Url) -> Result<Answer, NoAnswer> {
+        let response = request.send().await.map_err(|e| no_answer(url, &e))?;
+        let status = response.status().as_u16();
+        let header = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(String::from);
+        let content_type = header(CONTENT_TYPE);
+        let location = header(LOCATION);
+        let body = response.text().await.map_err(|e| no_answer(url, &e))?;
+        Ok(Answer { status, body, content_type, location })
+    }
+
+    pub async fn get(&self, path: &str, auth: Auth<'_>) -> Result<Answer, NoAnswer> {
+        let url = self.url(path);
+        self.send(self.client.get(url.clone()).headers(Self::headers(&auth)), &url).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value, auth: Auth<'_>) -> Result<Answer, NoAnswer> {
+        let url = self.url(path);
+        self.send(self.client.post(url.clone()).headers(Self::headers(&auth)).json(body), &url).await
+    }
+}
+
+fn no_answer(url: &url::Url, err: &reqwest::Error) -> NoAnswer {
+    let mut reason = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !reason.contains(&text) {
+            reason = format!("{reason}: {text}");
+        }
+        source = cause.source();
+    }
+    NoAnswer { url: url.to_string(), reason, timed_out: err.is_timeout() }
+}
+
+/// Whether a host is this machine (plain http there is no exposure).
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_paths_are_kept() {
+        let base = parse_base_url("http://host:8080/label-studio").unwrap();
+        assert_eq!(base.as_str(), "http://host:8080/label-studio/");
+        let api = Api::new(base, Duration::from_secs(1)).unwrap();
+        assert_eq!(api.url("/api/version").as_str(), "http://host:8080/label-studio/api/version");
+        assert_eq!(api.url("api/token/refresh/").as_str(), "http://host:8080/label-studio/api/token/refresh/");
+        let root = parse_base_url("https://ls.example.com/").unwrap();
+        assert_eq!(root.join("api/version").unwrap().as_str(), "https://ls.example.com/api/version");
+    }
+
+    #[test]
+    fn bad_urls_are_bad_input() {
+        for text in ["", "localhost:8080", "ftp://x", "http://", "not a url"] {
+            assert!(parse_base_url(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for (u, lo) in [
+            ("http://localhost:8080", true),
+            ("http://127.0.0.1", true),
+            ("http://[::1]/", true),
+            ("http://ls.internal", false),
+            ("http://10.0.0.5", false),
+        ] {
+            assert_eq!(is_loopback(&url::Url::parse(u).unwrap()), lo, "{u}");
+        }
+    }
+}

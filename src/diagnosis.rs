@@ -1,0 +1,329 @@
+//! Why a token fails: Label Studio's answers (AUTH-FACTS) mapped to a stable cause, a
+//! one-line explanation and the fix. Pure: it reads answers, it does not fetch them.
+
+use serde::Serialize;
+
+use crate::api::{Answer, NoAnswer};
+
+/// Stable cause names: scripts branch on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    Ok,
+    LegacyDisabled,
+    LegacyUnknown,
+    UserInactive,
+    ApiTokensDisabled,
+    PatInvalidSignature,
+    PatTruncated,
+    PatExpired,
+    PatBlacklisted,
+    PatUserMissing,
+    NotARefreshToken,
+    Malformed,
+    NotLabelStudio,
+    Redirected,
+    Unreachable,
+    /// An answer AUTH-FACTS does not list.
+    Unexpected,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Ok => "ok",
+            Cause::LegacyDisabled => "legacy_disabled",
+            Cause::LegacyUnknown => "legacy_unknown",
+            Cause::UserInactive => "user_inactive",
+            Cause::ApiTokensDisabled => "api_tokens_disabled",
+            Cause::PatInvalidSignature => "pat_invalid_signature",
+            Cause::PatTruncated => "pat_truncated",
+            Cause::PatExpired => "pat_expired",
+            Cause::PatBlacklisted => "pat_blacklisted",
+            Cause::PatUserMissing => "pat_user_missing",
+            Cause::NotARefreshToken => "not_a_refresh_token",
+            Cause::Malformed => "malformed",
+            Cause::NotLabelStudio => "not_label_studio",
+            Cause::Redirected => "redirected",
+            Cause::Unreachable => "unreachable",
+            Cause::Unexpected => "unexpected",
+        }
+    }
+}
+
+/// The user the API says the token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiUser {
+    pub id: i64,
+    pub email: Option<String>,
+    pub active_organization: Option<i64>,
+}
+
+/// What one probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub cause: Cause,
+    /// The HTTP status and `detail` that decided it, when an answer did.
+    pub status: Option<u16>,
+    pub detail: Option<String>,
+    pub location: Option<String>,
+    pub user: Option<ApiUser>,
+}
+
+impl Finding {
+    pub fn of(cause: Cause) -> Self {
+        Finding { cause, status: None, detail: None, location: None, user: None }
+    }
+
+    fn from_answer(cause: Cause, a: &Answer) -> Self {
+        Finding { cause, status: Some(a.status), detail: a.detail(), location: a.location.clone(), user: None }
+    }
+}
+
+const LEGACY_DISABLED: &str = "legacy token authentication has been disabled";
+const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
+
+fn common(result: &Result<Answer, NoAnswer>) -> Result<&Answer, Finding> {
+    match result {
+        Err(no) => Err(Finding { detail: Some(no.reason.clone()), ..Finding::of(Cause::Unreachable) }),
+        Ok(a) if a.is_redirect() => Err(Finding::from_answer(Cause::Redirected, a)),
+        Ok(a) => Ok(a),
+    }
+}
+
+/// `GET /api/version`: the release, or why this is not a Label Studio answering.
+pub fn version(result: &Result<Answer, NoAnswer>) -> Result<String, Finding> {
+    let a = common(result)?;
+    let release = a.json().and_then(|j| j.get("release").and_then(|r| r.as_str()).map(String::from));
+    match (a.status, release) {
+        (200, Some(release)) => Ok(release),
+        _ => Err(Finding {
+            detail: Some(format!(
+                "GET api/version answered {} {}",
+                a.status,
+                a.content_type.as_deref().unwrap_or("without a content type")
+            )),
+            ..Finding::from_answer(Cause::NotLabelStudio, a)
+        }),
+    }
+}
+
+fn user_of(a: &Answer) -> Option<ApiUser> {
+    let j = a.json()?;
+    Some(ApiUser {
+        id: j.get("id")?.as_i64()?,
+        email: j.get("email").and_then(|e| e.as_str()).map(String::from),
+        active_organization: j.get("active_organization").and_then(|o| o.as_i64()),
+    })
+}
+
+/// `GET /api/current-user/whoami` with `Authorization: Token <legacy>`.
+pub fn whoami_legacy(result: &Result<Answer, NoAnswer>) -> Finding {
+    let a = match common(result) {
+        Ok(a) => a,
+        Err(f) => return f,
+    };
+    let detail = a.detail().unwrap_or_default();
+    let cause = match a.status {
+        200 => return Finding { user: user_of(a), ..Finding::from_answer(Cause::Ok, a) },
+        401 | 403 if detail.contains(LEGACY_DISABLED) => Cause::LegacyDisabled,
+        401 | 403 if detail == "Invalid token." => Cause::LegacyUnknown,
+        401 | 403 if detail.contains("inactive or deleted") => Cause::UserInactive,
+        _ => Cause::Unexpected,
+    };
+    Finding::from_answer(cause, a)
+}
+
+/// `POST /api/token/refresh/`: the access token, or why the PAT was refused.
+pub fn refresh(result: &Result<Answer, NoAnswer>) -> Result<String, Finding> {
+    let a = common(result)?;
+    if a.status == 200 {
+        if let Some(access) = a.json().and_then(|j| j.get("access").and_then(|t| t.as_str()).map(String::from)) {
+            return Ok(access);
+        }
+    }
+    let detail = a.detail().unwrap_or_default();
+    let cause = match a.status {
+        401 if detail == "Token is invalid" => Cause::PatInvalidSignature,
+        401 if detail == "Token is expired" => Cause::PatExpired,
+        401 if detail == "Token has wrong type" => Cause::NotARefreshToken,
+        401 if detail == "Token is blacklisted" => Cause::PatBlacklisted,
+        500 if detail.contains("matching query does not exist") => Cause::PatUserMissing,
+        400 => Cause::Malformed,
+        _ => Cause::Unexpected,
+    };
+    Err(Finding::from_answer(cause, a))
+}
+
+/// `GET /api/current-user/whoami` with `Authorization: Bearer <access>`. A refresh that
+/// succeeded proves nothing: Label Studio still answers 200 there when the owner's
+/// organization has PATs off, and only this request tells.
+pub fn whoami_bearer(result: &Result<Answer, NoAnswer>) -> Finding {
+    let a = match common(result) {
+        Ok(a) => a,
+        Err(f) => return f,
+    };
+    match a.status {
+        200 => Finding { user: user_of(a), ..Finding::from_answer(Cause::Ok, a) },
+        401 if a.detail().as_deref() == Some(NOT_PROVIDED) => Finding::from_answer(Cause::ApiTokensDisabled, a),
+        _ => Finding::from_answer(Cause::Unexpected, a),
+    }
+}
+
+/// What lsauth knows besides the answers, to make explanations exact.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The organization Label Studio consulted (the token owner's active one).
+    pub organization_id: Option<i64>,
+    pub owner_email: Option<String>,
+    /// The variable the token came from, to name in the fix.
+    pub variable: Option<String>,
+}
+
+/// One line of explanation and the fix, for a cause.
+pub fn explain(f: &Finding, ctx: &Context) -> (String, String) {
+    let org = match ctx.organization_id {
+        Some(id) => format!("organization {id}"),
+        None => "the token owner's active organization".to_string(),
+    };
+    let org_flag = match (ctx.organization_id, &ctx.owner_email) {
+        (Some(id), _) => format!("--org {id}"),
+        (None, Some(email)) => format!("--user {email}"),
+        (None, None) => "--user OWNER_EMAIL".to_string(),
+    };
+    let var = ctx.variable.as_deref().unwrap_or("LABEL_STUDIO_API_KEY");
+    let location = f.location.as_deref().unwrap_or("another URL");
+    match f.cause {
+        Cause::Ok => ("Label Studio accepts this token.".into(), "nothing to fix".into()),
+        Cause::LegacyDisabled => (
+            format!("Legacy tokens are disabled for {org} (jwt_auth_jwtsettings.legacy_api_tokens_enabled is false or the row is missing, which means false since 1.22)."),
+            format!("lsauth enable-legacy {org_flag}, or move the integration to a PAT: lsauth migrate-env"),
+        ),
+        Cause::LegacyUnknown => (
+            "Label Studio knows no legacy token with this value (wrong instance, reset token, or a typo).".into(),
+            "copy the token again from Account & Settings, or print it with: label-studio user --username EMAIL".into(),
+        ),
+        Cause::UserInactive => (
+            "The token's user is inactive or deleted.".into(),
+            "reactivate the user in Label Studio, or use another user's token".into(),
+        ),
+        Cause::ApiTokensDisabled => (
+            format!("The PAT is valid, but Personal Access Tokens are disabled for {org}: the refresh works, the access token is refused."),
+            format!("lsauth enable-pat {org_flag}"),
+        ),
+        Cause::PatInvalidSignature => (
+            "Label Studio cannot verify this PAT: it was signed with another SECRET_KEY (another instance, or SECRET_KEY changed since it was created) or it is damaged.".into(),
+            "create a new PAT on this instance (Account & Settings > Personal Access Token), and persist SECRET_KEY so restarts keep PATs valid".into(),
+        ),
+        Cause::PatTruncated => (
+            "This is a truncated PAT (header.payload without a signature), as the token list and the database show it; it can never authenticate.".into(),
+            "use the full PAT shown once when it was created, or create a new one".into(),
+        ),
+        Cause::PatExpired => ("The PAT has expired.".into(), "create a new PAT (Account & Settings)".into()),
+        Cause::PatBlacklisted => (
+            "The PAT was revoked (blacklisted).".into(),
+            "create a new PAT (Account & Settings)".into(),
+        ),
+        Cause::PatUserMissing => (
+            "The PAT belongs to a user that no longer exists (Label Studio answers 500).".into(),
+            "create a PAT for an existing user".into(),
+        ),
+        Cause::NotARefreshToken => (
+            "This is a JWT access token: it expires after 5 minutes and cannot be refreshed; clients must be given the PAT (the refresh token).".into(),
+            format!("set {var} to the Personal Access Token itself"),
+        ),
+        Cause::Malformed => (
+            "This is not a Label Studio token (neither 40 hex characters nor a JWT).".into(),
+            format!("set {var} to the legacy token or the PAT exactly as Label Studio shows it"),
+        ),
+        Cause::NotLabelStudio => (
+            format!("The URL does not answer like Label Studio ({}).", f.detail.as_deref().unwrap_or("no version")),
+            "set LABEL_STUDIO_URL to the Label Studio base URL, including any sub-path (http://host/label-studio)".into(),
+        ),
+        Cause::Redirected => (
+            format!("Label Studio redirected the request to {location}; clients drop the Authorization header across such a redirect and get 401."),
+            format!("set LABEL_STUDIO_URL to the final URL ({location} without its path), e.g. https:// instead of http://"),
+        ),
+        Cause::Unreachable => (
+            format!("Label Studio could not be reached: {}", f.detail.as_deref().unwrap_or("no answer")),
+            "check LABEL_STUDIO_URL, that Label Studio runs, and the network between them".into(),
+        ),
+        Cause::Unexpected => (
+            format!(
+                "Label Studio answered {} {}",
+                f.status.map(|s| s.to_string()).unwrap_or_default(),
+                f.detail.as_deref().unwrap_or("(no detail)")
+            ),
+            "run lsauth doctor for the full picture".into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Result<Answer, NoAnswer> {
+        Ok(Answer { status, body: body.into(), content_type: Some("application/json".into()), location: None })
+    }
+
+    fn err(detail: &str, status: u16) -> Result<Answer, NoAnswer> {
+        answer(
+            status,
+            &format!(r#"{{"id":"x","status_code":{status},"version":"1.23.2","detail":"{detail}","exc_info":null}}"#),
+        )
+    }
+
+    #[test]
+    fn legacy_answers() {
+        let disabled =
+            "Authentication token no longer valid: legacy token authentication has been disabled for this organization";
+        assert_eq!(whoami_legacy(&err(disabled, 401)).cause, Cause::LegacyDisabled);
+        assert_eq!(whoami_legacy(&err("Invalid token.", 401)).cause, Cause::LegacyUnknown);
+        let ok = whoami_legacy(&answer(200, r#"{"id":1,"email":"a@b.c","active_organization":3}"#));
+        assert_eq!(ok.cause, Cause::Ok);
+        assert_eq!(ok.user, Some(ApiUser { id: 1, email: Some("a@b.c".into()), active_organization: Some(3) }));
+    }
+
+    #[test]
+    fn refresh_answers() {
+        for (detail, status, cause) in [
+            ("Token is invalid", 401, Cause::PatInvalidSignature),
+            ("Token is expired", 401, Cause::PatExpired),
+            ("Token has wrong type", 401, Cause::NotARefreshToken),
+            ("Token is blacklisted", 401, Cause::PatBlacklisted),
+            ("User matching query does not exist.", 500, Cause::PatUserMissing),
+        ] {
+            assert_eq!(refresh(&err(detail, status)).unwrap_err().cause, cause, "{detail}");
+        }
+        assert_eq!(refresh(&answer(200, r#"{"access":"a.b.c"}"#)).unwrap(), "a.b.c");
+        assert_eq!(whoami_bearer(&err(NOT_PROVIDED, 401)).cause, Cause::ApiTokensDisabled);
+    }
+
+    #[test]
+    fn transport_answers() {
+        let redirect = Ok(Answer {
+            status: 301,
+            body: String::new(),
+            content_type: None,
+            location: Some("https://ls/api/version".into()),
+        });
+        assert_eq!(version(&redirect).unwrap_err().cause, Cause::Redirected);
+        let html =
+            Ok(Answer { status: 200, body: "<html>".into(), content_type: Some("text/html".into()), location: None });
+        assert_eq!(version(&html).unwrap_err().cause, Cause::NotLabelStudio);
+        let down = Err(NoAnswer { url: "http://x".into(), reason: "connection refused".into(), timed_out: false });
+        assert_eq!(version(&down).unwrap_err().cause, Cause::Unreachable);
+        assert_eq!(version(&answer(200, r#"{"release":"1.23.2"}"#)).unwrap(), "1.23.2");
+    }
+
+    #[test]
+    fn fixes_name_the_organization() {
+        let ctx = Context { organization_id: Some(7), ..Context::default() };
+        let (why, fix) = explain(&Finding::of(Cause::LegacyDisabled), &ctx);
+        assert!(why.contains("organization 7"));
+        assert_eq!(fix.split(',').next().unwrap(), "lsauth enable-legacy --org 7");
+        let (_, fix) = explain(&Finding::of(Cause::ApiTokensDisabled), &Context::default());
+        assert!(fix.starts_with("lsauth enable-pat --user"));
+    }
+}

@@ -1,0 +1,121 @@
+//! Rendering of `lsauth token inspect` and `lsauth token test`.
+
+use comfy_table::Cell;
+
+use super::{print_json, print_text, Output};
+use crate::commands::token::{InspectReport, TestReport};
+
+fn mark(ok: bool, out: &Output) -> &'static str {
+    match (ok, out.color) {
+        (true, true) => "✓",
+        (false, true) => "✗",
+        (true, false) => "OK",
+        (false, false) => "FAIL",
+    }
+}
+
+pub fn render_inspect(r: &InspectReport, out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(r);
+    }
+    let mut t = format!("Token:     {} (from {})\nKind:      {}\n", r.token, r.source, r.description);
+    if let Some(c) = &r.inspection.claims {
+        if let Some(u) = &c.user_id {
+            t.push_str(&format!("User id:   {u}\n"));
+        }
+        if let Some(j) = &c.jti {
+            t.push_str(&format!("jti:       {j}\n"));
+        }
+    }
+    if let Some(i) = &r.issued_at {
+        t.push_str(&format!("Issued:    {i}\n"));
+    }
+    if let Some(e) = &r.expires_at {
+        let state = if r.inspection.expired == Some(true) { "EXPIRED" } else { "not expired" };
+        t.push_str(&format!("Expires:   {e} ({state})\n"));
+    }
+    let from = r.signature.secret_key_source.as_deref().map(|s| format!(" [SECRET_KEY from {s}]")).unwrap_or_default();
+    t.push_str(&format!("Signature: {}: {}{from}\n", r.signature.state, r.signature.note));
+    if let Some(db) = &r.database {
+        t.push_str(&format!("Database:  {}\n", db.database));
+        if let Some(o) = &db.owner {
+            t.push_str(&format!(
+                "Owner:     {} (id {}, {}), active organization {}\n",
+                o.email,
+                o.id,
+                if o.is_active { "active" } else { "INACTIVE" },
+                o.active_organization_id.map(|i| i.to_string()).unwrap_or_else(|| "none".into())
+            ));
+        }
+        if let Some(org) = &db.organization {
+            t.push_str(&format!(
+                "Org {}:    PATs {}, legacy tokens {}{}\n",
+                org.id,
+                super::on_off(org.settings.api_tokens_enabled),
+                super::on_off(org.settings.legacy_api_tokens_enabled),
+                if org.has_settings_row { "" } else { " (no settings row: defaults)" }
+            ));
+        }
+        if let Some(j) = &db.jti {
+            t.push_str(&format!("jti state: {}\n", serde_json::to_value(j)?["state"].as_str().unwrap_or("?")));
+        }
+    }
+    for w in &r.warnings {
+        t.push_str(&format!("warning: {w}\n"));
+    }
+    if r.problems.is_empty() {
+        t.push_str(&format!("{} no problem found offline (lsauth token test asks the server)\n", mark(true, out)));
+    } else {
+        for p in &r.problems {
+            t.push_str(&format!("{} {p}\n", mark(false, out)));
+        }
+    }
+    print_text(&t)
+}
+
+pub fn render_test(r: &TestReport, out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(r);
+    }
+    let mut t = format!(
+        "{} {} ({})\nToken:   {} ({}, from {})\nServer:  {} (Label Studio {})\n",
+        mark(r.ok, out),
+        r.cause.as_str(),
+        r.explanation,
+        r.token,
+        r.kind.as_str(),
+        r.source,
+        r.url,
+        r.label_studio_version.as_deref().unwrap_or("?")
+    );
+    if let Some(u) = &r.user {
+        t.push_str(&format!("User:    {} (id {})\n", u.email.as_deref().unwrap_or("?"), u.id));
+    }
+    if !r.ok {
+        t.push_str(&format!("Fix:     {}\n", r.fix));
+    }
+    for w in &r.warnings {
+        t.push_str(&format!("warning: {w}\n"));
+    }
+    print_text(&t)
+}
+
+pub fn render_many(reports: &[TestReport], out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(&serde_json::json!({ "results": reports }));
+    }
+    let mut table = out.table();
+    table.set_header(vec!["Source", "Token", "Kind", "Result", "User", "Fix"]);
+    for r in reports {
+        table.add_row(vec![
+            Cell::new(&r.source),
+            Cell::new(&r.token),
+            Cell::new(r.kind.as_str()),
+            Cell::new(format!("{} {}", mark(r.ok, out), r.cause.as_str())),
+            Cell::new(r.user.as_ref().and_then(|u| u.email.clone()).unwrap_or_default()),
+            Cell::new(if r.ok { String::new() } else { r.fix.clone() }),
+        ]);
+    }
+    let ok = reports.iter().filter(|r| r.ok).count();
+    print_text(&format!("{table}\n{ok} of {} tokens work.\n", reports.len()))
+}
