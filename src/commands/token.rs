@@ -577,3 +577,26 @@ pub fn run(ctx: &Ctx, args: &TokenArgs) -> anyhow::Result<ExitStatus> {
         TokenArgs::Test(a) => test(ctx, a),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warns_about_plain_http_and_localhost_in_env_files() {
+        let w = url_warnings(&url::Url::parse("http://ls.internal:8080/").unwrap(), false);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("plain http"));
+        assert!(url_warnings(&url::Url::parse("https://ls.example.com/").unwrap(), true).is_empty());
+        assert!(url_warnings(&url::Url::parse("http://127.0.0.1:8080/").unwrap(), false).is_empty());
+        let w = url_warnings(&url::Url::parse("http://localhost:8080/").unwrap(), true);
+        assert!(w[0].contains("container"), "{w:?}");
+    }
+
+    #[test]
+    fn exit_statuses() {
+        assert_eq!(exit_for([Cause::Ok, Cause::Ok]), ExitStatus::Ok);
+        assert_eq!(exit_for([Cause::Ok, Cause::LegacyDisabled]), ExitStatus::Problem);
+        assert_eq!(exit_for([Cause::Unreachable]), ExitStatus::Unreachable);
+    }
+}

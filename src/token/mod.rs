@@ -291,6 +291,35 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_on_random_bytes() {
+        // A fixed xorshift sequence: reproducible, and wide enough to reach every branch
+        // (dots, quotes, prefixes, multi-byte text, base64 alphabets).
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let pieces: [&[u8]; 10] = [b".", b"eyJ", b"Token ", b"\"", b"\xc3\xa9", b"\xff", b"=", b"\n", b"a", b"e30"];
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let mut bytes = Vec::new();
+            for _ in 0..len {
+                let r = next();
+                if r % 3 == 0 {
+                    bytes.extend_from_slice(pieces[(r as usize / 3) % pieces.len()]);
+                } else {
+                    bytes.push((r >> 8) as u8);
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = inspect(&text, NOW);
+            let _ = signed_with(&text, "k");
+        }
+    }
+
+    #[test]
     fn never_panics_on_garbage() {
         let samples = [
             "",

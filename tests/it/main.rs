@@ -5,9 +5,11 @@ mod harness;
 
 mod demo;
 mod discovery;
+mod fake_ls;
 mod fix;
 mod orgs;
 mod safety;
+mod token;
 
 /// Instantiate each listed `fn name(fixture: &dyn Fixture)` as a test on a fresh SQLite
 /// database and another on a fresh PostgreSQL database.

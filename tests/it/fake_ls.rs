@@ -1,0 +1,282 @@
+//! An in-process Label Studio 1.23.2 that answers the authentication endpoints exactly as
+//! AUTH-FACTS records the real server's answers (status codes and `detail` texts).
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub const LEGACY_DISABLED: &str =
+    "Authentication token no longer valid: legacy token authentication has been disabled for this organization";
+pub const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
+
+#[derive(Clone, Debug)]
+pub struct FakeUser {
+    pub email: String,
+    pub active_org: Option<i64>,
+    pub active: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct FakeOrg {
+    pub api_tokens_enabled: bool,
+    pub legacy_enabled: bool,
+}
+
+#[derive(Default)]
+pub struct FakeState {
+    pub secret: String,
+    /// A sub-path Label Studio is served under, e.g. "/label-studio".
+    pub prefix: String,
+    pub users: HashMap<i64, FakeUser>,
+    pub legacy: HashMap<String, i64>,
+    pub orgs: HashMap<i64, FakeOrg>,
+    pub blacklisted: HashSet<String>,
+    /// Answer everything with a 301 to this URL (an http → https front).
+    pub redirect_to: Option<String>,
+    /// Answer everything with an HTML page (a different service on the port).
+    pub html: bool,
+    pub delay: Duration,
+    /// `(method, path, Authorization header)` of every request.
+    pub requests: Vec<(String, String, Option<String>)>,
+}
+
+pub struct FakeLs {
+    pub url: String,
+    pub state: Arc<Mutex<FakeState>>,
+}
+
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// An HS256 JWT as simple-jwt makes them.
+pub fn jwt(secret: &str, token_type: &str, user_id: i64, exp: i64, jti: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"token_type":"{token_type}","exp":{exp},"iat":{},"jti":"{jti}","user_id":"{user_id}"}}"#,
+        now()
+    ));
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{header}.{payload}").as_bytes());
+    format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+/// A PAT as Label Studio mints it: a refresh token valid 200 years.
+pub fn pat(secret: &str, user_id: i64, jti: &str) -> String {
+    jwt(secret, "refresh", user_id, now() + 200 * 365 * 86400, jti)
+}
+
+fn verify(secret: &str, token: &str) -> Option<serde_json::Value> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return None;
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{}.{}", parts[0], parts[1]).as_bytes());
+    mac.verify_slice(&URL_SAFE_NO_PAD.decode(parts[2]).ok()?).ok()?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).ok()?).ok()
+}
+
+struct Reply {
+    status: u16,
+    body: String,
+    content_type: &'static str,
+    location: Option<String>,
+}
+
+fn json(status: u16, body: serde_json::Value) -> Reply {
+    Reply { status, body: body.to_string(), content_type: "application/json", location: None }
+}
+
+fn error(status: u16, detail: &str) -> Reply {
+    json(
+        status,
+        serde_json::json!({"id": "3f1c2f0e-0000-4000-8000-000000000000", "status_code": status, "version": "1.23.2", "detail": detail, "exc_info": null}),
+    )
+}
+
+impl FakeLs {
+    pub fn start(secret: &str) -> FakeLs {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(FakeState { secret: secret.to_string(), ..FakeState::default() }));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = shared.clone();
+                std::thread::spawn(move || serve(stream, state));
+            }
+        });
+        FakeLs { url, state }
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&mut FakeState) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    pub fn add_user(&self, id: i64, email: &str, org: i64) {
+        self.with(|s| {
+            s.users.insert(id, FakeUser { email: email.into(), active_org: Some(org), active: true });
+            s.orgs.entry(org).or_insert(FakeOrg { api_tokens_enabled: true, legacy_enabled: false });
+        });
+    }
+
+    pub fn add_legacy(&self, key: &str, user: i64) {
+        self.with(|s| s.legacy.insert(key.to_string(), user));
+    }
+
+    pub fn set_org(&self, org: i64, api_tokens_enabled: bool, legacy_enabled: bool) {
+        self.with(|s| s.orgs.insert(org, FakeOrg { api_tokens_enabled, legacy_enabled }));
+    }
+}
+
+fn serve(stream: TcpStream, state: Arc<Mutex<FakeState>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() || line.is_empty() {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let auth = headers.get("authorization").cloned();
+    let (reply, delay) = {
+        let mut s = state.lock().unwrap();
+        s.requests.push((method.clone(), path.clone(), auth.clone()));
+        (answer(&s, &method, &path, auth.as_deref(), &body), s.delay)
+    };
+    std::thread::sleep(delay);
+    let reason = match reply.status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        _ => "Internal Server Error",
+    };
+    let location = reply.location.map(|l| format!("Location: {l}\r\n")).unwrap_or_default();
+    let mut out = stream;
+    let _ = write!(
+        out,
+        "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{location}Connection: close\r\n\r\n{}",
+        reply.status,
+        reply.content_type,
+        reply.body.len(),
+        reply.body
+    );
+}
+
+fn whoami(s: &FakeState, user_id: i64) -> Reply {
+    let u = &s.users[&user_id];
+    json(200, serde_json::json!({"id": user_id, "email": u.email, "username": "", "active_organization": u.active_org}))
+}
+
+fn answer(s: &FakeState, method: &str, full_path: &str, auth: Option<&str>, body: &[u8]) -> Reply {
+    if let Some(to) = &s.redirect_to {
+        return Reply {
+            status: 301,
+            body: String::new(),
+            content_type: "text/html",
+            location: Some(format!("{to}{full_path}")),
+        };
+    }
+    if s.html {
+        return Reply {
+            status: 200,
+            body: "<html><body>It works!</body></html>".into(),
+            content_type: "text/html",
+            location: None,
+        };
+    }
+    let Some(path) = full_path.strip_prefix(&s.prefix) else {
+        return Reply { status: 404, body: "<h1>Not Found</h1>".into(), content_type: "text/html", location: None };
+    };
+    match (method, path) {
+        ("GET", "/health") => json(200, serde_json::json!({"status": "UP"})),
+        ("GET", "/api/version") => {
+            json(200, serde_json::json!({"release": "1.23.2", "label-studio-os-package": {"version": "1.23.2"}}))
+        }
+        ("GET", "/api/current-user/whoami") => {
+            let Some((scheme, value)) = auth.and_then(|a| a.split_once(' ')) else {
+                return error(401, NOT_PROVIDED);
+            };
+            match scheme.to_ascii_lowercase().as_str() {
+                "token" => {
+                    let Some(&user_id) = s.legacy.get(value) else { return error(401, "Invalid token.") };
+                    let user = &s.users[&user_id];
+                    if !user.active {
+                        return error(401, "User inactive or deleted.");
+                    }
+                    if let Some(org) = user.active_org {
+                        if !s.orgs[&org].legacy_enabled {
+                            return error(401, LEGACY_DISABLED);
+                        }
+                    }
+                    whoami(s, user_id)
+                }
+                "bearer" => {
+                    let Some(claims) = verify(&s.secret, value) else { return error(401, NOT_PROVIDED) };
+                    let user_id: i64 = claims["user_id"].as_str().and_then(|u| u.parse().ok()).unwrap_or(-1);
+                    let fresh = claims["exp"].as_i64().unwrap_or(0) > now();
+                    match s.users.get(&user_id) {
+                        Some(u)
+                            if claims["token_type"] == "access"
+                                && fresh
+                                && u.active_org.is_some_and(|o| s.orgs[&o].api_tokens_enabled) =>
+                        {
+                            whoami(s, user_id)
+                        }
+                        _ => error(401, NOT_PROVIDED),
+                    }
+                }
+                _ => error(401, NOT_PROVIDED),
+            }
+        }
+        ("POST", "/api/token/refresh/" | "/api/token/refresh") => {
+            let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            let Some(token) = body.get("refresh").and_then(|r| r.as_str()) else {
+                return json(
+                    400,
+                    serde_json::json!({"id": "x", "status_code": 400, "version": "1.23.2", "detail": "Validation error",
+                        "exc_info": null, "validation_errors": {"refresh": ["This field is required."]}}),
+                );
+            };
+            let Some(claims) = verify(&s.secret, token) else { return error(401, "Token is invalid") };
+            if claims["exp"].as_i64().unwrap_or(0) <= now() {
+                return error(401, "Token is expired");
+            }
+            if claims["token_type"] != "refresh" {
+                return error(401, "Token has wrong type");
+            }
+            if s.blacklisted.contains(claims["jti"].as_str().unwrap_or("")) {
+                return error(401, "Token is blacklisted");
+            }
+            let user_id: i64 = claims["user_id"].as_str().and_then(|u| u.parse().ok()).unwrap_or(-1);
+            if !s.users.contains_key(&user_id) {
+                return error(500, "User matching query does not exist.");
+            }
+            json(200, serde_json::json!({"access": jwt(&s.secret, "access", user_id, now() + 300, "access-jti")}))
+        }
+        _ => Reply { status: 404, body: "<h1>Not Found</h1>".into(), content_type: "text/html", location: None },
+    }
+}

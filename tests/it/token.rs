@@ -1,0 +1,338 @@
+//! `lsauth token test` against the in-process fake Label Studio (every cause), and
+//! `lsauth token inspect` with SECRET_KEY and database facts.
+
+use std::time::Duration;
+
+use crate::fake_ls::{jwt, now, pat, FakeLs};
+use crate::harness::{lsauth, Fixture, Run, SqliteFixture};
+
+const SECRET: &str = "django-insecure-test-secret-key-0123456789";
+const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
+const OTHER_KEY: &str = "fedcba9876543210fedcba9876543210fedcba98";
+
+/// Admin (user 1) in org 1 with a legacy key and PATs; org 1 legacy off (fresh 1.22+).
+fn server() -> FakeLs {
+    let fake = FakeLs::start(SECRET);
+    fake.add_user(1, "admin@example.com", 1);
+    fake.add_legacy(KEY, 1);
+    fake
+}
+
+fn test_token(fake: &FakeLs, token: &str) -> Run {
+    let run = lsauth(["token", "test", "--url", &fake.url, "--json", "--token-stdin"]).stdin(token).run();
+    assert_no_secret(&run, token);
+    run
+}
+
+#[track_caller]
+fn assert_no_secret(run: &Run, secret: &str) {
+    let out = run.all_output();
+    assert!(!out.contains(secret), "a full secret was printed:\n{out}");
+}
+
+#[track_caller]
+fn cause(run: &Run) -> String {
+    run.json()["cause"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn legacy_token_disabled_then_enabled() {
+    let fake = server();
+    let run = test_token(&fake, KEY);
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(json["cause"], "legacy_disabled");
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["kind"], "legacy");
+    assert_eq!(json["status"], 401);
+    assert_eq!(json["label_studio_version"], "1.23.2");
+    assert_eq!(json["token"], "0123…4567");
+    assert!(json["fix"].as_str().unwrap().contains("lsauth enable-legacy"));
+
+    fake.set_org(1, true, true);
+    let run = test_token(&fake, KEY);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["cause"], "ok");
+    assert_eq!(json["user"]["email"], "admin@example.com");
+    assert_eq!(json["user"]["id"], 1);
+    // The way clients send it.
+    let sent = fake.with(|s| s.requests.iter().find(|r| r.1 == "/api/current-user/whoami").unwrap().2.clone());
+    assert_eq!(sent.as_deref(), Some(format!("Token {KEY}").as_str()));
+}
+
+#[test]
+fn legacy_causes() {
+    let fake = server();
+    assert_eq!(cause(&test_token(&fake, OTHER_KEY)), "legacy_unknown");
+    fake.with(|s| s.users.get_mut(&1).unwrap().active = false);
+    assert_eq!(cause(&test_token(&fake, KEY)), "user_inactive");
+}
+
+#[test]
+fn pat_is_refreshed_then_used_as_bearer() {
+    let fake = server();
+    let token = pat(SECRET, 1, "jti-1");
+    let run = test_token(&fake, &token);
+    run.expect_code(0);
+    assert_eq!(run.json()["kind"], "pat");
+    assert_eq!(run.json()["user"]["email"], "admin@example.com");
+    let requests = fake.with(|s| s.requests.clone());
+    assert!(requests.iter().any(|r| r.0 == "POST" && r.1 == "/api/token/refresh/"), "{requests:?}");
+    let whoami = requests.iter().find(|r| r.1 == "/api/current-user/whoami").unwrap();
+    assert!(whoami.2.as_deref().unwrap().starts_with("Bearer eyJ"), "{whoami:?}");
+}
+
+#[test]
+fn pat_causes() {
+    let fake = server();
+    // A refresh that works proves nothing: PATs off for the org is only seen on whoami.
+    fake.set_org(1, false, false);
+    let run = test_token(&fake, &pat(SECRET, 1, "a"));
+    run.expect_code(1);
+    assert_eq!(cause(&run), "api_tokens_disabled");
+    assert!(run.json()["fix"].as_str().unwrap().starts_with("lsauth enable-pat"));
+    fake.set_org(1, true, false);
+
+    assert_eq!(cause(&test_token(&fake, &pat("another-instance-secret", 1, "b"))), "pat_invalid_signature");
+    let full = pat(SECRET, 1, "c");
+    let truncated = full.rsplit_once('.').unwrap().0.to_string();
+    assert_eq!(cause(&test_token(&fake, &truncated)), "pat_truncated");
+    assert_eq!(cause(&test_token(&fake, &jwt(SECRET, "refresh", 1, now() - 10, "d"))), "pat_expired");
+    fake.with(|s| s.blacklisted.insert("e".into()));
+    assert_eq!(cause(&test_token(&fake, &pat(SECRET, 1, "e"))), "pat_blacklisted");
+    assert_eq!(cause(&test_token(&fake, &pat(SECRET, 99, "f"))), "pat_user_missing");
+    let access = jwt(SECRET, "access", 1, now() + 300, "g");
+    let run = test_token(&fake, &access);
+    assert_eq!(run.json()["kind"], "access");
+    assert_eq!(cause(&run), "not_a_refresh_token");
+    let run = test_token(&fake, "hello-this-is-not-a-token");
+    run.expect_code(1);
+    assert_eq!(cause(&run), "malformed");
+}
+
+#[test]
+fn transport_causes() {
+    let fake = server();
+    fake.with(|s| s.html = true);
+    let run = test_token(&fake, KEY);
+    run.expect_code(1);
+    assert_eq!(cause(&run), "not_label_studio");
+
+    let fake = server();
+    fake.with(|s| s.redirect_to = Some("https://ls.example.com".into()));
+    let run = test_token(&fake, KEY);
+    run.expect_code(1);
+    assert_eq!(cause(&run), "redirected");
+    assert!(run.json()["explanation"].as_str().unwrap().contains("https://ls.example.com"));
+    assert_eq!(fake.with(|s| s.requests.len()), 1, "the redirect is not followed");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let run = lsauth(["token", "test", "--url", &format!("http://127.0.0.1:{port}"), "--json", KEY]).run();
+    run.expect_code(3);
+    assert_eq!(cause(&run), "unreachable");
+    assert_no_secret(&run, KEY);
+
+    let fake = server();
+    fake.with(|s| s.delay = Duration::from_secs(3));
+    let run = lsauth(["token", "test", "--url", &fake.url, "--timeout", "0.5", "--json", KEY]).run();
+    run.expect_code(3);
+    assert_eq!(cause(&run), "unreachable");
+    assert!(run.json()["explanation"].as_str().unwrap().contains("timed out"), "{}", run.stdout);
+}
+
+#[test]
+fn sub_path_is_kept() {
+    let fake = server();
+    fake.set_org(1, true, true);
+    fake.with(|s| s.prefix = "/label-studio".into());
+    let run = lsauth(["token", "test", "--url", &format!("{}/label-studio", fake.url), "--json", KEY]).run();
+    run.expect_code(0);
+    let paths: Vec<String> = fake.with(|s| s.requests.iter().map(|r| r.1.clone()).collect());
+    assert!(paths.iter().all(|p| p.starts_with("/label-studio/api/")), "{paths:?}");
+    // Without the sub-path the server is not found where clients look.
+    let run = lsauth(["token", "test", "--url", &fake.url, "--json", KEY]).run();
+    assert_eq!(cause(&run), "not_label_studio");
+}
+
+#[test]
+fn env_file_supplies_url_and_token_and_blemishes_are_caught() {
+    let fake = server();
+    fake.set_org(1, true, true);
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    std::fs::write(&env, format!("# ML backend\nLABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY=\"{KEY}\"\n", fake.url))
+        .unwrap();
+    let run = lsauth(["token", "test", "--json", "--env-file", &env.display().to_string()]).run();
+    run.expect_code(0);
+    let json = run.json();
+    assert!(json["source"].as_str().unwrap().ends_with(".env line 3 (LABEL_STUDIO_API_KEY)"), "{json}");
+    assert!(json["url_source"].as_str().unwrap().contains("LABEL_STUDIO_URL"));
+
+    // A pasted "Token " prefix: the cleaned token works, the configured value cannot.
+    std::fs::write(&env, format!("LABEL_STUDIO_URL={}\nLABEL_STUDIO_API_TOKEN=Token {KEY}\n", fake.url)).unwrap();
+    let run = lsauth(["token", "test", "--json", "--env-file", &env.display().to_string()]).run();
+    run.expect_code(1);
+    assert_eq!(cause(&run), "malformed");
+    assert!(run.json()["fix"].as_str().unwrap().contains("LABEL_STUDIO_API_TOKEN"));
+    assert_no_secret(&run, KEY);
+
+    // From the process environment.
+    let run = lsauth(["token", "test", "--json"])
+        .env("LABEL_STUDIO_URL", &fake.url)
+        .env("LABEL_STUDIO_ACCESS_TOKEN", KEY)
+        .run();
+    run.expect_code(0);
+    assert_eq!(run.json()["source"], "environment (LABEL_STUDIO_ACCESS_TOKEN)");
+}
+
+#[test]
+fn bad_input_is_exit_2() {
+    let fake = server();
+    lsauth(["token", "test", "--url", &fake.url]).run().expect_code(2);
+    lsauth(["token", "test", "--url", "localhost:8080", KEY]).run().expect_code(2);
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    std::fs::write(&env, "LABEL_STUDIO_URL=http://x\nthis line is broken\n").unwrap();
+    let run = lsauth(["token", "test", "--env-file", &env.display().to_string()]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+    std::fs::write(&env, "OTHER=1\n").unwrap();
+    let run = lsauth(["token", "inspect", "--env-file", &env.display().to_string()]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("LABEL_STUDIO_API_KEY"), "{}", run.stderr);
+}
+
+#[test]
+fn many_tokens_one_row_each() {
+    let fake = server();
+    fake.set_org(1, true, true);
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("tokens.txt");
+    let good_pat = pat(SECRET, 1, "m1");
+    let tokens =
+        [KEY.to_string(), OTHER_KEY.to_string(), good_pat.clone(), pat("elsewhere", 1, "m2"), "garbage".into()];
+    std::fs::write(&list, format!("# tokens to check\n{}\n\n", tokens.join("\n"))).unwrap();
+    let run = lsauth(["token", "test", "--url", &fake.url, "--all-from", &list.display().to_string(), "--json"]).run();
+    run.expect_code(1);
+    let causes: Vec<String> =
+        run.json()["results"].as_array().unwrap().iter().map(|r| r["cause"].as_str().unwrap().to_string()).collect();
+    assert_eq!(causes, ["ok", "legacy_unknown", "ok", "pat_invalid_signature", "malformed"]);
+    for t in &tokens[..4] {
+        assert_no_secret(&run, t);
+    }
+    let table = lsauth(["token", "test", "--url", &fake.url, "--all-from", &list.display().to_string()]).run();
+    assert!(table.stdout.contains("2 of 5 tokens work"), "{}", table.stdout);
+    assert!(table.stdout.contains("tokens.txt line 2"));
+}
+
+#[test]
+fn show_secrets_prints_the_token() {
+    let fake = server();
+    let run = lsauth(["token", "test", "--url", &fake.url, "--json", "--show-secrets", KEY]).run();
+    assert_eq!(run.json()["token"], KEY);
+}
+
+// ---------------------------------------------------------------- inspect
+
+#[test]
+fn inspect_checks_the_signature_against_secret_key() {
+    let token = pat(SECRET, 1, "jti-x");
+    let run =
+        lsauth(["token", "inspect", "--json", "--token-stdin"]).env("SECRET_KEY", SECRET).stdin(token.clone()).run();
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["kind"], "pat");
+    assert_eq!(json["signature"]["state"], "valid");
+    assert_eq!(json["claims"]["user_id"], "1");
+    assert_eq!(json["claims"]["jti"], "jti-x");
+    assert_no_secret(&run, &token);
+    assert_no_secret(&run, SECRET);
+
+    // From the Label Studio data dir's .env, where Label Studio writes the key it makes.
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join(".env"), "\nSECRET_KEY=someone-elses-key\n").unwrap();
+    let run =
+        lsauth(["token", "inspect", "--json", "--token-stdin", "--ls-data-dir", &data.path().display().to_string()])
+            .stdin(token.clone())
+            .run();
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(json["signature"]["state"], "invalid");
+    assert!(json["signature"]["secret_key_source"].as_str().unwrap().ends_with(".env (SECRET_KEY)"));
+    assert!(json["problems"].as_array().unwrap().iter().any(|p| p.as_str().unwrap().contains("another SECRET_KEY")));
+    assert_no_secret(&run, "someone-elses-key");
+}
+
+#[test]
+fn inspect_offline_problems() {
+    let expired = jwt(SECRET, "refresh", 1, now() - 60, "old");
+    let run = lsauth(["token", "inspect", "--json", &expired]).run();
+    run.expect_code(1);
+    assert_eq!(run.json()["expired"], true);
+    let truncated = pat(SECRET, 1, "t").rsplit_once('.').unwrap().0.to_string();
+    let run = lsauth(["token", "inspect", "--json", &truncated]).run();
+    assert_eq!(run.json()["kind"], "truncated_pat");
+    run.expect_code(1);
+    let run = lsauth(["token", "inspect", &format!("Bearer {KEY}")]).run();
+    run.expect_code(1);
+    assert!(run.stdout.contains("\"Bearer\" prefix"), "{}", run.stdout);
+}
+
+#[test]
+fn inspect_with_the_database() {
+    let fx = SqliteFixture::new();
+    fx.seed_classic();
+    // Key of user 2 (bob, org 2: no settings row, so legacy is off).
+    let key = "2222222222222222222222222222222222222222";
+    let run = lsauth(["--db", &fx.db_arg(), "token", "inspect", "--json", key]).run();
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(json["database"]["owner"]["email"], "bob@beta.test");
+    assert_eq!(json["database"]["organization"]["id"], 2);
+    assert_eq!(json["database"]["organization"]["has_settings_row"], false);
+    assert!(json["problems"][0].as_str().unwrap().contains("lsauth enable-legacy --org 2"), "{json}");
+    // A key no user has.
+    let run = lsauth(["--db", &fx.db_arg(), "token", "inspect", "--json", KEY]).run();
+    assert_eq!(run.json()["database"]["legacy_key_known"], false);
+
+    // PAT jti states.
+    let outstanding = pat(SECRET, 1, "jti-out");
+    let revoked = pat(SECRET, 1, "jti-revoked");
+    fx.exec(&format!(
+        "INSERT INTO token_blacklist_outstandingtoken (id, token, created_at, expires_at, user_id, jti) VALUES \
+         (1, 'x', '{ts}', '{ts}', 1, 'jti-out'), (2, 'y', '{ts}', '{ts}', 1, 'jti-revoked'); \
+         INSERT INTO token_blacklist_blacklistedtoken (blacklisted_at, token_id) VALUES ('{ts}', 2);",
+        ts = crate::harness::TS
+    ));
+    let state = |t: &str| {
+        lsauth(["--db", &fx.db_arg(), "token", "inspect", "--json", t]).run().json()["database"]["jti"]["state"].clone()
+    };
+    assert_eq!(state(&outstanding), "outstanding");
+    assert_eq!(state(&revoked), "blacklisted");
+    assert_eq!(state(&pat(SECRET, 1, "never-issued")), "unknown");
+}
+
+#[test]
+fn legacy_disabled_names_the_organization_with_the_database() {
+    let fake = server();
+    let fx = SqliteFixture::new();
+    fx.seed_classic();
+    fake.add_legacy("1111111111111111111111111111111111111111", 1);
+    let run = lsauth([
+        "--db",
+        &fx.db_arg(),
+        "token",
+        "test",
+        "--url",
+        &fake.url,
+        "--json",
+        "1111111111111111111111111111111111111111",
+    ])
+    .run();
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(json["cause"], "legacy_disabled");
+    assert!(json["fix"].as_str().unwrap().starts_with("lsauth enable-legacy --org 1"), "{json}");
+    assert!(json["explanation"].as_str().unwrap().contains("organization 1"));
+}
