@@ -63,6 +63,12 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Find every known cause of a failing token and name the exact fix (changes nothing)
+    #[command(after_help = "Exit status: 0 nothing fails (warnings allowed unless --strict), 1 something fails, \
+2 bad input, 3 neither the database nor the API could be reached.\n\nExamples:\n  lsauth doctor\n  \
+lsauth doctor --env-file /srv/ml-backend/.env\n  lsauth --db postgres://ls@db/ls doctor --project 12 --json")]
+    Doctor(DoctorArgs),
+
     /// Show each organization's token settings, as stored and as Label Studio applies them
     #[command(after_help = "Examples:\n  lsauth orgs\n  lsauth --db postgres://ls@db/labelstudio orgs --json")]
     Orgs,
@@ -231,4 +237,33 @@ pub struct TokenTestArgs {
     /// How many tokens to test at once with --all-from
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// An integration's .env: its LABEL_STUDIO_URL and token are checked too
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+
+    /// Label Studio's base URL [default: the env file's or the environment's LABEL_STUDIO_URL;
+    /// without one the API checks are skipped]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Label Studio's data directory, whose .env holds SECRET_KEY
+    #[arg(long, value_name = "DIR")]
+    pub ls_data_dir: Option<PathBuf>,
+
+    /// Follow the ML backend / export path of this project: project → organization →
+    /// creators → their legacy tokens → the settings Label Studio consults
+    #[arg(long, value_name = "ID")]
+    pub project: Option<i64>,
+
+    /// Warnings fail too (exit 1)
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Seconds before an API request is given up
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
 }

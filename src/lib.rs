@@ -13,6 +13,7 @@ pub mod diagnosis;
 pub mod envfile;
 pub mod environment;
 pub mod exit;
+pub mod findings;
 pub mod fsutil;
 pub mod report;
 pub mod secrets;

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each gathers data from the sources and hands it to
 //! `report` for display; none prints formatting of its own.
 
+pub mod doctor;
 pub mod legacy;
 pub mod orgs;
 pub mod rollback;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
     let out = Output::new(&cli.global, &env);
     let ctx = Ctx { env, global: cli.global, out };
     match cli.command {
+        Command::Doctor(args) => doctor::run(&ctx, &args),
         Command::Orgs => orgs::run(&ctx),
         Command::EnableLegacy(args) => legacy::run(&ctx, toggle(Setting::LegacyApiTokensEnabled, true), &args),
         Command::DisableLegacy(args) => legacy::run(&ctx, toggle(Setting::LegacyApiTokensEnabled, false), &args),

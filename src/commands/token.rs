@@ -43,7 +43,7 @@ pub fn read_env_file(path: &Path) -> anyhow::Result<EnvDocument> {
     EnvDocument::parse(&bytes).map_err(|e| bad_input(format!("{shown}: {e}")))
 }
 
-fn token_source(
+pub(crate) fn token_source(
     positional: Option<&str>,
     from_stdin: bool,
     env_doc: Option<(&Path, &EnvDocument)>,
@@ -90,7 +90,11 @@ fn token_source(
     )))
 }
 
-fn url_source(flag: Option<&str>, env_doc: Option<(&Path, &EnvDocument)>, env: &Environment) -> (String, String) {
+pub(crate) fn url_source(
+    flag: Option<&str>,
+    env_doc: Option<(&Path, &EnvDocument)>,
+    env: &Environment,
+) -> (String, String) {
     if let Some(u) = flag {
         return (u.to_string(), "--url".into());
     }
@@ -165,7 +169,7 @@ fn optional_db(ctx: &Ctx) -> Option<anyhow::Result<Box<dyn db::Database>>> {
     Some(ctx.open_db(Access::ReadOnly).map(|(db, _)| db))
 }
 
-fn gather_db_facts(db: &mut dyn db::Database, inspection: &Inspection) -> anyhow::Result<DbFacts> {
+pub(crate) fn gather_db_facts(db: &mut dyn db::Database, inspection: &Inspection) -> anyhow::Result<DbFacts> {
     let mut facts = DbFacts { database: db.target().to_string(), ..DbFacts::default() };
     match inspection.kind {
         TokenKind::Legacy => {
@@ -240,7 +244,7 @@ fn rfc3339(secs: Option<i64>) -> Option<String> {
     t.format(&time::format_description::well_known::Rfc3339).ok()
 }
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
@@ -254,7 +258,30 @@ pub fn inspect(ctx: &Ctx, args: &TokenInspectArgs) -> anyhow::Result<ExitStatus>
     )?;
     let inspection = token::inspect(&source.value, now_secs());
     let mut warnings = Vec::new();
-    let signature = match (inspection.kind, secret_key(args.ls_data_dir.as_deref(), &ctx.env)) {
+    let signature = check_signature(&inspection, secret_key(args.ls_data_dir.as_deref(), &ctx.env));
+    let database = db_facts(ctx, &inspection, &mut warnings)?;
+    let problems = inspect_problems(&inspection, &signature, database.as_ref());
+    let claims: &Claims = inspection.claims.as_ref().unwrap_or(&EMPTY_CLAIMS);
+    let report = InspectReport {
+        token: if ctx.out.show_secrets { inspection.token.clone() } else { mask(&inspection.token) },
+        source: source.source,
+        kind: inspection.kind,
+        description: inspection.kind.describe(),
+        issued_at: rfc3339(claims.iat),
+        expires_at: rfc3339(claims.exp),
+        inspection: inspection.clone(),
+        signature,
+        database,
+        problems,
+        warnings,
+    };
+    report::token::render_inspect(&report, &ctx.out)?;
+    Ok(if report.problems.is_empty() { ExitStatus::Ok } else { ExitStatus::Problem })
+}
+
+/// Whether this instance signed the token, when SECRET_KEY is known.
+pub(crate) fn check_signature(inspection: &Inspection, secret: Option<(String, String)>) -> SignatureCheck {
+    match (inspection.kind, secret) {
         (TokenKind::Pat | TokenKind::Access, Some((key, from))) => match token::signed_with(&inspection.token, &key) {
             Some(true) => SignatureCheck {
                 state: "valid",
@@ -280,31 +307,13 @@ pub fn inspect(ctx: &Ctx, args: &TokenInspectArgs) -> anyhow::Result<ExitStatus>
             SignatureCheck { state: "not_checked", secret_key_source: None, note: "no signature: truncated".into() }
         }
         _ => SignatureCheck { state: "not_checked", secret_key_source: None, note: "not a JWT".into() },
-    };
-    let database = db_facts(ctx, &inspection, &mut warnings)?;
-    let problems = inspect_problems(&inspection, &signature, database.as_ref());
-    let claims: &Claims = inspection.claims.as_ref().unwrap_or(&EMPTY_CLAIMS);
-    let report = InspectReport {
-        token: if ctx.out.show_secrets { inspection.token.clone() } else { mask(&inspection.token) },
-        source: source.source,
-        kind: inspection.kind,
-        description: inspection.kind.describe(),
-        issued_at: rfc3339(claims.iat),
-        expires_at: rfc3339(claims.exp),
-        inspection: inspection.clone(),
-        signature,
-        database,
-        problems,
-        warnings,
-    };
-    report::token::render_inspect(&report, &ctx.out)?;
-    Ok(if report.problems.is_empty() { ExitStatus::Ok } else { ExitStatus::Problem })
+    }
 }
 
 static EMPTY_CLAIMS: Claims = Claims { token_type: None, user_id: None, jti: None, iat: None, exp: None };
 
 /// Everything that makes this token fail, as far as can be told offline.
-fn inspect_problems(i: &Inspection, sig: &SignatureCheck, facts: Option<&DbFacts>) -> Vec<String> {
+pub(crate) fn inspect_problems(i: &Inspection, sig: &SignatureCheck, facts: Option<&DbFacts>) -> Vec<String> {
     let mut problems: Vec<String> = i
         .blemishes
         .iter()
@@ -380,7 +389,7 @@ pub struct TestReport {
 }
 
 /// Test one token the way real clients use it.
-async fn probe(api: &Api, inspection: &Inspection, version: &Result<String, Finding>) -> Finding {
+pub(crate) async fn probe(api: &Api, inspection: &Inspection, version: &Result<String, Finding>) -> Finding {
     if let Err(f) = version {
         return f.clone();
     }
@@ -403,7 +412,7 @@ async fn probe(api: &Api, inspection: &Inspection, version: &Result<String, Find
     }
 }
 
-fn url_warnings(base: &url::Url, variable_from_env_file: bool) -> Vec<String> {
+pub(crate) fn url_warnings(base: &url::Url, variable_from_env_file: bool) -> Vec<String> {
     let mut w = Vec::new();
     if base.scheme() == "http" && !api::is_loopback(base) {
         w.push(format!("plain http to {}: tokens travel unencrypted", base.host_str().unwrap_or("?")));

@@ -56,6 +56,17 @@ pub trait Database {
     /// What the token blacklist tables know of a PAT's `jti`.
     fn jti_state(&mut self, jti: &str) -> anyhow::Result<JtiState>;
 
+    /// A user's legacy key (a secret: callers mask it).
+    fn legacy_key_of(&mut self, user_id: i64) -> anyhow::Result<Option<String>>;
+
+    /// Facts doctor needs beyond `organizations()`.
+    fn doctor_facts(&mut self) -> anyhow::Result<DoctorFacts>;
+
+    /// A project with its organization and the two users whose legacy keys Label Studio
+    /// uses on the server side: the project's creator (ML backend `/setup`) and the
+    /// organization's creator (exports with media).
+    fn project(&mut self, id: i64) -> anyhow::Result<Option<ProjectFacts>>;
+
     /// A user's active organization (the one Label Studio consults for their token).
     fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup>;
 
@@ -104,6 +115,23 @@ pub struct UserFacts {
     pub is_active: bool,
     /// The organization Label Studio consults for this user's tokens.
     pub active_organization_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DoctorFacts {
+    /// Organizations whose creator has no legacy key: `(organization id, creator email)`.
+    pub creators_without_key: Vec<(i64, String)>,
+    /// Unexpired, unrevoked PATs per organization (of users whose active organization it is).
+    pub live_pats_by_org: Vec<(i64, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFacts {
+    pub id: i64,
+    pub title: Option<String>,
+    pub organization_id: Option<i64>,
+    pub project_creator: Option<i64>,
+    pub organization_creator: Option<i64>,
 }
 
 /// A PAT's `jti` in `token_blacklist_outstandingtoken` / `_blacklistedtoken`.
@@ -213,6 +241,21 @@ const USER_BY_ID_SQL: &str = "SELECT id, email, is_active, active_organization_i
 
 const JTI_SQL: &str = "SELECT o.user_id, b.id IS NOT NULL FROM token_blacklist_outstandingtoken o \
 LEFT JOIN token_blacklist_blacklistedtoken b ON b.token_id = o.id WHERE o.jti = {jti}";
+
+const LEGACY_KEY_OF_SQL: &str = "SELECT key FROM authtoken_token WHERE user_id = {id}";
+
+const CREATORS_WITHOUT_KEY_SQL: &str = "SELECT o.id, u.email FROM organization o \
+JOIN htx_user u ON u.id = o.created_by_id LEFT JOIN authtoken_token t ON t.user_id = u.id \
+WHERE t.key IS NULL ORDER BY o.id";
+
+/// `{now}` is each backend's current time, comparable with `expires_at`.
+const LIVE_PATS_SQL: &str = "SELECT h.active_organization_id, COUNT(*) FROM token_blacklist_outstandingtoken ot \
+JOIN htx_user h ON h.id = ot.user_id LEFT JOIN token_blacklist_blacklistedtoken b ON b.token_id = ot.id \
+WHERE b.id IS NULL AND ot.expires_at > {now} AND h.active_organization_id IS NOT NULL \
+GROUP BY h.active_organization_id ORDER BY h.active_organization_id";
+
+const PROJECT_SQL: &str = "SELECT p.id, p.title, p.organization_id, p.created_by_id, o.created_by_id \
+FROM project p LEFT JOIN organization o ON o.id = p.organization_id WHERE p.id = {id}";
 
 const USER_SQL: &str = "SELECT id, active_organization_id FROM htx_user WHERE email = {email} \
 UNION ALL SELECT id, active_organization_id FROM htx_user WHERE lower(email) = lower({email}) AND email <> {email}";

@@ -12,8 +12,9 @@ use postgres::{Client, GenericClient, NoTls};
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
     batch_changes, check_tables, lock_timeout_error, tls, wanted_tables, BeforeCommit, Database, DbTarget, Decide,
-    JtiState, OpenOptions, OrgScope, SqlValue, UserFacts, UserLookup, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_OWNER_SQL,
-    ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
+    DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    CREATORS_WITHOUT_KEY_SQL, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_KEY_OF_SQL, LEGACY_OWNER_SQL, LIVE_PATS_SQL,
+    ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
 };
 use crate::backup::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -314,6 +315,34 @@ impl Database for PgDb {
             Some(r) if r.get::<_, bool>(1) => JtiState::Blacklisted { user_id: opt_int(r, 0) },
             Some(r) => JtiState::Outstanding { user_id: opt_int(r, 0) },
         })
+    }
+
+    fn legacy_key_of(&mut self, user_id: i64) -> anyhow::Result<Option<String>> {
+        let rows = self.client.query(&LEGACY_KEY_OF_SQL.replace("{id}", "$1::int8"), &[&user_id])?;
+        Ok(rows.first().map(|r| r.get(0)))
+    }
+
+    fn doctor_facts(&mut self) -> anyhow::Result<DoctorFacts> {
+        let creators_without_key =
+            self.client.query(CREATORS_WITHOUT_KEY_SQL, &[])?.iter().map(|r| (int(r, 0), r.get(1))).collect();
+        let live_pats_by_org = self
+            .client
+            .query(&LIVE_PATS_SQL.replace("{now}", "now()"), &[])?
+            .iter()
+            .map(|r| (int(r, 0), int(r, 1)))
+            .collect();
+        Ok(DoctorFacts { creators_without_key, live_pats_by_org })
+    }
+
+    fn project(&mut self, id: i64) -> anyhow::Result<Option<ProjectFacts>> {
+        let rows = self.client.query(&PROJECT_SQL.replace("{id}", "$1::int8"), &[&id])?;
+        Ok(rows.first().map(|r| ProjectFacts {
+            id: int(r, 0),
+            title: r.get(1),
+            organization_id: opt_int(r, 2),
+            project_creator: opt_int(r, 3),
+            organization_creator: opt_int(r, 4),
+        }))
     }
 
     fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup> {

@@ -14,8 +14,9 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use super::{
     batch_changes, check_tables, lock_timeout_error, wanted_tables, Access, BeforeCommit, Database, DbTarget, Decide,
-    JtiState, OpenOptions, OrgScope, SqlValue, UserFacts, UserLookup, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_OWNER_SQL,
-    ORGANIZATIONS_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
+    DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    CREATORS_WITHOUT_KEY_SQL, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_KEY_OF_SQL, LEGACY_OWNER_SQL, LIVE_PATS_SQL,
+    ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
 };
 use crate::backup::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -301,6 +302,45 @@ impl Database for SqliteDb {
             Some((user_id, false)) => JtiState::Outstanding { user_id },
             Some((user_id, true)) => JtiState::Blacklisted { user_id },
         })
+    }
+
+    fn legacy_key_of(&mut self, user_id: i64) -> anyhow::Result<Option<String>> {
+        let mut stmt = self.conn.prepare(&LEGACY_KEY_OF_SQL.replace("{id}", "?1"))?;
+        let key = stmt.query_map([user_id], |r| r.get(0))?.next().transpose()?;
+        Ok(key)
+    }
+
+    fn doctor_facts(&mut self) -> anyhow::Result<DoctorFacts> {
+        let creators_without_key = self
+            .conn
+            .prepare(CREATORS_WITHOUT_KEY_SQL)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        // Django stores UTC text; the same format compares correctly as text.
+        let now = crate::change::django_timestamp(time::OffsetDateTime::now_utc());
+        let live_pats_by_org = self
+            .conn
+            .prepare(&LIVE_PATS_SQL.replace("{now}", "?1"))?
+            .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(DoctorFacts { creators_without_key, live_pats_by_org })
+    }
+
+    fn project(&mut self, id: i64) -> anyhow::Result<Option<ProjectFacts>> {
+        let mut stmt = self.conn.prepare(&PROJECT_SQL.replace("{id}", "?1"))?;
+        let found = stmt
+            .query_map([id], |r| {
+                Ok(ProjectFacts {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    organization_id: r.get(2)?,
+                    project_creator: r.get(3)?,
+                    organization_creator: r.get(4)?,
+                })
+            })?
+            .next()
+            .transpose()?;
+        Ok(found)
     }
 
     fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup> {

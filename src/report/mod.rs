@@ -4,6 +4,7 @@
 //! once from `--color`, `NO_COLOR` and whether stdout is a terminal.
 
 pub mod change;
+pub mod doctor;
 pub mod orgs;
 pub mod token;
 

@@ -13,7 +13,7 @@ fn readme_demo_args() -> Vec<String> {
 }
 
 #[test]
-fn readme_demo_command_shows_the_classic_problems() {
+fn readme_demo_command_runs_doctor_and_shows_the_classic_problems() {
     let root = env!("CARGO_MANIFEST_DIR");
     let demo = std::path::Path::new(root).join("demo/label_studio.sqlite3");
     let before = std::fs::read(&demo).expect("demo database is bundled");
@@ -21,10 +21,17 @@ fn readme_demo_command_shows_the_classic_problems() {
     cmd.current_dir(root);
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    for problem in
-        ["Acme Labeling", "off (default)", "Research (upgraded)", "Vendor QA", "legacy tokens will be rejected"]
-    {
+    assert_eq!(readme_demo_args().last().map(String::as_str), Some("doctor"), "the README's first command runs doctor");
+    assert_eq!(out.status.code(), Some(1), "problems found: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for problem in [
+        "2 organization(s) reject the legacy tokens of 4 user(s)",
+        "Research (upgraded)",
+        "no settings row",
+        "Vendor QA",
+        "fix: lsauth enable-legacy --org 1 --org 2",
+        "fix: lsauth enable-pat --org 3",
+        "no-token@acme.test has no legacy token",
+    ] {
         assert!(stdout.contains(problem), "demo output lacks {problem:?}:\n{stdout}");
     }
     assert_eq!(std::fs::read(&demo).unwrap(), before, "the demo must not change the demo database");

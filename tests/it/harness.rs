@@ -543,3 +543,34 @@ impl Fixture for PgFixture {
         rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect()
     }
 }
+
+/// Seeding for doctor scenarios.
+pub trait FixtureExt: Fixture {
+    /// A project created by `creator` in `org`.
+    fn add_project(&self, id: i64, org: i64, creator: i64) {
+        self.exec(&format!(
+            "INSERT INTO project (id, title, organization_id, created_by_id, show_instruction, is_published, created_at, \
+             updated_at, show_skip_button, show_collab_predictions, overlap_cohort_percentage, show_overlap_first, \
+             result_count, is_draft, enable_empty_annotation, maximum_annotations, min_annotations_to_start_training, \
+             show_annotation_history, show_ground_truth_first, evaluate_predictions_automatically, \
+             reveal_preannotations_interactively, annotator_evaluation_enabled) VALUES ({id}, 'Project {id}', {org}, \
+             {creator}, FALSE, FALSE, '{TS}', '{TS}', TRUE, TRUE, 100, FALSE, 0, FALSE, TRUE, 1, 0, FALSE, FALSE, FALSE, \
+             FALSE, FALSE)"
+        ));
+    }
+
+    /// An issued PAT (`token_blacklist_outstandingtoken`), optionally revoked.
+    fn add_outstanding_pat(&self, id: i64, user: i64, jti: &str, revoked: bool) {
+        self.exec(&format!(
+            "INSERT INTO token_blacklist_outstandingtoken (id, token, created_at, expires_at, user_id, jti) VALUES \
+             ({id}, 'truncated', '{TS}', '2225-01-01 00:00:00.000000', {user}, '{jti}')"
+        ));
+        if revoked {
+            self.exec(&format!(
+                "INSERT INTO token_blacklist_blacklistedtoken (blacklisted_at, token_id) VALUES ('{TS}', {id})"
+            ));
+        }
+    }
+}
+
+impl<T: Fixture + ?Sized> FixtureExt for T {}

@@ -1,0 +1,674 @@
+//! `lsauth doctor`: every known cause of a failing token, with the exact fix. Never
+//! changes anything. Each check records a finding and the run goes on; a check that
+//! crashes is reported as failed.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::token::{self as tok, DbFacts, TokenSource};
+use super::Ctx;
+use crate::api::{self, Api, Auth};
+use crate::cli::DoctorArgs;
+use crate::db::{self, Access, Database, DbTarget, Located, OpenOptions};
+use crate::diagnosis::{self, Cause, Context};
+use crate::envfile::EnvDocument;
+use crate::exit::{status_of, ExitStatus};
+use crate::findings::{Checks, Counts, Section};
+use crate::report;
+use crate::secrets::mask;
+use crate::settings::OrgStatus;
+use crate::token::{self, Inspection, TokenKind};
+
+/// The feature flag that switches the whole JWT/legacy machinery on (default on in 1.23.2).
+pub const JWT_FLAG: &str = "fflag__feature_develop__prompts__dia_1829_jwt_token_auth";
+
+#[derive(Debug, Serialize)]
+pub struct DoctorReport {
+    pub checks: Vec<crate::findings::Check>,
+    pub counts: Counts,
+}
+
+/// How many organizations a fix lists by id before it says --all.
+const LIST_LIMIT: usize = 10;
+
+fn org_flags(ids: &[i64], total_orgs: usize) -> String {
+    if ids.len() > LIST_LIMIT || (ids.len() == total_orgs && total_orgs > 1) {
+        "--all".into()
+    } else {
+        ids.iter().map(|id| format!("--org {id}")).collect::<Vec<_>>().join(" ")
+    }
+}
+
+fn describe_orgs(orgs: &[&OrgStatus], what: impl Fn(&OrgStatus) -> String) -> String {
+    let mut lines: Vec<String> =
+        orgs.iter().take(LIST_LIMIT).map(|o| format!("organization {} {:?}: {}", o.id, o.title, what(o))).collect();
+    if orgs.len() > LIST_LIMIT {
+        lines.push(format!("... and {} more (lsauth orgs lists them all)", orgs.len() - LIST_LIMIT));
+    }
+    lines.join("\n")
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "y" | "t" => Some(true),
+        "0" | "false" | "no" | "off" | "n" | "f" | "" => Some(false),
+        _ => None,
+    }
+}
+
+struct Sources {
+    env_doc: Option<(PathBuf, EnvDocument)>,
+    url: Option<(String, String)>,
+    token: Option<TokenSource>,
+}
+
+/// Where the URL and the token come from; `None` when nothing configures them (doctor
+/// then checks what the database allows, without guessing a URL).
+fn sources(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Sources> {
+    let env_doc = args.env_file.as_deref().map(|p| tok::read_env_file(p).map(|d| (p.to_path_buf(), d))).transpose()?;
+    let doc_ref = env_doc.as_ref().map(|(p, d)| (p.as_path(), d));
+    let (url, url_from) = tok::url_source(args.url.as_deref(), doc_ref, &ctx.env);
+    let url = (url_from != "default").then_some((url, url_from));
+    let token = tok::token_source(None, false, doc_ref, &ctx.env).ok();
+    Ok(Sources { env_doc, url, token })
+}
+
+fn configuration(
+    checks: &mut Checks,
+    ctx: &Ctx,
+    located: &Result<Located, String>,
+    s: &Sources,
+    data_dir: Option<&Path>,
+) {
+    let sec = Section::Configuration;
+    match located {
+        Ok(l) => {
+            checks.pass("config.database", sec, format!("database: {}", l.target)).detail(format!("from {}", l.source));
+        }
+        Err(e) => {
+            checks
+                .skip("config.database", sec, "no database to check")
+                .detail(e.clone())
+                .fix("run doctor on the Label Studio host, or give --db PATH|postgres://... (LSAUTH_DB)");
+        }
+    }
+    match &s.url {
+        Some((url, from)) => {
+            checks.pass("config.url", sec, format!("Label Studio URL: {url}")).detail(format!("from {from}"));
+        }
+        None => {
+            checks
+                .skip("config.url", sec, "no Label Studio URL: API checks skipped")
+                .fix("give --url, --env-file with LABEL_STUDIO_URL, or set LABEL_STUDIO_URL");
+        }
+    }
+    match &s.token {
+        Some(t) => {
+            let shown = if ctx.out.show_secrets { t.value.clone() } else { mask(t.value.trim()) };
+            checks.pass("config.token", sec, format!("token {shown}")).detail(format!("from {}", t.source));
+        }
+        None => {
+            checks
+                .skip("config.token", sec, "no token: token checks skipped")
+                .fix(format!("give --env-file with {} or set one of them", tok::TOKEN_VARIABLES.join(" / ")));
+        }
+    }
+    match tok::secret_key(data_dir, &ctx.env) {
+        Some((_, from)) => {
+            checks.pass("config.secret_key", sec, format!("SECRET_KEY persisted in {from}"));
+        }
+        None => {
+            let dir = data_dir.map(Path::to_path_buf).or_else(|| db::target::base_data_dir(&ctx.env).ok().map(|d| d.0));
+            match dir.filter(|d| d.is_dir()) {
+                Some(d) => {
+                    checks
+                        .warn("config.secret_key", sec, "SECRET_KEY is not persisted")
+                        .detail(format!(
+                            "neither the SECRET_KEY variable nor {}/.env holds it: Label Studio generates one at start and \
+                             writes it there; if that fails, every restart makes a new key and invalidates every PAT",
+                            d.display()
+                        ))
+                        .fix(format!("make {}/.env writable by Label Studio, or set SECRET_KEY in its environment", d.display()));
+                }
+                None => {
+                    checks
+                        .skip("config.secret_key", sec, "SECRET_KEY not found (not on the Label Studio host?)")
+                        .fix("set SECRET_KEY or give --ls-data-dir to check PAT signatures");
+                }
+            }
+        }
+    }
+}
+
+fn flag_override(env: &crate::environment::Environment) -> Option<(String, Option<bool>)> {
+    env.label_studio(JWT_FLAG).map(|f| (f.var, parse_bool(&f.value)))
+}
+
+fn database_checks(checks: &mut Checks, ctx: &Ctx, db: &mut dyn Database) -> anyhow::Result<Vec<OrgStatus>> {
+    let sec = Section::Database;
+    let schema = db.jwt_schema().clone();
+    checks.pass("database.schema", sec, schema.version_hint()).detail(format!(
+        "jwt_auth migrations: {}",
+        if schema.migrations.is_empty() { "none".into() } else { schema.migrations.join(", ") }
+    ));
+    match flag_override(&ctx.env) {
+        Some((var, Some(false))) => {
+            checks
+                .warn("database.feature_flag", sec, format!("{var} is off: JWT authentication is disabled"))
+                .detail("with the flag off Label Studio accepts legacy tokens whatever the settings and refuses every PAT's access token")
+                .fix(format!("unset {var} in Label Studio's environment to use PATs"));
+        }
+        Some((var, _)) => {
+            checks.pass("database.feature_flag", sec, format!("JWT authentication on ({var} set)"));
+        }
+        None => {
+            checks.pass("database.feature_flag", sec, "JWT authentication on (feature flag default)");
+        }
+    }
+    let orgs: Vec<OrgStatus> = {
+        let defaults = schema.model_defaults();
+        db.organizations()?.into_iter().map(|r| OrgStatus::from_record(r, defaults)).collect()
+    };
+    if let Some(found) = ctx.env.label_studio("ENABLE_LEGACY_API_TOKEN") {
+        let on = parse_bool(&found.value).unwrap_or(false);
+        let off_orgs = orgs.iter().filter(|o| !o.legacy_api_tokens_enabled).count();
+        if on && off_orgs > 0 {
+            checks
+                .warn("database.enable_legacy_env", sec, format!("{}={} does not fix existing organizations", found.var, found.value))
+                .detail(format!(
+                    "it only sets legacy tokens on for organizations created afterwards; {off_orgs} existing organization(s) have them off"
+                ))
+                .fix("lsauth enable-legacy --all (or per organization)");
+        } else {
+            checks.pass(
+                "database.enable_legacy_env",
+                sec,
+                format!("{}={} (applies to new organizations only)", found.var, found.value),
+            );
+        }
+    }
+    Ok(orgs)
+}
+
+fn organization_checks(
+    checks: &mut Checks,
+    ctx: &Ctx,
+    db: &mut dyn Database,
+    orgs: &[OrgStatus],
+) -> anyhow::Result<()> {
+    let sec = Section::Organizations;
+    let total = orgs.len();
+    let flag_off = matches!(flag_override(&ctx.env), Some((_, Some(false))));
+    let rejecting: Vec<&OrgStatus> = orgs.iter().filter(|o| o.rejected_legacy_tokens > 0).collect();
+    if total == 0 {
+        checks.skip("orgs.legacy_disabled", sec, "no organizations yet");
+    } else if rejecting.is_empty() {
+        checks.pass("orgs.legacy_disabled", sec, "no legacy token is rejected by its owner's organization");
+    } else if flag_off {
+        checks.pass("orgs.legacy_disabled", sec, "legacy tokens are accepted (the JWT feature flag is off)");
+    } else {
+        let users: i64 = rejecting.iter().map(|o| o.rejected_legacy_tokens).sum();
+        let ids: Vec<i64> = rejecting.iter().map(|o| o.id).collect();
+        checks
+            .fail(
+                "orgs.legacy_disabled",
+                sec,
+                format!("{} organization(s) reject the legacy tokens of {users} user(s) (401 \"legacy token authentication has been disabled\")", rejecting.len()),
+            )
+            .detail(describe_orgs(&rejecting, |o| {
+                format!(
+                    "{} user(s) with a legacy token, legacy tokens off{}",
+                    o.rejected_legacy_tokens,
+                    if o.has_settings_row { "" } else { " (no settings row: the 1.22+ default)" }
+                )
+            }))
+            .fix(format!("lsauth enable-legacy {} (or move each integration to a PAT: lsauth migrate-env)", org_flags(&ids, total)));
+    }
+
+    let rowless: Vec<&OrgStatus> = orgs.iter().filter(|o| !o.has_settings_row).collect();
+    if rowless.is_empty() {
+        checks.pass("orgs.missing_settings_row", sec, "every organization has a jwt_auth_jwtsettings row");
+    } else {
+        let d = db.jwt_schema().model_defaults();
+        checks
+            .warn(
+                "orgs.missing_settings_row",
+                sec,
+                format!("{} organization(s) have no jwt_auth_jwtsettings row", rowless.len()),
+            )
+            .detail(format!(
+                "Label Studio applies its model defaults to them: PATs {}, legacy tokens {} ({})\n{}",
+                report::on_off(d.api_tokens_enabled),
+                report::on_off(d.legacy_api_tokens_enabled),
+                db.jwt_schema().version_hint(),
+                describe_orgs(&rowless, |_| "no row".into())
+            ))
+            .fix(format!(
+                "if their integrations use legacy tokens: lsauth enable-legacy {}",
+                org_flags(&rowless.iter().map(|o| o.id).collect::<Vec<_>>(), total)
+            ));
+    }
+
+    let facts = db.doctor_facts()?;
+    let pat_off: Vec<&OrgStatus> = orgs.iter().filter(|o| !o.api_tokens_enabled).collect();
+    let live_pats = |id: i64| facts.live_pats_by_org.iter().find(|(o, _)| *o == id).map(|(_, n)| *n).unwrap_or(0);
+    let blocked: Vec<&OrgStatus> = pat_off.iter().copied().filter(|o| live_pats(o.id) > 0).collect();
+    if pat_off.is_empty() {
+        checks.pass("orgs.pat_disabled", sec, "Personal Access Tokens are on in every organization");
+    } else {
+        let ids: Vec<i64> = pat_off.iter().map(|o| o.id).collect();
+        let check = if blocked.is_empty() {
+            checks.warn(
+                "orgs.pat_disabled",
+                sec,
+                format!("{} organization(s) have Personal Access Tokens off", pat_off.len()),
+            )
+        } else {
+            let n: i64 = blocked.iter().map(|o| live_pats(o.id)).sum();
+            checks.fail(
+                "orgs.pat_disabled",
+                sec,
+                format!("{n} issued PAT(s) cannot work: their users' organizations have PATs off"),
+            )
+        };
+        check
+            .detail(describe_orgs(&pat_off, |o| {
+                let n = live_pats(o.id);
+                format!("PATs off{}", if n > 0 { format!(", {n} issued PAT(s) refused") } else { String::new() })
+            }))
+            .fix(format!("lsauth enable-pat {}", org_flags(&ids, total)));
+    }
+
+    if facts.creators_without_key.is_empty() {
+        checks.pass("orgs.creator_without_legacy_token", sec, "every organization creator has a legacy token");
+    } else {
+        let lines: Vec<String> = facts
+            .creators_without_key
+            .iter()
+            .take(LIST_LIMIT)
+            .map(|(org, email)| format!("organization {org}: creator {email} has no legacy token"))
+            .collect();
+        checks
+            .warn(
+                "orgs.creator_without_legacy_token",
+                sec,
+                format!("{} organization creator(s) have no legacy token", facts.creators_without_key.len()),
+            )
+            .detail(format!(
+                "exports with media use the organization creator's legacy key (and the ML backend /setup call the project creator's); they fail without one\n{}",
+                lines.join("\n")
+            ))
+            .fix("sign in as that user and create an access token under Account & Settings");
+    }
+    Ok(())
+}
+
+fn token_checks(
+    checks: &mut Checks,
+    source: &TokenSource,
+    inspection: &Inspection,
+    facts: Option<&DbFacts>,
+    secret: Option<(String, String)>,
+) {
+    let sec = Section::Tokens;
+    let breaking: Vec<String> =
+        inspection.blemishes.iter().filter(|b| b.breaks_clients()).map(|b| b.describe()).collect();
+    match inspection.kind {
+        TokenKind::Legacy | TokenKind::Pat if breaking.is_empty() => {
+            checks.pass("token.format", sec, inspection.kind.describe());
+        }
+        TokenKind::Legacy | TokenKind::Pat => {
+            checks
+                .fail(
+                    "token.format",
+                    sec,
+                    format!("{}, but the value carries {}", inspection.kind.describe(), breaking.join(" and ")),
+                )
+                .fix(format!("set {} to the bare token", source.variable.as_deref().unwrap_or("the variable")));
+        }
+        kind => {
+            let (why, fix) = diagnosis::explain(
+                &diagnosis::Finding::of(match kind {
+                    TokenKind::Access => Cause::NotARefreshToken,
+                    TokenKind::TruncatedPat => Cause::PatTruncated,
+                    _ => Cause::Malformed,
+                }),
+                &Context { variable: source.variable.clone(), ..Context::default() },
+            );
+            checks.fail("token.format", sec, kind.describe()).detail(why).fix(fix);
+        }
+    }
+    if inspection.expired == Some(true) {
+        checks.fail("token.expiry", sec, "the token has expired").fix("create a new PAT (Account & Settings)");
+    }
+    let signature = tok::check_signature(inspection, secret);
+    match signature.state {
+        "valid" => {
+            checks.pass("token.signature", sec, "signed by this instance's SECRET_KEY");
+        }
+        "invalid" => {
+            checks
+                .fail(
+                    "token.signature",
+                    sec,
+                    "signed by another SECRET_KEY: this instance rejects it (\"Token is invalid\")",
+                )
+                .detail(format!("SECRET_KEY from {}", signature.secret_key_source.unwrap_or_default()))
+                .fix("create a new PAT on this instance, and keep SECRET_KEY stable across restarts");
+        }
+        _ if matches!(inspection.kind, TokenKind::Pat) => {
+            checks.skip("token.signature", sec, signature.note);
+        }
+        _ => {}
+    }
+    if let Some(f) = facts {
+        let problems = tok::inspect_problems(inspection, &tok::check_signature(inspection, None), Some(f))
+            .into_iter()
+            .filter(|p| {
+                !p.contains("prefix")
+                    && !p.contains("line break")
+                    && !p.contains("truncated")
+                    && !p.contains("not a Label Studio token")
+                    && !p.contains("expired")
+                    && !p.contains("access token")
+            })
+            .collect::<Vec<_>>();
+        let owner = f.owner.as_ref().map(|o| {
+            format!(
+                "owner {} (active organization {})",
+                o.email,
+                o.active_organization_id.map(|i| i.to_string()).unwrap_or("none".into())
+            )
+        });
+        if problems.is_empty() {
+            checks.pass("token.database", sec, owner.unwrap_or_else(|| "the database knows nothing against it".into()));
+        } else {
+            // Problems read "what (fix: command)": the fix goes where fixes go.
+            let split: Vec<(String, Option<String>)> = problems
+                .iter()
+                .map(|p| match p.split_once(" (fix: ") {
+                    Some((what, fix)) => (what.to_string(), Some(fix.trim_end_matches(')').to_string())),
+                    None => (p.clone(), None),
+                })
+                .collect();
+            let summary = split.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join("; ");
+            let check = checks.fail("token.database", sec, summary);
+            if let Some(o) = owner {
+                check.detail(o);
+            }
+            if let Some(fix) = split.iter().find_map(|(_, f)| f.clone()) {
+                check.fix(fix);
+            }
+        }
+    }
+}
+
+fn api_and_live_checks(
+    checks: &mut Checks,
+    api: &Api,
+    token: Option<(&TokenSource, &Inspection)>,
+    facts: Option<&DbFacts>,
+    from_env_file: bool,
+) -> bool {
+    let sec = Section::Api;
+    let base = api.base().clone();
+    let (version, finding) = api.block_on(async {
+        let version = diagnosis::version(&api.get("api/version", Auth::None).await);
+        let finding = match token {
+            Some((_, inspection)) => Some(tok::probe(api, inspection, &version).await),
+            None => None,
+        };
+        (version, finding)
+    });
+    let reachable = !matches!(&version, Err(f) if f.cause == Cause::Unreachable);
+    match &version {
+        Ok(v) => {
+            let sub = if base.path() != "/" { format!(" under the sub-path {}", base.path()) } else { String::new() };
+            checks.pass("api.reachable", sec, format!("Label Studio {v} answers at {base}{sub}"));
+        }
+        Err(f) => {
+            let (why, fix) = diagnosis::explain(f, &Context::default());
+            checks.fail("api.reachable", sec, why).fix(fix);
+        }
+    }
+    for warning in tok::url_warnings(&base, from_env_file) {
+        checks.warn("api.transport", sec, warning).fix(if base.scheme() == "http" && !api::is_loopback(&base) {
+            "use https:// for Label Studio behind a TLS proxy".to_string()
+        } else {
+            "use the host name the container can reach (e.g. host.docker.internal or the service name)".to_string()
+        });
+    }
+    if let (Some((source, inspection)), Some(finding)) = (token, finding) {
+        let context = Context {
+            organization_id: facts.and_then(|f| f.owner.as_ref().and_then(|o| o.active_organization_id)),
+            owner_email: facts.and_then(|f| f.owner.as_ref().map(|o| o.email.clone())),
+            variable: source.variable.clone(),
+        };
+        let (why, fix) = diagnosis::explain(&finding, &context);
+        if finding.cause == Cause::Ok {
+            let who = finding.user.as_ref().and_then(|u| u.email.clone()).unwrap_or_default();
+            checks.pass("token.live", Section::Tokens, format!("the server accepts the token ({who})"));
+        } else if matches!(finding.cause, Cause::Unreachable | Cause::NotLabelStudio | Cause::Redirected) {
+            checks.skip("token.live", Section::Tokens, "not tested: the API did not answer as Label Studio");
+        } else if matches!(finding.cause, Cause::PatTruncated | Cause::Malformed) && !inspection.blemishes.is_empty() {
+            checks.skip("token.live", Section::Tokens, "not tested: see token.format");
+        } else {
+            checks.fail("token.live", Section::Tokens, format!("{}: {why}", finding.cause.as_str())).fix(fix);
+        }
+    }
+    reachable
+}
+
+fn project_checks(
+    checks: &mut Checks,
+    ctx: &Ctx,
+    db: &mut dyn Database,
+    project_id: i64,
+    api: Option<&Api>,
+) -> anyhow::Result<()> {
+    let sec = Section::Project;
+    let Some(project) = db.project(project_id)? else {
+        checks.fail("project.exists", sec, format!("no project {project_id} in this database"));
+        return Ok(());
+    };
+    let Some(org_id) = project.organization_id else {
+        checks.fail("project.exists", sec, format!("project {project_id} belongs to no organization"));
+        return Ok(());
+    };
+    checks.pass(
+        "project.exists",
+        sec,
+        format!("project {} {:?} → organization {org_id}", project.id, project.title.clone().unwrap_or_default()),
+    );
+    let defaults = db.jwt_schema().model_defaults();
+    let roles = [
+        ("project.ml_backend_key", "ML backend /setup", "the project's creator", project.project_creator),
+        ("project.export_key", "exports with media", "the organization's creator", project.organization_creator),
+    ];
+    for (id, feature, who, user_id) in roles {
+        let mut chain = vec![format!("project {project_id}")];
+        let Some(user) = user_id.map(|u| db.user_by_id(u)).transpose()?.flatten() else {
+            checks.fail(id, sec, format!("{feature}: {who} is unknown (deleted user)"));
+            continue;
+        };
+        chain.push(format!("{who} {} (id {})", user.email, user.id));
+        let Some(key) = db.legacy_key_of(user.id)? else {
+            checks
+                .fail(id, sec, format!("{feature}: {who} {} has no legacy token", user.email))
+                .detail(chain.join(" → "))
+                .fix(format!("sign in as {} and create an access token under Account & Settings", user.email));
+            continue;
+        };
+        let shown = if ctx.out.show_secrets { key.clone() } else { mask(&key) };
+        chain.push(format!("legacy token {shown}"));
+        let Some(active) = user.active_organization_id else {
+            chain.push("no active organization: the token is accepted".into());
+            checks.pass(id, sec, format!("{feature}: {who}'s legacy token is accepted")).detail(chain.join(" → "));
+            continue;
+        };
+        let org = db.read_scope(&db::OrgScope::ids(vec![active]))?.into_iter().next();
+        let legacy_on = org
+            .as_ref()
+            .map(|o| o.row.as_ref().map(|r| r.legacy_api_tokens_enabled).unwrap_or(defaults.legacy_api_tokens_enabled))
+            .unwrap_or(true);
+        chain.push(format!("active organization {active}: legacy tokens {}", report::on_off(legacy_on)));
+        if !legacy_on && !matches!(flag_override(&ctx.env), Some((_, Some(false)))) {
+            checks
+                .fail(
+                    id,
+                    sec,
+                    format!("{feature} will get 401: {who}'s legacy token is rejected by organization {active}"),
+                )
+                .detail(chain.join(" → "))
+                .fix(format!("lsauth enable-legacy --org {active}"));
+            continue;
+        }
+        if let Some(api) = api {
+            let finding = api.block_on(async {
+                diagnosis::whoami_legacy(&api.get("api/current-user/whoami", Auth::Token(&key)).await)
+            });
+            chain.push(format!("live test: {}", finding.cause.as_str()));
+            if finding.cause != Cause::Ok {
+                let (why, fix) =
+                    diagnosis::explain(&finding, &Context { organization_id: Some(active), ..Context::default() });
+                checks.fail(id, sec, format!("{feature}: {why}")).detail(chain.join(" → ")).fix(fix);
+                continue;
+            }
+        }
+        checks.pass(id, sec, format!("{feature}: {who}'s legacy token works")).detail(chain.join(" → "));
+    }
+    Ok(())
+}
+
+pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
+    let mut checks = Checks::default();
+    let sources = sources(ctx, args)?;
+    let explicit_db = ctx.global.db.is_some() || ctx.env.get("LSAUTH_DB").is_some();
+    // An explicit --db that cannot even be parsed is bad input; discovery trouble is a finding.
+    let located = match db::locate(ctx.global.db.as_deref(), &ctx.env) {
+        Ok(l) => Ok(l),
+        Err(e) if explicit_db => return Err(e),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    // Discovered but absent SQLite file: not a Label Studio host; skip instead of failing.
+    let located = match located {
+        Ok(l) if !explicit_db && matches!(&l.target, DbTarget::Sqlite { path } if !path.exists()) => {
+            Err(format!("no Label Studio database at {} ({})", l.target.location(), l.source))
+        }
+        other => other,
+    };
+    configuration(&mut checks, ctx, &located, &sources, args.ls_data_dir.as_deref());
+
+    let mut db_reachable = false;
+    let mut db_handle: Option<Box<dyn Database>> = None;
+    if let Ok(l) = &located {
+        let opened = ctx
+            .lock_timeout()
+            .and_then(|t| db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: t }));
+        match opened {
+            Ok(db) => {
+                db_reachable = true;
+                let transport = db.transport().map(|t| format!(" ({t})")).unwrap_or_default();
+                checks.pass("database.connection", Section::Database, format!("{}{transport}", l.target));
+                db_handle = Some(db);
+            }
+            Err(e) if explicit_db && status_of(&e) == ExitStatus::BadInput => return Err(e),
+            Err(e) => {
+                checks
+                    .fail("database.connection", Section::Database, format!("cannot use {}", l.target))
+                    .detail(format!("{e:#}"));
+            }
+        }
+    } else {
+        checks.skip("database.connection", Section::Database, "no database");
+    }
+
+    if let Some(db) = db_handle.as_deref_mut() {
+        let mut orgs = Vec::new();
+        checks.guard("database.error", Section::Database, |c| {
+            orgs = database_checks(c, ctx, db)?;
+            Ok(())
+        });
+        checks.guard("orgs.error", Section::Organizations, |c| organization_checks(c, ctx, db, &orgs));
+    }
+
+    let inspection = sources.token.as_ref().map(|t| token::inspect(&t.value, tok::now_secs()));
+    let mut facts = None;
+    if let (Some(source), Some(inspection)) = (&sources.token, &inspection) {
+        if let Some(db) = db_handle.as_deref_mut() {
+            checks.guard("token.error", Section::Tokens, |_| {
+                facts = Some(tok::gather_db_facts(db, inspection)?);
+                Ok(())
+            });
+        }
+        token_checks(
+            &mut checks,
+            source,
+            inspection,
+            facts.as_ref(),
+            tok::secret_key(args.ls_data_dir.as_deref(), &ctx.env),
+        );
+    }
+
+    let mut api_reachable = false;
+    let mut api_client = None;
+    if let Some((url, _)) = &sources.url {
+        match api::parse_base_url(url)
+            .and_then(|base| Api::new(base, Duration::from_secs_f64(args.timeout.clamp(0.1, 600.0))))
+        {
+            Ok(api) => {
+                let token = sources.token.as_ref().zip(inspection.as_ref());
+                api_reachable =
+                    api_and_live_checks(&mut checks, &api, token, facts.as_ref(), sources.env_doc.is_some());
+                api_client = Some(api);
+            }
+            Err(e) => {
+                checks
+                    .fail("api.reachable", Section::Api, format!("invalid URL: {e:#}"))
+                    .fix("set LABEL_STUDIO_URL to http(s)://host[:port][/sub-path]");
+            }
+        }
+    } else {
+        checks.skip("api.reachable", Section::Api, "no URL configured");
+    }
+
+    if let Some(project) = args.project {
+        match db_handle.as_deref_mut() {
+            Some(db) => checks
+                .guard("project.error", Section::Project, |c| project_checks(c, ctx, db, project, api_client.as_ref())),
+            None => {
+                checks.skip("project.exists", Section::Project, "--project needs the database");
+            }
+        }
+    }
+
+    let report = DoctorReport { counts: checks.counts(), checks: checks.checks.clone() };
+    report::doctor::render(&report, &ctx.out)?;
+    let nothing_reached = !db_reachable && !api_reachable && (located.is_ok() || sources.url.is_some());
+    if nothing_reached {
+        return Ok(ExitStatus::Unreachable);
+    }
+    Ok(checks.exit_status(args.strict))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixes_list_few_orgs_by_id_and_many_as_all() {
+        assert_eq!(org_flags(&[2, 5], 10), "--org 2 --org 5");
+        assert_eq!(org_flags(&(1..=11).collect::<Vec<_>>(), 20), "--all");
+        assert_eq!(org_flags(&[1, 2], 2), "--all");
+        assert_eq!(org_flags(&[1], 1), "--org 1");
+    }
+
+    #[test]
+    fn flag_values() {
+        assert_eq!(parse_bool("False"), Some(false));
+        assert_eq!(parse_bool("1"), Some(true));
+        assert_eq!(parse_bool("maybe"), None);
+    }
+}

@@ -1,0 +1,318 @@
+//! `lsauth doctor` scenarios on both backends, with the fake Label Studio for live checks.
+
+use std::path::Path;
+
+use crate::fake_ls::{pat, FakeLs};
+use crate::harness::{lsauth, Fixture, FixtureExt, Lsauth, Run};
+use crate::on_both_backends;
+
+const SECRET: &str = "doctor-test-secret-key";
+const ADMIN_KEY: &str = "1111111111111111111111111111111111111111";
+
+/// A database and a fake server that agree: admin (user 1) created org 1 and holds
+/// ADMIN_KEY; every org has a row with both token kinds on; creators have keys.
+fn healthy(fx: &dyn Fixture) -> FakeLs {
+    fx.add_org(1, "Acme");
+    fx.add_user(1, "admin@acme.test", Some(1));
+    fx.set_creator(1, 1);
+    fx.add_member(1, 1, false);
+    fx.add_legacy_token(1, ADMIN_KEY);
+    fx.set_settings(1, true, true, 73000);
+    let fake = FakeLs::start(SECRET);
+    fake.add_user(1, "admin@acme.test", 1);
+    fake.set_org(1, true, true);
+    fake.add_legacy(ADMIN_KEY, 1);
+    fake
+}
+
+fn env_file(dir: &Path, url: &str, token: &str) -> String {
+    let path = dir.join(".env");
+    std::fs::write(&path, format!("LABEL_STUDIO_URL={url}\nLABEL_STUDIO_API_KEY={token}\n")).unwrap();
+    path.display().to_string()
+}
+
+fn doctor(fx: &dyn Fixture, args: &[&str]) -> Lsauth {
+    let mut all = vec!["--db".to_string(), fx.db_arg(), "doctor".to_string(), "--json".to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    lsauth(all)
+}
+
+fn status(run: &Run, id: &str) -> String {
+    let json = run.json();
+    let check = json["checks"].as_array().unwrap().iter().find(|c| c["id"] == id);
+    check.map(|c| c["status"].as_str().unwrap().to_string()).unwrap_or_else(|| panic!("no check {id} in {json}"))
+}
+
+fn check(run: &Run, id: &str) -> serde_json::Value {
+    run.json()["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap()
+}
+
+fn everything_healthy_exits_0(fx: &dyn Fixture) {
+    let fake = healthy(fx);
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_file(dir.path(), &fake.url, ADMIN_KEY);
+    let run = doctor(fx, &["--env-file", &env]).run();
+    run.expect_code(0);
+    let counts = &run.json()["counts"];
+    assert_eq!(counts["fail"], 0, "{}", run.stdout);
+    for id in [
+        "database.connection",
+        "orgs.legacy_disabled",
+        "orgs.pat_disabled",
+        "token.format",
+        "token.live",
+        "api.reachable",
+    ] {
+        assert_eq!(status(&run, id), "pass", "{id}: {}", run.stdout);
+    }
+    assert!(!run.all_output().contains(ADMIN_KEY));
+    // The same, for people: a closing line with the counts.
+    let human = lsauth(["--db", &fx.db_arg(), "doctor", "--env-file", &env]).run();
+    human.expect_code(0);
+    assert!(human.stdout.contains(" failed, "), "{}", human.stdout);
+    assert!(!human.stdout.contains(ADMIN_KEY));
+}
+
+fn fresh_install_classic_401(fx: &dyn Fixture) {
+    let fake = healthy(fx);
+    // What a fresh 1.22+ install does: legacy tokens off for its own organization.
+    fx.exec("UPDATE jwt_auth_jwtsettings SET legacy_api_tokens_enabled = FALSE");
+    fake.set_org(1, true, false);
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_file(dir.path(), &fake.url, ADMIN_KEY);
+    let run = doctor(fx, &["--env-file", &env]).run();
+    run.expect_code(1);
+    assert_eq!(status(&run, "orgs.legacy_disabled"), "fail");
+    assert_eq!(status(&run, "token.live"), "fail");
+    assert!(check(&run, "token.live")["summary"].as_str().unwrap().starts_with("legacy_disabled"));
+    assert!(check(&run, "orgs.legacy_disabled")["fix"].as_str().unwrap().starts_with("lsauth enable-legacy --org 1"));
+    assert!(check(&run, "token.database")["fix"].as_str().unwrap().starts_with("lsauth enable-legacy --org 1"));
+
+    // Following the fix turns it green.
+    let backups = tempfile::tempdir().unwrap();
+    lsauth([
+        "--db",
+        &fx.db_arg(),
+        "enable-legacy",
+        "--org",
+        "1",
+        "--yes",
+        "--backup-dir",
+        &backups.path().display().to_string(),
+    ])
+    .run()
+    .expect_code(0);
+    fake.set_org(1, true, true);
+    doctor(fx, &["--env-file", &env]).run().expect_code(0);
+}
+
+fn missing_settings_row(fx: &dyn Fixture) {
+    let _fake = healthy(fx);
+    fx.exec("DELETE FROM jwt_auth_jwtsettings WHERE organization_id = 1");
+    let run = doctor(fx, &[]).run();
+    run.expect_code(1);
+    assert_eq!(status(&run, "orgs.missing_settings_row"), "warn");
+    assert_eq!(status(&run, "orgs.legacy_disabled"), "fail");
+    assert!(check(&run, "orgs.legacy_disabled")["detail"].as_str().unwrap().contains("no settings row"));
+    assert_eq!(status(&run, "api.reachable"), "skip", "no URL configured: API checks are skipped");
+}
+
+fn pats_disabled(fx: &dyn Fixture) {
+    let fake = healthy(fx);
+    fx.exec("UPDATE jwt_auth_jwtsettings SET api_tokens_enabled = FALSE");
+    fake.set_org(1, false, true);
+    fx.add_outstanding_pat(1, 1, "jti-live", false);
+    let token = pat(SECRET, 1, "jti-live");
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_file(dir.path(), &fake.url, &token);
+    let run = doctor(fx, &["--env-file", &env]).env("SECRET_KEY", SECRET).run();
+    run.expect_code(1);
+    assert_eq!(status(&run, "orgs.pat_disabled"), "fail", "an issued PAT cannot work");
+    assert_eq!(status(&run, "token.signature"), "pass");
+    assert!(check(&run, "token.live")["summary"].as_str().unwrap().starts_with("api_tokens_disabled"));
+    assert_eq!(check(&run, "orgs.pat_disabled")["fix"], "lsauth enable-pat --org 1");
+    assert!(!run.all_output().contains(&token));
+    assert!(!run.all_output().contains(SECRET));
+}
+
+fn truncated_token_in_env_file(fx: &dyn Fixture) {
+    let fake = healthy(fx);
+    let full = pat(SECRET, 1, "jti-t");
+    let truncated = full.rsplit_once('.').unwrap().0;
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_file(dir.path(), &fake.url, truncated);
+    let run = doctor(fx, &["--env-file", &env]).run();
+    run.expect_code(1);
+    assert_eq!(status(&run, "token.format"), "fail");
+    assert!(check(&run, "token.format")["detail"].as_str().unwrap().contains("truncated"));
+}
+
+fn token_from_another_instance(fx: &dyn Fixture) {
+    let fake = healthy(fx);
+    let foreign = pat("another-instance-secret", 1, "jti-elsewhere");
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_file(dir.path(), &fake.url, &foreign);
+    let run = doctor(fx, &["--env-file", &env]).env("SECRET_KEY", SECRET).run();
+    run.expect_code(1);
+    assert_eq!(status(&run, "token.signature"), "fail");
+    assert_eq!(status(&run, "token.database"), "fail", "its jti is unknown to this database");
+    assert!(check(&run, "token.live")["summary"].as_str().unwrap().starts_with("pat_invalid_signature"));
+}
+
+fn project_ml_backend_path(fx: &dyn Fixture) {
+    let fake = healthy(fx);
+    fx.add_org(2, "Research");
+    fx.add_user(2, "ml@research.test", Some(2));
+    fx.set_creator(2, 2);
+    fx.add_legacy_token(2, "2222222222222222222222222222222222222222");
+    fx.add_project(7, 2, 2);
+    // org 2 has no settings row: legacy tokens off on 1.22+.
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_file(dir.path(), &fake.url, ADMIN_KEY);
+    let run = doctor(fx, &["--env-file", &env, "--project", "7"]).run();
+    run.expect_code(1);
+    assert_eq!(status(&run, "project.exists"), "pass");
+    let ml = check(&run, "project.ml_backend_key");
+    assert_eq!(ml["status"], "fail");
+    assert_eq!(ml["fix"], "lsauth enable-legacy --org 2");
+    let chain = ml["detail"].as_str().unwrap();
+    assert!(
+        chain.contains("project 7 → the project's creator ml@research.test (id 2) → legacy token 2222…2222"),
+        "{chain}"
+    );
+    assert!(!run.all_output().contains("2222222222222222222222222222222222222222"));
+    let run = doctor(fx, &["--project", "99"]).run();
+    assert_eq!(status(&run, "project.exists"), "fail");
+}
+
+fn strict_makes_warnings_fail(fx: &dyn Fixture) {
+    let _fake = healthy(fx);
+    fx.add_org(2, "Empty");
+    fx.set_settings(2, false, true, 73000);
+    let run = doctor(fx, &[]).run();
+    run.expect_code(0);
+    assert_eq!(status(&run, "orgs.pat_disabled"), "warn");
+    doctor(fx, &["--strict"]).run().expect_code(1);
+}
+
+on_both_backends!(
+    everything_healthy_exits_0,
+    fresh_install_classic_401,
+    missing_settings_row,
+    pats_disabled,
+    truncated_token_in_env_file,
+    token_from_another_instance,
+    project_ml_backend_path,
+    strict_makes_warnings_fail,
+);
+
+#[test]
+fn api_only_without_a_database() {
+    let fake = FakeLs::start(SECRET);
+    fake.add_user(1, "admin@acme.test", 1);
+    fake.set_org(1, true, true);
+    fake.add_legacy(ADMIN_KEY, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_file(dir.path(), &fake.url, ADMIN_KEY);
+    // A fresh HOME: no Label Studio data on this "host".
+    let run = lsauth(["doctor", "--json", "--env-file", &env]).run();
+    run.expect_code(0);
+    assert_eq!(status(&run, "database.connection"), "skip");
+    assert_eq!(status(&run, "token.live"), "pass");
+}
+
+#[test]
+fn nothing_reachable_is_exit_3() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let run = lsauth([
+        "--db",
+        &format!("postgres://ls:pw@127.0.0.1:{port}/ls?connect_timeout=2"),
+        "doctor",
+        "--url",
+        &format!("http://127.0.0.1:{port}"),
+        "--json",
+    ])
+    .run();
+    run.expect_code(3);
+    assert_eq!(status(&run, "database.connection"), "fail");
+    assert_eq!(status(&run, "api.reachable"), "fail");
+    assert!(!run.all_output().contains(":pw@"));
+}
+
+#[test]
+fn bad_input_is_exit_2() {
+    lsauth(["--db", "/no/such/file.sqlite3", "doctor"]).run().expect_code(2);
+    lsauth(["--db", "mysql://x/y", "doctor"]).run().expect_code(2);
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    std::fs::write(&env, "garbage line\n").unwrap();
+    lsauth(["doctor", "--env-file", &env.display().to_string()]).run().expect_code(2);
+}
+
+#[test]
+fn json_checks_have_stable_ids_and_fields() {
+    let fx = crate::harness::SqliteFixture::new();
+    fx.seed_classic();
+    let run = lsauth(["--db", &fx.db_arg(), "doctor", "--json"]).run();
+    let json = run.json();
+    for c in json["checks"].as_array().unwrap() {
+        for key in ["id", "section", "status", "summary", "detail", "fix"] {
+            assert!(c.get(key).is_some(), "{key} missing in {c}");
+        }
+        assert!(["pass", "warn", "fail", "skip"].contains(&c["status"].as_str().unwrap()));
+    }
+    let ids: Vec<&str> = json["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "config.database",
+            "config.url",
+            "config.token",
+            "config.secret_key",
+            "database.connection",
+            "database.schema",
+            "database.feature_flag",
+            "orgs.legacy_disabled",
+            "orgs.missing_settings_row",
+            "orgs.pat_disabled",
+            "orgs.creator_without_legacy_token",
+            "api.reachable"
+        ]
+    );
+    let counts = &json["counts"];
+    assert_eq!(
+        counts["pass"].as_u64().unwrap()
+            + counts["warn"].as_u64().unwrap()
+            + counts["fail"].as_u64().unwrap()
+            + counts["skip"].as_u64().unwrap(),
+        ids.len() as u64
+    );
+}
+
+#[test]
+fn feature_flag_and_enable_legacy_env_are_reported() {
+    let fx = crate::harness::SqliteFixture::new();
+    fx.seed_classic();
+    let run = lsauth(["--db", &fx.db_arg(), "doctor", "--json"])
+        .env("LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN", "true")
+        .env("HEARTEX_fflag__feature_develop__prompts__dia_1829_jwt_token_auth", "false")
+        .run();
+    assert_eq!(status(&run, "database.enable_legacy_env"), "warn");
+    assert!(check(&run, "database.enable_legacy_env")["summary"].as_str().unwrap().contains("does not fix existing"));
+    assert_eq!(status(&run, "database.feature_flag"), "warn");
+    // With the flag off Label Studio accepts legacy tokens whatever the settings.
+    assert_eq!(status(&run, "orgs.legacy_disabled"), "pass");
+}
+
+#[test]
+fn plain_letters_without_a_terminal_and_marks_with_color() {
+    let fx = crate::harness::SqliteFixture::new();
+    fx.seed_classic();
+    let plain = lsauth(["--db", &fx.db_arg(), "doctor"]).run();
+    assert!(plain.stdout.contains("  FAIL "), "{}", plain.stdout);
+    assert!(plain.stdout.contains("fix: lsauth enable-legacy"), "{}", plain.stdout);
+    let color = lsauth(["--db", &fx.db_arg(), "doctor", "--color", "always"]).run();
+    assert!(color.stdout.contains("  ✗ "), "{}", color.stdout);
+    let no_color = lsauth(["--db", &fx.db_arg(), "doctor", "--color", "auto"]).env("NO_COLOR", "1").run();
+    assert!(!no_color.stdout.contains('✗'));
+}
