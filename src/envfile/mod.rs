@@ -21,11 +21,8 @@ pub enum Quote {
 enum Kind {
     /// Blank or comment: kept as it is.
     Other,
-    Entry {
-        key: String,
-        value: Option<String>,
-        quote: Quote,
-    },
+    /// `span`: where the value is written in `raw` (quotes included), to edit in place.
+    Entry { key: String, value: Option<String>, quote: Quote, span: Option<(usize, usize)> },
 }
 
 /// One logical line (a quoted value may span several physical lines), with its exact
@@ -168,7 +165,7 @@ impl EnvDocument {
                 // A bare key: python-dotenv reads it as set without a value.
                 lines.push(Line {
                     raw: first.to_string(),
-                    kind: Kind::Entry { key: key.to_string(), value: None, quote: Quote::None },
+                    kind: Kind::Entry { key: key.to_string(), value: None, quote: Quote::None, span: None },
                     number,
                 });
                 i += 1;
@@ -189,9 +186,16 @@ impl EnvDocument {
                     None if value_text.starts_with('#') => "",
                     None => value_text,
                 };
+                let start = value_text.as_ptr() as usize - first.as_ptr() as usize;
+                let value = value.trim_end();
                 lines.push(Line {
                     raw: first.to_string(),
-                    kind: Kind::Entry { key: key.to_string(), value: Some(value.trim_end().to_string()), quote },
+                    kind: Kind::Entry {
+                        key: key.to_string(),
+                        value: Some(value.to_string()),
+                        quote,
+                        span: Some((start, start + value.len())),
+                    },
                     number,
                 });
                 i += 1;
@@ -214,7 +218,8 @@ impl EnvDocument {
                 consumed += 1;
             };
             let body = &raw[body_start..close];
-            let tail = strip_eol(&raw[close + 1..]).trim_start_matches([' ', '\t']);
+            // Any whitespace may follow the closing quote (a stray CR included), then a comment.
+            let tail = strip_eol(&raw[close + 1..]).trim_start();
             if !(tail.is_empty() || tail.starts_with('#')) {
                 return Err(ParseError {
                     line: number + consumed - 1,
@@ -222,7 +227,12 @@ impl EnvDocument {
                 });
             }
             let value = if quote == Quote::Double { unescape_double(body) } else { unescape_single(body) };
-            lines.push(Line { raw, kind: Kind::Entry { key: key.to_string(), value: Some(value), quote }, number });
+            let span = Some((body_start - 1, close + 1));
+            lines.push(Line {
+                raw,
+                kind: Kind::Entry { key: key.to_string(), value: Some(value), quote, span },
+                number,
+            });
             i += consumed;
         }
         Ok(EnvDocument { lines })
@@ -236,7 +246,7 @@ impl EnvDocument {
     /// The entry that decides `key`'s value.
     pub fn entry(&self, key: &str) -> Option<Entry<'_>> {
         self.lines.iter().rev().find_map(|l| match &l.kind {
-            Kind::Entry { key: k, value: Some(v), quote } if k == key => {
+            Kind::Entry { key: k, value: Some(v), quote, .. } if k == key => {
                 Some(Entry { key: k, value: v, quote: *quote, line: l.number })
             }
             _ => None,
@@ -246,6 +256,108 @@ impl EnvDocument {
     /// The exact bytes parsed (or edited).
     pub fn render(&self) -> String {
         self.lines.iter().map(|l| l.raw.as_str()).collect()
+    }
+
+    /// Index of the line that decides `key` (the last assignment with a value).
+    fn deciding(&self, key: &str) -> Option<usize> {
+        self.lines.iter().rposition(|l| matches!(&l.kind, Kind::Entry { key: k, span: Some(_), .. } if k == key))
+    }
+
+    /// The line end this document uses (CRLF if any line has one).
+    fn eol(&self) -> &'static str {
+        if self.lines.iter().any(|l| l.raw.ends_with("\r\n")) {
+            "\r\n"
+        } else {
+            "\n"
+        }
+    }
+
+    /// Replace the value of the assignment that decides `key`, keeping everything else on
+    /// the line (indentation, `export `, spacing, quote style, a trailing comment, the line
+    /// end). Returns false when `key` is not set.
+    pub fn set_value(&mut self, key: &str, value: &str) -> bool {
+        let Some(index) = self.deciding(key) else { return false };
+        let line = &mut self.lines[index];
+        let Kind::Entry { quote, span: Some((start, end)), .. } = line.kind.clone() else { return false };
+        let written = quote_value(value, quote);
+        let raw = format!("{}{}{}", &line.raw[..start], written, &line.raw[end..]);
+        let reparsed = EnvDocument::parse(raw.as_bytes()).expect("an edited line parses");
+        let mut edited = reparsed.lines.into_iter().next().expect("one line");
+        edited.number = line.number;
+        *line = edited;
+        true
+    }
+
+    /// Put `text` as a comment line (or lines) right before the assignment deciding `key`.
+    pub fn comment_before(&mut self, key: &str, text: &str) -> bool {
+        let Some(index) = self.deciding(key) else { return false };
+        let eol = self.eol();
+        let raw: String = text.lines().map(|l| format!("# {l}{eol}")).collect();
+        let number = self.lines[index].number;
+        self.lines.insert(index, Line { raw, kind: Kind::Other, number });
+        true
+    }
+
+    /// The assignment deciding `key` as written, without its line end.
+    pub fn assignment_text(&self, key: &str) -> Option<String> {
+        self.deciding(key).map(|i| strip_eol(&self.lines[i].raw).to_string())
+    }
+
+    /// Remove the assignment deciding `key`.
+    pub fn remove(&mut self, key: &str) -> bool {
+        match self.deciding(key) {
+            Some(index) => {
+                let removed = self.lines.remove(index);
+                // Keep the file's last-line shape: if the removed line was last and had
+                // no line end, the new last line loses its line end too.
+                if index == self.lines.len() && !removed.raw.ends_with('\n') {
+                    if let Some(last) = self.lines.last_mut() {
+                        let trimmed = strip_eol(&last.raw).to_string();
+                        last.raw = trimmed;
+                    }
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Set `key`: in place when it is assigned, else appended at the end.
+    pub fn upsert(&mut self, key: &str, value: &str) {
+        if self.set_value(key, value) {
+            return;
+        }
+        let eol = self.eol();
+        let missing_newline = self.lines.last().is_some_and(|l| !l.raw.ends_with('\n'));
+        if missing_newline {
+            if let Some(last) = self.lines.last_mut() {
+                last.raw.push_str(eol);
+            }
+        }
+        let raw = format!("{key}={}{}", quote_value(value, Quote::None), if missing_newline { "" } else { eol });
+        let mut line = EnvDocument::parse(raw.as_bytes()).expect("a new line parses").lines.remove(0);
+        line.number = self.lines.last().map(|l| l.number + l.raw.matches('\n').count()).unwrap_or(1);
+        self.lines.push(line);
+    }
+}
+
+/// A value as it must be written: in the line's own quote style, unquoted only when
+/// nothing in it needs quotes.
+pub fn quote_value(value: &str, style: Quote) -> String {
+    let needs_quotes = value.is_empty()
+        || value.chars().any(|c| c.is_whitespace() || matches!(c, '#' | '"' | '\'' | '\\' | '$' | '`'));
+    match style {
+        Quote::Single if !value.contains('\'') && !value.contains('\\') => format!("'{value}'"),
+        Quote::None if !needs_quotes => value.to_string(),
+        _ => {
+            let escaped = value
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+                .replace('\r', "\\r")
+                .replace('\t', "\\t");
+            format!("\"{escaped}\"")
+        }
     }
 }
 

@@ -60,3 +60,165 @@ fn bad_lines_are_named() {
     assert!(EnvDocument::parse(b"A=\xff\xfe\n").unwrap_err().reason.contains("UTF-8"));
     assert!(EnvDocument::parse(b"A=1\0\n").unwrap_err().reason.contains("binary"));
 }
+
+#[test]
+fn set_value_keeps_the_rest_of_the_line() {
+    let mut d = doc("  export LABEL_STUDIO_API_KEY = \"old\"   # the ML backend's key\r\nOTHER=1");
+    assert!(d.set_value("LABEL_STUDIO_API_KEY", "eyJ.new.sig"));
+    assert_eq!(d.render(), "  export LABEL_STUDIO_API_KEY = \"eyJ.new.sig\"   # the ML backend's key\r\nOTHER=1");
+    assert_eq!(d.get("LABEL_STUDIO_API_KEY"), Some("eyJ.new.sig"));
+    let mut d = doc("A=old # c");
+    d.set_value("A", "needs quoting #");
+    assert_eq!(d.render(), "A=\"needs quoting #\" # c");
+    assert_eq!(d.get("A"), Some("needs quoting #"));
+    let mut d = doc("A='old'\n");
+    d.set_value("A", "new");
+    assert_eq!(d.render(), "A='new'\n");
+}
+
+#[test]
+fn only_the_deciding_duplicate_changes() {
+    let mut d = doc("K=first\nK=second\n");
+    d.set_value("K", "third");
+    assert_eq!(d.render(), "K=first\nK=third\n");
+}
+
+#[test]
+fn comment_before_and_remove_and_upsert() {
+    let mut d = doc("A=1\r\nK=old\r\n");
+    d.comment_before("K", "K=old (replaced)");
+    assert_eq!(d.render(), "A=1\r\n# K=old (replaced)\r\nK=old\r\n");
+    let mut d = doc("A=1\nK=old");
+    d.remove("K");
+    assert_eq!(d.render(), "A=1");
+    let mut d = doc("A=1");
+    d.upsert("B", "two words");
+    assert_eq!(d.render(), "A=1\nB=\"two words\"");
+    assert_eq!(d.get("B"), Some("two words"));
+    let mut d = doc("A=1\n");
+    d.upsert("A", "2");
+    assert_eq!(d.render(), "A=2\n");
+}
+
+#[test]
+fn quoting_round_trips() {
+    for value in ["plain", "with space", "quote\"inside", "back\\slash", "multi\nline", "$HOME", "", "tab\t", "it's"] {
+        for style in [Quote::None, Quote::Single, Quote::Double] {
+            let text = format!("K={}\n", quote_value(value, style));
+            assert_eq!(doc(&text).get("K"), Some(value), "{text:?}");
+        }
+    }
+}
+
+/// The real-world shapes in tests/fixtures/env.
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/env");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 7, "the corpus is there");
+    files
+}
+
+#[test]
+fn corpus_round_trips_byte_for_byte() {
+    for (name, bytes) in corpus() {
+        let d = EnvDocument::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(d.render().as_bytes(), &bytes[..], "{name}");
+    }
+}
+
+#[test]
+fn corpus_edit_changes_exactly_one_value_line() {
+    for (name, bytes) in corpus() {
+        let mut d = EnvDocument::parse(&bytes).unwrap();
+        let var = ["LABEL_STUDIO_API_KEY", "LABEL_STUDIO_API_TOKEN"].into_iter().find(|v| d.get(v).is_some()).unwrap();
+        let old = d.get(var).unwrap().to_string();
+        assert!(d.set_value(var, "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"), "{name}");
+        let before = String::from_utf8(bytes.clone()).unwrap();
+        let after = d.render();
+        let a: Vec<&str> = before.split_inclusive('\n').collect();
+        let b: Vec<&str> = after.split_inclusive('\n').collect();
+        assert_eq!(a.len(), b.len(), "{name}: same number of lines");
+        let changed: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+        assert_eq!(changed.len(), 1, "{name}: {changed:?}");
+        let line = changed[0];
+        assert_eq!(
+            a[line].replace(&old, "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"),
+            b[line],
+            "{name}"
+        );
+    }
+}
+
+/// A fixed xorshift sequence over a .env-flavoured alphabet: reproducible, and dense in
+/// the characters the grammar cares about.
+fn generated_inputs(count: usize) -> Vec<Vec<u8>> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let pieces: [&[u8]; 22] = [
+        b"KEY",
+        b"export ",
+        b"=",
+        b"\"",
+        b"'",
+        b"#",
+        b" ",
+        b"\t",
+        b"\n",
+        b"\r\n",
+        b"\\",
+        b"\\n",
+        b"value",
+        b"A_1",
+        b".",
+        b"\xc3\xa9",
+        b"\xff",
+        b"\0",
+        b"$",
+        b"\r",
+        b"-",
+        b"=\"x\"",
+    ];
+    (0..count)
+        .map(|_| {
+            let len = (next() % 30) as usize;
+            let mut bytes = Vec::new();
+            for _ in 0..len {
+                let r = next();
+                bytes.extend_from_slice(pieces[(r % pieces.len() as u64) as usize]);
+            }
+            bytes
+        })
+        .collect()
+}
+
+#[test]
+fn render_of_parse_is_identity_for_every_accepted_input_and_nothing_panics() {
+    let mut accepted = 0;
+    for input in generated_inputs(100_000) {
+        if let Ok(d) = EnvDocument::parse(&input) {
+            accepted += 1;
+            assert_eq!(d.render().as_bytes(), &input[..], "{:?}", String::from_utf8_lossy(&input));
+            // Editing any key keeps the document parseable and changes only that value.
+            if let Some(key) = d.lines.iter().find_map(|l| match &l.kind {
+                Kind::Entry { key, span: Some(_), .. } => Some(key.clone()),
+                _ => None,
+            }) {
+                let mut edited = d.clone();
+                edited.set_value(&key, "new value #1");
+                let reparsed = EnvDocument::parse(edited.render().as_bytes()).expect("an edited document parses");
+                assert_eq!(reparsed.get(&key), Some("new value #1"));
+            }
+        }
+    }
+    assert!(accepted > 5_000, "the generator reaches valid documents ({accepted})");
+}
