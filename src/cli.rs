@@ -97,6 +97,14 @@ lsauth enable-legacy --org 2 --org 5\n  lsauth enable-legacy --user ml-backend@e
     #[command(subcommand)]
     Token(TokenArgs),
 
+    /// Move an integration's .env from a legacy token to a PAT (or username/password), verified
+    #[command(after_help = "Examples:\n  lsauth migrate-env --env-file .env --dry-run\n  \
+lsauth migrate-env --env-file .env --yes                      # mint with the legacy token\n  \
+printf '%s' \"$PAT\" | lsauth migrate-env --pat-stdin --yes\n  \
+lsauth migrate-env --login me@example.com --password-stdin --revoke-existing --yes < pw.txt\n  \
+lsauth rollback --env-file .env --latest")]
+    MigrateEnv(MigrateEnvArgs),
+
     /// Undo a change from its backup (list backups, restore one, or the latest)
     #[command(after_help = "Examples:\n  lsauth rollback --list\n  lsauth rollback --latest --dry-run\n  \
 lsauth rollback 20261122T120603123456Z-enable-legacy --yes")]
@@ -165,6 +173,10 @@ pub struct RollbackWhich {
 pub struct RollbackArgs {
     #[command(flatten)]
     pub which: RollbackWhich,
+
+    /// Restore this .env file from a migrate-env backup instead of database rows
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
 
     /// Restore even rows that were changed since the backup was taken
     #[arg(long)]
@@ -266,4 +278,60 @@ pub struct DoctorArgs {
     /// Seconds before an API request is given up
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub timeout: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MigrateTarget {
+    /// A Personal Access Token in the same variable
+    Pat,
+    /// LABEL_STUDIO_USERNAME and LABEL_STUDIO_PASSWORD, for clients that sign in
+    Password,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateEnvArgs {
+    /// The .env file to migrate
+    #[arg(long, value_name = "PATH", default_value = ".env")]
+    pub env_file: PathBuf,
+
+    /// The variable holding the token [default: the first of LABEL_STUDIO_API_KEY,
+    /// LABEL_STUDIO_API_TOKEN, LABEL_STUDIO_ACCESS_TOKEN that is set]
+    #[arg(long, value_name = "NAME")]
+    pub var: Option<String>,
+
+    /// Label Studio's base URL [default: LABEL_STUDIO_URL / LABEL_STUDIO_HOST of the file or
+    /// the environment, else http://localhost:8080]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// What to write instead of the legacy token
+    #[arg(long, value_enum, default_value_t = MigrateTarget::Pat)]
+    pub to: MigrateTarget,
+
+    /// Read a PAT you created from standard input
+    #[arg(long, conflicts_with_all = ["login", "password_stdin"])]
+    pub pat_stdin: bool,
+
+    /// Sign in through the web login as EMAIL and mint the PAT there
+    #[arg(long, value_name = "EMAIL")]
+    pub login: Option<String>,
+
+    /// Read the --login password from standard input
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// When the user already has a PAT (409), revoke it and mint a new one
+    #[arg(long)]
+    pub revoke_existing: bool,
+
+    /// Remove the legacy token instead of keeping it commented out with a dated note
+    #[arg(long)]
+    pub drop_legacy: bool,
+
+    /// Seconds before an API request is given up
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
+
+    #[command(flatten)]
+    pub change: ChangeArgs,
 }

@@ -107,3 +107,67 @@ mod tests {
         assert_eq!(fs::metadata(&nested).unwrap().permissions().mode() & 0o777, 0o700);
     }
 }
+
+/// What an atomic replace did to the file's permissions and owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    pub old_mode: u32,
+    pub new_mode: u32,
+    /// False when the original owner could not be kept (not root, another owner).
+    pub owner_kept: bool,
+}
+
+/// Replace `path` with `bytes` atomically: a temporary file in the same directory gets
+/// the content, the owner and `mode_for(old mode)`, is synced, and renamed over the
+/// original; then the directory is synced. A reader sees the old file or the new one,
+/// never a mix.
+pub fn replace_file(path: &Path, bytes: &[u8], mode_for: impl Fn(u32) -> u32) -> anyhow::Result<Replaced> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let old_mode = meta.permissions().mode() & 0o7777;
+    let new_mode = mode_for(old_mode);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".lsauth-tmp-")
+        .permissions(Permissions::from_mode(new_mode))
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("writing a temporary file in {}", dir.display()))?;
+    let owner_kept = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid())).is_ok();
+    // fchown may clear set-id bits; set the mode last.
+    fs::set_permissions(tmp.path(), Permissions::from_mode(new_mode))?;
+    tmp.as_file().sync_all().context("syncing the temporary file")?;
+    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("replacing {}", path.display()))?;
+    sync_dir(dir)?;
+    Ok(Replaced { old_mode, new_mode, owner_kept })
+}
+
+/// Whether a new file can be created in `dir` (checked before any work that would be
+/// wasted on a read-only directory).
+pub fn check_writable_dir(dir: &Path) -> anyhow::Result<()> {
+    tempfile::Builder::new()
+        .prefix(".lsauth-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .with_context(|| format!("cannot create files in {}", dir.display()))
+}
+
+#[cfg(test)]
+mod replace_tests {
+    use super::*;
+
+    #[test]
+    fn replace_keeps_owner_and_applies_the_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        fs::write(&path, "A=1\n").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
+        let r = replace_file(&path, b"A=2\n", |m| (m & 0o700) | 0o600).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"A=2\n");
+        assert_eq!((r.old_mode, r.new_mode), (0o640, 0o600));
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(r.owner_kept);
+        let leftovers = fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary file left");
+    }
+}

@@ -60,6 +60,9 @@ pub struct Api {
     base: url::Url,
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
+    /// Only for web-login sessions: token checks never carry cookies, so a session can
+    /// never make a rejected token look accepted.
+    cookies: Option<std::sync::Arc<reqwest::cookie::Jar>>,
 }
 
 /// Install ring as rustls's process-wide provider once (reqwest is built without one).
@@ -87,16 +90,60 @@ pub fn parse_base_url(text: &str) -> anyhow::Result<url::Url> {
 }
 
 impl Api {
+    /// A client for token checks: no cookies, no redirects, bounded timeouts.
     pub fn new(base: url::Url, timeout: Duration) -> anyhow::Result<Api> {
+        Self::build(base, timeout, None)
+    }
+
+    /// A client that keeps cookies, for the web login (CSRF token and session).
+    pub fn with_session(base: url::Url, timeout: Duration) -> anyhow::Result<Api> {
+        Self::build(base, timeout, Some(std::sync::Arc::new(reqwest::cookie::Jar::default())))
+    }
+
+    fn build(
+        base: url::Url,
+        timeout: Duration,
+        cookies: Option<std::sync::Arc<reqwest::cookie::Jar>>,
+    ) -> anyhow::Result<Api> {
         install_crypto_provider();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout)
-            .user_agent(concat!("lsauth/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("lsauth/", env!("CARGO_PKG_VERSION")));
+        if let Some(jar) = &cookies {
+            builder = builder.cookie_provider(jar.clone());
+        }
+        let client = builder.build()?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Api { base, client, runtime })
+        Ok(Api { base, client, runtime, cookies })
+    }
+
+    /// A cookie this session holds for the base URL.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let header = self.cookies.as_ref()?.cookies(&self.base)?;
+        header.to_str().ok()?.split(';').find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+    }
+
+    /// POST a form (the web login), with a same-origin Referer as Django's CSRF check wants.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Result<Answer, NoAnswer> {
+        let url = self.url(path);
+        let request = self.client.post(url.clone()).header(reqwest::header::REFERER, url.as_str()).form(form);
+        self.send(request, &url).await
+    }
+
+    /// POST JSON with the session's CSRF token (session-authenticated API calls).
+    pub async fn post_json_session(&self, path: &str, body: &serde_json::Value) -> Result<Answer, NoAnswer> {
+        let url = self.url(path);
+        let mut request = self.client.post(url.clone()).header(reqwest::header::REFERER, self.base.as_str()).json(body);
+        if let Some(csrf) = self.cookie("csrftoken") {
+            request = request.header("X-CSRFToken", csrf);
+        }
+        self.send(request, &url).await
     }
 
     pub fn base(&self) -> &url::Url {

@@ -5,6 +5,8 @@
 //! operation and never overwritten: `{"checksum": "sha256:...", "body": {...}}`, where
 //! the checksum covers the body's exact bytes, so an edited or truncated file is caught.
 
+pub mod env;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -258,7 +260,18 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<Result<Backup, (PathBuf, String)>>
         .filter(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
         .collect();
     paths.sort();
-    Ok(paths.into_iter().map(|p| read(&p).map_err(|e| (p.clone(), format!("{e:#}")))).collect())
+    // The directory also holds .env backup records (backup::env): not database backups.
+    let is_env_record = |p: &Path| {
+        std::fs::read(p)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(env::FORMAT))
+    };
+    Ok(paths
+        .into_iter()
+        .filter(|p| !is_env_record(p))
+        .map(|p| read(&p).map_err(|e| (p.clone(), format!("{e:#}"))))
+        .collect())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod doctor;
 pub mod legacy;
+pub mod migrate_env;
 pub mod orgs;
 pub mod rollback;
 pub mod token;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
         Command::DisableLegacy(args) => legacy::run(&ctx, toggle(Setting::LegacyApiTokensEnabled, false), &args),
         Command::EnablePat(args) => legacy::run(&ctx, toggle(Setting::ApiTokensEnabled, true), &args),
         Command::DisablePat(args) => legacy::run(&ctx, toggle(Setting::ApiTokensEnabled, false), &args),
+        Command::MigrateEnv(args) => migrate_env::run(&ctx, &args),
         Command::Rollback(args) => rollback::run(&ctx, &args),
         Command::Token(args) => token::run(&ctx, &args),
     }

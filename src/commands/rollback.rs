@@ -69,6 +69,9 @@ fn backups_of(ctx: &Ctx, dir: &std::path::Path, identity: &DbIdentity) -> anyhow
 
 pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
     let dir = backup::resolve_dir(args.change.backup_dir.as_deref(), &ctx.env)?;
+    if let Some(env_file) = &args.env_file {
+        return env_rollback(ctx, args, &dir, env_file);
+    }
     let read_only = args.which.list || args.change.dry_run;
     let (mut db, _) = ctx.open_db(if read_only { Access::ReadOnly } else { Access::ReadWrite })?;
     let identity = db.identity();
@@ -134,5 +137,135 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
         outcome.undo_backup = Some(backup);
     }
     report::change::render_rollback(&outcome, &ctx.out)?;
+    Ok(ExitStatus::Ok)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvBackupSummary {
+    pub id: String,
+    pub created_at: String,
+    pub operation: String,
+    pub backup_file: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvRollbackOutcome {
+    pub env_file: String,
+    pub backup: String,
+    pub dry_run: bool,
+    /// `restored`, `already_restored`, or `would_restore` for a dry run.
+    pub result: &'static str,
+    pub diff: String,
+    /// The copy of the file as it was before this rollback, and its record.
+    pub undo_backup_file: Option<String>,
+    pub undo_backup_id: Option<String>,
+}
+
+/// Values worth masking in a diff of .env files: anything named like a credential.
+fn env_secrets(texts: &[&[u8]]) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for bytes in texts {
+        if let Ok(doc) = crate::envfile::EnvDocument::parse(bytes) {
+            for key in doc.keys() {
+                let upper = key.to_ascii_uppercase();
+                if ["TOKEN", "KEY", "PASSWORD", "SECRET"].iter().any(|w| upper.contains(w)) {
+                    if let Some(v) = doc.get(&key) {
+                        secrets.push(v.to_string());
+                    }
+                }
+            }
+        }
+    }
+    secrets
+}
+
+fn env_rollback(
+    ctx: &Ctx,
+    args: &RollbackArgs,
+    dir: &std::path::Path,
+    env_file: &std::path::Path,
+) -> anyhow::Result<ExitStatus> {
+    use crate::backup::env as envbackup;
+    if args.which.list {
+        let backups: Vec<EnvBackupSummary> = envbackup::records_for(dir, env_file)?
+            .into_iter()
+            .map(|b| EnvBackupSummary {
+                id: b.id,
+                created_at: b.record.created_at,
+                operation: b.record.operation,
+                backup_file: b.record.backup_file,
+            })
+            .collect();
+        report::change::render_env_backup_list(&env_file.display().to_string(), &backups, &ctx.out)?;
+        return Ok(ExitStatus::Ok);
+    }
+    let chosen = match &args.which.id {
+        Some(id) => envbackup::load(dir, env_file, id)?,
+        None => envbackup::records_for(dir, env_file)?
+            .pop()
+            .ok_or_else(|| bad_input(format!("no backup of {} in {}", env_file.display(), dir.display())))?,
+    };
+    let saved = std::fs::read(&chosen.record.backup_file)
+        .map_err(|e| bad_input(format!("backup copy {} is unreadable: {e}", chosen.record.backup_file)))?;
+    if envbackup::sha256(&saved) != chosen.record.before_sha256 {
+        return Err(bad_input(format!(
+            "backup copy {} is corrupt or was edited: its checksum does not match",
+            chosen.record.backup_file
+        )));
+    }
+    let current = std::fs::read(env_file).map_err(|e| bad_input(format!("cannot read {}: {e}", env_file.display())))?;
+    let current_sha = envbackup::sha256(&current);
+    let mut outcome = EnvRollbackOutcome {
+        env_file: env_file.display().to_string(),
+        backup: chosen.id.clone(),
+        dry_run: args.change.dry_run,
+        result: "already_restored",
+        diff: String::new(),
+        undo_backup_file: None,
+        undo_backup_id: None,
+    };
+    if current_sha == chosen.record.before_sha256 {
+        report::change::render_env_rollback(&outcome, &ctx.out)?;
+        return Ok(ExitStatus::Ok);
+    }
+    let secrets = env_secrets(&[&current, &saved]);
+    let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    outcome.diff = report::diff::unified(
+        &String::from_utf8_lossy(&current),
+        &String::from_utf8_lossy(&saved),
+        &env_file.display().to_string(),
+        &secret_refs,
+    );
+    if current_sha != chosen.record.after_sha256 && !args.force {
+        report::change::render_env_rollback(&outcome, &ctx.out)?;
+        return Err(refused(format!(
+            "{} was edited after backup {} was taken; nothing was restored (--force restores it anyway)",
+            env_file.display(),
+            chosen.id
+        )));
+    }
+    if args.change.dry_run {
+        outcome.result = "would_restore";
+        report::change::render_env_rollback(&outcome, &ctx.out)?;
+        return Ok(ExitStatus::Ok);
+    }
+    crate::terminal::confirm(&format!("Restore {} from backup {}?", env_file.display(), chosen.id), args.change.yes)?;
+    let now = time::OffsetDateTime::now_utc();
+    let copy = envbackup::copy_beside(env_file, &current, now)?;
+    let record = envbackup::EnvRecord {
+        format: envbackup::FORMAT.into(),
+        created_at: now.format(&time::format_description::well_known::Rfc3339)?,
+        operation: "rollback".into(),
+        command: crate::secrets::masked_command_line(std::env::args()),
+        env_file: envbackup::absolute(env_file).display().to_string(),
+        backup_file: envbackup::absolute(&copy).display().to_string(),
+        before_sha256: current_sha,
+        after_sha256: envbackup::sha256(&saved),
+    };
+    outcome.undo_backup_id = Some(envbackup::write_record(dir, &record, now)?);
+    outcome.undo_backup_file = Some(copy.display().to_string());
+    crate::fsutil::replace_file(env_file, &saved, |m| m)?;
+    outcome.result = "restored";
+    report::change::render_env_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)
 }

@@ -253,6 +253,19 @@ impl EnvDocument {
         })
     }
 
+    /// Every key assigned, in order, once each.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        for l in &self.lines {
+            if let Kind::Entry { key, .. } = &l.kind {
+                if !keys.contains(key) {
+                    keys.push(key.clone());
+                }
+            }
+        }
+        keys
+    }
+
     /// The exact bytes parsed (or edited).
     pub fn render(&self) -> String {
         self.lines.iter().map(|l| l.raw.as_str()).collect()

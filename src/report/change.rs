@@ -5,7 +5,7 @@ use comfy_table::Cell;
 use super::{on_off, print_json, print_text, Output};
 use crate::change::{Action, RestoreState, StoredRow};
 use crate::commands::legacy::ToggleOutcome;
-use crate::commands::rollback::{BackupList, RollbackOutcome};
+use crate::commands::rollback::{BackupList, EnvBackupSummary, EnvRollbackOutcome, RollbackOutcome};
 
 /// Rows shown in a plan table; the rest are counted, not listed.
 const PLAN_ROWS_SHOWN: usize = 50;
@@ -171,4 +171,50 @@ pub fn render_rollback(outcome: &RollbackOutcome, out: &Output) -> anyhow::Resul
             restore_table(outcome, out)
         )),
     }
+}
+
+pub fn render_env_backup_list(env_file: &str, backups: &[EnvBackupSummary], out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(&serde_json::json!({ "env_file": env_file, "backups": backups }));
+    }
+    if backups.is_empty() {
+        return print_text(&format!("No backups of {env_file}.\n"));
+    }
+    let mut table = out.table();
+    table.set_header(vec!["ID", "Time (UTC)", "Operation", "Copy of the file before"]);
+    for b in backups {
+        table.add_row(vec![
+            Cell::new(&b.id),
+            Cell::new(&b.created_at),
+            Cell::new(&b.operation),
+            Cell::new(&b.backup_file),
+        ]);
+    }
+    print_text(&format!("Backups of {env_file}:\n{table}\n"))
+}
+
+pub fn render_env_rollback(o: &EnvRollbackOutcome, out: &Output) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(o);
+    }
+    let mut t = o.diff.clone();
+    match o.result {
+        "already_restored" => {
+            t.push_str(&format!("Nothing to restore: {} is already as it was before {}.\n", o.env_file, o.backup))
+        }
+        "would_restore" => {
+            t.push_str(&format!("Dry run: {} would be restored from {}; nothing was changed.\n", o.env_file, o.backup))
+        }
+        "restored" => {
+            t.push_str(&format!("Restored {} from backup {}.\n", o.env_file, o.backup));
+            if let (Some(f), Some(id)) = (&o.undo_backup_file, &o.undo_backup_id) {
+                t.push_str(&format!(
+                    "Copy of the file before this rollback: {f}\nUndo:   lsauth rollback --env-file {} {id}\n",
+                    o.env_file
+                ));
+            }
+        }
+        _ => {}
+    }
+    print_text(&t)
 }

@@ -4,7 +4,9 @@
 //! once from `--color`, `NO_COLOR` and whether stdout is a terminal.
 
 pub mod change;
+pub mod diff;
 pub mod doctor;
+pub mod migrate;
 pub mod orgs;
 pub mod token;
 

@@ -1,0 +1,95 @@
+//! Backups of `.env` files: the copy itself lives next to the file
+//! (`<file>.backup.YYYYMMDD_HHMMSS`, 0600, never overwritten); a small record in the
+//! lsauth backup directory says which file it belongs to and the SHA-256 of the content
+//! before and after the change, so a rollback can tell whether the file was edited since.
+//! Records hold no secret.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::exit::bad_input;
+use crate::fsutil;
+
+pub const FORMAT: &str = "lsauth-env-backup/1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvRecord {
+    pub format: String,
+    pub created_at: String,
+    /// `migrate-env` or `rollback`.
+    pub operation: String,
+    pub command: Vec<String>,
+    /// The env file, absolute.
+    pub env_file: String,
+    /// The copy of the file as it was before, absolute.
+    pub backup_file: String,
+    pub before_sha256: String,
+    pub after_sha256: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvBackup {
+    pub id: String,
+    pub record: EnvRecord,
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| std::env::current_dir().map(|d| d.join(path)).unwrap_or(path.into()))
+}
+
+/// Copy the file's current bytes next to it, never overwriting an earlier copy.
+pub fn copy_beside(env_file: &Path, bytes: &[u8], now: time::OffsetDateTime) -> anyhow::Result<PathBuf> {
+    let f = time::macros::format_description!("[year][month][day]_[hour][minute][second]");
+    let name = env_file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| ".env".into());
+    let dir = env_file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let stem = format!("{name}.backup.{}", now.format(&f)?);
+    fsutil::write_new_file(dir, &stem, "", bytes, 0o600)
+}
+
+pub fn write_record(backup_dir: &Path, record: &EnvRecord, now: time::OffsetDateTime) -> anyhow::Result<String> {
+    fsutil::ensure_private_dir(backup_dir)?;
+    let suffix = if record.operation == "migrate-env" { "migrate-env" } else { "env-rollback" };
+    let id = super::new_id(now, suffix);
+    let mut bytes = serde_json::to_vec_pretty(record)?;
+    bytes.push(b'\n');
+    let path = fsutil::write_new_file(backup_dir, &id, ".json", &bytes, 0o600)?;
+    Ok(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or(id))
+}
+
+/// This env file's records, oldest first.
+pub fn records_for(backup_dir: &Path, env_file: &Path) -> anyhow::Result<Vec<EnvBackup>> {
+    let wanted = absolute(env_file).display().to_string();
+    let entries = match std::fs::read_dir(backup_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", backup_dir.display())),
+    };
+    let mut found: Vec<EnvBackup> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| {
+            let record: EnvRecord = serde_json::from_slice(&std::fs::read(&p).ok()?).ok()?;
+            let id = p.file_stem()?.to_string_lossy().into_owned();
+            (record.format == FORMAT && record.env_file == wanted).then_some(EnvBackup { id, record })
+        })
+        .collect();
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
+}
+
+/// A record by id, checked to belong to `env_file`.
+pub fn load(backup_dir: &Path, env_file: &Path, id: &str) -> anyhow::Result<EnvBackup> {
+    let id = id.strip_suffix(".json").unwrap_or(id);
+    records_for(backup_dir, env_file)?
+        .into_iter()
+        .find(|b| b.id == id)
+        .ok_or_else(|| bad_input(format!("no backup {id} of {} in {}", env_file.display(), backup_dir.display())))
+}
