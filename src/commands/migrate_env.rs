@@ -321,7 +321,10 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
         let shown_new = pat_given.clone().unwrap_or_else(|| PLACEHOLDER.to_string());
         let shown_password = password.clone().unwrap_or_else(|| "<password>".into());
         let new = rewrite(&doc, &shown_new, &shown_password).render();
-        let secrets = [old.token.as_str(), old_value.as_str(), shown_new.as_str(), password.as_deref().unwrap_or("")];
+        let mut secrets =
+            vec![old.token.clone(), old_value.clone(), shown_new.clone(), password.clone().unwrap_or_default()];
+        secrets.extend(doc.secret_values());
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         outcome.diff = report::diff::unified(&original, &new, &path.display().to_string(), &secrets);
         report::migrate::render(&outcome, &ctx.out)?;
         return Ok(ExitStatus::Ok);
@@ -409,7 +412,10 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
     // Write: backup beside the file, then the atomic replace, then the record.
     let new_doc = rewrite(&doc, &new_value, password.as_deref().unwrap_or_default());
     let new_text = new_doc.render();
-    let secrets = [old.token.as_str(), old_value.as_str(), new_value.as_str(), password.as_deref().unwrap_or("")];
+    let mut secrets =
+        vec![old.token.clone(), old_value.clone(), new_value.clone(), password.clone().unwrap_or_default()];
+    secrets.extend(doc.secret_values());
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     outcome.diff = report::diff::unified(&original, &new_text, &path.display().to_string(), &secrets);
     let now = time::OffsetDateTime::now_utc();
     // The file must still be what was read: an edit meanwhile would be lost.

@@ -163,20 +163,11 @@ pub struct EnvRollbackOutcome {
 
 /// Values worth masking in a diff of .env files: anything named like a credential.
 fn env_secrets(texts: &[&[u8]]) -> Vec<String> {
-    let mut secrets = Vec::new();
-    for bytes in texts {
-        if let Ok(doc) = crate::envfile::EnvDocument::parse(bytes) {
-            for key in doc.keys() {
-                let upper = key.to_ascii_uppercase();
-                if ["TOKEN", "KEY", "PASSWORD", "SECRET"].iter().any(|w| upper.contains(w)) {
-                    if let Some(v) = doc.get(&key) {
-                        secrets.push(v.to_string());
-                    }
-                }
-            }
-        }
-    }
-    secrets
+    texts
+        .iter()
+        .filter_map(|bytes| crate::envfile::EnvDocument::parse(bytes).ok())
+        .flat_map(|doc| doc.secret_values())
+        .collect()
 }
 
 fn env_rollback(

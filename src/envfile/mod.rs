@@ -266,6 +266,17 @@ impl EnvDocument {
         keys
     }
 
+    /// Values of variables named like credentials (TOKEN, KEY, PASSWORD, SECRET, ...):
+    /// what output that shows this file must mask.
+    pub fn secret_values(&self) -> Vec<String> {
+        const HINTS: [&str; 6] = ["TOKEN", "KEY", "PASSWORD", "SECRET", "PASS", "AUTH"];
+        self.keys()
+            .into_iter()
+            .filter(|k| HINTS.iter().any(|h| k.to_ascii_uppercase().contains(h)))
+            .filter_map(|k| self.get(&k).filter(|v| !v.is_empty()).map(String::from))
+            .collect()
+    }
+
     /// The exact bytes parsed (or edited).
     pub fn render(&self) -> String {
         self.lines.iter().map(|l| l.raw.as_str()).collect()

@@ -21,6 +21,7 @@ pub struct FakeUser {
     pub email: String,
     pub active_org: Option<i64>,
     pub active: bool,
+    pub password: String,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -38,6 +39,8 @@ pub struct FakeState {
     pub legacy: HashMap<String, i64>,
     pub orgs: HashMap<i64, FakeOrg>,
     pub blacklisted: HashSet<String>,
+    /// PATs minted through POST /api/token/: `(user id, jti)`.
+    pub issued: Vec<(i64, String)>,
     /// Answer everything with a 301 to this URL (an http → https front).
     pub redirect_to: Option<String>,
     /// Answer everything with an HTML page (a different service on the port).
@@ -89,10 +92,25 @@ struct Reply {
     body: String,
     content_type: &'static str,
     location: Option<String>,
+    cookies: Vec<String>,
 }
 
 fn json(status: u16, body: serde_json::Value) -> Reply {
-    Reply { status, body: body.to_string(), content_type: "application/json", location: None }
+    Reply { status, body: body.to_string(), content_type: "application/json", location: None, cookies: Vec::new() }
+}
+
+fn html(status: u16, body: &str) -> Reply {
+    Reply { status, body: body.into(), content_type: "text/html", location: None, cookies: Vec::new() }
+}
+
+/// What a request carries besides its path.
+struct Request<'a> {
+    method: &'a str,
+    path: &'a str,
+    auth: Option<&'a str>,
+    body: &'a [u8],
+    cookies: HashMap<String, String>,
+    headers: &'a HashMap<String, String>,
 }
 
 fn error(status: u16, detail: &str) -> Reply {
@@ -123,7 +141,10 @@ impl FakeLs {
 
     pub fn add_user(&self, id: i64, email: &str, org: i64) {
         self.with(|s| {
-            s.users.insert(id, FakeUser { email: email.into(), active_org: Some(org), active: true });
+            s.users.insert(
+                id,
+                FakeUser { email: email.into(), active_org: Some(org), active: true, password: "pw".into() },
+            );
             s.orgs.entry(org).or_insert(FakeOrg { api_tokens_enabled: true, legacy_enabled: false });
         });
     }
@@ -160,21 +181,37 @@ fn serve(stream: TcpStream, state: Arc<Mutex<FakeState>>) {
     let mut body = vec![0; length];
     let _ = reader.read_exact(&mut body);
     let auth = headers.get("authorization").cloned();
+    let cookies: HashMap<String, String> = headers
+        .get("cookie")
+        .map(|c| {
+            c.split(';').filter_map(|p| p.trim().split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        })
+        .unwrap_or_default();
     let (reply, delay) = {
         let mut s = state.lock().unwrap();
         s.requests.push((method.clone(), path.clone(), auth.clone()));
-        (answer(&s, &method, &path, auth.as_deref(), &body), s.delay)
+        let request =
+            Request { method: &method, path: &path, auth: auth.as_deref(), body: &body, cookies, headers: &headers };
+        (answer(&mut s, &request), s.delay)
     };
     std::thread::sleep(delay);
     let reason = match reply.status {
         200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        302 => "Found",
+        403 => "Forbidden",
+        409 => "Conflict",
         301 => "Moved Permanently",
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
         _ => "Internal Server Error",
     };
-    let location = reply.location.map(|l| format!("Location: {l}\r\n")).unwrap_or_default();
+    let mut location = reply.location.map(|l| format!("Location: {l}\r\n")).unwrap_or_default();
+    for c in &reply.cookies {
+        location.push_str(&format!("Set-Cookie: {c}; Path=/\r\n"));
+    }
     let mut out = stream;
     let _ = write!(
         out,
@@ -191,27 +228,134 @@ fn whoami(s: &FakeState, user_id: i64) -> Reply {
     json(200, serde_json::json!({"id": user_id, "email": u.email, "username": "", "active_organization": u.active_org}))
 }
 
-fn answer(s: &FakeState, method: &str, full_path: &str, auth: Option<&str>, body: &[u8]) -> Reply {
+/// The user a request authenticates as for the token endpoints: a legacy key (with the
+/// organization check), or a session cookie with a matching CSRF header and a Referer.
+fn token_endpoint_user(s: &FakeState, r: &Request<'_>) -> Result<i64, Reply> {
+    if let Some((scheme, key)) = r.auth.and_then(|a| a.split_once(' ')) {
+        if scheme.eq_ignore_ascii_case("token") {
+            let Some(&user_id) = s.legacy.get(key) else { return Err(error(401, "Invalid token.")) };
+            let user = &s.users[&user_id];
+            if let Some(org) = user.active_org {
+                if !s.orgs[&org].legacy_enabled {
+                    return Err(error(401, LEGACY_DISABLED));
+                }
+            }
+            return Ok(user_id);
+        }
+        return Err(error(401, NOT_PROVIDED));
+    }
+    let Some(user_id) =
+        r.cookies.get("sessionid").and_then(|v| v.strip_prefix('u')).and_then(|v| v.parse::<i64>().ok())
+    else {
+        return Err(error(401, NOT_PROVIDED));
+    };
+    if r.method == "POST" {
+        let csrf_ok = r.headers.get("x-csrftoken").is_some_and(|h| Some(h) == r.cookies.get("csrftoken"));
+        if !csrf_ok || !r.headers.contains_key("referer") {
+            return Err(error(403, "CSRF Failed: CSRF token missing."));
+        }
+    }
+    Ok(user_id)
+}
+
+fn jti_of(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims["jti"].as_str().map(String::from)
+}
+
+fn answer(s: &mut FakeState, r: &Request<'_>) -> Reply {
+    let (method, full_path, auth, body) = (r.method, r.path, r.auth, r.body);
     if let Some(to) = &s.redirect_to {
         return Reply {
             status: 301,
             body: String::new(),
             content_type: "text/html",
             location: Some(format!("{to}{full_path}")),
+            cookies: Vec::new(),
         };
     }
     if s.html {
-        return Reply {
-            status: 200,
-            body: "<html><body>It works!</body></html>".into(),
-            content_type: "text/html",
-            location: None,
-        };
+        return html(200, "<html><body>It works!</body></html>");
     }
     let Some(path) = full_path.strip_prefix(&s.prefix) else {
-        return Reply { status: 404, body: "<h1>Not Found</h1>".into(), content_type: "text/html", location: None };
+        return html(404, "<h1>Not Found</h1>");
     };
     match (method, path) {
+        ("GET", "/user/login/") => {
+            let mut reply = html(200, "<form>login</form>");
+            reply.cookies.push("csrftoken=csrf-before-login".into());
+            reply
+        }
+        ("POST", "/user/login/") => {
+            let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+            let csrf_ok = form.get("csrfmiddlewaretoken").is_some_and(|t| Some(t) == r.cookies.get("csrftoken"));
+            if !csrf_ok || !r.headers.contains_key("referer") {
+                return html(403, "<h1>403 Forbidden</h1><p>CSRF verification failed.</p>");
+            }
+            let email = form.get("email").cloned().unwrap_or_default();
+            let password = form.get("password").cloned().unwrap_or_default();
+            let found = s.users.iter().find(|(_, u)| u.email == email && u.password == password).map(|(id, _)| *id);
+            match found {
+                Some(id) => Reply {
+                    status: 302,
+                    body: String::new(),
+                    content_type: "text/html",
+                    location: Some("/".into()),
+                    cookies: vec![format!("sessionid=u{id}"), "csrftoken=csrf-after-login".into()],
+                },
+                None => {
+                    let mut reply = html(200, "<p>The email and password you entered don&#x27;t match.</p>");
+                    reply.cookies.push("sessionid=anonymous".into());
+                    reply
+                }
+            }
+        }
+        ("POST", "/api/token/") => {
+            let user_id = match token_endpoint_user(s, r) {
+                Ok(id) => id,
+                Err(reply) => return reply,
+            };
+            if s.issued.iter().any(|(u, jti)| *u == user_id && !s.blacklisted.contains(jti)) {
+                return error(409, "You already have a valid token. Please revoke it before creating a new one.");
+            }
+            let jti = format!("minted-{}-{}", user_id, s.issued.len());
+            let token = pat(&s.secret, user_id, &jti);
+            s.issued.push((user_id, jti));
+            json(201, serde_json::json!({ "token": token }))
+        }
+        ("GET", "/api/token/") => {
+            let user_id = match token_endpoint_user(s, r) {
+                Ok(id) => id,
+                Err(reply) => return reply,
+            };
+            let listed: Vec<serde_json::Value> = s
+                .issued
+                .iter()
+                .filter(|(u, jti)| *u == user_id && !s.blacklisted.contains(jti))
+                .map(|(u, jti)| {
+                    let full = pat(&s.secret, *u, jti);
+                    serde_json::json!({"token": full.rsplit_once('.').unwrap().0, "created_at": "2026-01-01T00:00:00Z"})
+                })
+                .collect();
+            json(200, serde_json::Value::Array(listed))
+        }
+        ("POST", "/api/token/blacklist/") => {
+            let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            let Some(jti) = body.get("refresh").and_then(|t| t.as_str()).and_then(jti_of) else {
+                return error(401, "Token is invalid");
+            };
+            if !s.blacklisted.insert(jti) {
+                return error(404, "Not found.");
+            }
+            Reply {
+                status: 204,
+                body: String::new(),
+                content_type: "application/json",
+                location: None,
+                cookies: Vec::new(),
+            }
+        }
         ("GET", "/health") => json(200, serde_json::json!({"status": "UP"})),
         ("GET", "/api/version") => {
             json(200, serde_json::json!({"release": "1.23.2", "label-studio-os-package": {"version": "1.23.2"}}))
@@ -277,6 +421,6 @@ fn answer(s: &FakeState, method: &str, full_path: &str, auth: Option<&str>, body
             }
             json(200, serde_json::json!({"access": jwt(&s.secret, "access", user_id, now() + 300, "access-jti")}))
         }
-        _ => Reply { status: 404, body: "<h1>Not Found</h1>".into(), content_type: "text/html", location: None },
+        _ => html(404, "<h1>Not Found</h1>"),
     }
 }

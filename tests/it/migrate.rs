@@ -1,0 +1,365 @@
+//! `lsauth migrate-env` and `lsauth rollback --env-file` against the fake Label Studio:
+//! every credential path, verification, lossless rewriting, backups, and the file left
+//! untouched on every failure.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Instant;
+
+use crate::fake_ls::{pat, FakeLs};
+use crate::harness::{lsauth, running_as_root, Lsauth, Run};
+
+const SECRET: &str = "migrate-test-secret";
+const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// User 1 (admin, org 1) with KEY; legacy tokens on unless the test turns them off.
+fn server() -> FakeLs {
+    let fake = FakeLs::start(SECRET);
+    fake.add_user(1, "admin@acme.test", 1);
+    fake.add_user(2, "other@acme.test", 1);
+    fake.set_org(1, true, true);
+    fake.add_legacy(KEY, 1);
+    fake
+}
+
+struct Workdir {
+    dir: tempfile::TempDir,
+    env: PathBuf,
+    backups: PathBuf,
+}
+
+/// A realistic .env: CRLF line ends, comments, export, quotes, another secret, no final newline.
+fn workdir(fake: &FakeLs) -> Workdir {
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    let text = format!(
+        "# ML backend for project 7\r\nexport LABEL_STUDIO_URL='{}'\r\nLABEL_STUDIO_API_KEY=\"{KEY}\"  # admin's key\r\n\r\nMODEL_DIR=/data/models\r\nAWS_SECRET=\"s3cr3t with spaces\"",
+        fake.url
+    );
+    std::fs::write(&env, text).unwrap();
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let backups = dir.path().join("state");
+    Workdir { dir, env, backups }
+}
+
+impl Workdir {
+    fn cmd(&self, args: &[&str]) -> Lsauth {
+        let mut all = vec!["migrate-env".to_string(), "--env-file".into(), self.env.display().to_string()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        lsauth(all).env("LSAUTH_BACKUP_DIR", self.backups.display().to_string())
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.env).unwrap()
+    }
+
+    fn beside(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".env.backup."))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+#[track_caller]
+fn untouched(w: &Workdir, before: &str, run: &Run) {
+    assert_eq!(w.text(), before, "the file must be untouched\n{}", run.all_output());
+    assert!(w.beside().is_empty(), "no backup for a change that did not happen");
+}
+
+#[track_caller]
+fn no_secrets(run: &Run, secrets: &[&str]) {
+    for s in secrets {
+        assert!(!run.all_output().contains(s), "secret printed:\n{}", run.all_output());
+    }
+}
+
+#[test]
+fn mints_with_the_legacy_token_verifies_and_rewrites_losslessly() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--yes", "--json"]).run();
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["credential"], "minted_with_legacy_token");
+    assert_eq!(json["verified"], true);
+    assert_eq!(json["user"]["email"], "admin@acme.test");
+    let minted = pat(SECRET, 1, "minted-1-0");
+    assert_eq!(fake.with(|s| s.issued.clone()), vec![(1, "minted-1-0".to_string())]);
+    let after = w.text();
+    assert!(after.contains(&format!("LABEL_STUDIO_API_KEY=\"{minted}\"  # admin's key\r\n")), "{after}");
+    assert!(after.contains(&format!(
+        "# LABEL_STUDIO_API_KEY=\"{KEY}\"  # admin's key  # legacy token, replaced by a Personal Access Token on "
+    )));
+    // Every other line is byte for byte the same.
+    let old_lines: Vec<&str> = before.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = after.split_inclusive('\n').collect();
+    assert_eq!(new_lines.len(), old_lines.len() + 1);
+    assert_eq!(old_lines[..2], new_lines[..2]);
+    assert_eq!(old_lines[3..], new_lines[4..]);
+    assert!(after.ends_with("AWS_SECRET=\"s3cr3t with spaces\""), "no final newline kept");
+    // Backup beside it, original bytes, 0600; the file itself now 0600.
+    let copies = w.beside();
+    assert_eq!(copies.len(), 1);
+    assert_eq!(std::fs::read_to_string(&copies[0]).unwrap(), before);
+    assert_eq!(std::fs::metadata(&copies[0]).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(&w.env).unwrap().permissions().mode() & 0o777, 0o600);
+    no_secrets(&run, &[KEY, &minted, "s3cr3t"]);
+    // The rewritten file works for real: lsauth token test reads it.
+    lsauth(["token", "test", "--env-file", &w.env.display().to_string()]).run().expect_code(0);
+}
+
+#[test]
+fn drop_legacy_changes_exactly_one_line() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    let given = pat(SECRET, 1, "given");
+    w.cmd(&["--yes", "--pat-stdin", "--drop-legacy"]).stdin(given.clone()).run().expect_code(0);
+    let after = w.text();
+    let changed: Vec<(&str, &str)> =
+        before.split_inclusive('\n').zip(after.split_inclusive('\n')).filter(|(a, b)| a != b).collect();
+    assert_eq!(changed.len(), 1, "{after}");
+    assert_eq!(changed[0].1, format!("LABEL_STUDIO_API_KEY=\"{given}\"  # admin's key\r\n"));
+    assert_eq!(before.split_inclusive('\n').count(), after.split_inclusive('\n').count());
+}
+
+#[test]
+fn an_existing_pat_is_a_409_unless_revoked() {
+    let fake = server();
+    fake.with(|s| s.issued.push((1, "already".into())));
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--yes"]).run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("409") && run.stderr.contains("--revoke-existing"), "{}", run.stderr);
+    untouched(&w, &before, &run);
+    let run = w.cmd(&["--yes", "--revoke-existing", "--json"]).run();
+    run.expect_code(0);
+    assert!(fake.with(|s| s.blacklisted.contains("already")), "the existing PAT was revoked");
+    assert_eq!(run.json()["verified"], true);
+}
+
+#[test]
+fn a_pat_of_another_user_is_refused() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--yes", "--pat-stdin"]).stdin(pat(SECRET, 2, "someone-else")).run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("belongs to other@acme.test"), "{}", run.stderr);
+    untouched(&w, &before, &run);
+    // A PAT that does not verify is refused too.
+    let run = w.cmd(&["--yes", "--pat-stdin"]).stdin(pat("wrong-instance", 1, "x")).run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("pat_invalid_signature"), "{}", run.stderr);
+    untouched(&w, &before, &run);
+}
+
+#[test]
+fn legacy_disabled_needs_another_way_and_login_provides_it() {
+    let fake = server();
+    fake.set_org(1, true, false);
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--yes"]).run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("legacy_disabled") && run.stderr.contains("--login"), "{}", run.stderr);
+    untouched(&w, &before, &run);
+
+    let run = w.cmd(&["--yes", "--login", "admin@acme.test", "--password-stdin"]).stdin("wrong").run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("do not match"), "{}", run.stderr);
+    untouched(&w, &before, &run);
+
+    let run = w.cmd(&["--yes", "--login", "admin@acme.test", "--password-stdin", "--json"]).stdin("pw").run();
+    run.expect_code(0);
+    assert_eq!(run.json()["credential"], "minted_after_login");
+    assert_eq!(run.json()["user"]["email"], "admin@acme.test");
+    no_secrets(&run, &[KEY]);
+    assert!(!run.stdout.contains("\"pw\""));
+}
+
+#[test]
+fn to_password_writes_username_and_password_verified_by_logging_in() {
+    let fake = server();
+    let w = workdir(&fake);
+    let run = w.cmd(&["--yes", "--to", "password", "--login", "admin@acme.test", "--password-stdin"]).stdin("pw").run();
+    run.expect_code(0);
+    let after = w.text();
+    assert!(after.contains("LABEL_STUDIO_USERNAME=admin@acme.test"), "{after}");
+    assert!(after.contains("LABEL_STUDIO_PASSWORD=pw"), "{after}");
+    assert!(!after.lines().any(|l| l.starts_with("LABEL_STUDIO_API_KEY=")), "{after}");
+    assert!(after.contains(&format!("# LABEL_STUDIO_API_KEY=\"{KEY}\"")));
+    assert!(after.contains("\r\nLABEL_STUDIO_PASSWORD=pw"), "the file's CRLF line ends are used: {after:?}");
+    let w2 = workdir(&fake);
+    let before = w2.text();
+    let run =
+        w2.cmd(&["--yes", "--to", "password", "--login", "admin@acme.test", "--password-stdin"]).stdin("nope").run();
+    run.expect_code(1);
+    untouched(&w2, &before, &run);
+}
+
+#[test]
+fn dry_run_shows_a_masked_diff_and_touches_nothing() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--dry-run"]).run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("-LABEL_STUDIO_API_KEY=\"0123…4567\"  # admin's key"), "{}", run.stdout);
+    assert!(run.stdout.contains("+LABEL_STUDIO_API_KEY=\"<PAT…ted>\""), "{}", run.stdout);
+    untouched(&w, &before, &run);
+    assert!(fake.with(|s| s.issued.is_empty()), "a dry run mints nothing");
+    assert!(!w.backups.exists());
+    let given = pat(SECRET, 1, "dry");
+    let run = w.cmd(&["--dry-run", "--pat-stdin", "--json"]).stdin(given.clone()).run();
+    run.expect_code(0);
+    assert_eq!(run.json()["verified"], true);
+    no_secrets(&run, &[KEY, &given]);
+    untouched(&w, &before, &run);
+}
+
+#[test]
+fn without_a_terminal_a_change_needs_yes_and_nothing_is_minted() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&[]).run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    untouched(&w, &before, &run);
+    assert!(fake.with(|s| s.issued.is_empty()));
+}
+
+#[test]
+fn bad_input_is_exit_2_and_the_file_is_untouched() {
+    let fake = server();
+    let w = workdir(&fake);
+    let cases: [(&[u8], &str); 3] = [
+        (b"LABEL_STUDIO_URL=http://x\nnot an assignment\nLABEL_STUDIO_API_KEY=abc\n", "line 2"),
+        (b"A=1\0\n", "binary"),
+        (b"OTHER=1\n", "LABEL_STUDIO_API_KEY"),
+    ];
+    for (content, says) in cases {
+        std::fs::write(&w.env, content).unwrap();
+        let run = w.cmd(&["--yes"]).run();
+        run.expect_code(2);
+        assert!(run.stderr.contains(says), "{says}: {}", run.stderr);
+        assert_eq!(std::fs::read(&w.env).unwrap(), content);
+    }
+    let run = lsauth(["migrate-env", "--env-file", &w.dir.path().display().to_string(), "--yes"]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("directory"), "{}", run.stderr);
+    let run =
+        lsauth(["migrate-env", "--env-file", &w.dir.path().join("missing.env").display().to_string(), "--yes"]).run();
+    run.expect_code(2);
+    let run = w.cmd(&["--yes", "--var", "NOPE"]).run();
+    run.expect_code(2);
+}
+
+#[test]
+fn a_read_only_directory_is_exit_2() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let cmd = w.cmd(&["--yes", "--pat-stdin"]).stdin(pat(SECRET, 1, "ro"));
+    // root writes anywhere: the check runs as an unprivileged user then.
+    let run = if running_as_root() { cmd.run_as("nobody").run() } else { cmd.run() };
+    std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    run.expect_code(2);
+    assert!(run.stderr.contains("cannot create files"), "{}", run.stderr);
+    assert_eq!(w.text(), before);
+}
+
+#[test]
+fn rollback_restores_byte_for_byte_and_refuses_edited_files() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    w.cmd(&["--yes"]).run().expect_code(0);
+    let migrated = w.text();
+    let rollback = |args: &[&str]| {
+        let mut all = vec!["rollback".to_string(), "--env-file".into(), w.env.display().to_string()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        lsauth(all).env("LSAUTH_BACKUP_DIR", w.backups.display().to_string()).run()
+    };
+    let list = rollback(&["--list", "--json"]);
+    list.expect_code(0);
+    assert_eq!(list.json()["backups"].as_array().unwrap().len(), 1);
+
+    // Edited since the migration: a conflict unless forced.
+    std::fs::write(&w.env, format!("{migrated}\nEXTRA=1")).unwrap();
+    let run = rollback(&["--latest", "--yes"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("edited after"), "{}", run.stderr);
+    std::fs::write(&w.env, &migrated).unwrap();
+
+    let run = rollback(&["--latest", "--dry-run"]);
+    run.expect_code(0);
+    assert_eq!(w.text(), migrated);
+    no_secrets(&run, &[KEY]);
+    let run = rollback(&["--latest", "--yes"]);
+    run.expect_code(0);
+    assert_eq!(w.text(), before, "restored byte for byte");
+    // The rollback backed up the migrated file first, so it can be undone.
+    let run = rollback(&["--latest", "--yes"]);
+    run.expect_code(0);
+    assert_eq!(w.text(), migrated);
+    // A corrupt copy is refused.
+    let first = list.json()["backups"][0]["id"].as_str().unwrap().to_string();
+    let copy = list.json()["backups"][0]["backup_file"].as_str().unwrap().to_string();
+    std::fs::write(&copy, "tampered").unwrap();
+    let run = rollback(&[&first, "--yes", "--force"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("corrupt"), "{}", run.stderr);
+}
+
+/// SIGKILL at many points of a migration: the file is always the old or the new one,
+/// and whenever it is the new one, a copy of the old one exists beside it.
+#[test]
+fn a_killed_migration_leaves_old_or_new_and_a_backup() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    let given = pat(SECRET, 1, "kill");
+    let started = Instant::now();
+    w.cmd(&["--yes", "--pat-stdin"]).stdin(given.clone()).run().expect_code(0);
+    let full = started.elapsed();
+    let after = w.text();
+    let mut seen_new = 0;
+    for step in 0..=20u32 {
+        std::fs::write(&w.env, &before).unwrap();
+        for copy in w.beside() {
+            std::fs::remove_file(copy).unwrap();
+        }
+        let mut cmd = w.cmd(&["--yes", "--pat-stdin"]).command();
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(given.as_bytes()).unwrap();
+        }
+        std::thread::sleep(full * step / 16);
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = w.text();
+        assert!(now == before || now == after, "step {step}: a half-written file");
+        if now == after {
+            seen_new += 1;
+            let copies = w.beside();
+            assert!(
+                copies.iter().any(|c| std::fs::read_to_string(c).unwrap() == before),
+                "step {step}: new file, no backup"
+            );
+        }
+        // A kill between writing the temporary file and the rename may leave a
+        // `.lsauth-tmp-*` file beside it; the .env itself is never half-written.
+    }
+    eprintln!("kills after the rename: {seen_new} of 21");
+}
