@@ -61,6 +61,14 @@ pub fn now() -> i64 {
 
 /// An HS256 JWT as simple-jwt makes them.
 pub fn jwt(secret: &str, token_type: &str, user_id: i64, exp: i64, jti: &str) -> String {
+    crate::harness::secret(secret);
+    let token = unregistered_jwt(secret, token_type, user_id, exp, jti);
+    crate::harness::secret(token.clone());
+    // The truncated form (header.payload) is what Label Studio lists: public, not secret.
+    token
+}
+
+fn unregistered_jwt(secret: &str, token_type: &str, user_id: i64, exp: i64, jti: &str) -> String {
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(format!(
         r#"{{"token_type":"{token_type}","exp":{exp},"iat":{},"jti":"{jti}","user_id":"{user_id}"}}"#,
@@ -150,6 +158,7 @@ impl FakeLs {
     }
 
     pub fn add_legacy(&self, key: &str, user: i64) {
+        crate::harness::secret(key);
         self.with(|s| s.legacy.insert(key.to_string(), user));
     }
 

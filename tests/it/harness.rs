@@ -107,10 +107,42 @@ impl Lsauth {
             child.stdin.take().unwrap().write_all(input).unwrap();
         }
         let out = child.wait_with_output().unwrap();
-        Run {
+        let run = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        if !self.args.iter().any(|a| a == "--show-secrets") {
+            assert_no_known_secret(&self.args, &run);
+        }
+        run
+    }
+}
+
+// ---------------------------------------------------------------- secrets
+
+/// Every token, password and SECRET_KEY the fixtures hand out. Every lsauth run in the
+/// suite (but those with --show-secrets) is checked against all of them.
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Register a fixture secret and give it back.
+pub fn secret(value: impl Into<String>) -> String {
+    let value = value.into();
+    let mut all = SECRETS.lock().unwrap();
+    if !all.contains(&value) {
+        all.push(value.clone());
+    }
+    value
+}
+
+#[track_caller]
+pub fn assert_no_known_secret(args: &[String], run: &Run) {
+    let all = SECRETS.lock().unwrap().clone();
+    let output = run.all_output();
+    for s in all.iter().chain([PG_PASSWORD.to_string()].iter()) {
+        // Short values (a test password like "pw") would match ordinary words.
+        if s.len() >= 8 && output.contains(s.as_str()) {
+            panic!("lsauth {args:?} printed a secret ({}…):\n{output}", &s[..4]);
         }
     }
 }
@@ -162,6 +194,7 @@ pub trait Fixture {
     }
 
     fn add_legacy_token(&self, user: i64, key: &str) {
+        secret(key);
         self.exec(&format!("INSERT INTO authtoken_token (key, created, user_id) VALUES ('{key}', '{TS}', {user})"));
     }
 

@@ -11,6 +11,7 @@ mod fix;
 mod migrate;
 mod orgs;
 mod safety;
+mod secrets;
 mod token;
 
 /// Instantiate each listed `fn name(fixture: &dyn Fixture)` as a test on a fresh SQLite

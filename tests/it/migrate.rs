@@ -39,6 +39,7 @@ fn workdir(fake: &FakeLs) -> Workdir {
     );
     std::fs::write(&env, text).unwrap();
     std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).unwrap();
+    crate::harness::secret("s3cr3t with spaces");
     let backups = dir.path().join("state");
     Workdir { dir, env, backups }
 }

@@ -251,7 +251,8 @@ fn inspect_checks_the_signature_against_secret_key() {
 
     // From the Label Studio data dir's .env, where Label Studio writes the key it makes.
     let data = tempfile::tempdir().unwrap();
-    std::fs::write(data.path().join(".env"), "\nSECRET_KEY=someone-elses-key\n").unwrap();
+    std::fs::write(data.path().join(".env"), format!("\nSECRET_KEY={}\n", crate::harness::secret("someone-elses-key")))
+        .unwrap();
     let run =
         lsauth(["token", "inspect", "--json", "--token-stdin", "--ls-data-dir", &data.path().display().to_string()])
             .stdin(token.clone())
