@@ -105,6 +105,18 @@ lsauth migrate-env --login me@example.com --password-stdin --revoke-existing --y
 lsauth rollback --env-file .env --latest")]
     MigrateEnv(MigrateEnvArgs),
 
+    /// Print the shell completion script for SHELL
+    #[command(after_help = "Examples:\n  lsauth completions bash > /etc/bash_completion.d/lsauth\n  \
+lsauth completions zsh > \"${fpath[1]}/_lsauth\"\n  lsauth completions fish > ~/.config/fish/completions/lsauth.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Manpage,
+
     /// Undo a change from its backup (list backups, restore one, or the latest)
     #[command(after_help = "Examples:\n  lsauth rollback --list\n  lsauth rollback --latest --dry-run\n  \
 lsauth rollback 20261122T120603123456Z-enable-legacy --yes")]
@@ -334,4 +346,39 @@ pub struct MigrateEnvArgs {
 
     #[command(flatten)]
     pub change: ChangeArgs,
+}
+
+/// The command definition, for completions and the man page.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// The completion script for a shell, as `lsauth completions SHELL` prints it.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command(), "lsauth", &mut out);
+    out
+}
+
+/// The man page, as `lsauth manpage` prints it.
+pub fn manpage() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let cmd = command();
+    clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
+    // One page for the whole tool: each subcommand's own synopsis and options follow.
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        out.extend_from_slice(format!(".SH \"LSAUTH {}\"\n", sub.get_name().to_uppercase()).as_bytes());
+        let page = clap_mangen::Man::new(sub.clone().name(format!("lsauth {}", sub.get_name())));
+        let mut section = Vec::new();
+        page.render_description_section(&mut section)?;
+        page.render_synopsis_section(&mut section)?;
+        page.render_options_section(&mut section)?;
+        if sub.get_after_help().is_some() {
+            page.render_extra_section(&mut section)?;
+        }
+        // Demote the subcommand's headings under this section.
+        let text = String::from_utf8_lossy(&section).replace(".SH ", ".SS ");
+        out.extend_from_slice(text.as_bytes());
+    }
+    Ok(out)
 }

@@ -38,6 +38,14 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
         Command::DisablePat(args) => legacy::run(&ctx, toggle(Setting::ApiTokensEnabled, false), &args),
         Command::MigrateEnv(args) => migrate_env::run(&ctx, &args),
         Command::Rollback(args) => rollback::run(&ctx, &args),
+        Command::Completions { shell } => {
+            crate::report::print_bytes(&crate::cli::completions(shell))?;
+            Ok(ExitStatus::Ok)
+        }
+        Command::Manpage => {
+            crate::report::print_bytes(&crate::cli::manpage()?)?;
+            Ok(ExitStatus::Ok)
+        }
         Command::Token(args) => token::run(&ctx, &args),
     }
 }

@@ -102,6 +102,14 @@ pub fn print_text(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Raw bytes to stdout (generated scripts and pages).
+pub fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// "on"/"off" for a setting.
 pub fn on_off(value: bool) -> &'static str {
     if value {

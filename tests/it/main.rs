@@ -8,6 +8,7 @@ mod discovery;
 mod doctor;
 mod fake_ls;
 mod fix;
+mod generated;
 mod migrate;
 mod orgs;
 mod safety;
