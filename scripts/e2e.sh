@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# End-to-end: lsauth against a real Label Studio 1.23.2 installed from PyPI, once on SQLite
+# and once on PostgreSQL, through the stories an operator lives:
+#   a fresh install rejects its own legacy token; doctor says why; enable-legacy fixes it
+#   (the same token works against the live server); rollback brings the failure back;
+#   migrate-env turns a realistic .env into a working PAT; doctor goes green; PATs switched
+#   off are caught and rolled back.
+#
+#   scripts/e2e.sh [sqlite|postgres|all]
+#
+# Label Studio is installed once into $LSAUTH_E2E_CACHE (default ~/.cache/lsauth-e2e) and
+# reused. Nothing is skipped: if Label Studio cannot be installed or started, this fails
+# and says why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+LS_VERSION=1.23.2
+CACHE=${LSAUTH_E2E_CACHE:-$HOME/.cache/lsauth-e2e}
+VENV=$CACHE/venv-$LS_VERSION
+WORK=$(mktemp -d /tmp/lsauth-e2e.XXXXXX)
+chmod 755 "$WORK"
+ADMIN_EMAIL=admin@example.com
+ADMIN_PASSWORD='S3cret-pass!'
+LSAUTH=$ROOT/target/debug/lsauth
+PIDS=()
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+PGDIR=$WORK/pg
+failures=0
+steps=0
+
+die() { echo "e2e: FAILED: $*" >&2; exit 1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cleanup() {
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill -- "-$pid" 2>/dev/null || true; done
+  [ -d "$PGDIR/data" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+install_label_studio() {
+  if [ -x "$VENV/bin/label-studio" ]; then return; fi
+  echo "e2e: installing label-studio==$LS_VERSION into $VENV (once, a few minutes)"
+  mkdir -p "$CACHE"
+  python3 -m venv "$VENV" || die "python3 -m venv failed (apt-get install python3-venv)"
+  "$VENV/bin/pip" install -q "label-studio==$LS_VERSION" || die "pip install label-studio==$LS_VERSION failed"
+  [ -x "$VENV/bin/label-studio" ] || die "label-studio was not installed"
+}
+
+start_postgres() {
+  [ -n "$PGBIN" ] || die "no PostgreSQL server binaries (apt-get install postgresql)"
+  PGPORT=$(free_port)
+  mkdir -p "$PGDIR"; [ "$(id -u)" = 0 ] && chown postgres "$PGDIR"
+  as_pg "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres >/dev/null || die "initdb failed"
+  as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+    -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1" start >/dev/null || die "PostgreSQL did not start"
+}
+
+# start_label_studio NAME sqlite|postgres: sets LS_URL LS_DB LS_DATA LS_TOKEN
+start_label_studio() {
+  local name=$1 db=$2 port; port=$(free_port)
+  LS_DATA=$WORK/$name; mkdir -p "$LS_DATA"
+  LS_TOKEN=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  local -a env=(LABEL_STUDIO_BASE_DATA_DIR="$LS_DATA" SENTRY_DSN= FRONTEND_SENTRY_DSN=
+                LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK=false)
+  LS_DB="sqlite://$LS_DATA/label_studio.sqlite3"
+  if [ "$db" = postgres ]; then
+    psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -c "CREATE DATABASE ls_$name" >/dev/null
+    env+=(DJANGO_DB=default POSTGRE_NAME="ls_$name" POSTGRE_USER=postgres POSTGRE_PASSWORD=unused
+          POSTGRE_HOST=127.0.0.1 POSTGRE_PORT="$PGPORT")
+    LS_DB="postgres://postgres@127.0.0.1:$PGPORT/ls_$name?sslmode=disable"
+  fi
+  env "${env[@]}" setsid "$VENV/bin/label-studio" start --no-browser --host 127.0.0.1 --port "$port" \
+    --internal-host 127.0.0.1 --username "$ADMIN_EMAIL" --password "$ADMIN_PASSWORD" \
+    --user-token "$LS_TOKEN" >"$WORK/$name.log" 2>&1 &
+  local pid=$!; PIDS+=("$pid")
+  LS_URL=http://127.0.0.1:$port
+  echo "e2e: starting Label Studio ($db) on $LS_URL"
+  for _ in $(seq 1 300); do
+    curl -fs -m 2 "$LS_URL/health" >/dev/null 2>&1 && return
+    kill -0 "$pid" 2>/dev/null || { tail -30 "$WORK/$name.log" >&2; die "Label Studio exited"; }
+    sleep 1
+  done
+  tail -30 "$WORK/$name.log" >&2; die "Label Studio did not answer on $LS_URL"
+}
+
+# expect CODE DESCRIPTION -- lsauth ARGS... : run lsauth, check its exit code, keep its output.
+OUT=$WORK/last.out
+expect() {
+  local code=$1 what=$2; shift 3
+  steps=$((steps + 1))
+  set +e; "$LSAUTH" "$@" >"$OUT" 2>&1 <"${STDIN:-/dev/null}"; local got=$?; set -e
+  if grep -qF "$LS_TOKEN" "$OUT" || { [ -n "${PAT_SEEN:-}" ] && grep -qF "$PAT_SEEN" "$OUT"; }; then
+    echo "  FAIL $what: a full token was printed"; failures=$((failures + 1)); return
+  fi
+  if [ "$got" = "$code" ]; then echo "  ok   $what (exit $got)"; else
+    echo "  FAIL $what: exit $got, expected $code"; sed 's/^/       /' "$OUT"; failures=$((failures + 1))
+  fi
+}
+
+# json_is PATH VALUE: a field of the last JSON output; PATH parts are separated by '/',
+# and in a list a part picks the element whose "id" it is (doctor's check ids).
+json_is() {
+  steps=$((steps + 1))
+  local got; got=$(python3 - "$OUT" "$1" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+value = doc
+for part in sys.argv[2].split("/"):
+    if isinstance(value, list):
+        value = next((c for c in value if c.get("id") == part), None) if not part.isdigit() else value[int(part)]
+    else:
+        value = value.get(part) if value is not None else None
+print(value if not isinstance(value, bool) else str(value).lower())
+PY
+) || got="(no JSON)"
+  if [ "$got" = "$2" ]; then echo "  ok   $1 = $2"; else echo "  FAIL $1 = $got, expected $2"; failures=$((failures + 1)); fi
+}
+
+story() {
+  local db=$1
+  echo "e2e: --- Label Studio on $db ---"
+  start_label_studio "e2e_$db" "$db"
+  export LSAUTH_BACKUP_DIR=$WORK/backups-$db
+  local tokenfile=$WORK/token-$db; printf '%s' "$LS_TOKEN" >"$tokenfile"
+
+  echo "story: a fresh install rejects its own legacy token"
+  STDIN=$tokenfile expect 1 "token test" -- token test --url "$LS_URL" --token-stdin --json
+  json_is cause legacy_disabled
+  STDIN=$tokenfile expect 1 "token test with the database names the organization" -- --db "$LS_DB" token test --url "$LS_URL" --token-stdin --json
+  json_is fix "lsauth enable-legacy --org 1, or move the integration to a PAT: lsauth migrate-env"
+
+  echo "story: doctor says why"
+  expect 1 "doctor" -- --db "$LS_DB" doctor --url "$LS_URL" --ls-data-dir "$LS_DATA" --json
+  json_is checks/orgs.legacy_disabled/status fail
+  json_is checks/api.reachable/status pass
+  json_is checks/config.secret_key/status pass
+
+  echo "story: enable-legacy fixes it, on the live server, no restart"
+  expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
+  STDIN=$tokenfile expect 0 "the same token now works" -- token test --url "$LS_URL" --token-stdin --json
+  json_is user/email "$ADMIN_EMAIL"
+
+  echo "story: rollback brings the failure back"
+  expect 0 "rollback --latest" -- --db "$LS_DB" rollback --latest --yes
+  STDIN=$tokenfile expect 1 "the token is rejected again" -- token test --url "$LS_URL" --token-stdin --json
+  json_is cause legacy_disabled
+
+  echo "story: migrate-env moves a realistic .env to a PAT"
+  expect 0 "enable-legacy again (to mint with the legacy token)" -- --db "$LS_DB" enable-legacy --all --yes
+  local envdir=$WORK/ml-backend-$db; mkdir -p "$envdir"
+  printf '# ML backend\r\nexport LABEL_STUDIO_URL=%s\r\nLABEL_STUDIO_API_KEY="%s"  # admin\r\n\r\nMODEL_DIR=/data/models' \
+    "$LS_URL" "$LS_TOKEN" >"$envdir/.env"
+  cp "$envdir/.env" "$WORK/original-$db.env"
+  expect 0 "migrate-env --dry-run" -- migrate-env --env-file "$envdir/.env" --dry-run
+  cmp -s "$envdir/.env" "$WORK/original-$db.env" || { echo "  FAIL dry run changed the file"; failures=$((failures + 1)); }
+  expect 0 "migrate-env" -- migrate-env --env-file "$envdir/.env" --yes --revoke-existing --json
+  json_is verified true
+  json_is credential minted_with_legacy_token
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY="\(.*\)".*/\1/p' "$envdir/.env" | tr -d '\r')
+  [ -n "$PAT_SEEN" ] || { echo "  FAIL no PAT in the rewritten file"; failures=$((failures + 1)); }
+  expect 0 "the PAT works (token test --env-file)" -- token test --env-file "$envdir/.env" --json
+  json_is kind pat
+  expect 0 "token inspect: signed by this instance" -- token inspect --env-file "$envdir/.env" --ls-data-dir "$LS_DATA" --db "$LS_DB" --json
+  json_is signature/state valid
+  json_is database/jti/state outstanding
+
+  echo "story: doctor goes green"
+  expect 0 "doctor with the migrated .env" -- --db "$LS_DB" doctor --env-file "$envdir/.env" --ls-data-dir "$LS_DATA" --json
+  json_is counts/fail 0
+  json_is checks/token.live/status pass
+
+  echo "story: PATs switched off are caught, and rolled back"
+  expect 0 "disable-pat --all" -- --db "$LS_DB" disable-pat --all --yes
+  expect 1 "the PAT is refused" -- token test --env-file "$envdir/.env" --json
+  json_is cause api_tokens_disabled
+  expect 0 "rollback --latest" -- --db "$LS_DB" rollback --latest --yes
+  expect 0 "the PAT works again" -- token test --env-file "$envdir/.env" --json
+
+  echo "story: the .env migration is undone byte for byte"
+  expect 0 "rollback --env-file --latest" -- rollback --env-file "$envdir/.env" --latest --yes
+  cmp -s "$envdir/.env" "$WORK/original-$db.env" && echo "  ok   restored byte for byte" \
+    || { echo "  FAIL the .env differs from the original"; failures=$((failures + 1)); }
+  unset PAT_SEEN
+}
+
+which=${1:-all}
+command -v curl >/dev/null || die "curl is missing (apt-get install curl)"
+command -v python3 >/dev/null || die "python3 is missing"
+cargo build --quiet || die "cargo build failed"
+install_label_studio
+case "$which" in
+  sqlite) story sqlite ;;
+  postgres) start_postgres; story postgres ;;
+  all) story sqlite; start_postgres; story postgres ;;
+  *) die "usage: scripts/e2e.sh [sqlite|postgres|all]" ;;
+esac
+echo "e2e: $((steps - failures)) passed, $failures failed"
+[ "$failures" = 0 ]
