@@ -22,6 +22,18 @@ pub fn mask_url(text: &str) -> String {
     }
 }
 
+/// This process's command line for the record: the program by its name, not its path,
+/// and every URL password masked.
+pub fn this_command_line() -> Vec<String> {
+    let mut args: Vec<String> = std::env::args().collect();
+    if let Some(first) = args.first_mut() {
+        if let Some(name) = std::path::Path::new(first.as_str()).file_name() {
+            *first = name.to_string_lossy().into_owned();
+        }
+    }
+    masked_command_line(args)
+}
+
 /// The command line as recorded in backups: any URL password masked.
 pub fn masked_command_line(args: impl IntoIterator<Item = String>) -> Vec<String> {
     args.into_iter()

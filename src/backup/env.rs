@@ -50,7 +50,9 @@ pub fn copy_beside(env_file: &Path, bytes: &[u8], now: time::OffsetDateTime) -> 
     let name = env_file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| ".env".into());
     let dir = env_file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let stem = format!("{name}.backup.{}", now.format(&f)?);
-    fsutil::write_new_file(dir, &stem, "", bytes, 0o600)
+    let written = fsutil::write_new_file(dir, &stem, "", bytes, 0o600)?;
+    // A bare file name gives a bare backup name, not "./name".
+    Ok(written.strip_prefix(".").map(Path::to_path_buf).unwrap_or(written))
 }
 
 pub fn write_record(backup_dir: &Path, record: &EnvRecord, now: time::OffsetDateTime) -> anyhow::Result<String> {

@@ -431,7 +431,7 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
         format: envbackup::FORMAT.into(),
         created_at: now.format(&time::format_description::well_known::Rfc3339)?,
         operation: "migrate-env".into(),
-        command: crate::secrets::masked_command_line(std::env::args()),
+        command: crate::secrets::this_command_line(),
         env_file: envbackup::absolute(&path).display().to_string(),
         backup_file: envbackup::absolute(&copy).display().to_string(),
         before_sha256: envbackup::sha256(original.as_bytes()),

@@ -75,7 +75,7 @@ pub fn write_with_backup(
     decide: &mut db::Decide<'_>,
 ) -> anyhow::Result<Option<(Vec<RowChange>, BackupRef)>> {
     let identity = db.identity();
-    let command = crate::secrets::masked_command_line(std::env::args());
+    let command = crate::secrets::this_command_line();
     let mut written: Option<(String, std::path::PathBuf)> = None;
     let result = db.write_rows(scope, decide, &mut |changes| {
         let now = time::OffsetDateTime::now_utc();

@@ -247,7 +247,7 @@ fn env_rollback(
         format: envbackup::FORMAT.into(),
         created_at: now.format(&time::format_description::well_known::Rfc3339)?,
         operation: "rollback".into(),
-        command: crate::secrets::masked_command_line(std::env::args()),
+        command: crate::secrets::this_command_line(),
         env_file: envbackup::absolute(env_file).display().to_string(),
         backup_file: envbackup::absolute(&copy).display().to_string(),
         before_sha256: current_sha,

@@ -5,6 +5,7 @@ mod harness;
 
 mod demo;
 mod discovery;
+mod docs;
 mod doctor;
 mod fake_ls;
 mod fix;

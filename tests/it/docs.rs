@@ -1,0 +1,222 @@
+//! The examples in docs/*.md run here, so they cannot rot.
+//!
+//! In a ```console block, a line `$ lsauth ...` is a command and the lines after it, up to
+//! the next `$` line, are its expected output (stdout then stderr). `...` alone on a line
+//! matches any number of lines, `[..]` inside a line matches any text, and a last line
+//! `[exit: N]` gives the expected exit status (default 0). Each guide runs in order in a
+//! scratch directory holding a copy of demo/ and `ml-backend.env`, next to an in-process
+//! Label Studio that knows the demo's users and keys (LABEL_STUDIO_URL points at it).
+
+use std::path::Path;
+
+use crate::fake_ls::FakeLs;
+use crate::harness::lsauth;
+
+struct Example {
+    line: usize,
+    command: String,
+    expected: Vec<String>,
+    exit: i32,
+}
+
+fn examples(markdown: &str) -> Vec<Example> {
+    let mut out = Vec::new();
+    let mut in_console = false;
+    let mut current: Option<Example> = None;
+    for (i, line) in markdown.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            if in_console {
+                out.extend(current.take());
+            }
+            in_console = line.trim() == "```console";
+            continue;
+        }
+        if !in_console {
+            continue;
+        }
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            out.extend(current.take());
+            current = Some(Example { line: i + 1, command: cmd.to_string(), expected: Vec::new(), exit: 0 });
+        } else if let Some(ex) = current.as_mut() {
+            match line.strip_prefix("[exit: ").and_then(|l| l.strip_suffix(']')) {
+                Some(code) => ex.exit = code.parse().expect("[exit: N]"),
+                None => ex.expected.push(line.to_string()),
+            }
+        }
+    }
+    out
+}
+
+fn line_matches(pattern: &str, actual: &str) -> bool {
+    let parts: Vec<&str> = pattern.split("[..]").collect();
+    if parts.len() == 1 {
+        return pattern == actual;
+    }
+    let mut rest = actual;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+fn output_matches(expected: &[String], actual: &[&str]) -> bool {
+    match expected.split_first() {
+        None => actual.is_empty(),
+        Some((first, rest)) if first == "..." => (0..=actual.len()).any(|skip| output_matches(rest, &actual[skip..])),
+        Some((first, rest)) => {
+            !actual.is_empty() && line_matches(first, actual[0]) && output_matches(rest, &actual[1..])
+        }
+    }
+}
+
+/// Split a command line on spaces, honouring single and double quotes.
+fn words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote = None;
+    let mut started = false;
+    for c in command.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                started = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (None, ' ') => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            (_, c) => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+/// A Label Studio that knows the demo database's users, keys and settings.
+fn demo_server() -> FakeLs {
+    let fake = FakeLs::start("demo-secret-key");
+    for (id, email, org) in [
+        (1, "admin@acme.test", 1),
+        (2, "ml-backend@acme.test", 1),
+        (3, "rita@research.test", 2),
+        (4, "pipeline@research.test", 2),
+        (5, "vera@vendor.test", 3),
+        (6, "hal@healthy.test", 4),
+    ] {
+        fake.add_user(id, email, org);
+        fake.add_legacy(&format!("dead0000beef0000dead0000beef0000dead000{id}"), id);
+    }
+    fake
+}
+
+/// Make the fake server apply what the scratch database now says, as the real server does
+/// on its next request.
+fn sync_settings(fake: &FakeLs, db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT o.id, COALESCE(s.api_tokens_enabled, 1), COALESCE(s.legacy_api_tokens_enabled, 0) \
+             FROM organization o LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id",
+        )
+        .unwrap();
+    let rows: Vec<(i64, bool, bool)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(|r| r.unwrap()).collect();
+    for (org, api, legacy) in rows {
+        fake.set_org(org, api, legacy);
+    }
+}
+
+fn run_guide(name: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let markdown = std::fs::read_to_string(root.join("docs").join(name)).unwrap();
+    let cases = examples(&markdown);
+    assert!(!cases.is_empty(), "{name} has no console examples");
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::create_dir(scratch.path().join("demo")).unwrap();
+    std::fs::copy(root.join("demo/label_studio.sqlite3"), scratch.path().join("demo/label_studio.sqlite3")).unwrap();
+    let fake = demo_server();
+    std::fs::write(
+        scratch.path().join("ml-backend.env"),
+        format!(
+            "# ML backend\nLABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY=dead0000beef0000dead0000beef0000dead0002\n",
+            fake.url
+        ),
+    )
+    .unwrap();
+    for ex in cases {
+        sync_settings(&fake, &scratch.path().join("demo/label_studio.sqlite3"));
+        let argv = words(&ex.command);
+        assert_eq!(argv[0], "lsauth", "{name}:{}: examples run lsauth", ex.line);
+        let mut cmd = lsauth(&argv[1..])
+            .env("LSAUTH_BACKUP_DIR", "backups")
+            .env("LABEL_STUDIO_URL", &fake.url)
+            .env("COLUMNS", "200")
+            .command();
+        cmd.current_dir(scratch.path());
+        let out = cmd.output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = text.replace(&fake.url, "http://localhost:8080");
+        let actual: Vec<&str> = text.lines().collect();
+        let code = out.status.code().unwrap_or(-1);
+        assert!(
+            code == ex.exit && output_matches(&ex.expected, &actual),
+            "docs/{name}:{}: `{}`\nexit {code} (expected {})\n--- expected\n{}\n--- actual\n{}",
+            ex.line,
+            ex.command,
+            ex.exit,
+            ex.expected.join("\n"),
+            text
+        );
+    }
+}
+
+#[test]
+fn fixing_401_after_upgrade() {
+    run_guide("fixing-401-after-upgrade.md");
+}
+
+#[test]
+fn moving_to_pats() {
+    run_guide("moving-to-pats.md");
+}
+
+#[test]
+fn backups_and_rollback() {
+    run_guide("backups-and-rollback.md");
+}
+
+#[test]
+fn json_and_exit_codes() {
+    run_guide("json-and-exit-codes.md");
+}
+
+#[test]
+fn the_matcher_itself() {
+    assert!(line_matches("Backup: [..].json", "Backup: backups/2026-x.json"));
+    assert!(!line_matches("Backup: [..].json", "Backup: x.txt"));
+    let expected: Vec<String> = ["a", "...", "z"].iter().map(|s| s.to_string()).collect();
+    assert!(output_matches(&expected, &["a", "b", "c", "z"]));
+    assert!(output_matches(&expected, &["a", "z"]));
+    assert!(!output_matches(&expected, &["a", "b"]));
+    assert_eq!(words("lsauth --db 'a b' x"), ["lsauth", "--db", "a b", "x"]);
+}
