@@ -151,7 +151,9 @@ impl Plan {
 
 /// Decide what `toggle` does to each organization. `now` stamps `updated_at` (and
 /// `created_at` of inserted rows), as Django's auto_now fields would.
-pub fn plan_toggle(orgs: &[OrgSettings], defaults: JwtSettings, toggle: Toggle, now: &str) -> Plan {
+/// Takes the rows by value: at 100,000 organizations their titles and rows move into the
+/// plan instead of being copied.
+pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: JwtSettings, toggle: Toggle, now: &str) -> Plan {
     let mut lines = Vec::with_capacity(orgs.len());
     let mut changes = Vec::new();
     for org in orgs {
@@ -178,13 +180,14 @@ pub fn plan_toggle(orgs: &[OrgSettings], defaults: JwtSettings, toggle: Toggle, 
                 updated_at: now.to_string(),
             }),
         };
+        let has_settings_row = org.row.is_some();
         if let Some(after) = after_row {
-            changes.push(RowChange { organization_id: org.id, before: org.row.clone(), after: Some(after) });
+            changes.push(RowChange { organization_id: org.id, before: org.row, after: Some(after) });
         }
         lines.push(PlanLine {
             organization_id: org.id,
-            title: org.title.clone().unwrap_or_default(),
-            has_settings_row: org.row.is_some(),
+            title: org.title.unwrap_or_default(),
+            has_settings_row,
             before,
             after: toggle.enable,
             action,
@@ -223,7 +226,7 @@ mod tests {
 
     #[test]
     fn update_keeps_other_columns_and_stamps_updated_at() {
-        let plan = plan_toggle(&[org(1, Some(row(1, true, false)))], defaults(), ENABLE_LEGACY, NOW);
+        let plan = plan_toggle(vec![org(1, Some(row(1, true, false)))], defaults(), ENABLE_LEGACY, NOW);
         assert_eq!(plan.lines[0].action, Action::Update);
         let after = plan.changes[0].after.clone().unwrap();
         assert!(after.legacy_api_tokens_enabled && after.api_tokens_enabled);
@@ -235,7 +238,7 @@ mod tests {
 
     #[test]
     fn missing_row_is_inserted_with_label_studio_values() {
-        let plan = plan_toggle(&[org(2, None)], defaults(), ENABLE_LEGACY, NOW);
+        let plan = plan_toggle(vec![org(2, None)], defaults(), ENABLE_LEGACY, NOW);
         assert_eq!(plan.lines[0].action, Action::Insert);
         assert!(!plan.lines[0].before);
         let change = &plan.changes[0];
@@ -256,12 +259,12 @@ mod tests {
     #[test]
     fn wanted_state_is_a_no_op_with_or_without_a_row() {
         let toggle = Toggle { setting: Setting::ApiTokensEnabled, enable: true };
-        let plan = plan_toggle(&[org(1, Some(row(1, true, false))), org(2, None)], defaults(), toggle, NOW);
+        let plan = plan_toggle(vec![org(1, Some(row(1, true, false))), org(2, None)], defaults(), toggle, NOW);
         assert!(plan.lines.iter().all(|l| l.action == Action::None));
         assert_eq!(plan.changed(), 0);
         // Disabling PATs on an org without a row does need an insert.
         let toggle = Toggle { setting: Setting::ApiTokensEnabled, enable: false };
-        let plan = plan_toggle(&[org(2, None)], defaults(), toggle, NOW);
+        let plan = plan_toggle(vec![org(2, None)], defaults(), toggle, NOW);
         assert_eq!(plan.lines[0].action, Action::Insert);
         assert!(!plan.changes[0].after.as_ref().unwrap().api_tokens_enabled);
         assert!(!plan.changes[0].after.as_ref().unwrap().legacy_api_tokens_enabled);

@@ -57,7 +57,7 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
 }
 
 /// Plan against rows just read, refusing ids that name no organization.
-fn plan_for(orgs: &[OrgSettings], defaults: JwtSettings, toggle: Toggle) -> anyhow::Result<Plan> {
+fn plan_for(orgs: Vec<OrgSettings>, defaults: JwtSettings, toggle: Toggle) -> anyhow::Result<Plan> {
     let missing: Vec<String> = orgs.iter().filter(|o| o.title.is_none()).map(|o| o.id.to_string()).collect();
     if !missing.is_empty() {
         return Err(bad_input(format!("no organization with id {}", missing.join(", "))));
@@ -83,7 +83,7 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
     // A person must see the plan before being asked, so it is read once without the lock.
     // With --yes nobody is asked: the plan is made from the rows read under the lock.
     let shown = if dry_run || !args.change.yes {
-        let plan = plan_for(&db.read_scope(&scope)?, defaults, toggle)?;
+        let plan = plan_for(db.read_scope(&scope)?, defaults, toggle)?;
         let preview = outcome(plan);
         if preview.plan.changed() == 0 || dry_run {
             report::change::render_toggle(&preview, &ctx.out)?;

@@ -126,7 +126,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
     let force = args.force;
     let label = WriteLabel { operation: "rollback", toggle: None, restores: Some(chosen.id.clone()) };
     let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut |current| {
-        let plan = plan_restore(current, &chosen.body.rows);
+        let plan = plan_restore(&current, &chosen.body.rows);
         if plan.decision() != shown {
             return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
         }

@@ -56,27 +56,41 @@ fn scope_sql(scope: &OrgScope) -> String {
     sql.replace("{created}", &ts("created_at")).replace("{updated}", &ts("updated_at"))
 }
 
+/// Run a query and convert its rows one by one as they arrive: at 100,000 organizations
+/// the raw rows are never all held at once next to their conversion.
+fn stream<T>(
+    client: &mut impl GenericClient,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+    mut convert: impl FnMut(&postgres::Row) -> T,
+) -> Result<Vec<T>, postgres::Error> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let mut rows = client.query_raw(sql, params.iter().copied())?;
+    let mut out = Vec::with_capacity(rows.size_hint().0);
+    while let Some(row) = rows.next()? {
+        out.push(convert(&row));
+    }
+    Ok(out)
+}
+
 fn read_scope(client: &mut impl GenericClient, scope: &OrgScope) -> Result<Vec<OrgSettings>, postgres::Error> {
     let sql = scope_sql(scope);
-    let rows = match scope {
-        OrgScope::All => client.query(&sql, &[])?,
-        OrgScope::Ids(ids) => client.query(&sql, &[ids])?,
+    let convert = |r: &postgres::Row| OrgSettings {
+        id: int(r, 0),
+        title: r.get(1),
+        row: opt_int(r, 2).map(|organization_id| StoredRow {
+            organization_id,
+            api_tokens_enabled: r.get(3),
+            legacy_api_tokens_enabled: r.get(4),
+            api_token_ttl_days: int(r, 5),
+            created_at: r.get(6),
+            updated_at: r.get(7),
+        }),
     };
-    Ok(rows
-        .iter()
-        .map(|r| OrgSettings {
-            id: int(r, 0),
-            title: r.get(1),
-            row: opt_int(r, 2).map(|organization_id| StoredRow {
-                organization_id,
-                api_tokens_enabled: r.get(3),
-                legacy_api_tokens_enabled: r.get(4),
-                api_token_ttl_days: int(r, 5),
-                created_at: r.get(6),
-                updated_at: r.get(7),
-            }),
-        })
-        .collect())
+    match scope {
+        OrgScope::All => stream(client, &sql, &[], convert),
+        OrgScope::Ids(ids) => stream(client, &sql, &[ids], convert),
+    }
 }
 
 fn to_i32(v: i64) -> anyhow::Result<i32> {
@@ -266,28 +280,22 @@ impl Database for PgDb {
     }
 
     fn organizations(&mut self) -> anyhow::Result<Vec<OrgRecord>> {
-        let rows = self
-            .client
-            .query(ORGANIZATIONS_SQL, &[])
-            .with_context(|| format!("reading organizations from {}", self.target.location()))?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let has_row: bool = r.get(4);
-                OrgRecord {
-                    id: i64::from(r.get::<_, i32>(0)),
-                    title: r.get(1),
-                    creator_email: r.get(2),
-                    active_members: r.get(3),
-                    stored: has_row.then(|| JwtSettings {
-                        api_tokens_enabled: r.get(5),
-                        legacy_api_tokens_enabled: r.get(6),
-                        api_token_ttl_days: i64::from(r.get::<_, i32>(7)),
-                    }),
-                    legacy_token_holders: r.get(8),
-                }
-            })
-            .collect())
+        stream(&mut self.client, ORGANIZATIONS_SQL, &[], |r| {
+            let has_row: bool = r.get(4);
+            OrgRecord {
+                id: i64::from(r.get::<_, i32>(0)),
+                title: r.get(1),
+                creator_email: r.get(2),
+                active_members: r.get(3),
+                stored: has_row.then(|| JwtSettings {
+                    api_tokens_enabled: r.get(5),
+                    legacy_api_tokens_enabled: r.get(6),
+                    api_token_ttl_days: i64::from(r.get::<_, i32>(7)),
+                }),
+                legacy_token_holders: r.get(8),
+            }
+        })
+        .with_context(|| format!("reading organizations from {}", self.target.location()))
     }
 
     fn identity(&self) -> DbIdentity {
@@ -378,7 +386,7 @@ impl Database for PgDb {
             // latest committed ones and cannot change under us.
             tx.batch_execute("LOCK TABLE jwt_auth_jwtsettings IN SHARE ROW EXCLUSIVE MODE")?;
             let current = read_scope(&mut tx, scope)?;
-            let Some(changes) = decide(&current)? else {
+            let Some(changes) = decide(current)? else {
                 return Ok(None);
             };
             apply_changes(&mut tx, &changes).context("writing jwt_auth_jwtsettings")?;

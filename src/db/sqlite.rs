@@ -372,7 +372,7 @@ impl Database for SqliteDb {
             // rows read below cannot change before the write.
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let current = read_scope(&tx, scope)?;
-            let Some(changes) = decide(&current)? else {
+            let Some(changes) = decide(current)? else {
                 return Ok(None);
             };
             apply_changes(&tx, &changes).context("writing jwt_auth_jwtsettings")?;
