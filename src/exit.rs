@@ -50,6 +50,20 @@ pub fn refused(message: impl Into<String>) -> anyhow::Error {
     Classified { status: ExitStatus::Problem, message: message.into() }.into()
 }
 
+/// An error and its causes in one line, each distinct cause once ("refused: os error 111").
+pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line = format!("{line}: {text}");
+        }
+        source = cause.source();
+    }
+    line
+}
+
 /// The status an error maps to: the first marker in its chain, else 1.
 pub fn status_of(err: &anyhow::Error) -> ExitStatus {
     err.chain().find_map(|cause| cause.downcast_ref::<Classified>()).map(|c| c.status).unwrap_or(ExitStatus::Problem)

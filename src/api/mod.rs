@@ -197,16 +197,7 @@ impl Api {
 }
 
 fn no_answer(url: &url::Url, err: &reqwest::Error) -> NoAnswer {
-    let mut reason = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !reason.contains(&text) {
-            reason = format!("{reason}: {text}");
-        }
-        source = cause.source();
-    }
-    NoAnswer { url: url.to_string(), reason, timed_out: err.is_timeout() }
+    NoAnswer { url: url.to_string(), reason: crate::exit::one_line(err), timed_out: err.is_timeout() }
 }
 
 /// Whether a host is this machine (plain http there is no exposure).

@@ -79,6 +79,15 @@ fn secret_prompt(what: &str) -> anyhow::Result<String> {
         .map_err(|_| refused(format!("no {what} given: nothing was changed")))
 }
 
+/// The --login password: from --password-stdin, else asked on a terminal.
+fn login_password(from_stdin: &mut Option<String>, email: &str) -> anyhow::Result<String> {
+    match from_stdin.take() {
+        Some(p) => Ok(p),
+        None if on_terminal() => secret_prompt(&format!("Password for {email}")),
+        None => Err(bad_input("give the password with --password-stdin (no terminal to ask)")),
+    }
+}
+
 /// A failed step, explained with the same words as `lsauth token test`.
 fn explained(step: &str, finding: &Finding, ctx: Context) -> anyhow::Error {
     let (why, fix) = diagnosis::explain(finding, &ctx);
@@ -343,11 +352,7 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
     let new_value = match how {
         CredentialSource::Password => {
             let email = args.login.clone().unwrap_or_default();
-            let pw = match password.take() {
-                Some(p) => p,
-                None if on_terminal() => secret_prompt(&format!("Password for {email}"))?,
-                None => return Err(bad_input("give the password with --password-stdin (no terminal to ask)")),
-            };
+            let pw = login_password(&mut password, &email)?;
             let session = Api::with_session(base.clone(), timeout)?;
             session.block_on(login(&session, &email, &pw))?;
             outcome.verified = true;
@@ -359,11 +364,7 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
         CredentialSource::MintedWithLegacyToken => api.block_on(mint(&api, Some(&old.token), args.revoke_existing))?,
         CredentialSource::MintedAfterLogin => {
             let email = args.login.clone().unwrap_or_default();
-            let pw = match password.take() {
-                Some(p) => p,
-                None if on_terminal() => secret_prompt(&format!("Password for {email}"))?,
-                None => return Err(bad_input("give the password with --password-stdin (no terminal to ask)")),
-            };
+            let pw = login_password(&mut password, &email)?;
             let session = Api::with_session(base.clone(), timeout)?;
             session.block_on(async {
                 login(&session, &email, &pw).await?;

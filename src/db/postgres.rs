@@ -192,16 +192,7 @@ fn connect_reason(err: &postgres::Error) -> String {
     if let Some(db) = err.as_db_error() {
         return format!("{} ({})", db.message(), db.code().code());
     }
-    let mut reason = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !reason.contains(&text) {
-            reason = format!("{reason}: {text}");
-        }
-        source = cause.source();
-    }
-    reason
+    crate::exit::one_line(err)
 }
 
 impl PgDb {
