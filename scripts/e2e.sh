@@ -21,7 +21,7 @@ WORK=$(mktemp -d /tmp/lsauth-e2e.XXXXXX)
 chmod 755 "$WORK"
 ADMIN_EMAIL=admin@example.com
 ADMIN_PASSWORD='S3cret-pass!'
-LSAUTH=$ROOT/target/debug/lsauth
+LSAUTH=${CARGO_TARGET_DIR:-$ROOT/target}/debug/lsauth
 PIDS=()
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 PGDIR=$WORK/pg
@@ -114,7 +114,7 @@ for part in sys.argv[2].split("/"):
         value = value.get(part) if value is not None else None
 print(value if not isinstance(value, bool) else str(value).lower())
 PY
-) || got="(no JSON)"
+) 2>/dev/null || got="(no JSON)"
   if [ "$got" = "$2" ]; then echo "  ok   $1 = $2"; else echo "  FAIL $1 = $got, expected $2"; failures=$((failures + 1)); fi
 }
 
@@ -189,6 +189,7 @@ which=${1:-all}
 command -v curl >/dev/null || die "curl is missing (apt-get install curl)"
 command -v python3 >/dev/null || die "python3 is missing"
 cargo build --quiet || die "cargo build failed"
+[ -x "$LSAUTH" ] || die "no lsauth binary at $LSAUTH"
 install_label_studio
 case "$which" in
   sqlite) story sqlite ;;
