@@ -364,17 +364,7 @@ fn token_checks(
         _ => {}
     }
     if let Some(f) = facts {
-        let problems = tok::inspect_problems(inspection, &tok::check_signature(inspection, None), Some(f))
-            .into_iter()
-            .filter(|p| {
-                !p.contains("prefix")
-                    && !p.contains("line break")
-                    && !p.contains("truncated")
-                    && !p.contains("not a Label Studio token")
-                    && !p.contains("expired")
-                    && !p.contains("access token")
-            })
-            .collect::<Vec<_>>();
+        let problems = tok::database_problems(inspection, f);
         let owner = f.owner.as_ref().map(|o| {
             format!(
                 "owner {} (active organization {})",
@@ -385,20 +375,12 @@ fn token_checks(
         if problems.is_empty() {
             checks.pass("token.database", sec, owner.unwrap_or_else(|| "the database knows nothing against it".into()));
         } else {
-            // Problems read "what (fix: command)": the fix goes where fixes go.
-            let split: Vec<(String, Option<String>)> = problems
-                .iter()
-                .map(|p| match p.split_once(" (fix: ") {
-                    Some((what, fix)) => (what.to_string(), Some(fix.trim_end_matches(')').to_string())),
-                    None => (p.clone(), None),
-                })
-                .collect();
-            let summary = split.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join("; ");
+            let summary = problems.iter().map(|p| p.what.as_str()).collect::<Vec<_>>().join("; ");
             let check = checks.fail("token.database", sec, summary);
             if let Some(o) = owner {
                 check.detail(o);
             }
-            if let Some(fix) = split.iter().find_map(|(_, f)| f.clone()) {
+            if let Some(fix) = problems.iter().find_map(|p| p.fix.clone()) {
                 check.fix(fix);
             }
         }

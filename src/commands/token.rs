@@ -312,8 +312,15 @@ pub(crate) fn check_signature(inspection: &Inspection, secret: Option<(String, S
 
 static EMPTY_CLAIMS: Claims = Claims { token_type: None, user_id: None, jti: None, iat: None, exp: None };
 
-/// Everything that makes this token fail, as far as can be told offline.
-pub(crate) fn inspect_problems(i: &Inspection, sig: &SignatureCheck, facts: Option<&DbFacts>) -> Vec<String> {
+/// What a database fact says is wrong with the token, and the command that fixes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DbProblem {
+    pub what: String,
+    pub fix: Option<String>,
+}
+
+/// What the token's own text says is wrong (format, expiry, signature).
+fn token_problems(i: &Inspection, sig: &SignatureCheck) -> Vec<String> {
     let mut problems: Vec<String> = i
         .blemishes
         .iter()
@@ -332,36 +339,52 @@ pub(crate) fn inspect_problems(i: &Inspection, sig: &SignatureCheck, facts: Opti
     if sig.state == "invalid" {
         problems.push("signed by another SECRET_KEY: this instance rejects it".into());
     }
-    if let Some(f) = facts {
-        if f.legacy_key_known == Some(false) {
-            problems.push("no user has this legacy key in this database".into());
+    problems
+}
+
+/// What the database says is wrong: unknown key, inactive owner, the owner's organization
+/// refusing this kind of token, a revoked or foreign PAT.
+pub(crate) fn database_problems(i: &Inspection, f: &DbFacts) -> Vec<DbProblem> {
+    let mut problems = Vec::new();
+    let mut add = |what: String, fix: Option<String>| problems.push(DbProblem { what, fix });
+    if f.legacy_key_known == Some(false) {
+        add("no user has this legacy key in this database".into(), None);
+    }
+    if let Some(owner) = f.owner.as_ref().filter(|o| !o.is_active) {
+        add(format!("its user {} is inactive", owner.email), None);
+    }
+    if let Some(org) = &f.organization {
+        if i.kind == TokenKind::Legacy && !org.settings.legacy_api_tokens_enabled {
+            add(
+                format!("legacy tokens are off for organization {}", org.id),
+                Some(format!("lsauth enable-legacy --org {}", org.id)),
+            );
         }
-        if let Some(owner) = &f.owner {
-            if !owner.is_active {
-                problems.push(format!("its user {} is inactive", owner.email));
-            }
+        if i.kind == TokenKind::Pat && !org.settings.api_tokens_enabled {
+            add(
+                format!("PATs are off for organization {}", org.id),
+                Some(format!("lsauth enable-pat --org {}", org.id)),
+            );
         }
-        if let Some(org) = &f.organization {
-            if i.kind == TokenKind::Legacy && !org.settings.legacy_api_tokens_enabled {
-                problems.push(format!(
-                    "legacy tokens are off for organization {} (fix: lsauth enable-legacy --org {})",
-                    org.id, org.id
-                ));
-            }
-            if i.kind == TokenKind::Pat && !org.settings.api_tokens_enabled {
-                problems.push(format!(
-                    "PATs are off for organization {} (fix: lsauth enable-pat --org {})",
-                    org.id, org.id
-                ));
-            }
+    }
+    match &f.jti {
+        Some(JtiState::Blacklisted { .. }) => add("revoked (blacklisted) in this database".into(), None),
+        Some(JtiState::Unknown) if i.kind == TokenKind::Pat => {
+            add("this database never issued it (another instance's PAT?)".into(), None)
         }
-        match &f.jti {
-            Some(JtiState::Blacklisted { .. }) => problems.push("revoked (blacklisted) in this database".into()),
-            Some(JtiState::Unknown) if i.kind == TokenKind::Pat => {
-                problems.push("this database never issued it (another instance's PAT?)".into())
-            }
-            _ => {}
-        }
+        _ => {}
+    }
+    problems
+}
+
+/// Everything that makes this token fail, as far as can be told without the server.
+fn inspect_problems(i: &Inspection, sig: &SignatureCheck, facts: Option<&DbFacts>) -> Vec<String> {
+    let mut problems = token_problems(i, sig);
+    for p in facts.map(|f| database_problems(i, f)).unwrap_or_default() {
+        problems.push(match p.fix {
+            Some(fix) => format!("{} (fix: {fix})", p.what),
+            None => p.what,
+        });
     }
     problems
 }
