@@ -117,3 +117,26 @@ on_both_backends!(
     label_studio_before_jwt_settings_is_bad_input,
     inspection_never_writes,
 );
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let fx = crate::harness::SqliteFixture::new();
+    fx.seed_many(3000);
+    for args in [vec!["orgs", "--json"], vec!["orgs"]] {
+        let mut all = vec!["--db".to_string(), fx.db_arg()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let mut child = lsauth(all)
+            .command()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+        drop(child.stdout.take()); // like `| head -c 16`
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
