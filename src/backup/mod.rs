@@ -119,8 +119,8 @@ fn from_wire((organization_id, before, after): WireChange) -> RowChange {
             api_tokens_enabled: api,
             legacy_api_tokens_enabled: legacy,
             api_token_ttl_days: ttl,
-            created_at,
-            updated_at,
+            created_at: created_at.into(),
+            updated_at: updated_at.into(),
         })
     };
     RowChange { organization_id, before: row(before), after: row(after) }

@@ -279,8 +279,8 @@ pub(crate) struct ColumnUpdate {
     pub api_tokens_enabled: Option<bool>,
     pub legacy_api_tokens_enabled: Option<bool>,
     pub api_token_ttl_days: Option<i64>,
-    pub created_at: Option<String>,
-    pub updated_at: Option<String>,
+    pub created_at: Option<crate::change::Timestamp>,
+    pub updated_at: Option<crate::change::Timestamp>,
 }
 
 /// `INSERT ... SELECT id, <template values> FROM ids`.

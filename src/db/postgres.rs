@@ -83,8 +83,8 @@ fn read_scope(client: &mut impl GenericClient, scope: &OrgScope) -> Result<Vec<O
             api_tokens_enabled: r.get(3),
             legacy_api_tokens_enabled: r.get(4),
             api_token_ttl_days: int(r, 5),
-            created_at: r.get(6),
-            updated_at: r.get(7),
+            created_at: r.get::<_, &str>(6).into(),
+            updated_at: r.get::<_, &str>(7).into(),
         }),
     };
     match scope {
@@ -150,8 +150,8 @@ fn apply_changes(client: &mut impl GenericClient, changes: &[RowChange]) -> anyh
                 &ids_i32(&insert.ids)?,
                 &t.api_tokens_enabled,
                 &to_i32(t.api_token_ttl_days)?,
-                &t.created_at,
-                &t.updated_at,
+                &&*t.created_at,
+                &&*t.updated_at,
                 &t.legacy_api_tokens_enabled,
             ],
         )?;
@@ -161,8 +161,8 @@ fn apply_changes(client: &mut impl GenericClient, changes: &[RowChange]) -> anyh
         let ids = upserts.iter().map(|r| to_i32(r.organization_id)).collect::<anyhow::Result<Vec<_>>>()?;
         let api: Vec<bool> = upserts.iter().map(|r| r.api_tokens_enabled).collect();
         let ttl = upserts.iter().map(|r| to_i32(r.api_token_ttl_days)).collect::<anyhow::Result<Vec<_>>>()?;
-        let created: Vec<&str> = upserts.iter().map(|r| r.created_at.as_str()).collect();
-        let updated: Vec<&str> = upserts.iter().map(|r| r.updated_at.as_str()).collect();
+        let created: Vec<&str> = upserts.iter().map(|r| &*r.created_at).collect();
+        let updated: Vec<&str> = upserts.iter().map(|r| &*r.updated_at).collect();
         let legacy: Vec<bool> = upserts.iter().map(|r| r.legacy_api_tokens_enabled).collect();
         client.execute(
             &format!(

@@ -136,7 +136,7 @@ fn verified_backup_matches(dir: &Path, rows: &[Vec<Option<String>>], operation: 
                     (None, None) => true,
                     (Some(after), Some(r)) => {
                         r[2].as_deref() == Some(if after.legacy_api_tokens_enabled { "1" } else { "0" })
-                            && r[5].as_deref() == Some(after.updated_at.as_str())
+                            && r[5].as_deref() == Some(&*after.updated_at)
                     }
                     _ => false,
                 }
