@@ -91,11 +91,10 @@ fn login_password(from_stdin: &mut Option<String>, email: &str) -> anyhow::Resul
 /// A failed step, explained with the same words as `lsauth token test`.
 fn explained(step: &str, finding: &Finding, ctx: Context) -> anyhow::Error {
     let (why, fix) = diagnosis::explain(finding, &ctx);
-    let err = refused(format!("{step}: {} ({why}) Fix: {fix}. Nothing was changed.", finding.cause.as_str()));
     if finding.cause == Cause::Unreachable {
         return crate::exit::unreachable(format!("{step}: {why} Nothing was changed."));
     }
-    err
+    refused(format!("{step}: {} ({why}) Fix: {fix}. Nothing was changed.", finding.cause.as_str()))
 }
 
 /// POST /api/token/ and its 409: with --revoke-existing, blacklist the user's PATs and
@@ -231,19 +230,17 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
         }
     }
 
-    // Who the old token belongs to: the new credential must be the same user's.
-    let old_user: Option<ApiUser> = match old.kind {
-        TokenKind::Legacy => {
-            let f = api.block_on(async {
-                diagnosis::whoami_legacy(&api.get("api/current-user/whoami", Auth::Token(&old.token)).await)
-            });
-            if f.cause == Cause::Unreachable {
-                return Err(explained("checking the current token", &f, Context::default()));
-            }
-            f.user
-        }
-        _ => None,
-    };
+    // Who the old token belongs to (the new credential must be the same user's), and,
+    // when it is rejected, why: asked once, used for both.
+    let legacy_check: Option<Finding> = (old.kind == TokenKind::Legacy).then(|| {
+        api.block_on(async {
+            diagnosis::whoami_legacy(&api.get("api/current-user/whoami", Auth::Token(&old.token)).await)
+        })
+    });
+    if let Some(f) = legacy_check.as_ref().filter(|f| f.cause == Cause::Unreachable) {
+        return Err(explained("checking the current token", f, Context::default()));
+    }
+    let old_user: Option<ApiUser> = legacy_check.as_ref().and_then(|f| f.user.clone());
     let legacy_works = old_user.is_some();
 
     let mut outcome = MigrateOutcome {
@@ -280,11 +277,8 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
     } else if on_terminal() && !args.change.dry_run {
         CredentialSource::Prompt
     } else {
-        let why = if old.kind == TokenKind::Legacy {
-            let f = api.block_on(async {
-                diagnosis::whoami_legacy(&api.get("api/current-user/whoami", Auth::Token(&old.token)).await)
-            });
-            let (why, _) = diagnosis::explain(&f, &Context::default());
+        let why = if let Some(f) = &legacy_check {
+            let (why, _) = diagnosis::explain(f, &Context::default());
             format!("the current token cannot mint one ({}: {why})", f.cause.as_str())
         } else {
             format!("{variable} holds no legacy token to mint one with ({})", old.kind.describe())

@@ -1,22 +1,9 @@
 //! Rendering of `lsauth doctor`: findings grouped by section, a mark each, the fix under
 //! every failure, and a closing line with the counts.
 
-use super::{print_json, print_text, Output};
+use super::{mark, print_json, print_text, Output};
 use crate::commands::doctor::DoctorReport;
 use crate::findings::{Section, Status};
-
-fn mark(status: Status, out: &Output) -> &'static str {
-    match (status, out.color) {
-        (Status::Pass, true) => "✓",
-        (Status::Warn, true) => "!",
-        (Status::Fail, true) => "✗",
-        (Status::Skip, true) => "-",
-        (Status::Pass, false) => "PASS",
-        (Status::Warn, false) => "WARN",
-        (Status::Fail, false) => "FAIL",
-        (Status::Skip, false) => "SKIP",
-    }
-}
 
 pub fn render(report: &DoctorReport, out: &Output) -> anyhow::Result<()> {
     if out.json {

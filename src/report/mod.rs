@@ -110,6 +110,21 @@ pub fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A status mark: symbols with colour, plain words without (NO_COLOR, no terminal).
+pub fn mark(status: crate::findings::Status, out: &Output) -> &'static str {
+    use crate::findings::Status;
+    match (status, out.color) {
+        (Status::Pass, true) => "✓",
+        (Status::Warn, true) => "!",
+        (Status::Fail, true) => "✗",
+        (Status::Skip, true) => "-",
+        (Status::Pass, false) => "PASS",
+        (Status::Warn, false) => "WARN",
+        (Status::Fail, false) => "FAIL",
+        (Status::Skip, false) => "SKIP",
+    }
+}
+
 /// "on"/"off" for a setting.
 pub fn on_off(value: bool) -> &'static str {
     if value {

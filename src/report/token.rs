@@ -4,14 +4,11 @@ use comfy_table::Cell;
 
 use super::{print_json, print_text, Output};
 use crate::commands::token::{InspectReport, TestReport};
+use crate::findings::Status;
 
+/// ✓/✗ (PASS/FAIL without colour) for a token that works or not.
 fn mark(ok: bool, out: &Output) -> &'static str {
-    match (ok, out.color) {
-        (true, true) => "✓",
-        (false, true) => "✗",
-        (true, false) => "OK",
-        (false, false) => "FAIL",
-    }
+    super::mark(if ok { Status::Pass } else { Status::Fail }, out)
 }
 
 pub fn render_inspect(r: &InspectReport, out: &Output) -> anyhow::Result<()> {
