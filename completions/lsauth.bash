@@ -605,7 +605,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__migrate__subcmd__env)
-            opts="-y -v -h --env-file --var --url --to --pat-stdin --login --password-stdin --revoke-existing --drop-legacy --timeout --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-y -v -h --env-file --var --url --to --pat-stdin --login --password-stdin --revoke-existing --enable-pat --allow-other-user --drop-legacy --timeout --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

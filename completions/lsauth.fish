@@ -28,7 +28,7 @@ complete -c lsauth -n "__fish_lsauth_needs_command" -l db -d 'The Label Studio d
 complete -c lsauth -n "__fish_lsauth_needs_command" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_needs_command" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_needs_command" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_needs_command" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_needs_command" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_needs_command" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
@@ -55,7 +55,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l db -d 'The Labe
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l strict -d 'Warnings fail too (exit 1)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
@@ -65,7 +65,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l db -d 'The Label 
 complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
@@ -77,7 +77,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l db -d 'T
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l all -d 'Every organization'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
@@ -92,7 +92,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l db -d '
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l all -d 'Every organization'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
@@ -107,7 +107,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l db -d 'The 
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l all -d 'Every organization'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
@@ -122,7 +122,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l db -d 'The
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l all -d 'Every organization'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
@@ -134,7 +134,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
@@ -148,7 +148,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_sub
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l token-stdin -d 'Read the token from standard input'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
@@ -163,7 +163,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_sub
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l token-stdin -d 'Read the token from standard input'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
@@ -184,10 +184,12 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l db -d 'The
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l pat-stdin -d 'Read a PAT you created from standard input'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l password-stdin -d 'Read the --login password from standard input'
-complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l revoke-existing -d 'When the user already has a PAT (409), revoke it and mint a new one'
+complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l revoke-existing -d 'When the user already has a PAT (409), revoke it and mint a new one. Only done once lsauth knows a new PAT will work; the plan names the PATs it would revoke'
+complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l enable-pat -d 'When PATs are off for the token owner\'s active organization, turn them on in the same run (a database change with its own backup and undo line)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l allow-other-user -d 'Accept a new credential of another user than the old token\'s owner, or when the owner cannot be found (no working legacy token, no database)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l drop-legacy -d 'Remove the legacy token instead of keeping it commented out with a dated note'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
@@ -199,7 +201,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l db -d 'The
 complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
@@ -208,7 +210,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l db -d 'The Lab
 complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
@@ -219,7 +221,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l db -d 'The La
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l latest -d 'Restore the newest backup of this database'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l list -d 'List this database\'s backups'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l force -d 'Restore even rows that were changed since the backup was taken'

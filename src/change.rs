@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::settings::JwtSettings;
+use crate::settings::{JwtSchema, JwtSettings};
 
 /// The two switches lsauth toggles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +50,18 @@ impl Setting {
 pub struct Toggle {
     pub setting: Setting,
     pub enable: bool,
+}
+
+impl Toggle {
+    /// The subcommand's name, used in backups and output.
+    pub fn operation(self) -> &'static str {
+        match (self.setting, self.enable) {
+            (Setting::LegacyApiTokensEnabled, true) => "enable-legacy",
+            (Setting::LegacyApiTokensEnabled, false) => "disable-legacy",
+            (Setting::ApiTokensEnabled, true) => "enable-pat",
+            (Setting::ApiTokensEnabled, false) => "disable-pat",
+        }
+    }
 }
 
 /// A timestamp as UTC text. Shared, not copied: a change at 100,000 organizations stamps
@@ -126,6 +138,11 @@ pub struct PlanLine {
     pub before: bool,
     pub after: bool,
     pub action: Action,
+    /// The organization has no row and the database does not say which Label Studio
+    /// defaults apply (no `jwt_auth` migration recorded): `before` is a guess, and an
+    /// explicit row is inserted whatever it is.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub before_unknown: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -153,18 +170,33 @@ impl Plan {
     }
 }
 
+/// `plan_toggle` for the rows just read under the lock, stamped now, refusing ids that
+/// name no organization.
+pub fn plan_toggle_checked(orgs: Vec<OrgSettings>, schema: &JwtSchema, toggle: Toggle) -> anyhow::Result<Plan> {
+    let missing: Vec<String> = orgs.iter().filter(|o| o.title.is_none()).map(|o| o.id.to_string()).collect();
+    if !missing.is_empty() {
+        return Err(crate::exit::bad_input(format!("no organization with id {}", missing.join(", "))));
+    }
+    Ok(plan_toggle(orgs, schema.known_defaults(), toggle, &django_timestamp(time::OffsetDateTime::now_utc())))
+}
+
 /// Decide what `toggle` does to each organization. `now` stamps `updated_at` (and
-/// `created_at` of inserted rows), as Django's auto_now fields would.
+/// `created_at` of inserted rows), as Django's auto_now fields would. `defaults` are
+/// what Label Studio gives an organization without a row; `None` when the database does
+/// not tell, and then every organization without a row gets an explicit one (the other
+/// columns with Label Studio 1.22+'s values), since its current state is unknown.
 /// Takes the rows by value: at 100,000 organizations their titles and rows move into the
 /// plan instead of being copied.
-pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: JwtSettings, toggle: Toggle, now: &str) -> Plan {
+pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: Option<JwtSettings>, toggle: Toggle, now: &str) -> Plan {
     let now: Timestamp = now.into();
     let mut lines = Vec::with_capacity(orgs.len());
     let mut changes = Vec::new();
+    let assumed = defaults.unwrap_or(crate::settings::CURRENT_DEFAULTS);
     for org in orgs {
-        let current = org.row.as_ref().map(StoredRow::settings).unwrap_or(defaults);
+        let before_unknown = org.row.is_none() && defaults.is_none();
+        let current = org.row.as_ref().map(StoredRow::settings).unwrap_or(assumed);
         let before = toggle.setting.get(&current);
-        let action = if before == toggle.enable {
+        let action = if before == toggle.enable && !before_unknown {
             Action::None
         } else if org.row.is_some() {
             Action::Update
@@ -196,6 +228,7 @@ pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: JwtSettings, toggle: Toggle
             before,
             after: toggle.enable,
             action,
+            before_unknown,
         });
     }
     let changed = changes.len();
@@ -208,8 +241,8 @@ mod tests {
 
     const NOW: &str = "2026-11-22 12:00:00.000001";
 
-    fn defaults() -> JwtSettings {
-        JwtSettings { api_tokens_enabled: true, legacy_api_tokens_enabled: false, api_token_ttl_days: 73000 }
+    fn defaults() -> Option<JwtSettings> {
+        Some(JwtSettings { api_tokens_enabled: true, legacy_api_tokens_enabled: false, api_token_ttl_days: 73000 })
     }
 
     fn row(id: i64, api: bool, legacy: bool) -> StoredRow {

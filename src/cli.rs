@@ -49,9 +49,40 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub show_secrets: bool,
 
-    /// Seconds to wait for a database lock held by Label Studio
-    #[arg(long, global = true, default_value_t = 10.0, value_name = "SECONDS")]
-    pub lock_timeout: f64,
+    /// Seconds to wait for a database lock held by Label Studio (0 to 3600)
+    #[arg(long, global = true, default_value = "10", value_name = "SECONDS", value_parser = parse_lock_timeout)]
+    pub lock_timeout: Seconds,
+}
+
+/// A validated number of seconds: finite, not negative, within its option's range. Every
+/// duration on the command line goes through `parse_seconds`, so `nan`, `inf` or `-1`
+/// is a usage error (exit 2) everywhere, never a panic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seconds(f64);
+
+impl Seconds {
+    pub fn duration(self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.0)
+    }
+}
+
+/// `text` as seconds within `min..=max` (`min` itself allowed only when `zero_ok`).
+pub fn parse_seconds(text: &str, max: f64, zero_ok: bool) -> Result<Seconds, String> {
+    let value: f64 = text.trim().parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    let low_ok = if zero_ok { value >= 0.0 } else { value > 0.0 };
+    if !(value.is_finite() && low_ok && value <= max) {
+        let low = if zero_ok { "from 0" } else { "more than 0" };
+        return Err(format!("{text:?}: give seconds {low} up to {max}"));
+    }
+    Ok(Seconds(value))
+}
+
+fn parse_timeout(text: &str) -> Result<Seconds, String> {
+    parse_seconds(text, 600.0, false)
+}
+
+fn parse_lock_timeout(text: &str) -> Result<Seconds, String> {
+    parse_seconds(text, 3600.0, true)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -94,7 +125,11 @@ lsauth enable-legacy --org 2 --org 5\n  lsauth enable-legacy --user ml-backend@e
     DisablePat(ToggleArgs),
 
     /// Tell what a token is and why Label Studio accepts or rejects it
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  lsauth token inspect --env-file .env\n  lsauth token test --env-file .env\n  \
+printf '%s' \"$TOKEN\" | lsauth token test --url https://ls.example.com --token-stdin --json"
+    )]
     Token(TokenArgs),
 
     /// Move an integration's .env from a legacy token to a PAT (or username/password), verified
@@ -251,8 +286,8 @@ pub struct TokenTestArgs {
     pub url: Option<String>,
 
     /// Seconds before a request is given up
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
-    pub timeout: f64,
+    #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Seconds,
 
     /// Test every token in FILE (one per line), concurrently, one row each
     #[arg(long, value_name = "FILE", conflicts_with_all = ["token", "token_stdin"])]
@@ -288,8 +323,8 @@ pub struct DoctorArgs {
     pub strict: bool,
 
     /// Seconds before an API request is given up
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
-    pub timeout: f64,
+    #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Seconds,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -332,17 +367,28 @@ pub struct MigrateEnvArgs {
     #[arg(long)]
     pub password_stdin: bool,
 
-    /// When the user already has a PAT (409), revoke it and mint a new one
+    /// When the user already has a PAT (409), revoke it and mint a new one. Only done
+    /// once lsauth knows a new PAT will work; the plan names the PATs it would revoke
     #[arg(long)]
     pub revoke_existing: bool,
+
+    /// When PATs are off for the token owner's active organization, turn them on in the
+    /// same run (a database change with its own backup and undo line)
+    #[arg(long)]
+    pub enable_pat: bool,
+
+    /// Accept a new credential of another user than the old token's owner, or when the
+    /// owner cannot be found (no working legacy token, no database)
+    #[arg(long)]
+    pub allow_other_user: bool,
 
     /// Remove the legacy token instead of keeping it commented out with a dated note
     #[arg(long)]
     pub drop_legacy: bool,
 
     /// Seconds before an API request is given up
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
-    pub timeout: f64,
+    #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Seconds,
 
     #[command(flatten)]
     pub change: ChangeArgs,

@@ -134,6 +134,11 @@ pub fn whoami_legacy(result: &Result<Answer, NoAnswer>) -> Finding {
     Finding::from_answer(cause, a)
 }
 
+/// `GET /api/current-user/whoami` with a web-login session: the user, when signed in.
+pub fn whoami_session(a: &Answer) -> Option<ApiUser> {
+    (a.status == 200).then(|| user_of(a)).flatten()
+}
+
 /// `POST /api/token/refresh/`: the access token, or why the PAT was refused.
 pub fn refresh(result: &Result<Answer, NoAnswer>) -> Result<String, Finding> {
     let a = common(result)?;

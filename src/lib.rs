@@ -16,6 +16,7 @@ pub mod exit;
 pub mod findings;
 pub mod fsutil;
 pub mod report;
+pub mod secret_key;
 pub mod secrets;
 pub mod settings;
 pub mod terminal;

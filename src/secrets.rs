@@ -1,31 +1,158 @@
-//! Never print a secret: masking for tokens, passwords and URLs that carry them.
+//! Never print a secret: masking for tokens, passwords, URLs that carry credentials, and
+//! whole `.env` texts (diffs).
+//!
+//! The rules: a *token* (a legacy key or a JWT) shows at most its first 4 and last 4
+//! characters, and only when it is at least 20 characters long; anything else that is
+//! secret (a password, a short value, a secret that is not a token) is masked whole,
+//! with a fixed-width mask that does not even tell its length. URLs never show their
+//! password.
 
-/// At most the first 4 and last 4 characters; short values are hidden entirely.
+/// What a fully masked value looks like.
+pub const HIDDEN: &str = "********";
+
+/// The shortest token that may show 4 + 4 characters: below that, 8 shown characters
+/// would give too much of it away.
+const MIN_PARTLY_SHOWN: usize = 20;
+
+/// A token: at most the first 4 and last 4 characters; shorter than 20, hidden entirely.
 pub fn mask(secret: &str) -> String {
     let chars: Vec<char> = secret.chars().collect();
-    if chars.len() < 12 {
-        return "*".repeat(chars.len().clamp(1, 8));
+    if chars.len() < MIN_PARTLY_SHOWN {
+        return HIDDEN.to_string();
     }
     let head: String = chars[..4].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("{head}…{tail}")
 }
 
-/// A URL with its password replaced by `****` (unchanged when it has none or is no URL).
+/// A password or any secret that is not a token: nothing of it.
+pub fn mask_password(_secret: &str) -> String {
+    HIDDEN.to_string()
+}
+
+/// A URL without its password (unchanged when it has none or is no URL). The user name
+/// stays: it says which account, and is no secret.
 pub fn mask_url(text: &str) -> String {
     match url::Url::parse(text) {
         Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("****"));
+            let _ = url.set_password(None);
             url.to_string()
         }
         _ => text.to_string(),
     }
 }
 
+/// Whether a value is shaped like a Label Studio token (a legacy key or a JWT): those
+/// may show 4 + 4 characters; every other secret is hidden whole.
+pub fn looks_like_token(value: &str) -> bool {
+    let v = value.trim();
+    let legacy = v.len() == 40 && v.bytes().all(|b| b.is_ascii_hexdigit());
+    let jwt = v.starts_with("eyJ")
+        && v.split('.').count() >= 2
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'='));
+    legacy || jwt
+}
+
+/// Whether a variable's name says it holds a secret.
+pub fn looks_secret_name(name: &str) -> bool {
+    const HINTS: [&str; 9] = ["TOKEN", "KEY", "PASSWORD", "SECRET", "PASS", "AUTH", "CREDENTIAL", "PRIVATE", "DSN"];
+    let upper = name.to_ascii_uppercase();
+    HINTS.iter().any(|h| upper.contains(h))
+}
+
+/// One value of a `.env` document, masked by what it is: a URL loses its password, a
+/// token shows 4 + 4, a secret-named or known-secret value is hidden, the rest is shown.
+pub fn mask_value(name: &str, value: &str, known: &[&str]) -> String {
+    // Empty, or a placeholder lsauth itself shows (`<PAT to be minted>`): nothing to hide.
+    if value.is_empty() || (value.starts_with('<') && value.ends_with('>')) {
+        return value.to_string();
+    }
+    if value.contains("://") {
+        let masked = mask_url(value);
+        if masked != value {
+            return masked;
+        }
+    }
+    if looks_like_token(value) {
+        return mask(value);
+    }
+    if looks_secret_name(name) || known.contains(&value) {
+        return mask_password(value);
+    }
+    value.to_string()
+}
+
+/// A `.env` text with every secret masked, line by line: each assignment (also one
+/// commented out, as migrate-env leaves the old token) has its value masked by
+/// `mask_value`; then any remaining occurrence of a known secret anywhere is masked too.
+/// Line ends and everything else are kept, so a diff of two masked texts lines up.
+pub fn mask_env_text(text: &str, known: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        out.push_str(&mask_env_line(line, known));
+    }
+    let mut known: Vec<&&str> = known.iter().filter(|s| !s.is_empty()).collect();
+    known.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for s in known {
+        if out.contains(*s) {
+            let replacement = if looks_like_token(s) { mask(s) } else { mask_password(s) };
+            out = out.replace(*s, &replacement);
+        }
+    }
+    out
+}
+
+/// `[# ][export ]NAME=VALUE[ # comment]`: the value masked, the rest as it was.
+fn mask_env_line(line: &str, known: &[&str]) -> String {
+    let body_end = line.trim_end_matches(['\n', '\r']).len();
+    let (body, eol) = line.split_at(body_end);
+    let mut rest = body.trim_start();
+    let mut start = body.len() - rest.len();
+    if let Some(r) = rest.strip_prefix('#') {
+        let r2 = r.trim_start();
+        start += rest.len() - r2.len();
+        rest = r2;
+    }
+    if let Some(r) = rest.strip_prefix("export ") {
+        let r2 = r.trim_start();
+        start += rest.len() - r2.len();
+        rest = r2;
+    }
+    let name_len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')).count();
+    if name_len == 0 {
+        return line.to_string();
+    }
+    let name = &rest[..name_len];
+    let after_name = &rest[name_len..];
+    let after_ws = after_name.trim_start_matches([' ', '\t']);
+    let Some(value_part) = after_ws.strip_prefix('=') else { return line.to_string() };
+    let value_start = start + name_len + (after_name.len() - after_ws.len()) + 1;
+    let lead = value_part.len() - value_part.trim_start_matches([' ', '\t']).len();
+    let v = &value_part[lead..];
+    let (inner_from, inner_to) = match v.chars().next() {
+        Some(q @ ('"' | '\'')) => match v[1..].find(q) {
+            Some(end) => (1, 1 + end),
+            None => (1, v.len()),
+        },
+        _ => {
+            // Unquoted: the value ends where a comment starts; a token-shaped first word
+            // is the value even when words follow (a note after it).
+            let end = v.find(" #").or_else(|| v.find("\t#")).unwrap_or(v.len());
+            let value = v[..end].trim_end_matches([' ', '\t']);
+            let first_word = value.split([' ', '\t']).next().unwrap_or("");
+            (0, if looks_like_token(first_word) { first_word.len() } else { value.len() })
+        }
+    };
+    let from = value_start + lead + inner_from;
+    let to = value_start + lead + inner_to;
+    let masked = mask_value(name, &body[from..to], known);
+    format!("{}{}{}{}", &body[..from], masked, &body[to..], eol)
+}
+
 /// This process's command line for the record: the program by its name, not its path,
-/// and every URL password masked.
+/// and every URL password removed.
 pub fn this_command_line() -> Vec<String> {
-    let mut args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     if let Some(first) = args.first_mut() {
         if let Some(name) = std::path::Path::new(first.as_str()).file_name() {
             *first = name.to_string_lossy().into_owned();
@@ -34,7 +161,7 @@ pub fn this_command_line() -> Vec<String> {
     masked_command_line(args)
 }
 
-/// The command line as recorded in backups: any URL password masked.
+/// The command line as recorded in backups: any URL password removed.
 pub fn masked_command_line(args: impl IntoIterator<Item = String>) -> Vec<String> {
     args.into_iter()
         .map(|a| match a.split_once('=') {
@@ -49,20 +176,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_keep_at_most_four_and_four() {
+    fn tokens_show_four_and_four_and_nothing_else_does() {
         assert_eq!(mask("9d5125fc64aaa7572a0c653df23368f8aab9cdb6"), "9d51…cdb6");
-        assert_eq!(mask("short"), "*****");
-        assert_eq!(mask(""), "*");
+        assert_eq!(mask("short"), HIDDEN);
+        assert_eq!(mask("0123456789abcdefghi"), HIDDEN, "19 characters: hidden whole");
+        assert_eq!(mask(""), HIDDEN);
+        assert_eq!(mask_password("a long password that is long"), HIDDEN);
     }
 
     #[test]
-    fn url_passwords_are_masked_in_command_lines() {
+    fn url_passwords_are_removed_in_command_lines() {
         let args = masked_command_line(
             ["lsauth", "--db", "postgres://ls:hunter2@db/ls", "--db=postgresql://u:pw@h/x", "orgs"].map(String::from),
         );
         let joined = args.join(" ");
         assert!(!joined.contains("hunter2") && !joined.contains(":pw@"), "{joined}");
-        assert!(joined.contains("postgres://ls:****@db/ls"));
+        assert!(joined.contains("postgres://ls@db/ls"), "{joined}");
         assert_eq!(args[4], "orgs");
+    }
+
+    #[test]
+    fn env_texts_are_masked_by_name_value_and_url() {
+        let key = "0123456789abcdef0123456789abcdef01234567";
+        let text = format!(
+            "# note\r\nexport LABEL_STUDIO_API_KEY=\"{key}\"  # admin\r\n# LABEL_STUDIO_API_KEY={key}  # old\n\
+             DATABASE_URL=postgres://u:p%26w@db/ls\nLABEL_STUDIO_PASSWORD=hunter2\nAWS_SECRET='s3cr3t with spaces and more'\n\
+             MODEL_DIR=/data/models\nGREETING=hello # hi\nPLAIN=eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl"
+        );
+        let masked = mask_env_text(&text, &["pw-known"]);
+        assert!(masked.contains("export LABEL_STUDIO_API_KEY=\"0123…4567\"  # admin\r\n"), "{masked}");
+        assert!(masked.contains("# LABEL_STUDIO_API_KEY=0123…4567  # old\n"), "{masked}");
+        assert!(masked.contains("DATABASE_URL=postgres://u@db/ls\n"), "{masked}");
+        assert!(masked.contains(&format!("LABEL_STUDIO_PASSWORD={HIDDEN}\n")), "{masked}");
+        assert!(masked.contains(&format!("AWS_SECRET='{HIDDEN}'\n")), "{masked}");
+        assert!(masked.contains("MODEL_DIR=/data/models\nGREETING=hello # hi\n"), "{masked}");
+        assert!(masked.ends_with("PLAIN=eyJh…dXJl"), "a token-shaped value under any name: {masked}");
+        for secret in [key, "hunter2", "s3cr3t", "p%26w", "c2lnbmF0dXJl"] {
+            assert!(!masked.contains(secret), "{secret} in {masked}");
+        }
+        let again = mask_env_text("X=1 the pw-known is here\n", &["pw-known"]);
+        assert_eq!(again, format!("X=1 the {HIDDEN} is here\n"));
     }
 }

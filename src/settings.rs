@@ -14,6 +14,10 @@ pub struct JwtSettings {
     pub api_token_ttl_days: i64,
 }
 
+/// What Label Studio 1.22+ (jwt_auth 0002) gives an organization without a row.
+pub const CURRENT_DEFAULTS: JwtSettings =
+    JwtSettings { api_tokens_enabled: true, legacy_api_tokens_enabled: false, api_token_ttl_days: DEFAULT_TTL_DAYS };
+
 /// Which `jwt_auth` migrations a database has, which tells the Label Studio generation
 /// and so the model defaults an organization without a row gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,7 +32,15 @@ impl JwtSchema {
         self.migrations.iter().any(|m| m.starts_with("0002"))
     }
 
-    /// What `AutoOneToOneField` creates for an organization that has no row.
+    /// The defaults when the migrations tell them: `None` for a database whose
+    /// `jwt_auth_jwtsettings` exists but whose `django_migrations` records no `jwt_auth`
+    /// migration (copied or hand-made): which Label Studio reads it is unknown.
+    pub fn known_defaults(&self) -> Option<JwtSettings> {
+        (!self.migrations.is_empty()).then(|| self.model_defaults())
+    }
+
+    /// What `AutoOneToOneField` creates for an organization that has no row (the 0001
+    /// defaults also stand in when no migration is recorded; see `known_defaults`).
     pub fn model_defaults(&self) -> JwtSettings {
         if self.has_flipped_defaults() {
             JwtSettings {

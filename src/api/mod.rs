@@ -181,7 +181,7 @@ impl Api {
         let header = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(String::from);
         let content_type = header(CONTENT_TYPE);
         let location = header(LOCATION);
-        let body = response.text().await.map_err(|e| no_answer(url, &e))?;
+        let body = read_capped(response, url).await?;
         Ok(Answer { status, body, content_type, location })
     }
 
@@ -194,6 +194,28 @@ impl Api {
         let url = self.url(path);
         self.send(self.client.post(url.clone()).headers(Self::headers(&auth)).json(body), &url).await
     }
+}
+
+/// The most of an answer's body lsauth reads: Label Studio's answers to these endpoints
+/// are a few hundred bytes; anything larger is not Label Studio and is not kept in memory.
+pub const MAX_BODY: usize = 1 << 20;
+
+async fn read_capped(mut response: reqwest::Response, url: &url::Url) -> Result<String, NoAnswer> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| no_answer(url, &e))? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(NoAnswer {
+                url: url.to_string(),
+                reason: format!(
+                    "the answer is larger than {} KiB: not read (not a Label Studio answer)",
+                    MAX_BODY >> 10
+                ),
+                timed_out: false,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 fn no_answer(url: &url::Url, err: &reqwest::Error) -> NoAnswer {

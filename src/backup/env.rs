@@ -28,6 +28,10 @@ pub struct EnvRecord {
     pub backup_file: String,
     pub before_sha256: String,
     pub after_sha256: String,
+    /// The file's mode before the change, in octal (`"640"`), restored by a rollback.
+    /// Absent in records written before lsauth kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,4 +98,69 @@ pub fn load(backup_dir: &Path, env_file: &Path, id: &str) -> anyhow::Result<EnvB
         .into_iter()
         .find(|b| b.id == id)
         .ok_or_else(|| bad_input(format!("no backup {id} of {} in {}", env_file.display(), backup_dir.display())))
+}
+
+/// What `commit_rewrite` wrote.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The copy of the file as it was, beside it.
+    pub backup_file: PathBuf,
+    /// The record's id in the backup directory (what `lsauth rollback --env-file` takes).
+    pub backup_id: String,
+}
+
+/// Replace an env file's content, undoably: the old bytes are copied beside the file and
+/// a record (checksums, mode) goes into the backup directory *before* the atomic replace,
+/// so a kill at any point leaves the old file, or the new one with its backup. The file
+/// must still hold `before` (an edit made meanwhile would be lost: refused). `mode`
+/// overrides the mode of the new file (a rollback restores the recorded one).
+pub fn commit_rewrite(
+    target: &fsutil::ReplaceTarget,
+    before: &[u8],
+    after: &[u8],
+    mode: Option<u32>,
+    backup_dir: &Path,
+    operation: &str,
+) -> anyhow::Result<Committed> {
+    let shown = target.path.display();
+    let current = std::fs::read(&target.real).map_err(|e| bad_input(format!("re-reading {shown}: {e}")))?;
+    if current != before {
+        return Err(crate::exit::refused(format!("{shown} changed while lsauth worked; it was not written")));
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let copy = copy_beside(&target.path, before, now)?;
+    let record = EnvRecord {
+        format: FORMAT.into(),
+        created_at: now.format(&time::format_description::well_known::Rfc3339)?,
+        operation: operation.into(),
+        command: crate::secrets::this_command_line(),
+        env_file: absolute(&target.path).display().to_string(),
+        backup_file: absolute(&copy).display().to_string(),
+        before_sha256: sha256(before),
+        after_sha256: sha256(after),
+        mode: Some(format!("{:o}", target.mode)),
+    };
+    let written = write_record(backup_dir, &record, now).and_then(|id| {
+        fsutil::replace_file(target, after, mode)?;
+        Ok(id)
+    });
+    match written {
+        Ok(backup_id) => Ok(Committed { backup_file: copy, backup_id }),
+        Err(e) => {
+            // Nothing was replaced: take the backup away again, so that nothing is left
+            // that the output does not mention.
+            let _ = std::fs::remove_file(&copy);
+            if let Ok(records) = records_for(backup_dir, &target.path) {
+                for r in records.iter().filter(|r| r.record.backup_file == record.backup_file) {
+                    let _ = std::fs::remove_file(backup_dir.join(format!("{}.json", r.id)));
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A recorded mode (`"640"`) as a number.
+pub fn parse_mode(text: &str) -> Option<u32> {
+    u32::from_str_radix(text, 8).ok().filter(|m| *m <= 0o7777)
 }

@@ -3,7 +3,6 @@
 //! crashes is reported as failed.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -115,7 +114,7 @@ fn configuration(
                 .fix(format!("give --env-file with {} or set one of them", tok::TOKEN_VARIABLES.join(" / ")));
         }
     }
-    match tok::secret_key(data_dir, &ctx.env) {
+    match ctx.secret_key(data_dir) {
         Some((_, from)) => {
             checks.pass("config.secret_key", sec, format!("SECRET_KEY persisted in {from}"));
         }
@@ -527,7 +526,7 @@ fn project_checks(
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let mut checks = Checks::default();
     let sources = sources(ctx, args)?;
-    let explicit_db = ctx.global.db.is_some() || ctx.env.get("LSAUTH_DB").is_some();
+    let explicit_db = ctx.db_given_explicitly();
     // An explicit --db that cannot even be parsed is bad input; discovery trouble is a finding.
     let located = match db::locate(ctx.global.db.as_deref(), &ctx.env) {
         Ok(l) => Ok(l),
@@ -585,21 +584,13 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
                 Ok(())
             });
         }
-        token_checks(
-            &mut checks,
-            source,
-            inspection,
-            facts.as_ref(),
-            tok::secret_key(args.ls_data_dir.as_deref(), &ctx.env),
-        );
+        token_checks(&mut checks, source, inspection, facts.as_ref(), ctx.secret_key(args.ls_data_dir.as_deref()));
     }
 
     let mut api_reachable = false;
     let mut api_client = None;
     if let Some((url, _)) = &sources.url {
-        match api::parse_base_url(url)
-            .and_then(|base| Api::new(base, Duration::from_secs_f64(args.timeout.clamp(0.1, 600.0))))
-        {
+        match api::parse_base_url(url).and_then(|base| Api::new(base, args.timeout.duration())) {
             Ok(api) => {
                 let token = sources.token.as_ref().zip(inspection.as_ref());
                 api_reachable =

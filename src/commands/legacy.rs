@@ -5,24 +5,13 @@
 use serde::Serialize;
 
 use super::{write_with_backup, BackupRef, Ctx, WriteLabel};
-use crate::backup::{self, DbIdentity};
-use crate::change::{self, plan_toggle, OrgSettings, Plan, Setting, Toggle};
+use crate::backup::DbIdentity;
+use crate::change::{self, Plan, Toggle};
 use crate::cli::{Selection, ToggleArgs};
 use crate::db::{Access, Database, OrgScope, UserLookup};
 use crate::exit::{bad_input, refused, ExitStatus};
 use crate::report;
-use crate::settings::JwtSettings;
 use crate::terminal;
-
-/// The subcommand's name, used in backups and output.
-pub fn operation(toggle: Toggle) -> &'static str {
-    match (toggle.setting, toggle.enable) {
-        (Setting::LegacyApiTokensEnabled, true) => "enable-legacy",
-        (Setting::LegacyApiTokensEnabled, false) => "disable-legacy",
-        (Setting::ApiTokensEnabled, true) => "enable-pat",
-        (Setting::ApiTokensEnabled, false) => "disable-pat",
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ToggleOutcome {
@@ -56,23 +45,14 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
     Ok(OrgScope::ids(ids))
 }
 
-/// Plan against rows just read, refusing ids that name no organization.
-fn plan_for(orgs: Vec<OrgSettings>, defaults: JwtSettings, toggle: Toggle) -> anyhow::Result<Plan> {
-    let missing: Vec<String> = orgs.iter().filter(|o| o.title.is_none()).map(|o| o.id.to_string()).collect();
-    if !missing.is_empty() {
-        return Err(bad_input(format!("no organization with id {}", missing.join(", "))));
-    }
-    Ok(plan_toggle(orgs, defaults, toggle, &change::django_timestamp(time::OffsetDateTime::now_utc())))
-}
-
 pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitStatus> {
     let dry_run = args.change.dry_run;
     let (mut db, _) = ctx.open_db(if dry_run { Access::ReadOnly } else { Access::ReadWrite })?;
     let scope = resolve(db.as_mut(), &args.selection)?;
-    let defaults = db.jwt_schema().model_defaults();
+    let schema = db.jwt_schema().clone();
     let identity = db.identity();
     let outcome = |plan: Plan| ToggleOutcome {
-        operation: operation(toggle),
+        operation: toggle.operation(),
         database: identity.clone(),
         dry_run,
         plan,
@@ -83,7 +63,7 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
     // A person must see the plan before being asked, so it is read once without the lock.
     // With --yes nobody is asked: the plan is made from the rows read under the lock.
     let shown = if dry_run || !args.change.yes {
-        let plan = plan_for(db.read_scope(&scope)?, defaults, toggle)?;
+        let plan = change::plan_toggle_checked(db.read_scope(&scope)?, &schema, toggle)?;
         let preview = outcome(plan);
         if preview.plan.changed() == 0 || dry_run {
             report::change::render_toggle(&preview, &ctx.out)?;
@@ -91,17 +71,17 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
         }
         report::change::render_toggle_plan(&preview, &ctx.out)?;
         let question = format!("Apply {} to {} organization(s)?", preview.operation, preview.plan.changed());
-        terminal::confirm(&question, args.change.yes)?;
+        terminal::confirm(&question, args.change.yes, ctx.out.json)?;
         Some(preview.plan)
     } else {
         None
     };
 
-    let dir = backup::resolve_dir(args.change.backup_dir.as_deref(), &ctx.env)?;
+    let dir = ctx.backup_dir(args.change.backup_dir.as_deref())?;
     let mut applied: Option<Plan> = None;
-    let label = WriteLabel { operation: operation(toggle), toggle: Some(toggle), restores: None };
+    let label = WriteLabel { operation: toggle.operation(), toggle: Some(toggle), restores: None };
     let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut |current| {
-        let plan = plan_for(current, defaults, toggle)?;
+        let plan = change::plan_toggle_checked(current, &schema, toggle)?;
         if let Some(shown) = &shown {
             if plan.decision() != shown.decision() {
                 return Err(refused(

@@ -1,26 +1,36 @@
 //! `lsauth migrate-env`: move an integration's `.env` from a legacy token to a PAT (or to
 //! a username and password), verified against the server before a byte is written, with
 //! a backup next to the file and an atomic replace.
+//!
+//! The server and the file change together, or the user is told exactly what changed:
+//! every server-side change (a PAT minted, an existing PAT revoked, PATs enabled) goes
+//! into a ledger as it happens; a PAT minted and not written is revoked again on every
+//! failure path; the last words of every run say what the ledger holds, and "nothing was
+//! changed" only when it is empty and the file was not written.
+//!
+//! The steps: setup (file, variable, URL) → who owns the old token → how the credential
+//! will be obtained → preflight (will a new PAT work for that owner's organization?) →
+//! plan and confirmation → obtain → verify → commit the file → report.
 
-use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
 use super::token::{self as tok};
 use super::Ctx;
 use crate::api::{self, Api, Auth};
-use crate::backup::{self, env as envbackup};
+use crate::backup::env as envbackup;
+use crate::change::{Setting, Toggle};
 use crate::cli::{MigrateEnvArgs, MigrateTarget};
+use crate::db::{Access, Database, JtiState, OrgScope};
 use crate::diagnosis::{self, ApiUser, Cause, Context, Finding};
 use crate::envfile::EnvDocument;
-use crate::exit::{bad_input, refused, ExitStatus};
+use crate::exit::{bad_input, refused, status_of, Classified, ExitStatus};
 use crate::fsutil;
 use crate::report;
 use crate::secrets::mask;
 use crate::terminal;
-use crate::token::{self, TokenKind};
+use crate::token::{self, Inspection, TokenKind};
 
 /// How the new credential was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,147 +41,160 @@ pub enum CredentialSource {
     MintedWithLegacyToken,
     MintedAfterLogin,
     Password,
-    /// A dry run that would mint one.
+    /// Not obtained (yet): a dry run, or a run that stopped before.
     NotObtained,
+}
+
+/// Who the old token belongs to, and how lsauth knows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Owner {
+    pub id: i64,
+    pub email: Option<String>,
+    pub active_organization: Option<i64>,
+    /// `whoami` (the token works) or `database`.
+    pub source: &'static str,
+}
+
+/// What lsauth found out before changing anything: will a new PAT work?
+#[derive(Debug, Clone, Serialize)]
+pub struct Preflight {
+    pub organization_id: Option<i64>,
+    /// `api_tokens_enabled` of the owner's active organization as Label Studio applies
+    /// it; `null` when lsauth could not find out.
+    pub api_tokens_enabled: Option<bool>,
+    /// `database`, `api` (GET /api/jwt/settings) or `unknown`.
+    pub source: &'static str,
+}
+
+/// A PAT the user already has, as Label Studio lists it (no signature: not a secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExistingPat {
+    pub jti_prefix: String,
+    pub created_at: Option<String>,
+    #[serde(skip)]
+    truncated: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerAction {
+    /// A new PAT now exists on the server.
+    PatCreated,
+    /// A PAT lsauth created was revoked again because it was not written.
+    PatRevokedAgain,
+    /// A PAT lsauth created could not be revoked again: the user must do it.
+    PatRevokeFailed,
+    /// One of the user's existing PATs was revoked (`--revoke-existing`).
+    ExistingPatRevoked,
+    /// `api_tokens_enabled` was turned on in the database (`--enable-pat`).
+    PatsEnabled,
+}
+
+/// One change made on the server (or in its database), in the order it happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerChange {
+    pub action: ServerAction,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MigrateOutcome {
+    /// `migrated`, `dry_run`, `already_migrated`, or `failed`.
+    pub result: &'static str,
+    /// Whether anything changed anywhere: the file, the server, the database.
+    pub changed: bool,
+    /// One sentence on what changed (or "Nothing was changed.").
+    pub summary: String,
+    pub error: Option<String>,
     pub env_file: String,
     pub variable: String,
     pub to: &'static str,
     pub url: String,
     pub old_token: String,
     pub old_kind: TokenKind,
+    pub owner: Option<Owner>,
+    pub preflight: Option<Preflight>,
+    /// PATs `--revoke-existing` would revoke if Label Studio refuses a second one.
+    pub would_revoke: Vec<ExistingPat>,
     pub credential: CredentialSource,
-    /// The new PAT, masked (`null` for --to password or a dry run that would mint).
+    /// The new PAT, masked (`null` for --to password or before one exists).
     pub new_token: Option<String>,
     pub user: Option<ApiUser>,
     pub verified: bool,
     pub dry_run: bool,
+    pub file_written: bool,
     pub diff: String,
     pub backup_file: Option<String>,
     pub backup_id: Option<String>,
+    /// The file's mode, kept as it was.
     pub mode: Option<String>,
-    pub notes: Vec<String>,
+    pub server_changes: Vec<ServerChange>,
+    pub warnings: Vec<String>,
 }
 
 const PLACEHOLDER: &str = "<PAT to be minted>";
 
-fn read_stdin_line(what: &str) -> anyhow::Result<String> {
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).map_err(|e| bad_input(format!("reading {what} from stdin: {e}")))?;
-    let line = text.lines().next().unwrap_or("").trim_end_matches('\r').to_string();
-    if line.trim().is_empty() {
-        return Err(bad_input(format!("no {what} on standard input")));
+/// Everything one run knows and has done.
+struct Migration<'a> {
+    ctx: &'a Ctx,
+    args: &'a MigrateEnvArgs,
+    outcome: MigrateOutcome,
+    /// Full PATs minted and not (yet) written to the file: revoked again on failure.
+    unwritten: Vec<String>,
+    /// Secrets to mask in any text shown.
+    secrets: Vec<String>,
+}
+
+/// The parts of setup every later step uses.
+struct Setup {
+    path: PathBuf,
+    doc: EnvDocument,
+    variable: String,
+    old: Inspection,
+    base: url::Url,
+    api: Api,
+}
+
+/// How requests authenticate as the old token's owner: with the working legacy key, or
+/// with a web-login session.
+enum Caller<'a> {
+    Legacy(&'a Api, &'a str),
+    Session(&'a Api),
+}
+
+impl Caller<'_> {
+    fn api(&self) -> &Api {
+        match self {
+            Caller::Legacy(api, _) | Caller::Session(api) => api,
+        }
     }
-    Ok(line)
-}
 
-fn on_terminal() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
-
-fn secret_prompt(what: &str) -> anyhow::Result<String> {
-    dialoguer::Password::new()
-        .with_prompt(what)
-        .interact()
-        .map_err(|_| refused(format!("no {what} given: nothing was changed")))
-}
-
-/// The --login password: from --password-stdin, else asked on a terminal.
-fn login_password(from_stdin: &mut Option<String>, email: &str) -> anyhow::Result<String> {
-    match from_stdin.take() {
-        Some(p) => Ok(p),
-        None if on_terminal() => secret_prompt(&format!("Password for {email}")),
-        None => Err(bad_input("give the password with --password-stdin (no terminal to ask)")),
+    async fn get(&self, path: &str) -> Result<api::Answer, api::NoAnswer> {
+        match self {
+            Caller::Legacy(api, key) => api.get(path, Auth::Token(key)).await,
+            Caller::Session(api) => api.get(path, Auth::None).await,
+        }
     }
+
+    async fn post(&self, path: &str, body: &serde_json::Value) -> Result<api::Answer, api::NoAnswer> {
+        match self {
+            Caller::Legacy(api, key) => api.post_json(path, body, Auth::Token(key)).await,
+            Caller::Session(api) => api.post_json_session(path, body).await,
+        }
+    }
+}
+
+fn unreachable_at(step: &str, no: &api::NoAnswer) -> anyhow::Error {
+    crate::exit::unreachable(format!("{step}: {}: {}", no.url, no.reason))
 }
 
 /// A failed step, explained with the same words as `lsauth token test`.
-fn explained(step: &str, finding: &Finding, ctx: Context) -> anyhow::Error {
-    let (why, fix) = diagnosis::explain(finding, &ctx);
+fn explained(step: &str, finding: &Finding, ctx: &Context) -> anyhow::Error {
+    let (why, fix) = diagnosis::explain(finding, ctx);
     if finding.cause == Cause::Unreachable {
-        return crate::exit::unreachable(format!("{step}: {why} Nothing was changed."));
+        return crate::exit::unreachable(format!("{step}: {why}"));
     }
-    refused(format!("{step}: {} ({why}) Fix: {fix}. Nothing was changed.", finding.cause.as_str()))
-}
-
-/// POST /api/token/ and its 409: with --revoke-existing, blacklist the user's PATs and
-/// mint again.
-async fn mint(api: &Api, auth: Option<&str>, revoke_existing: bool) -> anyhow::Result<String> {
-    for attempt in 0..2 {
-        let answer = match auth {
-            Some(key) => api.post_json("api/token/", &serde_json::json!({}), Auth::Token(key)).await,
-            None => api.post_json_session("api/token/", &serde_json::json!({})).await,
-        };
-        let answer = match answer {
-            Ok(a) => a,
-            Err(no) => {
-                return Err(crate::exit::unreachable(format!(
-                    "minting a PAT: {}: {}. Nothing was changed.",
-                    no.url, no.reason
-                )))
-            }
-        };
-        match answer.status {
-            201 | 200 => {
-                return answer
-                    .json()
-                    .and_then(|j| j.get("token").and_then(|t| t.as_str()).map(String::from))
-                    .ok_or_else(|| {
-                        refused("minting a PAT: Label Studio answered without a token; nothing was changed")
-                    });
-            }
-            409 if revoke_existing && attempt == 0 => {
-                let listed = match auth {
-                    Some(key) => api.get("api/token/", Auth::Token(key)).await,
-                    None => api.get("api/token/", Auth::None).await,
-                };
-                let listed = listed.map_err(|no| crate::exit::unreachable(format!("listing PATs: {}", no.reason)))?;
-                let tokens: Vec<String> = listed
-                    .json()
-                    .and_then(|j| j.as_array().cloned())
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|t| t.as_str().map(String::from).or_else(|| t.get("token")?.as_str().map(String::from)))
-                    .collect();
-                for t in tokens {
-                    let _ =
-                        api.post_json("api/token/blacklist/", &serde_json::json!({ "refresh": t }), Auth::None).await;
-                }
-            }
-            409 => return Err(refused(
-                "this user already has a Personal Access Token (Label Studio answers 409: \"You already have a valid \
-                     token\"): give it with --pat-stdin, or add --revoke-existing to revoke it and mint a new one; \
-                     nothing was changed",
-            )),
-            _ => {
-                let finding = diagnosis::whoami_legacy(&Ok(answer));
-                return Err(explained("minting a PAT with the legacy token", &finding, Context::default()));
-            }
-        }
-    }
-    Err(refused("minting a PAT: the existing PAT could not be revoked; nothing was changed"))
-}
-
-/// The web login: CSRF cookie, form post, success is the 302.
-async fn login(api: &Api, email: &str, password: &str) -> anyhow::Result<()> {
-    let unreachable = |no: api::NoAnswer| crate::exit::unreachable(format!("logging in: {}: {}", no.url, no.reason));
-    api.get("user/login/", Auth::None).await.map_err(unreachable)?;
-    let csrf = api.cookie("csrftoken").unwrap_or_default();
-    let answer = api
-        .post_form("user/login/", &[("csrfmiddlewaretoken", &csrf), ("email", email), ("password", password)])
-        .await
-        .map_err(unreachable)?;
-    match answer.status {
-        302 | 303 => Ok(()),
-        200 if answer.body.contains("don&#x27;t match") || answer.body.contains("don't match") => {
-            Err(refused(format!("logging in as {email}: the email and password do not match; nothing was changed")))
-        }
-        403 => Err(refused("logging in: Label Studio refused the CSRF check (403); nothing was changed")),
-        status => Err(refused(format!("logging in as {email}: unexpected answer {status}; nothing was changed"))),
-    }
+    refused(format!("{step}: {} ({why}) Fix: {fix}.", finding.cause.as_str()))
 }
 
 /// Refresh the PAT and use the access token: the proof that clients will work.
@@ -186,264 +209,754 @@ async fn verify_pat(api: &Api, pat: &str) -> Result<ApiUser, Finding> {
     }
 }
 
-pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
-    let path = args.env_file.clone();
-    let doc = tok::read_env_file(&path)?;
-    let original = doc.render();
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or(PathBuf::from("."));
-    if !args.change.dry_run {
-        fsutil::check_writable_dir(&dir)
-            .map_err(|e| bad_input(format!("{e:#}: the file cannot be replaced safely")))?;
-    }
-    let variable = match &args.var {
-        Some(v) if doc.get(v).is_some() => v.clone(),
-        Some(v) => return Err(bad_input(format!("{} does not set {v}", path.display()))),
-        None => tok::TOKEN_VARIABLES.iter().find(|v| doc.get(v).is_some()).map(|v| v.to_string()).ok_or_else(|| {
-            bad_input(format!(
-                "{} sets none of {} (name it with --var)",
-                path.display(),
-                tok::TOKEN_VARIABLES.join(", ")
-            ))
-        })?,
-    };
-    let old_value = doc.get(&variable).unwrap_or_default().to_string();
-    let old = token::inspect(&old_value, tok::now_secs());
-    let (url_text, url_from) = tok::url_source(args.url.as_deref(), Some((path.as_path(), &doc)), &ctx.env);
-    let base = api::parse_base_url(&url_text)?;
-    ctx.out.verbose(format!("Label Studio URL: {base} (from {url_from})"));
-    let timeout = Duration::from_secs_f64(args.timeout.clamp(0.1, 600.0));
-    let api = Api::new(base.clone(), timeout)?;
-    let to_password = args.to == MigrateTarget::Password;
-    if to_password && args.login.is_none() {
-        return Err(bad_input("--to password needs --login EMAIL (written as LABEL_STUDIO_USERNAME)"));
-    }
-    if args.password_stdin && args.login.is_none() {
-        return Err(bad_input("--password-stdin goes with --login EMAIL"));
-    }
-    if !to_password && old.kind == TokenKind::Pat && !args.pat_stdin && args.login.is_none() {
-        if let Ok(user) = api.block_on(verify_pat(&api, &old.token)) {
-            ctx.out.note(format!(
-                "{variable} already holds a working PAT (user {}): nothing to migrate",
-                user.email.unwrap_or_default()
-            ));
-            return Ok(ExitStatus::Ok);
-        }
-    }
-
-    // Who the old token belongs to (the new credential must be the same user's), and,
-    // when it is rejected, why: asked once, used for both.
-    let legacy_check: Option<Finding> = (old.kind == TokenKind::Legacy).then(|| {
-        api.block_on(async {
-            diagnosis::whoami_legacy(&api.get("api/current-user/whoami", Auth::Token(&old.token)).await)
-        })
-    });
-    if let Some(f) = legacy_check.as_ref().filter(|f| f.cause == Cause::Unreachable) {
-        return Err(explained("checking the current token", f, Context::default()));
-    }
-    let old_user: Option<ApiUser> = legacy_check.as_ref().and_then(|f| f.user.clone());
-    let legacy_works = old_user.is_some();
-
-    let mut outcome = MigrateOutcome {
-        env_file: path.display().to_string(),
-        variable: variable.clone(),
-        to: if to_password { "password" } else { "pat" },
-        url: base.to_string(),
-        old_token: mask(&old.token),
-        old_kind: old.kind,
-        credential: CredentialSource::NotObtained,
-        new_token: None,
-        user: None,
-        verified: false,
-        dry_run: args.change.dry_run,
-        diff: String::new(),
-        backup_file: None,
-        backup_id: None,
-        mode: None,
-        notes: Vec::new(),
-    };
-
-    // Read what comes from stdin now (before any prompt), and say how the credential
-    // will be obtained.
-    let mut pat_given = if args.pat_stdin { Some(read_stdin_line("PAT")?) } else { None };
-    let mut password = if args.password_stdin { Some(read_stdin_line("password")?) } else { None };
-    let how = if to_password {
-        CredentialSource::Password
-    } else if pat_given.is_some() {
-        CredentialSource::PatStdin
-    } else if args.login.is_some() {
-        CredentialSource::MintedAfterLogin
-    } else if old.kind == TokenKind::Legacy && legacy_works {
-        CredentialSource::MintedWithLegacyToken
-    } else if on_terminal() && !args.change.dry_run {
-        CredentialSource::Prompt
-    } else {
-        let why = if let Some(f) = &legacy_check {
-            let (why, _) = diagnosis::explain(f, &Context::default());
-            format!("the current token cannot mint one ({}: {why})", f.cause.as_str())
-        } else {
-            format!("{variable} holds no legacy token to mint one with ({})", old.kind.describe())
-        };
-        return Err(refused(format!(
-            "cannot get a PAT: {why} Give a PAT with --pat-stdin, or --login EMAIL (with --password-stdin) to mint one \
-             after signing in; nothing was changed"
-        )));
-    };
-    outcome.credential = how;
-
-    let today = time::OffsetDateTime::now_utc().date();
-    let note = if to_password {
-        format!("replaced by LABEL_STUDIO_USERNAME/LABEL_STUDIO_PASSWORD on {today} by lsauth migrate-env")
-    } else {
-        format!("legacy token, replaced by a Personal Access Token on {today} by lsauth migrate-env")
-    };
-    let rewrite = |doc: &EnvDocument, new_value: &str, password: &str| -> EnvDocument {
-        let mut d = doc.clone();
-        let old_line = d.assignment_text(&variable).unwrap_or_default();
-        if !args.drop_legacy {
-            d.comment_before(&variable, &format!("{old_line}  # {note}"));
-        }
-        if to_password {
-            d.remove(&variable);
-            d.upsert("LABEL_STUDIO_USERNAME", args.login.as_deref().unwrap_or_default());
-            d.upsert("LABEL_STUDIO_PASSWORD", password);
-        } else {
-            d.set_value(&variable, new_value);
-        }
-        d
-    };
-
-    if args.change.dry_run {
-        if let Some(pat) = &pat_given {
-            let user = api
-                .block_on(verify_pat(&api, pat))
-                .map_err(|f| explained("verifying the given PAT", &f, Context::default()))?;
-            outcome.user = Some(user);
-            outcome.verified = true;
-            outcome.new_token = Some(mask(pat));
-        }
-        let shown_new = pat_given.clone().unwrap_or_else(|| PLACEHOLDER.to_string());
-        let shown_password = password.clone().unwrap_or_else(|| "<password>".into());
-        let new = rewrite(&doc, &shown_new, &shown_password).render();
-        let mut secrets =
-            vec![old.token.clone(), old_value.clone(), shown_new.clone(), password.clone().unwrap_or_default()];
-        secrets.extend(doc.secret_values());
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        outcome.diff = report::diff::unified(&original, &new, &path.display().to_string(), &secrets);
-        report::migrate::render(&outcome, &ctx.out)?;
-        return Ok(ExitStatus::Ok);
-    }
-
-    let question = match how {
-        CredentialSource::MintedWithLegacyToken => {
-            format!("Mint a PAT with the legacy token and rewrite {}?", path.display())
-        }
-        CredentialSource::MintedAfterLogin => format!("Sign in, mint a PAT and rewrite {}?", path.display()),
-        _ => format!("Rewrite {}?", path.display()),
-    };
-    terminal::confirm(&question, args.change.yes)?;
-
-    // Obtain the credential.
-    let new_value = match how {
-        CredentialSource::Password => {
-            let email = args.login.clone().unwrap_or_default();
-            let pw = login_password(&mut password, &email)?;
-            let session = Api::with_session(base.clone(), timeout)?;
-            session.block_on(login(&session, &email, &pw))?;
-            outcome.verified = true;
-            password = Some(pw);
-            String::new()
-        }
-        CredentialSource::PatStdin => pat_given.take().expect("read above"),
-        CredentialSource::Prompt => secret_prompt("Paste the Personal Access Token")?,
-        CredentialSource::MintedWithLegacyToken => api.block_on(mint(&api, Some(&old.token), args.revoke_existing))?,
-        CredentialSource::MintedAfterLogin => {
-            let email = args.login.clone().unwrap_or_default();
-            let pw = login_password(&mut password, &email)?;
-            let session = Api::with_session(base.clone(), timeout)?;
-            session.block_on(async {
-                login(&session, &email, &pw).await?;
-                mint(&session, None, args.revoke_existing).await
-            })?
-        }
-        CredentialSource::NotObtained => unreachable!("decided above"),
-    };
-
-    if !to_password {
-        let pat = token::inspect(&new_value, tok::now_secs());
-        if pat.kind != TokenKind::Pat {
-            return Err(refused(format!(
-                "the new credential is not a PAT ({}); nothing was changed",
-                pat.kind.describe()
-            )));
-        }
-        let user = api
-            .block_on(verify_pat(&api, &pat.token))
-            .map_err(|f| explained("verifying the new PAT", &f, Context::default()))?;
-        let expected = old_user
-            .as_ref()
-            .map(|u| (u.id, u.email.clone()))
-            .or_else(|| args.login.as_ref().map(|email| (-1, Some(email.clone()))));
-        if let Some((id, email)) = expected {
-            let same = if id >= 0 {
-                user.id == id
-            } else {
-                user.email.as_deref().map(str::to_lowercase) == email.as_deref().map(str::to_lowercase)
-            };
-            if !same {
+/// The web login: CSRF cookie, form post; success is a 302 to Label Studio's own app (a
+/// 302 back to the login page, or elsewhere, is not a login). Then the session's whoami
+/// says who signed in.
+async fn login(api: &Api, email: &str, password: &str) -> anyhow::Result<ApiUser> {
+    let unreachable = |no: api::NoAnswer| unreachable_at("logging in", &no);
+    api.get("user/login/", Auth::None).await.map_err(unreachable)?;
+    let csrf = api.cookie("csrftoken").unwrap_or_default();
+    let answer = api
+        .post_form("user/login/", &[("csrfmiddlewaretoken", &csrf), ("email", email), ("password", password)])
+        .await
+        .map_err(unreachable)?;
+    match answer.status {
+        302 | 303 => {
+            let location = answer.location.as_deref().unwrap_or("");
+            if !is_app_location(api, location) {
                 return Err(refused(format!(
-                    "the new PAT belongs to {} (id {}) but the current token to {} (id {}): nothing was changed",
-                    user.email.clone().unwrap_or_default(),
-                    user.id,
-                    email.unwrap_or_default(),
-                    if id >= 0 { id.to_string() } else { "?".into() }
+                    "logging in as {email}: Label Studio redirected to {location:?}, not to its own app: not signed in"
                 )));
             }
         }
-        outcome.user = Some(user);
-        outcome.verified = true;
-        outcome.new_token = Some(mask(&pat.token));
+        200 if answer.body.contains("don&#x27;t match") || answer.body.contains("don't match") => {
+            return Err(refused(format!("logging in as {email}: the email and password do not match")));
+        }
+        403 => return Err(refused("logging in: Label Studio refused the CSRF check (403)")),
+        status => return Err(refused(format!("logging in as {email}: unexpected answer {status}"))),
+    }
+    let who = api.get("api/current-user/whoami", Auth::None).await.map_err(unreachable)?;
+    let user = diagnosis::whoami_session(&who).ok_or_else(|| {
+        refused(format!("logging in as {email}: the session is not signed in (whoami answered {})", who.status))
+    })?;
+    if !same_email(user.email.as_deref(), email) {
+        return Err(refused(format!(
+            "logging in as {email}: the session belongs to {}",
+            user.email.as_deref().unwrap_or("another user")
+        )));
+    }
+    Ok(user)
+}
+
+/// A redirect target inside Label Studio's app: same origin, under the base path, and not
+/// the login page again.
+fn is_app_location(api: &Api, location: &str) -> bool {
+    let login = api.url("user/login/");
+    let Ok(target) = login.join(location) else { return false };
+    target.origin() == api.base().origin()
+        && target.path().starts_with(api.base().path())
+        && !target.path().starts_with(api.url("user/login").path())
+}
+
+fn same_email(a: Option<&str>, b: &str) -> bool {
+    a.is_some_and(|a| a.eq_ignore_ascii_case(b))
+}
+
+/// The `jti` (shortened) and issue date of a PAT as Label Studio lists it.
+fn describe_listed(truncated: &str) -> ExistingPat {
+    let inspection = token::inspect(truncated, 0);
+    let claims = inspection.claims.unwrap_or_default();
+    let jti = claims.jti.unwrap_or_default();
+    ExistingPat {
+        jti_prefix: jti.chars().take(8).collect(),
+        created_at: claims
+            .iat
+            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+            .map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
+        truncated: truncated.to_string(),
+    }
+}
+
+fn jti_prefix(pat: &str) -> String {
+    describe_listed(pat).jti_prefix
+}
+
+/// What the ledger of server changes says, in one sentence.
+pub fn summarize(changes: &[ServerChange], file: Option<&str>) -> String {
+    let mut parts: Vec<String> = changes.iter().map(|c| c.detail.clone()).collect();
+    if let Some(file) = file {
+        parts.push(format!("{file} was rewritten"));
+    }
+    if parts.is_empty() {
+        return "Nothing was changed.".into();
+    }
+    let mut text = parts.join("; ");
+    if file.is_none() {
+        text.push_str("; the env file was not changed");
+    }
+    format!("{text}.")
+}
+
+impl<'a> Migration<'a> {
+    fn new(ctx: &'a Ctx, args: &'a MigrateEnvArgs) -> Self {
+        let outcome = MigrateOutcome {
+            result: "failed",
+            changed: false,
+            summary: String::new(),
+            error: None,
+            env_file: args.env_file.display().to_string(),
+            variable: String::new(),
+            to: if args.to == MigrateTarget::Password { "password" } else { "pat" },
+            url: String::new(),
+            old_token: String::new(),
+            old_kind: TokenKind::Unknown,
+            owner: None,
+            preflight: None,
+            would_revoke: Vec::new(),
+            credential: CredentialSource::NotObtained,
+            new_token: None,
+            user: None,
+            verified: false,
+            dry_run: args.change.dry_run,
+            file_written: false,
+            diff: String::new(),
+            backup_file: None,
+            backup_id: None,
+            mode: None,
+            server_changes: Vec::new(),
+            warnings: Vec::new(),
+        };
+        Migration { ctx, args, outcome, unwritten: Vec::new(), secrets: Vec::new() }
     }
 
-    // Write: backup beside the file, then the atomic replace, then the record.
-    let new_doc = rewrite(&doc, &new_value, password.as_deref().unwrap_or_default());
-    let new_text = new_doc.render();
-    let mut secrets =
-        vec![old.token.clone(), old_value.clone(), new_value.clone(), password.clone().unwrap_or_default()];
-    secrets.extend(doc.secret_values());
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    outcome.diff = report::diff::unified(&original, &new_text, &path.display().to_string(), &secrets);
-    let now = time::OffsetDateTime::now_utc();
-    // The file must still be what was read: an edit meanwhile would be lost.
-    let current = std::fs::read(&path).map_err(|e| bad_input(format!("re-reading {}: {e}", path.display())))?;
-    if current != original.as_bytes() {
-        return Err(refused(format!("{} changed while lsauth worked; nothing was written", path.display())));
+    fn record(&mut self, action: ServerAction, detail: String) {
+        self.outcome.server_changes.push(ServerChange { action, detail });
     }
-    // Order matters for a kill at any point: the copy exists before the record, and the
-    // record before the file changes.
-    let copy = envbackup::copy_beside(&path, original.as_bytes(), now)?;
-    let backup_dir = backup::resolve_dir(args.change.backup_dir.as_deref(), &ctx.env)?;
-    let record = envbackup::EnvRecord {
-        format: envbackup::FORMAT.into(),
-        created_at: now.format(&time::format_description::well_known::Rfc3339)?,
-        operation: "migrate-env".into(),
-        command: crate::secrets::this_command_line(),
-        env_file: envbackup::absolute(&path).display().to_string(),
-        backup_file: envbackup::absolute(&copy).display().to_string(),
-        before_sha256: envbackup::sha256(original.as_bytes()),
-        after_sha256: envbackup::sha256(new_text.as_bytes()),
-    };
-    outcome.backup_id = Some(envbackup::write_record(&backup_dir, &record, now)?);
-    outcome.backup_file = Some(copy.display().to_string());
-    let replaced = fsutil::replace_file(&path, new_text.as_bytes(), |m| (m & 0o700) | 0o600)?;
-    if replaced.old_mode != replaced.new_mode {
-        outcome
-            .notes
-            .push(format!("mode {:o} -> {:o}: the file holds a credential", replaced.old_mode, replaced.new_mode));
+
+    fn to_password(&self) -> bool {
+        self.args.to == MigrateTarget::Password
     }
-    if !replaced.owner_kept {
-        outcome.notes.push("the original owner could not be kept (run as that user or root)".into());
+
+    fn setup(&mut self) -> anyhow::Result<Setup> {
+        let path = self.args.env_file.clone();
+        let doc = tok::read_env_file(&path)?;
+        let variable = match &self.args.var {
+            Some(v) if doc.get(v).is_some() => v.clone(),
+            Some(v) => return Err(bad_input(format!("{} does not set {v}", path.display()))),
+            None => {
+                tok::TOKEN_VARIABLES.iter().find(|v| doc.get(v).is_some()).map(|v| v.to_string()).ok_or_else(|| {
+                    bad_input(format!(
+                        "{} sets none of {} (name it with --var)",
+                        path.display(),
+                        tok::TOKEN_VARIABLES.join(", ")
+                    ))
+                })?
+            }
+        };
+        let old_value = doc.get(&variable).unwrap_or_default().to_string();
+        let old = token::inspect(&old_value, tok::now_secs());
+        self.secrets.extend([old.token.clone(), old_value]);
+        self.secrets.extend(doc.secret_values());
+        let (url_text, url_from) =
+            tok::url_source(self.args.url.as_deref(), Some((path.as_path(), &doc)), &self.ctx.env);
+        let base = api::parse_base_url(&url_text)?;
+        self.ctx.out.verbose(format!("Label Studio URL: {base} (from {url_from})"));
+        let api = Api::new(base.clone(), self.args.timeout.duration())?;
+        if self.to_password() && self.args.login.is_none() {
+            return Err(bad_input("--to password needs --login EMAIL (written as LABEL_STUDIO_USERNAME)"));
+        }
+        if self.args.password_stdin && self.args.login.is_none() {
+            return Err(bad_input("--password-stdin goes with --login EMAIL"));
+        }
+        if self.args.enable_pat && self.to_password() {
+            return Err(bad_input("--enable-pat goes with a move to a PAT, not --to password"));
+        }
+        self.outcome.variable = variable.clone();
+        self.outcome.url = base.to_string();
+        self.outcome.old_token = mask(&old.token);
+        self.outcome.old_kind = old.kind;
+        Ok(Setup { path, doc, variable, old, base, api })
     }
-    outcome.mode = Some(format!("{:o}", replaced.new_mode));
-    report::migrate::render(&outcome, &ctx.out)?;
-    Ok(ExitStatus::Ok)
+
+    /// The old token's owner: whoami when it is a working legacy key, else the database
+    /// (`authtoken_token` for a legacy key; the outstanding-token table for a PAT this
+    /// database issued). `Ok(None)`: nobody can tell.
+    fn find_owner(
+        &mut self,
+        s: &Setup,
+        legacy_check: Option<&Finding>,
+        db: Option<&mut Box<dyn Database>>,
+    ) -> anyhow::Result<Option<Owner>> {
+        if let Some(user) = legacy_check.and_then(|f| f.user.clone()) {
+            return Ok(Some(Owner {
+                id: user.id,
+                email: user.email,
+                active_organization: user.active_organization,
+                source: "whoami",
+            }));
+        }
+        let Some(db) = db else { return Ok(None) };
+        let facts = match s.old.kind {
+            TokenKind::Legacy => db.legacy_key_owner(&s.old.token)?,
+            TokenKind::Pat | TokenKind::Access | TokenKind::TruncatedPat => {
+                let claims = s.old.claims.clone().unwrap_or_default();
+                match claims.jti.as_deref().map(|j| db.jti_state(j)).transpose()? {
+                    Some(JtiState::Outstanding { user_id: Some(id) } | JtiState::Blacklisted { user_id: Some(id) }) => {
+                        db.user_by_id(id)?
+                    }
+                    _ => None,
+                }
+            }
+            TokenKind::Unknown => None,
+        };
+        Ok(facts.map(|u| Owner {
+            id: u.id,
+            email: Some(u.email),
+            active_organization: u.active_organization_id,
+            source: "database",
+        }))
+    }
+
+    /// How the new credential will be obtained, or why it cannot be.
+    fn choose_source(
+        &self,
+        s: &Setup,
+        legacy_check: Option<&Finding>,
+        pat_given: bool,
+    ) -> anyhow::Result<CredentialSource> {
+        let legacy_works = legacy_check.is_some_and(|f| f.user.is_some());
+        Ok(if self.to_password() {
+            CredentialSource::Password
+        } else if pat_given {
+            CredentialSource::PatStdin
+        } else if self.args.login.is_some() {
+            CredentialSource::MintedAfterLogin
+        } else if s.old.kind == TokenKind::Legacy && legacy_works {
+            CredentialSource::MintedWithLegacyToken
+        } else if terminal::interactive() && !self.args.change.dry_run && !self.ctx.out.json {
+            CredentialSource::Prompt
+        } else {
+            let why = match legacy_check {
+                Some(f) => {
+                    let (why, _) = diagnosis::explain(f, &Context::default());
+                    format!("the current token cannot mint one ({}: {why})", f.cause.as_str())
+                }
+                None => format!("{} holds no legacy token to mint one with ({})", s.variable, s.old.kind.describe()),
+            };
+            return Err(refused(format!(
+                "cannot get a PAT: {why} Give a PAT with --pat-stdin, or --login EMAIL (with --password-stdin) to \
+                 mint one after signing in"
+            )));
+        })
+    }
+
+    /// The new credential must be the old token's owner's. Checked before any login or
+    /// mint where the owner is known; `None` owner is refused unless --allow-other-user.
+    fn check_owner_known(&self, how: CredentialSource) -> anyhow::Result<()> {
+        if self.args.allow_other_user || how == CredentialSource::MintedWithLegacyToken {
+            return Ok(());
+        }
+        match (&self.outcome.owner, &self.args.login) {
+            (None, _) => Err(refused(
+                "cannot tell who owns the current token (it does not work and no database says): the new credential \
+                 could belong to another user. Give --db so lsauth can look the owner up, or --allow-other-user",
+            )),
+            (Some(owner), Some(email)) if !same_email(owner.email.as_deref(), email) => Err(refused(format!(
+                "the current token belongs to {} (id {}), not to {email}: sign in as the owner, or add \
+                 --allow-other-user",
+                owner.email.as_deref().unwrap_or("?"),
+                owner.id
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_same_user(&self, user: &ApiUser) -> anyhow::Result<()> {
+        if self.args.allow_other_user {
+            return Ok(());
+        }
+        match &self.outcome.owner {
+            Some(owner) if owner.id != user.id => Err(refused(format!(
+                "the new credential belongs to {} (id {}) but the current token to {} (id {}) (add \
+                 --allow-other-user to accept that)",
+                user.email.as_deref().unwrap_or("?"),
+                user.id,
+                owner.email.as_deref().unwrap_or("?"),
+                owner.id
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Will a new PAT work? The owner's active organization's effective
+    /// `api_tokens_enabled`, from the database, else from GET /api/jwt/settings as the
+    /// owner, else unknown.
+    async fn preflight_api(caller: &Caller<'_>) -> Option<bool> {
+        let answer = caller.get("api/jwt/settings").await.ok()?;
+        if answer.status != 200 {
+            return None;
+        }
+        answer.json()?.get("api_tokens_enabled")?.as_bool()
+    }
+
+    fn preflight(&mut self, db: Option<&mut Box<dyn Database>>, caller: &Caller<'_>) -> anyhow::Result<()> {
+        let org = self.outcome.owner.as_ref().and_then(|o| o.active_organization);
+        let mut result = Preflight { organization_id: org, api_tokens_enabled: None, source: "unknown" };
+        if let (Some(db), Some(org_id)) = (db, org) {
+            let schema = db.jwt_schema().clone();
+            if let Some(found) = db.read_scope(&OrgScope::ids(vec![org_id]))?.into_iter().next() {
+                let known = match &found.row {
+                    Some(row) => Some(row.settings().api_tokens_enabled),
+                    None => schema.known_defaults().map(|d| d.api_tokens_enabled),
+                };
+                if known.is_some() {
+                    result = Preflight { organization_id: Some(org_id), api_tokens_enabled: known, source: "database" };
+                }
+            }
+        }
+        if result.api_tokens_enabled.is_none() {
+            if let Some(on) = caller.api().block_on(Self::preflight_api(caller)) {
+                result.api_tokens_enabled = Some(on);
+                result.source = "api";
+            }
+        }
+        self.outcome.preflight = Some(result);
+        Ok(())
+    }
+
+    /// Refuse before any server change when the preflight says a new PAT would not work,
+    /// or cannot say and --revoke-existing would revoke a PAT on that hope.
+    fn check_preflight(&self, can_enable: bool) -> anyhow::Result<bool> {
+        let p = self.outcome.preflight.as_ref().expect("preflight ran");
+        let org = p.organization_id.map(|o| format!("organization {o}")).unwrap_or("the owner's organization".into());
+        let fix = match p.organization_id {
+            Some(o) => format!("lsauth enable-pat --org {o}"),
+            None => "lsauth enable-pat --user OWNER_EMAIL".into(),
+        };
+        match p.api_tokens_enabled {
+            Some(true) => Ok(false),
+            Some(false) if self.args.enable_pat && can_enable => Ok(true),
+            Some(false) if self.args.enable_pat => Err(refused(format!(
+                "Personal Access Tokens are off for {org} and --enable-pat needs the database (give --db), or run \
+                 {fix} where the database is at hand"
+            ))),
+            Some(false) => Err(refused(format!(
+                "Personal Access Tokens are off for {org} (the organization Label Studio consults for this user): \
+                 a new PAT would be refused. Fix: {fix} (or add --enable-pat to do it in this run), then run \
+                 migrate-env again"
+            ))),
+            None if self.args.revoke_existing => Err(refused(
+                "--revoke-existing: lsauth cannot tell whether PATs are on for the owner's organization (no \
+                 database, and /api/jwt/settings did not answer), so it will not revoke a working PAT on that \
+                 hope. Give --db, or revoke the PAT yourself",
+            )),
+            None => Ok(false),
+        }
+    }
+
+    /// The user's existing PATs, for the plan of --revoke-existing.
+    fn list_existing(&mut self, caller: &Caller<'_>) -> anyhow::Result<()> {
+        let answer =
+            caller.api().block_on(caller.get("api/token/")).map_err(|no| unreachable_at("listing PATs", &no))?;
+        if answer.status != 200 {
+            return Err(refused(format!("listing the user's PATs: Label Studio answered {}", answer.status)));
+        }
+        let listed: Vec<String> = answer
+            .json()
+            .and_then(|j| j.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.as_str().map(String::from).or_else(|| t.get("token")?.as_str().map(String::from)))
+            .collect();
+        self.outcome.would_revoke = listed.iter().map(|t| describe_listed(t)).collect();
+        Ok(())
+    }
+
+    /// POST /api/token/; with --revoke-existing, a 409 revokes the listed PATs and mints
+    /// again. Every change goes into the ledger as it happens.
+    fn mint(&mut self, caller: &Caller<'_>) -> anyhow::Result<String> {
+        for attempt in 0..2 {
+            let answer = caller
+                .api()
+                .block_on(caller.post("api/token/", &serde_json::json!({})))
+                .map_err(|no| unreachable_at("minting a PAT", &no))?;
+            match answer.status {
+                201 | 200 => {
+                    let pat = answer
+                        .json()
+                        .and_then(|j| j.get("token").and_then(|t| t.as_str()).map(String::from))
+                        .ok_or_else(|| refused("minting a PAT: Label Studio answered without a token"))?;
+                    self.unwritten.push(pat.clone());
+                    self.secrets.push(pat.clone());
+                    self.record(ServerAction::PatCreated, format!("a PAT was created (jti {})", jti_prefix(&pat)));
+                    return Ok(pat);
+                }
+                409 if self.args.revoke_existing && attempt == 0 => {
+                    for existing in self.outcome.would_revoke.clone() {
+                        let revoked = caller.api().block_on(caller.api().post_json(
+                            "api/token/blacklist/",
+                            &serde_json::json!({ "refresh": existing.truncated }),
+                            Auth::None,
+                        ));
+                        if matches!(revoked, Ok(ref a) if a.status == 204) {
+                            self.record(
+                                ServerAction::ExistingPatRevoked,
+                                format!(
+                                    "your existing PAT (jti {}, created {}) was revoked at your request \
+                                     (--revoke-existing)",
+                                    existing.jti_prefix,
+                                    existing.created_at.as_deref().unwrap_or("?")
+                                ),
+                            );
+                        }
+                    }
+                }
+                409 => {
+                    return Err(refused(
+                        "this user already has a Personal Access Token (Label Studio answers 409: \"You already have \
+                         a valid token\"): give it with --pat-stdin, or add --revoke-existing to revoke it and mint a \
+                         new one",
+                    ))
+                }
+                _ => {
+                    let finding = diagnosis::whoami_legacy(&Ok(answer));
+                    return Err(explained("minting a PAT", &finding, &Context::default()));
+                }
+            }
+        }
+        Err(refused("minting a PAT: Label Studio still answers 409 after the existing PATs were revoked"))
+    }
+
+    /// Revoke every PAT this run minted and did not write; say so in the ledger.
+    fn revoke_unwritten(&mut self, api: &Api) {
+        for pat in std::mem::take(&mut self.unwritten) {
+            let jti = jti_prefix(&pat);
+            let answer =
+                api.block_on(api.post_json("api/token/blacklist/", &serde_json::json!({ "refresh": pat }), Auth::None));
+            match answer {
+                Ok(a) if a.status == 204 || a.status == 404 => self.record(
+                    ServerAction::PatRevokedAgain,
+                    format!("the PAT created (jti {jti}) was revoked again, as it was not written"),
+                ),
+                other => {
+                    let why = match other {
+                        Ok(a) => format!("Label Studio answered {}", a.status),
+                        Err(no) => no.reason,
+                    };
+                    self.record(
+                        ServerAction::PatRevokeFailed,
+                        format!(
+                            "the PAT created (jti {jti}) could NOT be revoked again ({why}): revoke it in Label \
+                             Studio (Account & Settings > Personal Access Token)"
+                        ),
+                    )
+                }
+            }
+        }
+    }
+
+    /// --enable-pat: the owner's organization gets PATs on, through the same backed-up
+    /// write as `lsauth enable-pat --org N`.
+    fn enable_pats(&mut self, db: &mut dyn Database, org: i64) -> anyhow::Result<()> {
+        let dir = self.ctx.backup_dir(self.args.change.backup_dir.as_deref())?;
+        let toggle = Toggle { setting: Setting::ApiTokensEnabled, enable: true };
+        if let Some(backup) = super::apply_toggle(db, &OrgScope::ids(vec![org]), toggle, &dir)? {
+            self.record(
+                ServerAction::PatsEnabled,
+                format!(
+                    "Personal Access Tokens were turned on for organization {org} (backup {}; undo: lsauth rollback {})",
+                    backup.id, backup.id
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn rewrite(&self, s: &Setup, new_value: &str, password: &str) -> EnvDocument {
+        let today = time::OffsetDateTime::now_utc().date();
+        let note = if self.to_password() {
+            format!("replaced by LABEL_STUDIO_USERNAME/LABEL_STUDIO_PASSWORD on {today} by lsauth migrate-env")
+        } else {
+            format!("legacy token, replaced by a Personal Access Token on {today} by lsauth migrate-env")
+        };
+        let mut d = s.doc.clone();
+        let old_line = d.assignment_text(&s.variable).unwrap_or_default();
+        if !self.args.drop_legacy {
+            d.comment_before(&s.variable, &format!("{old_line}  # {note}"));
+        }
+        if self.to_password() {
+            d.remove(&s.variable);
+            d.upsert("LABEL_STUDIO_USERNAME", self.args.login.as_deref().unwrap_or_default());
+            d.upsert("LABEL_STUDIO_PASSWORD", password);
+        } else {
+            d.set_value(&s.variable, new_value);
+        }
+        d
+    }
+
+    fn diff(&self, s: &Setup, new_text: &str) -> String {
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        report::diff::unified(&s.doc.render(), new_text, &s.path.display().to_string(), &secrets)
+    }
+
+    /// The whole migration; every server change is in the ledger when it returns.
+    fn execute(&mut self) -> anyhow::Result<ExitStatus> {
+        let s = self.setup()?;
+        let replace = if self.args.change.dry_run { None } else { Some(fsutil::prepare_replace(&s.path)?) };
+        if let Some(w) = replace.as_ref().and_then(fsutil::ReplaceTarget::exposure_warning) {
+            self.outcome.warnings.push(w);
+        }
+        if !self.to_password() && s.old.kind == TokenKind::Pat && !self.args.pat_stdin && self.args.login.is_none() {
+            if let Ok(user) = s.api.block_on(verify_pat(&s.api, &s.old.token)) {
+                self.outcome.result = "already_migrated";
+                self.outcome.user = Some(user);
+                self.outcome.verified = true;
+                return Ok(ExitStatus::Ok);
+            }
+        }
+
+        let legacy_check: Option<Finding> = (s.old.kind == TokenKind::Legacy).then(|| {
+            s.api.block_on(async {
+                diagnosis::whoami_legacy(&s.api.get("api/current-user/whoami", Auth::Token(&s.old.token)).await)
+            })
+        });
+        if let Some(f) = legacy_check.as_ref().filter(|f| f.cause == Cause::Unreachable) {
+            return Err(explained("checking the current token", f, &Context::default()));
+        }
+        let wants_write = self.args.enable_pat && !self.args.change.dry_run;
+        let mut db_warnings = Vec::new();
+        let mut db =
+            self.ctx.optional_db(if wants_write { Access::ReadWrite } else { Access::ReadOnly }, &mut db_warnings)?;
+        self.outcome.warnings.extend(db_warnings);
+        self.outcome.owner = self.find_owner(&s, legacy_check.as_ref(), db.as_mut())?;
+
+        let mut pat_given = if self.args.pat_stdin { Some(super::read_secret_stdin("PAT")?) } else { None };
+        let mut password = if self.args.password_stdin { Some(super::read_secret_stdin("password")?) } else { None };
+        let how = self.choose_source(&s, legacy_check.as_ref(), pat_given.is_some())?;
+        self.outcome.credential = how;
+        self.check_owner_known(how)?;
+
+        // Sign in first where the credential comes from a login: it changes nothing, and
+        // tells who will own the new credential before anything is minted.
+        let session = match how {
+            CredentialSource::Password | CredentialSource::MintedAfterLogin => {
+                let email = self.args.login.clone().unwrap_or_default();
+                let pw = match password.take() {
+                    Some(p) => p,
+                    None if terminal::interactive() && !self.ctx.out.json => {
+                        terminal::secret_prompt(&format!("Password for {email}"))?
+                    }
+                    None => return Err(bad_input("give the password with --password-stdin (no terminal to ask)")),
+                };
+                self.secrets.push(pw.clone());
+                let session = Api::with_session(s.base.clone(), self.args.timeout.duration())?;
+                let user = session.block_on(login(&session, &email, &pw))?;
+                self.check_same_user(&user)?;
+                if how == CredentialSource::Password {
+                    self.outcome.user = Some(user);
+                    self.outcome.verified = true;
+                }
+                password = Some(pw);
+                Some(session)
+            }
+            _ => None,
+        };
+
+        let mints = matches!(how, CredentialSource::MintedWithLegacyToken | CredentialSource::MintedAfterLogin);
+        let mut enable_first = false;
+        let caller = match &session {
+            Some(session) => Caller::Session(session),
+            None => Caller::Legacy(&s.api, &s.old.token),
+        };
+        if mints {
+            self.preflight(db.as_mut(), &caller)?;
+            enable_first = self.check_preflight(db.is_some())?;
+            if self.args.revoke_existing {
+                self.list_existing(&caller)?;
+            }
+        }
+
+        if let Some(pat) = &pat_given {
+            self.secrets.push(pat.clone());
+        }
+        if self.args.change.dry_run {
+            return self.dry_run(&s, pat_given.as_deref(), password.as_deref());
+        }
+        self.confirm(&s, how, enable_first)?;
+
+        if enable_first {
+            let org = self.outcome.preflight.as_ref().and_then(|p| p.organization_id).expect("known when PATs are off");
+            let db = db.as_mut().expect("checked: a database is open");
+            self.enable_pats(db.as_mut(), org)?;
+        }
+        let new_value = match how {
+            CredentialSource::Password => String::new(),
+            CredentialSource::PatStdin => pat_given.take().expect("read above"),
+            CredentialSource::Prompt => {
+                let pat = terminal::secret_prompt("Paste the Personal Access Token")?;
+                self.secrets.push(pat.clone());
+                pat
+            }
+            CredentialSource::MintedWithLegacyToken | CredentialSource::MintedAfterLogin => self.mint(&caller)?,
+            CredentialSource::NotObtained => unreachable!("decided above"),
+        };
+        if !self.to_password() {
+            self.verify_new(&s, &new_value)?;
+        }
+
+        let new_text = self.rewrite(&s, &new_value, password.as_deref().unwrap_or_default()).render();
+        self.outcome.diff = self.diff(&s, &new_text);
+        let target = replace.expect("prepared when not a dry run");
+        let dir = self.ctx.backup_dir(self.args.change.backup_dir.as_deref())?;
+        let committed = envbackup::commit_rewrite(
+            &target,
+            s.doc.render().as_bytes(),
+            new_text.as_bytes(),
+            None,
+            &dir,
+            "migrate-env",
+        )?;
+        self.unwritten.clear();
+        self.outcome.file_written = true;
+        self.outcome.backup_id = Some(committed.backup_id);
+        self.outcome.backup_file = Some(committed.backup_file.display().to_string());
+        self.outcome.mode = Some(format!("{:o}", target.mode));
+        self.outcome.result = "migrated";
+        Ok(ExitStatus::Ok)
+    }
+
+    /// The new PAT must refresh, its access token pass whoami, and belong to the owner.
+    fn verify_new(&mut self, s: &Setup, new_value: &str) -> anyhow::Result<()> {
+        let pat = token::inspect(new_value, tok::now_secs());
+        if pat.kind != TokenKind::Pat {
+            return Err(refused(format!("the new credential is not a PAT ({})", pat.kind.describe())));
+        }
+        let context = Context {
+            organization_id: self.outcome.owner.as_ref().and_then(|o| o.active_organization),
+            owner_email: self.outcome.owner.as_ref().and_then(|o| o.email.clone()),
+            variable: Some(s.variable.clone()),
+        };
+        let user = s
+            .api
+            .block_on(verify_pat(&s.api, &pat.token))
+            .map_err(|f| explained("verifying the new PAT", &f, &context))?;
+        self.check_same_user(&user)?;
+        self.outcome.user = Some(user);
+        self.outcome.verified = true;
+        self.outcome.new_token = Some(mask(&pat.token));
+        Ok(())
+    }
+
+    fn dry_run(&mut self, s: &Setup, pat_given: Option<&str>, password: Option<&str>) -> anyhow::Result<ExitStatus> {
+        if let Some(pat) = pat_given {
+            self.verify_new(s, pat)?;
+        }
+        let shown_new = pat_given.unwrap_or(PLACEHOLDER);
+        let new = self.rewrite(s, shown_new, password.unwrap_or("<password>")).render();
+        self.outcome.diff = self.diff(s, &new);
+        self.outcome.result = "dry_run";
+        Ok(ExitStatus::Ok)
+    }
+
+    fn confirm(&self, s: &Setup, how: CredentialSource, enable_first: bool) -> anyhow::Result<()> {
+        let mut steps = Vec::new();
+        if enable_first {
+            let org = self.outcome.preflight.as_ref().and_then(|p| p.organization_id).unwrap_or_default();
+            steps.push(format!("turn PATs on for organization {org}"));
+        }
+        match how {
+            CredentialSource::MintedWithLegacyToken => steps.push("mint a PAT with the legacy token".into()),
+            CredentialSource::MintedAfterLogin => steps.push("mint a PAT for the signed-in user".into()),
+            _ => {}
+        }
+        if !self.outcome.would_revoke.is_empty() {
+            let names: Vec<String> = self
+                .outcome
+                .would_revoke
+                .iter()
+                .map(|p| format!("jti {} created {}", p.jti_prefix, p.created_at.as_deref().unwrap_or("?")))
+                .collect();
+            self.ctx.out.note(format!("If Label Studio refuses a second PAT, lsauth revokes: {}", names.join(", ")));
+            steps.push(format!("revoke {} existing PAT(s) if needed", names.len()));
+        }
+        steps.push(format!("rewrite {}", s.path.display()));
+        let question = format!("{}?", capitalize(&steps.join(", ")));
+        terminal::confirm(&question, self.args.change.yes, self.ctx.out.json)
+    }
+
+    /// A failed run: revoke what was minted and not written, then say exactly what
+    /// changed, in the error and (with --json) in the one document on stdout.
+    fn fail(&mut self, err: anyhow::Error, api: Option<&Api>) -> anyhow::Error {
+        if let Some(api) = api {
+            self.revoke_unwritten(api);
+        }
+        let status = status_of(&err);
+        let summary = summarize(&self.outcome.server_changes, None);
+        self.outcome.changed = !self.outcome.server_changes.is_empty();
+        self.outcome.summary = summary.clone();
+        let mut message = format!("{err:#}");
+        let trimmed = message.trim_end_matches(['.', ' ']).len();
+        message.truncate(trimmed);
+        self.outcome.error = Some(message.clone());
+        self.outcome.result = "failed";
+        if self.ctx.out.json {
+            let _ = report::migrate::render(&self.outcome, &self.ctx.out);
+        }
+        Classified { status, message: format!("{message}. {summary}") }.into()
+    }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
+    let mut m = Migration::new(ctx, args);
+    match m.execute() {
+        Ok(status) => {
+            let file = m.outcome.file_written.then(|| m.outcome.env_file.clone());
+            m.outcome.changed = file.is_some() || !m.outcome.server_changes.is_empty();
+            m.outcome.summary = summarize(&m.outcome.server_changes, file.as_deref());
+            report::migrate::render(&m.outcome, &ctx.out)?;
+            Ok(status)
+        }
+        Err(err) => {
+            // The client for undoing: built again from the URL the run used (setup may
+            // have failed before one existed, and then nothing was minted).
+            let api = api::parse_base_url(&m.outcome.url).ok().and_then(|b| Api::new(b, args.timeout.duration()).ok());
+            Err(m.fail(err, api.as_ref()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_say_exactly_what_changed() {
+        assert_eq!(summarize(&[], None), "Nothing was changed.");
+        let minted = ServerChange { action: ServerAction::PatCreated, detail: "a PAT was created (jti ab)".into() };
+        let undone = ServerChange {
+            action: ServerAction::PatRevokedAgain,
+            detail: "the PAT created (jti ab) was revoked again, as it was not written".into(),
+        };
+        let text = summarize(&[minted.clone(), undone], None);
+        assert!(text.starts_with("a PAT was created (jti ab); the PAT created (jti ab) was revoked again"), "{text}");
+        assert!(text.ends_with("the env file was not changed."), "{text}");
+        assert!(!text.contains("Nothing was changed"));
+        assert_eq!(summarize(&[minted], Some(".env")), "a PAT was created (jti ab); .env was rewritten.");
+    }
+
+    #[test]
+    fn listed_pats_show_their_jti_and_date() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(r#"{"token_type":"refresh","jti":"0123456789abcdef","iat":1767225600}"#);
+        let listed = describe_listed(&format!("{header}.{payload}"));
+        assert_eq!(listed.jti_prefix, "01234567");
+        assert_eq!(listed.created_at.as_deref(), Some("2026-01-01T00:00:00Z"));
+    }
 }

@@ -107,17 +107,93 @@ pub fn write_with_backup(
     }
 }
 
+/// Apply `toggle` to `scope` under the write lock with its backup, without asking (the
+/// caller has shown its own plan and asked). `Ok(None)`: nothing needed changing.
+pub fn apply_toggle(
+    db: &mut dyn Database,
+    scope: &OrgScope,
+    toggle: Toggle,
+    backup_dir: &std::path::Path,
+) -> anyhow::Result<Option<BackupRef>> {
+    let defaults = db.jwt_schema().clone();
+    let label = WriteLabel { operation: toggle.operation(), toggle: Some(toggle), restores: None };
+    let written = write_with_backup(db, scope, backup_dir, label, &mut |current| {
+        let mut plan = crate::change::plan_toggle_checked(current, &defaults, toggle)?;
+        Ok((plan.changed() > 0).then(|| std::mem::take(&mut plan.changes)))
+    })?;
+    Ok(written.map(|(_, backup)| backup))
+}
+
+/// A secret from standard input: its first non-empty line, without the line end. One
+/// rule for every `--*-stdin` option (`printf` and `echo` both work).
+pub fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes).map_err(|e| bad_input(format!("reading the {what} from stdin: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|_| bad_input(format!("the {what} on standard input is not UTF-8")))?;
+    let line = text.lines().map(|l| l.trim_end_matches('\r')).find(|l| !l.trim().is_empty()).unwrap_or("");
+    if line.is_empty() {
+        return Err(bad_input(format!("no {what} on standard input")));
+    }
+    Ok(line.to_string())
+}
+
 fn toggle(setting: Setting, enable: bool) -> Toggle {
     Toggle { setting, enable }
 }
 
 impl Ctx {
-    pub fn lock_timeout(&self) -> anyhow::Result<Duration> {
-        let secs = self.global.lock_timeout;
-        if !(secs.is_finite() && (0.0..=3600.0).contains(&secs)) {
-            return Err(bad_input(format!("--lock-timeout must be between 0 and 3600 seconds, not {secs}")));
+    /// The backup directory (flag, LSAUTH_BACKUP_DIR, default), with a warning on stderr
+    /// when it exists and is open to group or others (it is never re-permissioned).
+    pub fn backup_dir(&self, flag: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
+        let dir = backup::resolve_dir(flag, &self.env)?;
+        if let Some(warning) = crate::fsutil::exposed_dir_warning(&dir) {
+            self.out.note(format!("lsauth: warning: {warning}"));
         }
-        Ok(Duration::from_secs_f64(secs))
+        Ok(dir)
+    }
+
+    /// The database when the user pointed at one (`--db`, `LSAUTH_DB`) or Label Studio's
+    /// own data is on this host; `None` when there is none to use. Token and migration
+    /// commands work without it. An explicitly named database that cannot be opened is
+    /// an error; an implicit one is a warning in `warnings`.
+    pub fn optional_db(&self, access: Access, warnings: &mut Vec<String>) -> anyhow::Result<Option<Box<dyn Database>>> {
+        let explicit = self.db_given_explicitly();
+        let label_studio_env =
+            ["DJANGO_DB", "DATABASE_NAME", "BASE_DATA_DIR"].iter().any(|v| self.env.label_studio(v).is_some());
+        let located = match db::locate(self.global.db.as_deref(), &self.env) {
+            Ok(l) => l,
+            Err(e) if explicit => return Err(e),
+            Err(_) => return Ok(None),
+        };
+        let default_exists = matches!(&located.target, db::DbTarget::Sqlite { path } if path.exists());
+        if !(explicit || label_studio_env || default_exists) {
+            return Ok(None);
+        }
+        match self.open_db(access) {
+            Ok((db, _)) => Ok(Some(db)),
+            Err(e) if explicit => Err(e),
+            Err(e) => {
+                warnings.push(format!("database not used: {e:#}"));
+                Ok(None)
+            }
+        }
+    }
+
+    /// Whether the user named a database (`--db`, or a non-empty `LSAUTH_DB`, which is
+    /// exactly what `db::locate` honours).
+    pub fn db_given_explicitly(&self) -> bool {
+        self.global.db.is_some() || self.env.get("LSAUTH_DB").is_some_and(|s| !s.is_empty())
+    }
+
+    /// Label Studio's SECRET_KEY and where it came from (see `secret_key::find`).
+    pub fn secret_key(&self, explicit_dir: Option<&std::path::Path>) -> Option<(String, String)> {
+        let default_dir = db::target::base_data_dir(&self.env).ok().map(|d| d.0);
+        crate::secret_key::find(explicit_dir, default_dir, &self.env).map(|k| (k.value, k.source))
+    }
+
+    pub fn lock_timeout(&self) -> anyhow::Result<Duration> {
+        Ok(self.global.lock_timeout.duration())
     }
 
     /// Find and open the Label Studio database, saying where it came from with `-v`.

@@ -68,7 +68,7 @@ fn backups_of(ctx: &Ctx, dir: &std::path::Path, identity: &DbIdentity) -> anyhow
 }
 
 pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
-    let dir = backup::resolve_dir(args.change.backup_dir.as_deref(), &ctx.env)?;
+    let dir = ctx.backup_dir(args.change.backup_dir.as_deref())?;
     if let Some(env_file) = &args.env_file {
         return env_rollback(ctx, args, &dir, env_file);
     }
@@ -120,6 +120,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
     terminal::confirm(
         &format!("Restore {} row(s) from backup {}?", outcome.plan.changes(args.force).len(), chosen.id),
         args.change.yes,
+        ctx.out.json,
     )?;
 
     let shown = outcome.plan.decision();
@@ -159,6 +160,8 @@ pub struct EnvRollbackOutcome {
     /// The copy of the file as it was before this rollback, and its record.
     pub undo_backup_file: Option<String>,
     pub undo_backup_id: Option<String>,
+    /// The mode restored from the backup record (octal), when it recorded one.
+    pub mode: Option<String>,
 }
 
 /// Values worth masking in a diff of .env files: anything named like a credential.
@@ -214,6 +217,7 @@ fn env_rollback(
         diff: String::new(),
         undo_backup_file: None,
         undo_backup_id: None,
+        mode: None,
     };
     if current_sha == chosen.record.before_sha256 {
         report::change::render_env_rollback(&outcome, &ctx.out)?;
@@ -240,22 +244,19 @@ fn env_rollback(
         report::change::render_env_rollback(&outcome, &ctx.out)?;
         return Ok(ExitStatus::Ok);
     }
-    crate::terminal::confirm(&format!("Restore {} from backup {}?", env_file.display(), chosen.id), args.change.yes)?;
-    let now = time::OffsetDateTime::now_utc();
-    let copy = envbackup::copy_beside(env_file, &current, now)?;
-    let record = envbackup::EnvRecord {
-        format: envbackup::FORMAT.into(),
-        created_at: now.format(&time::format_description::well_known::Rfc3339)?,
-        operation: "rollback".into(),
-        command: crate::secrets::this_command_line(),
-        env_file: envbackup::absolute(env_file).display().to_string(),
-        backup_file: envbackup::absolute(&copy).display().to_string(),
-        before_sha256: current_sha,
-        after_sha256: envbackup::sha256(&saved),
-    };
-    outcome.undo_backup_id = Some(envbackup::write_record(dir, &record, now)?);
-    outcome.undo_backup_file = Some(copy.display().to_string());
-    crate::fsutil::replace_file(env_file, &saved, |m| m)?;
+    crate::terminal::confirm(
+        &format!("Restore {} from backup {}?", env_file.display(), chosen.id),
+        args.change.yes,
+        ctx.out.json,
+    )?;
+    // The file is re-read right before the replace: an edit made while the prompt was
+    // open is refused, not overwritten.
+    let target = crate::fsutil::prepare_replace(env_file)?;
+    let mode = chosen.record.mode.as_deref().and_then(envbackup::parse_mode);
+    let committed = envbackup::commit_rewrite(&target, &current, &saved, mode, dir, "rollback")?;
+    outcome.undo_backup_id = Some(committed.backup_id);
+    outcome.undo_backup_file = Some(committed.backup_file.display().to_string());
+    outcome.mode = mode.map(|m| format!("{m:o}"));
     outcome.result = "restored";
     report::change::render_env_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)

@@ -2,7 +2,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
@@ -113,23 +112,6 @@ pub(crate) fn url_source(
     (DEFAULT_URL.into(), "default".into())
 }
 
-/// Label Studio's SECRET_KEY as the server would find it: the `SECRET_KEY` environment
-/// variable, else `SECRET_KEY=` in `<BASE_DATA_DIR>/.env` (where Label Studio writes the key it
-/// generates).
-pub fn secret_key(data_dir: Option<&Path>, env: &Environment) -> Option<(String, String)> {
-    if let Some(k) = env.get("SECRET_KEY").filter(|k| !k.is_empty()) {
-        return Some((k.to_string(), "environment (SECRET_KEY)".into()));
-    }
-    let dir = match data_dir {
-        Some(d) => d.to_path_buf(),
-        None => db::target::base_data_dir(env).ok()?.0,
-    };
-    let path = dir.join(".env");
-    let doc = EnvDocument::parse(&std::fs::read(&path).ok()?).ok()?;
-    let key = doc.get("SECRET_KEY").filter(|k| !k.is_empty())?;
-    Some((key.to_string(), format!("{} (SECRET_KEY)", path.display())))
-}
-
 /// An organization's settings as Label Studio applies them.
 #[derive(Debug, Clone, Serialize)]
 pub struct OrgEffective {
@@ -150,23 +132,6 @@ pub struct DbFacts {
     pub jti: Option<JtiState>,
     /// For a legacy key: false when no authtoken_token row has it.
     pub legacy_key_known: Option<bool>,
-}
-
-/// Open the database only when the user pointed at one, or Label Studio's own data is
-/// on this host. Token commands work without it; a failure here is a warning.
-fn optional_db(ctx: &Ctx) -> Option<anyhow::Result<Box<dyn db::Database>>> {
-    let explicit = ctx.global.db.is_some() || ctx.env.get("LSAUTH_DB").is_some();
-    let label_studio_env =
-        ["DJANGO_DB", "DATABASE_NAME", "BASE_DATA_DIR"].iter().any(|v| ctx.env.label_studio(v).is_some());
-    let located = match db::locate(ctx.global.db.as_deref(), &ctx.env) {
-        Ok(l) => l,
-        Err(e) => return explicit.then_some(Err(e)),
-    };
-    let default_exists = matches!(&located.target, db::DbTarget::Sqlite { path } if path.exists());
-    if !(explicit || label_studio_env || default_exists) {
-        return None;
-    }
-    Some(ctx.open_db(Access::ReadOnly).map(|(db, _)| db))
 }
 
 pub(crate) fn gather_db_facts(db: &mut dyn db::Database, inspection: &Inspection) -> anyhow::Result<DbFacts> {
@@ -201,15 +166,9 @@ pub(crate) fn gather_db_facts(db: &mut dyn db::Database, inspection: &Inspection
 }
 
 fn db_facts(ctx: &Ctx, inspection: &Inspection, warnings: &mut Vec<String>) -> anyhow::Result<Option<DbFacts>> {
-    let explicit = ctx.global.db.is_some() || ctx.env.get("LSAUTH_DB").is_some();
-    match optional_db(ctx) {
+    match ctx.optional_db(Access::ReadOnly, warnings)? {
         None => Ok(None),
-        Some(Ok(mut db)) => Ok(Some(gather_db_facts(db.as_mut(), inspection)?)),
-        Some(Err(e)) if explicit => Err(e),
-        Some(Err(e)) => {
-            warnings.push(format!("database not used: {e:#}"));
-            Ok(None)
-        }
+        Some(mut db) => Ok(Some(gather_db_facts(db.as_mut(), inspection)?)),
     }
 }
 
@@ -258,7 +217,7 @@ pub fn inspect(ctx: &Ctx, args: &TokenInspectArgs) -> anyhow::Result<ExitStatus>
     )?;
     let inspection = token::inspect(&source.value, now_secs());
     let mut warnings = Vec::new();
-    let signature = check_signature(&inspection, secret_key(args.ls_data_dir.as_deref(), &ctx.env));
+    let signature = check_signature(&inspection, ctx.secret_key(args.ls_data_dir.as_deref()));
     let database = db_facts(ctx, &inspection, &mut warnings)?;
     let problems = inspect_problems(&inspection, &signature, database.as_ref());
     let claims: &Claims = inspection.claims.as_ref().unwrap_or(&EMPTY_CLAIMS);
@@ -527,10 +486,7 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let doc_ref = env_doc.as_ref().map(|(p, d)| (p.as_path(), d));
     let (url_text, url_from) = url_source(args.url.as_deref(), doc_ref, &ctx.env);
     let base = api::parse_base_url(&url_text)?;
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0) {
-        return Err(bad_input("--timeout must be between 0 and 600 seconds"));
-    }
-    let api = Api::new(base.clone(), Duration::from_secs_f64(args.timeout))?;
+    let api = Api::new(base.clone(), args.timeout.duration())?;
     ctx.out.verbose(format!("Label Studio URL: {base} (from {url_from})"));
     let warnings = url_warnings(&base, env_doc.is_some());
 

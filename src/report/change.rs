@@ -23,7 +23,7 @@ fn plan_table(outcome: &ToggleOutcome, out: &Output) -> String {
                 Cell::new(line.organization_id),
                 Cell::new(&line.title),
                 Cell::new(if line.has_settings_row { "yes" } else { "no" }),
-                Cell::new(on_off(line.before)),
+                Cell::new(if line.before_unknown { "unknown" } else { on_off(line.before) }),
                 Cell::new(on_off(line.after)),
                 Cell::new(match line.action {
                     Action::Update => "update row",
@@ -207,6 +207,9 @@ pub fn render_env_rollback(o: &EnvRollbackOutcome, out: &Output) -> anyhow::Resu
         }
         "restored" => {
             t.push_str(&format!("Restored {} from backup {}.\n", o.env_file, o.backup));
+            if let Some(mode) = &o.mode {
+                t.push_str(&format!("Mode restored: {mode}\n"));
+            }
             if let (Some(f), Some(id)) = (&o.undo_backup_file, &o.undo_backup_id) {
                 t.push_str(&format!(
                     "Copy of the file before this rollback: {f}\nUndo:   lsauth rollback --env-file {} {id}\n",

@@ -4,18 +4,10 @@
 const CONTEXT: usize = 3;
 
 /// `--- a` / `+++ b` and one hunk spanning the changed lines (edits to a .env touch one
-/// region). Every secret is masked first, in both texts.
+/// region). Both texts are masked first (`secrets::mask_env_text`): every assignment by
+/// its name and value, and every known secret wherever it stands.
 pub fn unified(old: &str, new: &str, label: &str, secrets: &[&str]) -> String {
-    let mask_all = |text: &str| {
-        let mut text = text.to_string();
-        let mut secrets: Vec<&&str> = secrets.iter().filter(|s| !s.is_empty()).collect();
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        for s in secrets {
-            text = text.replace(*s, &crate::secrets::mask(s));
-        }
-        text
-    };
-    let (old, new) = (mask_all(old), mask_all(new));
+    let (old, new) = (crate::secrets::mask_env_text(old, secrets), crate::secrets::mask_env_text(new, secrets));
     let a: Vec<&str> = old.split_inclusive('\n').collect();
     let b: Vec<&str> = new.split_inclusive('\n').collect();
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();

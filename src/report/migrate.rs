@@ -1,7 +1,9 @@
-//! Rendering of `lsauth migrate-env` and of `.env` rollbacks.
+//! Rendering of `lsauth migrate-env`: the diff, the verification, and the last word on
+//! what changed (file, server, database). With `--json`, exactly one document on every
+//! path, a failure included.
 
 use super::{print_json, print_text, Output};
-use crate::commands::migrate_env::MigrateOutcome;
+use crate::commands::migrate_env::{MigrateOutcome, ServerAction};
 
 pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
     if out.json {
@@ -12,31 +14,64 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         t.push_str(&o.diff);
         t.push('\n');
     }
-    if let Some(user) = &o.user {
-        t.push_str(&format!(
+    if let Some(p) = &o.preflight {
+        let org = p.organization_id.map(|id| format!("organization {id}")).unwrap_or("the owner's organization".into());
+        let state = match p.api_tokens_enabled {
+            Some(true) => "on",
+            Some(false) => "off",
+            None => "unknown (a minted PAT that fails verification is revoked again)",
+        };
+        t.push_str(&format!("Preflight: PATs for {org}: {state} (from {}).\n", p.source));
+    }
+    match (o.result, &o.user) {
+        ("already_migrated", Some(user)) => t.push_str(&format!(
+            "{} already holds a working PAT (user {}): nothing to migrate.\n",
+            o.variable,
+            user.email.as_deref().unwrap_or("?")
+        )),
+        (_, Some(user)) if o.to == "password" && o.verified => t.push_str(&format!(
+            "Verified: signed in through the web login as {} (id {}).\n",
+            user.email.as_deref().unwrap_or("?"),
+            user.id
+        )),
+        (_, Some(user)) if o.verified => t.push_str(&format!(
             "Verified: the new PAT refreshes and its access token passes whoami as {} (id {}).\n",
             user.email.as_deref().unwrap_or("?"),
             user.id
-        ));
+        )),
+        _ => {}
     }
-    if o.dry_run {
-        t.push_str(&format!("Dry run: {} was not changed.\n", o.env_file));
-    } else {
-        let what = if o.to == "password" {
-            "LABEL_STUDIO_USERNAME / LABEL_STUDIO_PASSWORD"
-        } else {
-            "a Personal Access Token"
-        };
-        t.push_str(&format!(
-            "{} now uses {what} ({}). Restart the integration to pick it up.\n",
-            o.env_file, o.variable
-        ));
-        if let (Some(file), Some(id)) = (&o.backup_file, &o.backup_id) {
-            t.push_str(&format!("Backup: {file}\nUndo:   lsauth rollback --env-file {} {id}\n", o.env_file));
+    match o.result {
+        "dry_run" => {
+            t.push_str(&format!("Dry run: nothing was changed ({} and the server are as they were).\n", o.env_file))
+        }
+        "migrated" => {
+            let what = if o.to == "password" {
+                "LABEL_STUDIO_USERNAME / LABEL_STUDIO_PASSWORD"
+            } else {
+                "a Personal Access Token"
+            };
+            t.push_str(&format!(
+                "{} now uses {what} ({}). Restart the integration to pick it up.\n",
+                o.env_file, o.variable
+            ));
+            if let (Some(file), Some(id)) = (&o.backup_file, &o.backup_id) {
+                t.push_str(&format!("Backup: {file}\nUndo:   lsauth rollback --env-file {} {id}\n", o.env_file));
+            }
+        }
+        _ => {}
+    }
+    if o.result == "migrated" {
+        t.push_str(&format!("What changed: {}\n", o.summary));
+    }
+    if o.result != "dry_run" && o.result != "already_migrated" {
+        for c in &o.server_changes {
+            let mark = if c.action == ServerAction::PatRevokeFailed { "!" } else { "-" };
+            t.push_str(&format!("{mark} on the server: {}\n", c.detail));
         }
     }
-    for n in &o.notes {
-        t.push_str(&format!("note: {n}\n"));
+    for w in &o.warnings {
+        t.push_str(&format!("warning: {w}\n"));
     }
     print_text(&t)
 }

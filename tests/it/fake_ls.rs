@@ -22,6 +22,8 @@ pub struct FakeUser {
     pub active_org: Option<i64>,
     pub active: bool,
     pub password: String,
+    /// May read and change the organization's token settings (`/api/jwt/settings`).
+    pub org_admin: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -151,7 +153,13 @@ impl FakeLs {
         self.with(|s| {
             s.users.insert(
                 id,
-                FakeUser { email: email.into(), active_org: Some(org), active: true, password: "pw".into() },
+                FakeUser {
+                    email: email.into(),
+                    active_org: Some(org),
+                    active: true,
+                    password: "pw".into(),
+                    org_admin: true,
+                },
             );
             s.orgs.entry(org).or_insert(FakeOrg { api_tokens_enabled: true, legacy_enabled: false });
         });
@@ -267,6 +275,30 @@ fn token_endpoint_user(s: &FakeState, r: &Request<'_>) -> Result<i64, Reply> {
     Ok(user_id)
 }
 
+/// The user any authentication method names: `Token` (legacy, with the organization
+/// check), `Bearer` (an access token, with the PAT check), or a session (POST needs the
+/// CSRF header), as Label Studio's authentication classes decide.
+fn any_user(s: &FakeState, r: &Request<'_>) -> Result<i64, Reply> {
+    if let Some((scheme, value)) = r.auth.and_then(|a| a.split_once(' ')) {
+        if scheme.eq_ignore_ascii_case("bearer") {
+            let claims = verify(&s.secret, value).ok_or_else(|| error(401, NOT_PROVIDED))?;
+            let user_id: i64 = claims["user_id"].as_str().and_then(|u| u.parse().ok()).unwrap_or(-1);
+            let fresh = claims["exp"].as_i64().unwrap_or(0) > now();
+            return match s.users.get(&user_id) {
+                Some(u)
+                    if claims["token_type"] == "access"
+                        && fresh
+                        && u.active_org.is_some_and(|o| s.orgs[&o].api_tokens_enabled) =>
+                {
+                    Ok(user_id)
+                }
+                _ => Err(error(401, NOT_PROVIDED)),
+            };
+        }
+    }
+    token_endpoint_user(s, r)
+}
+
 fn jti_of(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
     let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
@@ -365,13 +397,43 @@ fn answer(s: &mut FakeState, r: &Request<'_>) -> Reply {
                 cookies: Vec::new(),
             }
         }
+        ("GET" | "POST", "/api/jwt/settings") => {
+            let user_id = match any_user(s, r) {
+                Ok(id) => id,
+                Err(reply) => return reply,
+            };
+            let user = &s.users[&user_id];
+            if !user.org_admin {
+                return error(403, "You do not have permission to perform this action.");
+            }
+            let Some(org_id) = user.active_org else { return error(404, "Not found.") };
+            if method == "POST" {
+                let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+                let org = s.orgs.get_mut(&org_id).unwrap();
+                if let Some(v) = body.get("api_tokens_enabled").and_then(|v| v.as_bool()) {
+                    org.api_tokens_enabled = v;
+                }
+                if let Some(v) = body.get("legacy_api_tokens_enabled").and_then(|v| v.as_bool()) {
+                    org.legacy_enabled = v;
+                }
+            }
+            let org = s.orgs[&org_id];
+            json(
+                200,
+                serde_json::json!({"api_tokens_enabled": org.api_tokens_enabled, "legacy_api_tokens_enabled": org.legacy_enabled}),
+            )
+        }
         ("GET", "/health") => json(200, serde_json::json!({"status": "UP"})),
         ("GET", "/api/version") => {
             json(200, serde_json::json!({"release": "1.23.2", "label-studio-os-package": {"version": "1.23.2"}}))
         }
         ("GET", "/api/current-user/whoami") => {
             let Some((scheme, value)) = auth.and_then(|a| a.split_once(' ')) else {
-                return error(401, NOT_PROVIDED);
+                // A web-login session (signed cookie) is enough for a GET.
+                return match r.cookies.get("sessionid").and_then(|v| v.strip_prefix('u')).and_then(|v| v.parse().ok()) {
+                    Some(user_id) if s.users.contains_key(&user_id) => whoami(s, user_id),
+                    _ => error(401, NOT_PROVIDED),
+                };
             };
             match scheme.to_ascii_lowercase().as_str() {
                 "token" => {

@@ -104,12 +104,17 @@ fn mints_with_the_legacy_token_verifies_and_rewrites_losslessly() {
     assert_eq!(old_lines[..2], new_lines[..2]);
     assert_eq!(old_lines[3..], new_lines[4..]);
     assert!(after.ends_with("AWS_SECRET=\"s3cr3t with spaces\""), "no final newline kept");
-    // Backup beside it, original bytes, 0600; the file itself now 0600.
+    // Backup beside it, original bytes, 0600; the file keeps its mode, with a warning.
     let copies = w.beside();
     assert_eq!(copies.len(), 1);
     assert_eq!(std::fs::read_to_string(&copies[0]).unwrap(), before);
     assert_eq!(std::fs::metadata(&copies[0]).unwrap().permissions().mode() & 0o777, 0o600);
-    assert_eq!(std::fs::metadata(&w.env).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(&w.env).unwrap().permissions().mode() & 0o777, 0o644);
+    assert_eq!(json["mode"], "644");
+    assert!(json["warnings"][0].as_str().unwrap().contains("readable by everyone"), "{json}");
+    assert_eq!(json["result"], "migrated");
+    assert_eq!(json["changed"], true);
+    assert_eq!(json["server_changes"][0]["action"], "pat_created");
     no_secrets(&run, &[KEY, &minted, "s3cr3t"]);
     // The rewritten file works for real: lsauth token test reads it.
     lsauth(["token", "test", "--env-file", &w.env.display().to_string()]).run().expect_code(0);
@@ -173,12 +178,28 @@ fn legacy_disabled_needs_another_way_and_login_provides_it() {
     assert!(run.stderr.contains("legacy_disabled") && run.stderr.contains("--login"), "{}", run.stderr);
     untouched(&w, &before, &run);
 
-    let run = w.cmd(&["--yes", "--login", "admin@acme.test", "--password-stdin"]).stdin("wrong").run();
+    // The key no longer works and no database says whose it is: the new credential could
+    // be anybody's, so lsauth refuses before it signs in.
+    let run = w.cmd(&["--yes", "--login", "admin@acme.test", "--password-stdin"]).stdin("pw").run();
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("cannot tell who owns") && run.stderr.contains("Nothing was changed."),
+        "{}",
+        run.stderr
+    );
+    assert!(!fake.with(|s| s.requests.iter().any(|r| r.1.contains("login"))), "no login attempted");
+    untouched(&w, &before, &run);
+
+    let run =
+        w.cmd(&["--yes", "--allow-other-user", "--login", "admin@acme.test", "--password-stdin"]).stdin("wrong").run();
     run.expect_code(1);
     assert!(run.stderr.contains("do not match"), "{}", run.stderr);
     untouched(&w, &before, &run);
 
-    let run = w.cmd(&["--yes", "--login", "admin@acme.test", "--password-stdin", "--json"]).stdin("pw").run();
+    let run = w
+        .cmd(&["--yes", "--allow-other-user", "--login", "admin@acme.test", "--password-stdin", "--json"])
+        .stdin("pw")
+        .run();
     run.expect_code(0);
     assert_eq!(run.json()["credential"], "minted_after_login");
     assert_eq!(run.json()["user"]["email"], "admin@acme.test");
@@ -192,6 +213,7 @@ fn to_password_writes_username_and_password_verified_by_logging_in() {
     let w = workdir(&fake);
     let run = w.cmd(&["--yes", "--to", "password", "--login", "admin@acme.test", "--password-stdin"]).stdin("pw").run();
     run.expect_code(0);
+    assert!(run.stdout.contains("signed in through the web login as admin@acme.test"), "{}", run.stdout);
     let after = w.text();
     assert!(after.contains("LABEL_STUDIO_USERNAME=admin@acme.test"), "{after}");
     assert!(after.contains("LABEL_STUDIO_PASSWORD=pw"), "{after}");
@@ -214,7 +236,8 @@ fn dry_run_shows_a_masked_diff_and_touches_nothing() {
     let run = w.cmd(&["--dry-run"]).run();
     run.expect_code(0);
     assert!(run.stdout.contains("-LABEL_STUDIO_API_KEY=\"0123…4567\"  # admin's key"), "{}", run.stdout);
-    assert!(run.stdout.contains("+LABEL_STUDIO_API_KEY=\"<PAT…ted>\""), "{}", run.stdout);
+    assert!(run.stdout.contains("+LABEL_STUDIO_API_KEY=\"<PAT to be minted>\""), "{}", run.stdout);
+    assert!(run.stdout.contains("AWS_SECRET=\"********\""), "a secret-named value is hidden whole: {}", run.stdout);
     untouched(&w, &before, &run);
     assert!(fake.with(|s| s.issued.is_empty()), "a dry run mints nothing");
     assert!(!w.backups.exists());
