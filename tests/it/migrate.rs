@@ -387,3 +387,270 @@ fn a_killed_migration_leaves_old_or_new_and_a_backup() {
     }
     eprintln!("kills after the rename: {seen_new} of 21");
 }
+
+// ---------------------------------------------------------------- trust (issue 10)
+
+/// The opening scenario of an upgraded instance: legacy tokens on, PATs off. Label Studio
+/// would mint a PAT (201) that can never be used; lsauth must not.
+#[test]
+fn pats_off_is_refused_before_anything_is_minted_or_revoked() {
+    let fake = server();
+    fake.set_org(1, false, true);
+    // The user already has a PAT: --revoke-existing must not touch it either.
+    fake.with(|s| s.issued.push((1, "already".into())));
+    let w = workdir(&fake);
+    let before = w.text();
+    for extra in [&[][..], &["--revoke-existing"][..]] {
+        let mut args = vec!["--yes"];
+        args.extend_from_slice(extra);
+        let run = w.cmd(&args).run();
+        run.expect_code(1);
+        assert!(run.stderr.contains("Personal Access Tokens are off for organization 1"), "{}", run.stderr);
+        assert!(run.stderr.contains("lsauth enable-pat --org 1"), "the real organization id: {}", run.stderr);
+        assert!(run.stderr.trim_end().ends_with("Nothing was changed."), "{}", run.stderr);
+        untouched(&w, &before, &run);
+    }
+    assert_eq!(fake.with(|s| s.issued.len()), 1, "nothing minted");
+    assert!(fake.with(|s| s.blacklisted.is_empty()), "nothing revoked");
+    let posts = fake.with(|s| s.requests.iter().filter(|r| r.0 == "POST").count());
+    assert_eq!(posts, 0, "no POST at all reached the server");
+}
+
+/// A user who may not read /api/jwt/settings and no database: lsauth cannot know whether
+/// PATs are on, mints, finds the PAT refused, and revokes it again, and says so.
+#[test]
+fn a_minted_pat_that_fails_verification_is_revoked_and_reported() {
+    let fake = server();
+    fake.set_org(1, false, true);
+    fake.with(|s| s.users.get_mut(&1).unwrap().org_admin = false);
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--yes", "--json"]).run();
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(json["result"], "failed");
+    assert_eq!(json["changed"], true);
+    assert_eq!(json["preflight"]["source"], "unknown");
+    assert_eq!(json["server_changes"][0]["action"], "pat_created");
+    assert_eq!(json["server_changes"][1]["action"], "pat_revoked_again");
+    assert!(json["error"].as_str().unwrap().contains("api_tokens_disabled"), "{json}");
+    assert!(json["error"].as_str().unwrap().contains("lsauth enable-pat --org 1"), "{json}");
+    assert!(run.stderr.contains("was revoked again"), "{}", run.stderr);
+    assert!(!run.all_output().contains("Nothing was changed"), "{}", run.all_output());
+    assert_eq!(run.stdout.trim().lines().filter(|l| l.starts_with('{')).count(), 1, "one JSON document");
+    untouched(&w, &before, &run);
+    assert_eq!(fake.with(|s| s.issued.clone()), vec![(1, "minted-1-0".to_string())]);
+    assert!(fake.with(|s| s.blacklisted.contains("minted-1-0")), "the unusable PAT is gone");
+    // The next run is not blocked by a 409 on a PAT lsauth left behind.
+    fake.set_org(1, true, true);
+    w.cmd(&["--yes"]).run().expect_code(0);
+}
+
+#[test]
+fn revoke_existing_needs_a_preflight_that_can_tell() {
+    let fake = server();
+    fake.with(|s| {
+        s.users.get_mut(&1).unwrap().org_admin = false;
+        s.issued.push((1, "already".into()));
+    });
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--yes", "--revoke-existing"]).run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("cannot tell whether PATs are on"), "{}", run.stderr);
+    untouched(&w, &before, &run);
+    assert!(fake.with(|s| s.blacklisted.is_empty()));
+}
+
+#[test]
+fn revoke_existing_names_what_it_revokes_and_reports_it() {
+    let fake = server();
+    fake.with(|s| s.issued.push((1, "already-there".into())));
+    let w = workdir(&fake);
+    let run = w.cmd(&["--yes", "--revoke-existing", "--json"]).run();
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["would_revoke"][0]["jti_prefix"], "already-");
+    assert_eq!(json["server_changes"][0]["action"], "existing_pat_revoked");
+    assert!(json["server_changes"][0]["detail"].as_str().unwrap().contains("jti already-"), "{json}");
+    assert_eq!(json["server_changes"][1]["action"], "pat_created");
+    assert!(json["summary"].as_str().unwrap().contains("revoked at your request"), "{json}");
+}
+
+#[test]
+fn a_new_pat_of_another_user_is_revoked_and_nothing_written() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    let other = pat(SECRET, 2, "other-user");
+    let run = w.cmd(&["--yes", "--pat-stdin"]).stdin(other.clone()).run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("belongs to other@acme.test"), "{}", run.stderr);
+    assert!(run.stderr.contains("Nothing was changed."), "a given PAT is not lsauth's to revoke: {}", run.stderr);
+    untouched(&w, &before, &run);
+    assert!(fake.with(|s| s.blacklisted.is_empty()));
+    no_secrets(&run, &[&other, KEY]);
+}
+
+#[test]
+fn login_as_someone_else_is_refused_before_signing_in() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--yes", "--login", "other@acme.test", "--password-stdin"]).stdin("pw").run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("belongs to admin@acme.test"), "{}", run.stderr);
+    assert!(!fake.with(|s| s.requests.iter().any(|r| r.1.contains("login"))));
+    untouched(&w, &before, &run);
+}
+
+#[test]
+fn json_prints_exactly_one_document_on_every_path() {
+    let fake = server();
+    let w = workdir(&fake);
+    // A refusal before anything happened.
+    fake.set_org(1, false, true);
+    let run = w.cmd(&["--yes", "--json"]).run();
+    run.expect_code(1);
+    assert_eq!(run.json()["result"], "failed");
+    assert_eq!(run.json()["summary"], "Nothing was changed.");
+    // Bad input.
+    let run = w.cmd(&["--yes", "--json", "--var", "NOPE"]).run();
+    run.expect_code(2);
+    assert_eq!(run.json()["result"], "failed");
+    // Already migrated.
+    fake.set_org(1, true, true);
+    w.cmd(&["--yes"]).run().expect_code(0);
+    let run = w.cmd(&["--yes", "--json"]).run();
+    run.expect_code(0);
+    assert_eq!(run.json()["result"], "already_migrated");
+    assert_eq!(run.json()["changed"], false);
+}
+
+#[test]
+fn the_file_keeps_its_mode_and_a_symlink_stays_a_link() {
+    let fake = server();
+    let w = workdir(&fake);
+    std::fs::set_permissions(&w.env, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let real_dir = w.dir.path().join("conf");
+    std::fs::create_dir(&real_dir).unwrap();
+    let real = real_dir.join("ml.env");
+    std::fs::rename(&w.env, &real).unwrap();
+    std::os::unix::fs::symlink("conf/ml.env", &w.env).unwrap();
+    let run = w.cmd(&["--yes"]).run();
+    run.expect_code(0);
+    assert!(std::fs::symlink_metadata(&w.env).unwrap().file_type().is_symlink(), "still a link");
+    assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o7777, 0o640, "mode kept");
+    assert!(std::fs::read_to_string(&real).unwrap().contains("LABEL_STUDIO_API_KEY=\"eyJ"));
+    assert!(run.stdout.contains("readable by its group"), "{}", run.stdout);
+    // Rollback through the link restores the bytes and the recorded mode.
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let rollback = lsauth(["rollback", "--env-file", &w.env.display().to_string(), "--latest", "--yes", "--force"])
+        .env("LSAUTH_BACKUP_DIR", w.backups.display().to_string())
+        .run();
+    rollback.expect_code(0);
+    assert!(std::fs::symlink_metadata(&w.env).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o7777, 0o640, "mode restored");
+    assert!(std::fs::read_to_string(&real).unwrap().contains(KEY));
+}
+
+#[test]
+fn a_link_into_a_read_only_directory_is_exit_2_with_nothing_changed() {
+    if running_as_root() {
+        // root writes anywhere: run the check as nobody, who cannot write the target dir.
+        let fake = server();
+        let w = workdir(&fake);
+        let dir = w.dir.path();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let ro = dir.join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::rename(&w.env, ro.join("real.env")).unwrap();
+        std::fs::set_permissions(ro.join("real.env"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link_dir = dir.join("rw");
+        std::fs::create_dir(&link_dir).unwrap();
+        std::fs::set_permissions(&link_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let link = link_dir.join(".env");
+        std::os::unix::fs::symlink(ro.join("real.env"), &link).unwrap();
+        let before = std::fs::read(ro.join("real.env")).unwrap();
+        let run = lsauth(["migrate-env", "--env-file", &link.display().to_string(), "--yes"])
+            .env("LSAUTH_BACKUP_DIR", "/tmp/lsauth-nobody-backups-unused")
+            .run_as("nobody")
+            .run();
+        run.expect_code(2);
+        assert!(run.stderr.contains("cannot create files in"), "{}", run.stderr);
+        assert_eq!(std::fs::read(ro.join("real.env")).unwrap(), before);
+        assert!(fake.with(|s| s.issued.is_empty()), "nothing minted");
+    } else {
+        let fake = server();
+        let w = workdir(&fake);
+        let ro = w.dir.path().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::rename(&w.env, ro.join("real.env")).unwrap();
+        std::os::unix::fs::symlink(ro.join("real.env"), &w.env).unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let run = w.cmd(&["--yes"]).run();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+        run.expect_code(2);
+        assert!(fake.with(|s| s.issued.is_empty()), "nothing minted");
+    }
+}
+
+#[test]
+fn an_existing_backup_dir_is_never_re_permissioned() {
+    let fake = server();
+    let w = workdir(&fake);
+    std::fs::create_dir(&w.backups).unwrap();
+    std::fs::set_permissions(&w.backups, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = w.cmd(&["--yes"]).run();
+    run.expect_code(0);
+    assert_eq!(std::fs::metadata(&w.backups).unwrap().permissions().mode() & 0o777, 0o755);
+    assert!(run.stderr.contains("accessible to group/others"), "{}", run.stderr);
+}
+
+/// With the database at hand, the owner and the organization's settings come from it, and
+/// --enable-pat fixes PATs in the same run, with its own backup and undo line.
+#[test]
+fn enable_pat_in_the_same_run_with_its_own_undo_line() {
+    use crate::harness::{Fixture, SqliteFixture};
+    let db = SqliteFixture::new();
+    db.add_org(1, "Acme");
+    db.add_user(1, "admin@acme.test", Some(1));
+    db.add_legacy_token(1, KEY);
+    db.set_settings(1, false, true, 73000);
+    let fake = server();
+    fake.set_org(1, false, true);
+    let w = workdir(&fake);
+    let before = w.text();
+
+    // Without the flag: refused, with the fix naming the organization.
+    let run = w.cmd(&["--yes"]).env("LSAUTH_DB", db.db_arg()).run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("--enable-pat") && run.stderr.contains("--org 1"), "{}", run.stderr);
+    untouched(&w, &before, &run);
+
+    // The server here does not read the database, so the PAT is still refused: the run
+    // fails, but says that PATs were turned on and how to undo it.
+    let run = w.cmd(&["--yes", "--enable-pat", "--json"]).env("LSAUTH_DB", db.db_arg()).run();
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(json["preflight"]["source"], "database");
+    assert_eq!(json["owner"]["source"], "whoami");
+    assert_eq!(json["server_changes"][0]["action"], "pats_enabled");
+    let detail = json["server_changes"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("organization 1") && detail.contains("undo: lsauth rollback "), "{detail}");
+    assert_eq!(json["server_changes"][2]["action"], "pat_revoked_again");
+    assert_eq!(db.settings_rows(), vec![(1, true, true, 73000)]);
+    untouched(&w, &before, &run);
+
+    // The owner is found in the database when the legacy token no longer works.
+    db.exec("UPDATE jwt_auth_jwtsettings SET api_tokens_enabled = 1, legacy_api_tokens_enabled = 0");
+    fake.set_org(1, true, false);
+    let run = w
+        .cmd(&["--yes", "--login", "admin@acme.test", "--password-stdin", "--json"])
+        .env("LSAUTH_DB", db.db_arg())
+        .stdin("pw")
+        .run();
+    run.expect_code(0);
+    assert_eq!(run.json()["owner"]["source"], "database");
+    assert_eq!(run.json()["credential"], "minted_after_login");
+}
