@@ -30,16 +30,24 @@ pub fn mask_password(_secret: &str) -> String {
     HIDDEN.to_string()
 }
 
-/// A URL without its password (unchanged when it has none or is no URL). The user name
-/// stays: it says which account, and is no secret.
+/// A URL without its `user:password@` (unchanged when it has no password or is no URL).
 pub fn mask_url(text: &str) -> String {
     match url::Url::parse(text) {
         Ok(mut url) if url.password().is_some() => {
             let _ = url.set_password(None);
+            let _ = url.set_username("");
             url.to_string()
         }
         _ => text.to_string(),
     }
+}
+
+/// A URL as lsauth shows it: never with credentials in it.
+pub fn shown_url(url: &url::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_password(None);
+    let _ = url.set_username("");
+    url.to_string()
 }
 
 /// Whether a value is shaped like a Label Studio token (a legacy key or a JWT): those
@@ -191,7 +199,7 @@ mod tests {
         );
         let joined = args.join(" ");
         assert!(!joined.contains("hunter2") && !joined.contains(":pw@"), "{joined}");
-        assert!(joined.contains("postgres://ls@db/ls"), "{joined}");
+        assert!(joined.contains("postgres://db/ls"), "{joined}");
         assert_eq!(args[4], "orgs");
     }
 
@@ -206,7 +214,7 @@ mod tests {
         let masked = mask_env_text(&text, &["pw-known"]);
         assert!(masked.contains("export LABEL_STUDIO_API_KEY=\"0123…4567\"  # admin\r\n"), "{masked}");
         assert!(masked.contains("# LABEL_STUDIO_API_KEY=0123…4567  # old\n"), "{masked}");
-        assert!(masked.contains("DATABASE_URL=postgres://u@db/ls\n"), "{masked}");
+        assert!(masked.contains("DATABASE_URL=postgres://db/ls\n"), "{masked}");
         assert!(masked.contains(&format!("LABEL_STUDIO_PASSWORD={HIDDEN}\n")), "{masked}");
         assert!(masked.contains(&format!("AWS_SECRET='{HIDDEN}'\n")), "{masked}");
         assert!(masked.contains("MODEL_DIR=/data/models\nGREETING=hello # hi\n"), "{masked}");

@@ -407,7 +407,11 @@ fn api_and_live_checks(
     match &version {
         Ok(v) => {
             let sub = if base.path() != "/" { format!(" under the sub-path {}", base.path()) } else { String::new() };
-            checks.pass("api.reachable", sec, format!("Label Studio {v} answers at {base}{sub}"));
+            checks.pass(
+                "api.reachable",
+                sec,
+                format!("Label Studio {v} answers at {}{sub}", crate::secrets::shown_url(&base)),
+            );
         }
         Err(f) => {
             let (why, fix) = diagnosis::explain(f, &Context::default());

@@ -360,7 +360,7 @@ impl<'a> Migration<'a> {
         let (url_text, url_from) =
             tok::url_source(self.args.url.as_deref(), Some((path.as_path(), &doc)), &self.ctx.env);
         let base = api::parse_base_url(&url_text)?;
-        self.ctx.out.verbose(format!("Label Studio URL: {base} (from {url_from})"));
+        self.ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));
         let api = Api::new(base.clone(), self.args.timeout.duration())?;
         if self.to_password() && self.args.login.is_none() {
             return Err(bad_input("--to password needs --login EMAIL (written as LABEL_STUDIO_USERNAME)"));
@@ -372,7 +372,7 @@ impl<'a> Migration<'a> {
             return Err(bad_input("--enable-pat goes with a move to a PAT, not --to password"));
         }
         self.outcome.variable = variable.clone();
-        self.outcome.url = base.to_string();
+        self.outcome.url = crate::secrets::shown_url(&base);
         self.outcome.old_token = mask(&old.token);
         self.outcome.old_kind = old.kind;
         Ok(Setup { path, doc, variable, old, base, api })

@@ -487,7 +487,7 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let (url_text, url_from) = url_source(args.url.as_deref(), doc_ref, &ctx.env);
     let base = api::parse_base_url(&url_text)?;
     let api = Api::new(base.clone(), args.timeout.duration())?;
-    ctx.out.verbose(format!("Label Studio URL: {base} (from {url_from})"));
+    ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));
     let warnings = url_warnings(&base, env_doc.is_some());
 
     if let Some(list) = &args.all_from {
@@ -504,7 +504,8 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
         let finding = probe(&api, &inspection, &version).await;
         (version.ok(), finding)
     });
-    let run = Run { url: base.as_str(), url_source: &url_from, version, show_secrets: ctx.out.show_secrets };
+    let shown = crate::secrets::shown_url(&base);
+    let run = Run { url: &shown, url_source: &url_from, version, show_secrets: ctx.out.show_secrets };
     let report = report_for(&run, &source, &inspection, finding, database, warnings);
     report::token::render_test(&report, &ctx.out)?;
     Ok(exit_for([report.cause]))

@@ -182,10 +182,10 @@ fn parse_postgres_url(spec: &str, env: &Environment) -> anyhow::Result<PgTarget>
     // user:password@host:port/db?query generically, which is all a libpq URL is.
     let url = url::Url::parse(spec).map_err(|e| bad_input(format!("invalid PostgreSQL URL: {e}")))?;
     let decode = |s: &str| -> anyhow::Result<String> {
-        url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| bad_input("invalid percent-encoding in PostgreSQL URL"))
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .map(|v| v.into_owned())
+            .map_err(|_| bad_input("invalid percent-encoding in PostgreSQL URL (not UTF-8)"))
     };
     let user = if url.username().is_empty() { "postgres".to_string() } else { decode(url.username())? };
     let password = url.password().map(decode).transpose()?;
@@ -217,16 +217,75 @@ fn parse_postgres_url(spec: &str, env: &Environment) -> anyhow::Result<PgTarget>
         }
     }
     let (env_mode, env_root) = libpq_tls_env(env)?;
+    let host = host.unwrap_or_else(|| PgHost::Tcp("localhost".into()));
+    // As libpq: the URL's password, else PGPASSWORD, else the password file, so that
+    // nobody has to put a password on the command line (where `ps` shows it).
+    let password = password
+        .or_else(|| env.get("PGPASSWORD").filter(|p| !p.is_empty()).map(String::from))
+        .or_else(|| pgpass_lookup(env, &host, port, &dbname, &user));
     Ok(PgTarget {
-        host: host.unwrap_or_else(|| PgHost::Tcp("localhost".into())),
+        host,
         port,
         user,
         password,
         dbname,
         sslmode: sslmode.or(env_mode).unwrap_or(SslMode::Prefer),
-        sslrootcert: sslrootcert.or(env_root),
+        sslrootcert: sslrootcert.or(env_root).or_else(|| default_root_cert(env)),
         connect_timeout,
     })
+}
+
+/// The password file libpq reads: `PGPASSFILE`, else `~/.pgpass`. Lines are
+/// `host:port:database:user:password`, `*` matches anything, `\:` and `\\` escape; the
+/// first matching line wins. Like libpq, a file readable by group or others is ignored.
+fn pgpass_lookup(env: &Environment, host: &PgHost, port: u16, dbname: &str, user: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = match env.get("PGPASSFILE").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => env.home()?.join(".pgpass"),
+    };
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let host_name = match host {
+        PgHost::Tcp(h) => h.clone(),
+        // libpq matches a Unix-socket connection against "localhost".
+        PgHost::Socket(_) => "localhost".to_string(),
+    };
+    let wanted = [host_name, port.to_string(), dbname.to_string(), user.to_string()];
+    text.lines().filter(|l| !l.trim_start().starts_with('#')).find_map(|line| {
+        let fields = pgpass_fields(line);
+        if fields.len() != 5 {
+            return None;
+        }
+        let matches = fields[..4].iter().zip(&wanted).all(|(f, w)| f == "*" || f == w);
+        matches.then(|| fields[4].clone())
+    })
+}
+
+/// One `.pgpass` line split at unescaped colons, escapes removed.
+fn pgpass_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    fields.last_mut().expect("never empty").push(n);
+                }
+            }
+            ':' if fields.len() < 5 => fields.push(String::new()),
+            c => fields.last_mut().expect("never empty").push(c),
+        }
+    }
+    fields
+}
+
+/// libpq's default root certificate file, `~/.postgresql/root.crt`, when it exists.
+fn default_root_cert(env: &Environment) -> Option<PathBuf> {
+    Some(env.home()?.join(".postgresql/root.crt")).filter(|p| p.is_file())
 }
 
 /// libpq's own TLS variables, which also apply under Label Studio (psycopg uses libpq).
@@ -287,7 +346,7 @@ pub fn from_label_studio_env(env: &Environment) -> anyhow::Result<Located> {
                     password: Some(password),
                     dbname,
                     sslmode: env_mode.unwrap_or(SslMode::Prefer),
-                    sslrootcert: env_root,
+                    sslrootcert: env_root.or_else(|| default_root_cert(env)),
                     connect_timeout: DEFAULT_CONNECT_TIMEOUT,
                 }),
                 source: format!("{engine_source}; {vars}"),
@@ -449,6 +508,24 @@ mod tests {
         assert!(format!("{err:#}").contains("MySQL"));
         let err = locate(None, &env(&[("DJANGO_DB", "default"), ("POSTGRE_PORT", "x")])).unwrap_err();
         assert!(format!("{err:#}").contains("POSTGRE_PORT"));
+    }
+
+    #[test]
+    fn raw_ampersand_in_a_password_is_kept_and_pgpass_is_read() {
+        let p = pg(parse_spec("postgres://ann:p&ss%3Aw@db:5433/ls", &env(&[])).unwrap());
+        assert_eq!(p.password.as_deref(), Some("p&ss:w"));
+        let p = pg(parse_spec("postgres://ann@db/ls", &env(&[("PGPASSWORD", "from-env")])).unwrap());
+        assert_eq!(p.password.as_deref(), Some("from-env"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pgpass");
+        std::fs::write(&file, "# comment\nother:*:*:*:no\ndb:5432:ls:ann:pa\\:ss\n*:*:*:*:fallback\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let e = env(&[("PGPASSFILE", file.to_str().unwrap())]);
+        assert_eq!(pg(parse_spec("postgres://ann@db/ls", &e).unwrap()).password.as_deref(), Some("pa:ss"));
+        assert_eq!(pg(parse_spec("postgres://bob@db2/x", &e).unwrap()).password.as_deref(), Some("fallback"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(pg(parse_spec("postgres://ann@db/ls", &e).unwrap()).password, None, "ignored like libpq");
     }
 
     #[test]

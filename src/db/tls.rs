@@ -79,23 +79,33 @@ pub fn client_config(mode: SslMode, root_cert: Option<&Path>) -> anyhow::Result<
 
 fn load_roots(root_cert: Option<&Path>) -> anyhow::Result<(RootCertStore, String)> {
     let mut roots = RootCertStore::empty();
-    if let Some(path) = root_cert {
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| bad_input(format!("cannot read sslrootcert {}: {e}", path.display())))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| bad_input(format!("sslrootcert {} is not a PEM certificate file: {e}", path.display())))?;
-        let (added, _) = roots.add_parsable_certificates(certs);
-        if added == 0 {
-            return Err(bad_input(format!("sslrootcert {} holds no usable certificate", path.display())));
+    match root_cert {
+        // As libpq: verify-ca and verify-full need a root certificate; the system's roots
+        // only when asked for with sslrootcert=system.
+        None => Err(bad_input(
+            "sslmode=verify-ca/verify-full needs a root certificate: give sslrootcert=/path/to/ca.pem, put it in \
+             ~/.postgresql/root.crt, or use sslrootcert=system for the system's root certificates",
+        )),
+        Some(path) if path == Path::new("system") => {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                return Err(bad_input("sslrootcert=system: no system root certificates found"));
+            }
+            Ok((roots, "the system's root certificates".into()))
         }
-        return Ok((roots, path.display().to_string()));
+        Some(path) => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| bad_input(format!("cannot read sslrootcert {}: {e}", path.display())))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| bad_input(format!("sslrootcert {} is not a PEM certificate file: {e}", path.display())))?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(bad_input(format!("sslrootcert {} holds no usable certificate", path.display())));
+            }
+            Ok((roots, path.display().to_string()))
+        }
     }
-    let found = rustls_native_certs::load_native_certs();
-    let (added, _) = roots.add_parsable_certificates(found.certs);
-    if added == 0 {
-        return Err(bad_input("no system root certificates found: give sslrootcert=/path/to/ca.pem"));
-    }
-    Ok((roots, "the system's root certificates".into()))
 }
 
 /// libpq's `sslmode=require`/`prefer` without a root file: encryption, no authentication.

@@ -231,6 +231,19 @@ fn postgres_tls_modes_against_a_tls_server() {
     // A root file that is not there is bad input, not a connection problem.
     let run = lsauth(["--db", &fx.url_with("sslmode=verify-ca&sslrootcert=/no/such/ca.pem"), "orgs"]).run();
     run.expect_code(2);
+    // verify-ca without any root certificate is an error, as in libpq: never "any public
+    // CA, no host check".
+    let run = lsauth(["--db", &fx.url_with("sslmode=verify-ca"), "orgs"]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("needs a root certificate"), "{}", run.stderr);
+    // ~/.postgresql/root.crt is the default root file, as in libpq.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".postgresql")).unwrap();
+    std::fs::copy(&ca, home.path().join(".postgresql/root.crt")).unwrap();
+    let run = lsauth(["--db", &fx.url_with("sslmode=verify-ca"), "orgs"])
+        .env("HOME", home.path().display().to_string())
+        .run();
+    run.expect_code(0);
 }
 
 #[test]
@@ -250,4 +263,26 @@ fn postgres_tls_required_but_server_refuses() {
     run.expect_code(3);
     assert!(run.stderr.contains("TLS"), "{}", run.stderr);
     assert!(!run.all_output().contains("Pw12345678"));
+}
+
+/// No password on the command line (where `ps` shows it): PGPASSWORD and the password
+/// file work as in libpq, against the real server.
+#[test]
+fn postgres_password_from_pgpassword_and_pgpass() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = PgFixture::new();
+    fx.seed_classic();
+    let url = fx.url_with("sslmode=require").replace(&format!(":{}@", crate::harness::PG_PASSWORD), "@");
+    let run = lsauth(["--db", &url, "orgs"]).run();
+    run.expect_code(3);
+    let run = lsauth(["--db", &url, "orgs"]).env("PGPASSWORD", crate::harness::PG_PASSWORD).run();
+    run.expect_code(0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pgpass");
+    let port = pg_cluster().port;
+    std::fs::write(&file, format!("127.0.0.1:{port}:*:postgres:{}\n", crate::harness::PG_PASSWORD)).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = lsauth(["--db", &url, "orgs"]).env("PGPASSFILE", file.display().to_string()).run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("Acme"));
 }
