@@ -14,6 +14,9 @@ pub enum Cause {
     LegacyUnknown,
     UserInactive,
     ApiTokensDisabled,
+    /// The access token is refused although the database says PATs are on for the
+    /// owner's organization: the server's JWT feature flag is probably off.
+    JwtFlagOff,
     PatInvalidSignature,
     PatTruncated,
     PatExpired,
@@ -36,6 +39,7 @@ impl Cause {
             Cause::LegacyUnknown => "legacy_unknown",
             Cause::UserInactive => "user_inactive",
             Cause::ApiTokensDisabled => "api_tokens_disabled",
+            Cause::JwtFlagOff => "jwt_flag_off",
             Cause::PatInvalidSignature => "pat_invalid_signature",
             Cause::PatTruncated => "pat_truncated",
             Cause::PatExpired => "pat_expired",
@@ -175,6 +179,30 @@ pub fn whoami_bearer(result: &Result<Answer, NoAnswer>) -> Finding {
     }
 }
 
+/// The cause a token's own text proves, with no server asked: a truncated PAT, no Label
+/// Studio token at all, an access token where a PAT belongs, an expired PAT.
+pub fn offline_cause(i: &crate::token::Inspection) -> Option<Cause> {
+    use crate::token::TokenKind;
+    match i.kind {
+        TokenKind::TruncatedPat => Some(Cause::PatTruncated),
+        TokenKind::Unknown => Some(Cause::Malformed),
+        TokenKind::Access => Some(Cause::NotARefreshToken),
+        TokenKind::Pat if i.expired == Some(true) => Some(Cause::PatExpired),
+        _ => None,
+    }
+}
+
+/// "Authentication credentials were not provided." for a valid access token means PATs
+/// are off for the owner's organization, unless the database says they are on: then the
+/// server's JWT feature flag is the likelier reason. `pats_on_in_db`: what the database
+/// says (`None` when it is not at hand, and the answer stands).
+pub fn refine(finding: Finding, pats_on_in_db: Option<bool>) -> Finding {
+    if finding.cause == Cause::ApiTokensDisabled && pats_on_in_db == Some(true) {
+        return Finding { cause: Cause::JwtFlagOff, ..finding };
+    }
+    finding
+}
+
 /// What lsauth knows besides the answers, to make explanations exact.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -215,6 +243,10 @@ pub fn explain(f: &Finding, ctx: &Context) -> (String, String) {
         Cause::ApiTokensDisabled => (
             format!("The PAT is valid, but Personal Access Tokens are disabled for {org}: the refresh works, the access token is refused."),
             format!("lsauth enable-pat {org_flag}"),
+        ),
+        Cause::JwtFlagOff => (
+            format!("The PAT is valid and {org} has PATs on in the database, yet Label Studio refuses the access token: the JWT feature flag ({}) may be off in the server's environment.", crate::settings::JWT_FLAG),
+            format!("check Label Studio's environment for {} (and its LABEL_STUDIO_/HEARTEX_ forms): unset it or set it to true, then restart Label Studio", crate::settings::JWT_FLAG),
         ),
         Cause::PatInvalidSignature => (
             "Label Studio cannot verify this PAT: it was signed with another SECRET_KEY (another instance, or SECRET_KEY changed since it was created) or it is damaged.".into(),
@@ -303,6 +335,17 @@ mod tests {
         }
         assert_eq!(refresh(&answer(200, r#"{"access":"a.b.c"}"#)).unwrap(), "a.b.c");
         assert_eq!(whoami_bearer(&err(NOT_PROVIDED, 401)).cause, Cause::ApiTokensDisabled);
+    }
+
+    #[test]
+    fn a_refused_access_token_is_the_flag_when_the_database_says_pats_are_on() {
+        let refused = whoami_bearer(&err(NOT_PROVIDED, 401));
+        assert_eq!(refine(refused.clone(), None).cause, Cause::ApiTokensDisabled);
+        assert_eq!(refine(refused.clone(), Some(false)).cause, Cause::ApiTokensDisabled);
+        let flag = refine(refused, Some(true));
+        assert_eq!(flag.cause, Cause::JwtFlagOff);
+        let (why, fix) = explain(&flag, &Context { organization_id: Some(3), ..Context::default() });
+        assert!(why.contains("organization 3") && fix.contains("fflag__"), "{why} / {fix}");
     }
 
     #[test]

@@ -14,6 +14,54 @@ pub struct JwtSettings {
     pub api_token_ttl_days: i64,
 }
 
+/// The feature flag that switches the whole JWT/legacy machinery on (on by default in
+/// Label Studio 1.21 to 1.23.2).
+pub const JWT_FLAG: &str = "fflag__feature_develop__prompts__dia_1829_jwt_token_auth";
+
+/// What lsauth can see of that flag: only a variable in its own environment (with
+/// Label Studio's prefixes). Label Studio's own environment may differ; `Default` means
+/// lsauth saw no override, not that the server has none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum JwtFlag {
+    Default,
+    On {
+        variable: String,
+    },
+    Off {
+        variable: String,
+    },
+    /// Set to something Label Studio's boolean parser does not read as on or off.
+    Unreadable {
+        variable: String,
+        value: String,
+    },
+}
+
+impl JwtFlag {
+    pub fn from_env(env: &crate::environment::Environment) -> Self {
+        let Some(found) = env.label_studio(JWT_FLAG) else { return JwtFlag::Default };
+        match parse_bool(&found.value) {
+            Some(true) => JwtFlag::On { variable: found.var },
+            Some(false) => JwtFlag::Off { variable: found.var },
+            None => JwtFlag::Unreadable { variable: found.var, value: found.value },
+        }
+    }
+
+    pub fn is_off(&self) -> bool {
+        matches!(self, JwtFlag::Off { .. })
+    }
+}
+
+/// Label Studio's boolean environment values (`core/utils/params.py`).
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "y" | "t" => Some(true),
+        "0" | "false" | "no" | "off" | "n" | "f" | "" => Some(false),
+        _ => None,
+    }
+}
+
 /// What Label Studio 1.22+ (jwt_auth 0002) gives an organization without a row.
 pub const CURRENT_DEFAULTS: JwtSettings =
     JwtSettings { api_tokens_enabled: true, legacy_api_tokens_enabled: false, api_token_ttl_days: DEFAULT_TTL_DAYS };
@@ -87,9 +135,12 @@ pub struct OrgRecord {
     pub creator_email: Option<String>,
     pub active_members: i64,
     pub stored: Option<JwtSettings>,
-    /// Users whose *active* organization this is and who hold a legacy token: the
-    /// organization Label Studio consults for their token.
+    /// Active users whose *active* organization this is and who hold a legacy token:
+    /// the organization Label Studio consults for their token.
     pub legacy_token_holders: i64,
+    /// The same for inactive users: their tokens fail anyway ("User inactive or
+    /// deleted"), whatever the settings say.
+    pub inactive_legacy_token_holders: i64,
 }
 
 /// An organization with the values Label Studio will apply.
@@ -107,13 +158,20 @@ pub struct OrgStatus {
     /// The row as stored, `null` when there is none.
     pub stored: Option<JwtSettings>,
     pub legacy_token_holders: i64,
-    /// Legacy tokens of this org's users that Label Studio answers with 401.
+    /// Legacy tokens of this org's active users that Label Studio answers with 401
+    /// because of the settings.
     pub rejected_legacy_tokens: i64,
+    /// Legacy tokens of inactive users (refused for that reason, not counted above).
+    pub inactive_legacy_token_holders: i64,
 }
 
 impl OrgStatus {
-    pub fn from_record(record: OrgRecord, defaults: JwtSettings) -> Self {
+    /// The organization as Label Studio treats it: its row, or the defaults; and with the
+    /// JWT feature flag off (where lsauth can see it), legacy tokens accepted whatever the
+    /// settings say.
+    pub fn from_record(record: OrgRecord, defaults: JwtSettings, flag: &JwtFlag) -> Self {
         let effective = record.stored.unwrap_or(defaults);
+        let legacy_checked = !flag.is_off() && !effective.legacy_api_tokens_enabled;
         OrgStatus {
             id: record.id,
             title: record.title,
@@ -125,7 +183,8 @@ impl OrgStatus {
             api_token_ttl_days: effective.api_token_ttl_days,
             stored: record.stored,
             legacy_token_holders: record.legacy_token_holders,
-            rejected_legacy_tokens: if effective.legacy_api_tokens_enabled { 0 } else { record.legacy_token_holders },
+            rejected_legacy_tokens: if legacy_checked { record.legacy_token_holders } else { 0 },
+            inactive_legacy_token_holders: record.inactive_legacy_token_holders,
         }
     }
 }
@@ -162,13 +221,14 @@ mod tests {
             active_members: 2,
             stored,
             legacy_token_holders: holders,
+            inactive_legacy_token_holders: 1,
         }
     }
 
     #[test]
     fn org_without_row_gets_defaults_and_rejects_legacy_tokens() {
         let defaults = schema(&["0001_initial", "0002_x"]).model_defaults();
-        let status = OrgStatus::from_record(record(None, 3), defaults);
+        let status = OrgStatus::from_record(record(None, 3), defaults, &JwtFlag::Default);
         assert!(!status.has_settings_row);
         assert!(!status.legacy_api_tokens_enabled);
         assert_eq!(status.rejected_legacy_tokens, 3);
@@ -179,7 +239,7 @@ mod tests {
     fn stored_row_wins_over_defaults() {
         let defaults = schema(&["0001_initial", "0002_x"]).model_defaults();
         let row = JwtSettings { api_tokens_enabled: false, legacy_api_tokens_enabled: true, api_token_ttl_days: 30 };
-        let status = OrgStatus::from_record(record(Some(row), 3), defaults);
+        let status = OrgStatus::from_record(record(Some(row), 3), defaults, &JwtFlag::Default);
         assert!(status.has_settings_row);
         assert!(status.legacy_api_tokens_enabled && !status.api_tokens_enabled);
         assert_eq!(status.api_token_ttl_days, 30);

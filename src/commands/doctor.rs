@@ -17,11 +17,8 @@ use crate::exit::{status_of, ExitStatus};
 use crate::findings::{Checks, Counts, Section};
 use crate::report;
 use crate::secrets::mask;
-use crate::settings::OrgStatus;
+use crate::settings::{parse_bool, JwtFlag, OrgStatus, JWT_FLAG};
 use crate::token::{self, Inspection, TokenKind};
-
-/// The feature flag that switches the whole JWT/legacy machinery on (default on in 1.23.2).
-pub const JWT_FLAG: &str = "fflag__feature_develop__prompts__dia_1829_jwt_token_auth";
 
 #[derive(Debug, Serialize)]
 pub struct DoctorReport {
@@ -47,14 +44,6 @@ fn describe_orgs(orgs: &[&OrgStatus], what: impl Fn(&OrgStatus) -> String) -> St
         lines.push(format!("... and {} more (lsauth orgs lists them all)", orgs.len() - LIST_LIMIT));
     }
     lines.join("\n")
-}
-
-fn parse_bool(value: &str) -> Option<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" | "y" | "t" => Some(true),
-        "0" | "false" | "no" | "off" | "n" | "f" | "" => Some(false),
-        _ => None,
-    }
 }
 
 struct Sources {
@@ -141,10 +130,6 @@ fn configuration(
     }
 }
 
-fn flag_override(env: &crate::environment::Environment) -> Option<(String, Option<bool>)> {
-    env.label_studio(JWT_FLAG).map(|f| (f.var, parse_bool(&f.value)))
-}
-
 fn database_checks(checks: &mut Checks, ctx: &Ctx, db: &mut dyn Database) -> anyhow::Result<Vec<OrgStatus>> {
     let sec = Section::Database;
     let schema = db.jwt_schema().clone();
@@ -152,23 +137,38 @@ fn database_checks(checks: &mut Checks, ctx: &Ctx, db: &mut dyn Database) -> any
         "jwt_auth migrations: {}",
         if schema.migrations.is_empty() { "none".into() } else { schema.migrations.join(", ") }
     ));
-    match flag_override(&ctx.env) {
-        Some((var, Some(false))) => {
+    let flag = JwtFlag::from_env(&ctx.env);
+    match &flag {
+        JwtFlag::Off { variable } => {
             checks
-                .warn("database.feature_flag", sec, format!("{var} is off: JWT authentication is disabled"))
+                .warn("database.feature_flag", sec, format!("{variable} is off: JWT authentication is disabled"))
                 .detail("with the flag off Label Studio accepts legacy tokens whatever the settings and refuses every PAT's access token")
-                .fix(format!("unset {var} in Label Studio's environment to use PATs"));
+                .fix(format!("unset {variable} in Label Studio's environment to use PATs"));
         }
-        Some((var, _)) => {
-            checks.pass("database.feature_flag", sec, format!("JWT authentication on ({var} set)"));
+        JwtFlag::On { variable } => {
+            checks.pass("database.feature_flag", sec, format!("JWT authentication on ({variable} set)"));
         }
-        None => {
-            checks.pass("database.feature_flag", sec, "JWT authentication on (feature flag default)");
+        JwtFlag::Unreadable { variable, value } => {
+            checks
+                .warn("database.feature_flag", sec, format!("{variable}={value:?} is neither on nor off"))
+                .fix(format!("set {variable} to true or false in Label Studio's environment"));
+        }
+        JwtFlag::Default => {
+            checks
+                .skip(
+                    "database.feature_flag",
+                    sec,
+                    "JWT feature flag: no override in lsauth's environment (Label Studio's default is on)",
+                )
+                .detail(format!(
+                    "lsauth cannot see the server's environment: if {JWT_FLAG} is off there, legacy tokens are accepted \
+                     and PATs refused whatever the settings say"
+                ));
         }
     }
     let orgs: Vec<OrgStatus> = {
         let defaults = schema.model_defaults();
-        db.organizations()?.into_iter().map(|r| OrgStatus::from_record(r, defaults)).collect()
+        db.organizations()?.into_iter().map(|r| OrgStatus::from_record(r, defaults, &flag)).collect()
     };
     if let Some(found) = ctx.env.label_studio("ENABLE_LEGACY_API_TOKEN") {
         let on = parse_bool(&found.value).unwrap_or(false);
@@ -199,7 +199,7 @@ fn organization_checks(
 ) -> anyhow::Result<()> {
     let sec = Section::Organizations;
     let total = orgs.len();
-    let flag_off = matches!(flag_override(&ctx.env), Some((_, Some(false))));
+    let flag_off = JwtFlag::from_env(&ctx.env).is_off();
     let rejecting: Vec<&OrgStatus> = orgs.iter().filter(|o| o.rejected_legacy_tokens > 0).collect();
     if total == 0 {
         checks.skip("orgs.legacy_disabled", sec, "no organizations yet");
@@ -310,6 +310,7 @@ fn token_checks(
     inspection: &Inspection,
     facts: Option<&DbFacts>,
     secret: Option<(String, String)>,
+    flag: &JwtFlag,
 ) {
     let sec = Section::Tokens;
     let breaking: Vec<String> =
@@ -363,7 +364,7 @@ fn token_checks(
         _ => {}
     }
     if let Some(f) = facts {
-        let problems = tok::database_problems(inspection, f);
+        let problems = tok::database_problems(inspection, f, flag);
         let owner = f.owner.as_ref().map(|o| {
             format!(
                 "owner {} (active organization {})",
@@ -426,6 +427,8 @@ fn api_and_live_checks(
         });
     }
     if let (Some((source, inspection)), Some(finding)) = (token, finding) {
+        let pats_on_in_db = facts.and_then(|f| f.organization.as_ref()).map(|o| o.settings.api_tokens_enabled);
+        let finding = diagnosis::refine(finding, pats_on_in_db);
         let context = Context {
             organization_id: facts.and_then(|f| f.owner.as_ref().and_then(|o| o.active_organization_id)),
             owner_email: facts.and_then(|f| f.owner.as_ref().map(|o| o.email.clone())),
@@ -499,7 +502,7 @@ fn project_checks(
             .map(|o| o.row.as_ref().map(|r| r.legacy_api_tokens_enabled).unwrap_or(defaults.legacy_api_tokens_enabled))
             .unwrap_or(true);
         chain.push(format!("active organization {active}: legacy tokens {}", report::on_off(legacy_on)));
-        if !legacy_on && !matches!(flag_override(&ctx.env), Some((_, Some(false)))) {
+        if !legacy_on && !JwtFlag::from_env(&ctx.env).is_off() {
             checks
                 .fail(
                     id,
@@ -588,7 +591,14 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
                 Ok(())
             });
         }
-        token_checks(&mut checks, source, inspection, facts.as_ref(), ctx.secret_key(args.ls_data_dir.as_deref()));
+        token_checks(
+            &mut checks,
+            source,
+            inspection,
+            facts.as_ref(),
+            ctx.secret_key(args.ls_data_dir.as_deref()),
+            &JwtFlag::from_env(&ctx.env),
+        );
     }
 
     let mut api_reachable = false;

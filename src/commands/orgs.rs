@@ -6,7 +6,7 @@ use super::Ctx;
 use crate::db::{Access, Database, Located};
 use crate::exit::ExitStatus;
 use crate::report;
-use crate::settings::{JwtSettings, OrgStatus};
+use crate::settings::{JwtFlag, JwtSettings, OrgStatus};
 
 /// Which database was read, for people and for `--json`.
 #[derive(Debug, Clone, Serialize)]
@@ -19,6 +19,9 @@ pub struct DatabaseInfo {
     pub label_studio_generation: &'static str,
     /// What Label Studio applies to an organization that has no settings row.
     pub defaults_without_row: JwtSettings,
+    /// False when no `jwt_auth` migration is recorded: `defaults_without_row` is then a
+    /// guess, and a change inserts explicit rows.
+    pub defaults_known: bool,
 }
 
 impl DatabaseInfo {
@@ -32,6 +35,7 @@ impl DatabaseInfo {
             jwt_auth_migrations: schema.migrations.clone(),
             label_studio_generation: schema.version_hint(),
             defaults_without_row: schema.model_defaults(),
+            defaults_known: schema.known_defaults().is_some(),
         }
     }
 }
@@ -43,33 +47,38 @@ pub struct OrgsSummary {
     pub legacy_disabled: usize,
     pub pat_disabled: usize,
     pub rejected_legacy_tokens: i64,
+    /// Legacy tokens of inactive users: refused for that, not for the settings.
+    pub inactive_legacy_token_holders: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OrgsReport {
     pub database: DatabaseInfo,
+    /// The JWT feature flag as far as lsauth can see it (its own environment).
+    pub feature_flag: JwtFlag,
     pub organizations: Vec<OrgStatus>,
     pub summary: OrgsSummary,
 }
 
 /// Read every organization and what Label Studio makes of it.
-pub fn gather(db: &mut dyn Database, located: &Located) -> anyhow::Result<OrgsReport> {
+pub fn gather(db: &mut dyn Database, located: &Located, flag: JwtFlag) -> anyhow::Result<OrgsReport> {
     let defaults = db.jwt_schema().model_defaults();
     let organizations: Vec<OrgStatus> =
-        db.organizations()?.into_iter().map(|r| OrgStatus::from_record(r, defaults)).collect();
+        db.organizations()?.into_iter().map(|r| OrgStatus::from_record(r, defaults, &flag)).collect();
     let summary = OrgsSummary {
         organizations: organizations.len(),
         without_settings_row: organizations.iter().filter(|o| !o.has_settings_row).count(),
         legacy_disabled: organizations.iter().filter(|o| !o.legacy_api_tokens_enabled).count(),
         pat_disabled: organizations.iter().filter(|o| !o.api_tokens_enabled).count(),
         rejected_legacy_tokens: organizations.iter().map(|o| o.rejected_legacy_tokens).sum(),
+        inactive_legacy_token_holders: organizations.iter().map(|o| o.inactive_legacy_token_holders).sum(),
     };
-    Ok(OrgsReport { database: DatabaseInfo::of(db, located), organizations, summary })
+    Ok(OrgsReport { database: DatabaseInfo::of(db, located), feature_flag: flag, organizations, summary })
 }
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let (mut db, located) = ctx.open_db(Access::ReadOnly)?;
-    let report = gather(db.as_mut(), &located)?;
+    let report = gather(db.as_mut(), &located, JwtFlag::from_env(&ctx.env))?;
     report::orgs::render(&report, &ctx.out)?;
     Ok(ExitStatus::Ok)
 }

@@ -16,7 +16,7 @@ use crate::environment::Environment;
 use crate::exit::{bad_input, ExitStatus};
 use crate::report;
 use crate::secrets::mask;
-use crate::settings::JwtSettings;
+use crate::settings::{JwtFlag, JwtSettings};
 use crate::token::{self, Claims, Inspection, TokenKind};
 
 /// Where clients read the token from, in the order lsauth looks.
@@ -219,7 +219,7 @@ pub fn inspect(ctx: &Ctx, args: &TokenInspectArgs) -> anyhow::Result<ExitStatus>
     let mut warnings = Vec::new();
     let signature = check_signature(&inspection, ctx.secret_key(args.ls_data_dir.as_deref()));
     let database = db_facts(ctx, &inspection, &mut warnings)?;
-    let problems = inspect_problems(&inspection, &signature, database.as_ref());
+    let problems = inspect_problems(&inspection, &signature, database.as_ref(), &JwtFlag::from_env(&ctx.env));
     let claims: &Claims = inspection.claims.as_ref().unwrap_or(&EMPTY_CLAIMS);
     let report = InspectReport {
         token: if ctx.out.show_secrets { inspection.token.clone() } else { mask(&inspection.token) },
@@ -302,10 +302,18 @@ fn token_problems(i: &Inspection, sig: &SignatureCheck) -> Vec<String> {
 }
 
 /// What the database says is wrong: unknown key, inactive owner, the owner's organization
-/// refusing this kind of token, a revoked or foreign PAT.
-pub(crate) fn database_problems(i: &Inspection, f: &DbFacts) -> Vec<DbProblem> {
+/// refusing this kind of token, a revoked or foreign PAT. A JWT feature flag that lsauth
+/// sees off (in its own environment) overrides the settings, as in Label Studio: legacy
+/// tokens pass whatever the settings, PATs never do.
+pub(crate) fn database_problems(i: &Inspection, f: &DbFacts, flag: &JwtFlag) -> Vec<DbProblem> {
     let mut problems = Vec::new();
     let mut add = |what: String, fix: Option<String>| problems.push(DbProblem { what, fix });
+    if let (JwtFlag::Off { variable }, TokenKind::Pat | TokenKind::Access) = (flag, i.kind) {
+        add(
+            format!("{variable} is off in this environment: Label Studio running with it refuses every PAT"),
+            Some(format!("unset {variable} in Label Studio's environment")),
+        );
+    }
     if f.legacy_key_known == Some(false) {
         add("no user has this legacy key in this database".into(), None);
     }
@@ -313,7 +321,7 @@ pub(crate) fn database_problems(i: &Inspection, f: &DbFacts) -> Vec<DbProblem> {
         add(format!("its user {} is inactive", owner.email), None);
     }
     if let Some(org) = &f.organization {
-        if i.kind == TokenKind::Legacy && !org.settings.legacy_api_tokens_enabled {
+        if i.kind == TokenKind::Legacy && !org.settings.legacy_api_tokens_enabled && !flag.is_off() {
             add(
                 format!("legacy tokens are off for organization {}", org.id),
                 Some(format!("lsauth enable-legacy --org {}", org.id)),
@@ -337,9 +345,9 @@ pub(crate) fn database_problems(i: &Inspection, f: &DbFacts) -> Vec<DbProblem> {
 }
 
 /// Everything that makes this token fail, as far as can be told without the server.
-fn inspect_problems(i: &Inspection, sig: &SignatureCheck, facts: Option<&DbFacts>) -> Vec<String> {
+fn inspect_problems(i: &Inspection, sig: &SignatureCheck, facts: Option<&DbFacts>, flag: &JwtFlag) -> Vec<String> {
     let mut problems = token_problems(i, sig);
-    for p in facts.map(|f| database_problems(i, f)).unwrap_or_default() {
+    for p in facts.map(|f| database_problems(i, f, flag)).unwrap_or_default() {
         problems.push(match p.fix {
             Some(fix) => format!("{} (fix: {fix})", p.what),
             None => p.what,
@@ -373,7 +381,19 @@ pub struct TestReport {
 /// Test one token the way real clients use it.
 pub(crate) async fn probe(api: &Api, inspection: &Inspection, version: &Result<String, Finding>) -> Finding {
     if let Err(f) = version {
-        return f.clone();
+        // What the token's own text proves needs no server: that is the cause, and the
+        // server that did not answer is said too.
+        return match diagnosis::offline_cause(inspection) {
+            Some(cause) => Finding {
+                detail: Some(format!(
+                    "Label Studio did not answer as expected ({}): {}",
+                    f.cause.as_str(),
+                    f.detail.as_deref().unwrap_or("no answer")
+                )),
+                ..Finding::of(cause)
+            },
+            None => f.clone(),
+        };
     }
     let token = inspection.token.as_str();
     match inspection.kind {
@@ -424,7 +444,13 @@ fn report_for(
     database: Option<DbFacts>,
     mut warnings: Vec<String>,
 ) -> TestReport {
-    let mut finding = finding;
+    let pats_on_in_db = database.as_ref().and_then(|d| d.organization.as_ref()).map(|o| o.settings.api_tokens_enabled);
+    let mut finding = diagnosis::refine(finding, pats_on_in_db);
+    if finding.status.is_none() && diagnosis::offline_cause(inspection) == Some(finding.cause) {
+        if let Some(unanswered) = &finding.detail {
+            warnings.push(unanswered.clone());
+        }
+    }
     for b in &inspection.blemishes {
         warnings.push(b.describe());
     }

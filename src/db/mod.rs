@@ -207,13 +207,15 @@ const JWT_MIGRATIONS_SQL: &str = "SELECT name FROM django_migrations WHERE app =
 const ORGANIZATIONS_SQL: &str = "\
 SELECT o.id, o.title, u.email, COALESCE(m.n, 0),
        s.organization_id IS NOT NULL, s.api_tokens_enabled, s.legacy_api_tokens_enabled,
-       s.api_token_ttl_days, COALESCE(k.n, 0)
+       s.api_token_ttl_days, COALESCE(k.n, 0), COALESCE(k.inactive, 0)
   FROM organization o
   LEFT JOIN htx_user u ON u.id = o.created_by_id
   LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id
   LEFT JOIN (SELECT organization_id AS org, COUNT(*) AS n FROM organizations_organizationmember
               WHERE deleted_at IS NULL GROUP BY organization_id) m ON m.org = o.id
-  LEFT JOIN (SELECT h.active_organization_id AS org, COUNT(*) AS n
+  LEFT JOIN (SELECT h.active_organization_id AS org,
+                    SUM(CASE WHEN h.is_active THEN 1 ELSE 0 END) AS n,
+                    SUM(CASE WHEN h.is_active THEN 0 ELSE 1 END) AS inactive
                FROM htx_user h JOIN authtoken_token t ON t.user_id = h.id
               GROUP BY h.active_organization_id) k ON k.org = o.id
  ORDER BY o.id";

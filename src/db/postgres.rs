@@ -284,6 +284,7 @@ impl Database for PgDb {
                     api_token_ttl_days: i64::from(r.get::<_, i32>(7)),
                 }),
                 legacy_token_holders: r.get(8),
+                inactive_legacy_token_holders: r.get(9),
             }
         })
         .with_context(|| format!("reading organizations from {}", self.target.location()))

@@ -267,6 +267,7 @@ impl Database for SqliteDb {
                     None
                 },
                 legacy_token_holders: r.get(8)?,
+                inactive_legacy_token_holders: r.get(9)?,
             })
         })?;
         rows.collect::<Result<Vec<_>, _>>()

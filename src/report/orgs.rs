@@ -55,7 +55,24 @@ pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
          {} legacy tokens will be rejected.\n",
         s.organizations, s.without_settings_row, s.legacy_disabled, s.pat_disabled, s.rejected_legacy_tokens
     ));
-    if s.without_settings_row > 0 {
+    if s.inactive_legacy_token_holders > 0 {
+        text.push_str(&format!(
+            "{} legacy token(s) belong to inactive users: refused as \"User inactive or deleted\", whatever the settings.\n",
+            s.inactive_legacy_token_holders
+        ));
+    }
+    if let crate::settings::JwtFlag::Off { variable } = &report.feature_flag {
+        text.push_str(&format!(
+            "{variable} is off in this environment: if Label Studio runs with it, it accepts legacy tokens whatever \
+             the settings and refuses every PAT.\n"
+        ));
+    }
+    if s.without_settings_row > 0 && !db.defaults_known {
+        text.push_str(
+            "Organizations without a row: the database records no jwt_auth migration, so which defaults Label Studio \
+             applies is unknown; lsauth's changes insert explicit rows for them.\n",
+        );
+    } else if s.without_settings_row > 0 {
         let d = &db.defaults_without_row;
         text.push_str(&format!(
             "Organizations without a row get Label Studio's defaults: PATs {}, legacy tokens {} ({}).\n",

@@ -51,6 +51,7 @@ fn every_command_help_has_an_example() {
     .iter()
     .map(|s| vec![*s])
     .collect();
+    subs.push(vec!["token"]);
     subs.push(vec!["token", "inspect"]);
     subs.push(vec!["token", "test"]);
     subs.push(vec![]);

@@ -108,7 +108,51 @@ fn inspection_never_writes(fx: &dyn Fixture) {
     assert_eq!(fx.settings_rows(), before, "orgs must not create the missing rows");
 }
 
+/// Inactive users' legacy tokens fail for that reason: they are reported apart from the
+/// tokens the settings reject. A feature flag off in this environment is applied.
+fn inactive_users_and_the_flag_are_reported_apart(fx: &dyn Fixture) {
+    fx.seed_classic();
+    fx.add_user(40, "left@acme.test", Some(1));
+    fx.exec("UPDATE htx_user SET is_active = FALSE WHERE id = 40");
+    fx.add_legacy_token(40, "4040404040404040404040404040404040404040");
+    let run = lsauth(["--db", &fx.db_arg(), "orgs", "--json"]).run();
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(org(&json, 1)["rejected_legacy_tokens"], 1, "the inactive user is not counted as rejected");
+    assert_eq!(org(&json, 1)["inactive_legacy_token_holders"], 1);
+    assert_eq!(json["summary"]["inactive_legacy_token_holders"], 1);
+    assert_eq!(json["feature_flag"]["state"], "default");
+    let run = lsauth(["--db", &fx.db_arg(), "orgs"]).run();
+    assert!(run.stdout.contains("1 legacy token(s) belong to inactive users"), "{}", run.stdout);
+    let run = lsauth(["--db", &fx.db_arg(), "orgs", "--json"])
+        .env("LABEL_STUDIO_fflag__feature_develop__prompts__dia_1829_jwt_token_auth", "false")
+        .run();
+    let json = run.json();
+    assert_eq!(json["feature_flag"]["state"], "off");
+    assert_eq!(json["summary"]["rejected_legacy_tokens"], 0, "with the flag off legacy tokens pass");
+}
+
+/// A database whose jwt_auth table exists but no jwt_auth migration is recorded: the
+/// defaults are unknown, and a change inserts an explicit row instead of assuming one.
+fn unknown_defaults_get_explicit_rows(fx: &dyn Fixture) {
+    fx.seed_classic();
+    fx.exec("DELETE FROM django_migrations WHERE app = 'jwt_auth'");
+    let run = lsauth(["--db", &fx.db_arg(), "orgs", "--json"]).run();
+    assert_eq!(run.json()["database"]["defaults_known"], false);
+    let run = lsauth(["--db", &fx.db_arg(), "orgs"]).run();
+    assert!(run.stdout.contains("which defaults Label Studio applies is unknown"), "{}", run.stdout);
+    // Organization 2 has no row. Under either generation's defaults one of these two
+    // would be a no-op; with the defaults unknown both insert an explicit row.
+    let run = lsauth(["--db", &fx.db_arg(), "enable-pat", "--org", "2", "--dry-run"]).run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("unknown"), "{}", run.stdout);
+    lsauth(["--db", &fx.db_arg(), "enable-pat", "--org", "2", "--yes"]).run().expect_code(0);
+    assert!(fx.settings_rows().iter().any(|r| r.0 == 2 && r.1), "an explicit row for organization 2");
+}
+
 on_both_backends!(
+    inactive_users_and_the_flag_are_reported_apart,
+    unknown_defaults_get_explicit_rows,
     json_reports_stored_and_effective_settings,
     table_shows_each_org_and_the_fix,
     only_0001_applied_means_old_defaults,

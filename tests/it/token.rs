@@ -337,3 +337,119 @@ fn legacy_disabled_names_the_organization_with_the_database() {
     assert!(json["fix"].as_str().unwrap().starts_with("lsauth enable-legacy --org 1"), "{json}");
     assert!(json["explanation"].as_str().unwrap().contains("organization 1"));
 }
+
+/// "Authentication credentials were not provided." for a valid access token is
+/// api_tokens_disabled only when the database agrees; when it says PATs are on, the
+/// server's feature flag is named instead.
+#[test]
+fn a_refused_access_token_with_pats_on_in_the_database_names_the_flag() {
+    let fake = server();
+    fake.set_org(1, false, false);
+    let token = pat(SECRET, 1, "flag-jti");
+    let db = SqliteFixture::new();
+    db.add_org(1, "Acme");
+    db.add_user(1, "admin@example.com", Some(1));
+    db.set_settings(1, true, false, 73000);
+    let run = lsauth(["--db", &db.db_arg(), "token", "test", "--url", &fake.url, "--json", "--token-stdin"])
+        .stdin(token.clone())
+        .run();
+    run.expect_code(1);
+    assert_eq!(cause(&run), "jwt_flag_off");
+    assert!(run.json()["fix"].as_str().unwrap().contains("fflag__feature_develop__prompts__dia_1829_jwt_token_auth"));
+    // Without the database the answer stands.
+    assert_eq!(cause(&test_token(&fake, &token)), "api_tokens_disabled");
+    // And when the database agrees PATs are off, too.
+    db.exec("UPDATE jwt_auth_jwtsettings SET api_tokens_enabled = 0");
+    let run = lsauth(["--db", &db.db_arg(), "token", "test", "--url", &fake.url, "--json", "--token-stdin"])
+        .stdin(token.clone())
+        .run();
+    assert_eq!(cause(&run), "api_tokens_disabled");
+    assert!(run.json()["fix"].as_str().unwrap().contains("lsauth enable-pat --org 1"));
+}
+
+/// The JWT flag set off in lsauth's environment is applied offline too.
+#[test]
+fn token_inspect_applies_a_visible_flag_override() {
+    let db = SqliteFixture::new();
+    db.add_org(1, "Acme");
+    db.add_user(1, "admin@example.com", Some(1));
+    db.add_legacy_token(1, KEY);
+    db.set_settings(1, true, false, 73000);
+    let run = lsauth(["--db", &db.db_arg(), "token", "inspect", "--token-stdin", "--json"]).stdin(KEY).run();
+    run.expect_code(1);
+    assert!(run.json()["problems"][0].as_str().unwrap().contains("legacy tokens are off"));
+    let run = lsauth(["--db", &db.db_arg(), "token", "inspect", "--token-stdin", "--json"])
+        .env("fflag__feature_develop__prompts__dia_1829_jwt_token_auth", "false")
+        .stdin(KEY)
+        .run();
+    run.expect_code(0);
+    assert_eq!(run.json()["problems"].as_array().unwrap().len(), 0, "{}", run.stdout);
+}
+
+/// What the token's text proves is the cause even when the server cannot be reached; the
+/// unreachable server is said too.
+#[test]
+fn offline_certain_defects_are_the_cause_when_the_server_is_down() {
+    let access = jwt(SECRET, "access", 1, now() + 300, "a-jti");
+    let expired = jwt(SECRET, "refresh", 1, now() - 10, "old-jti");
+    let truncated = pat(SECRET, 1, "t-jti").rsplit_once('.').unwrap().0.to_string();
+    for (token, expected) in [
+        (access, "not_a_refresh_token"),
+        (expired, "pat_expired"),
+        (truncated, "pat_truncated"),
+        ("garbage".into(), "malformed"),
+    ] {
+        let run = lsauth(["token", "test", "--url", "http://127.0.0.1:9", "--json", "--token-stdin", "--timeout", "2"])
+            .stdin(token.clone())
+            .run();
+        run.expect_code(1);
+        assert_eq!(cause(&run), expected, "{}", run.stdout);
+        let warnings = run.json()["warnings"].to_string();
+        assert!(warnings.contains("unreachable"), "{warnings}");
+    }
+    // A token only the server can judge: unreachable, exit 3.
+    let run = lsauth(["token", "test", "--url", "http://127.0.0.1:9", "--json", "--token-stdin", "--timeout", "2"])
+        .stdin(KEY)
+        .run();
+    run.expect_code(3);
+    assert_eq!(cause(&run), "unreachable");
+}
+
+/// One validated parser for every duration: nan, inf, negative are usage errors, never a
+/// panic; so are non-UTF-8 arguments.
+#[test]
+fn bad_durations_and_non_utf8_arguments_are_exit_2() {
+    for bad in ["nan", "inf", "-1", "0", "601", "soon"] {
+        for args in [
+            vec!["token", "test", "--timeout", bad, KEY],
+            vec!["doctor", "--timeout", bad],
+            vec!["migrate-env", "--timeout", bad],
+            vec!["--lock-timeout", bad, "orgs"],
+        ] {
+            if args[0] == "--lock-timeout" && bad == "0" {
+                continue; // zero is a valid lock timeout: do not wait at all
+            }
+            let run = lsauth(args.clone()).run();
+            run.expect_code(2);
+            assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+        }
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let bin = env!("CARGO_BIN_EXE_lsauth");
+    let out = std::process::Command::new(bin)
+        .args([std::ffi::OsStr::new("token"), std::ffi::OsStr::new("test"), std::ffi::OsStr::from_bytes(b"\xff\xfe")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let out = std::process::Command::new(bin)
+        .args([
+            std::ffi::OsStr::new("--db"),
+            std::ffi::OsStr::from_bytes(b"/tmp/\xff.sqlite3"),
+            std::ffi::OsStr::new("orgs"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
