@@ -170,6 +170,41 @@ impl Plan {
     }
 }
 
+/// Where the rows stand against a change whose COMMIT went unanswered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitState {
+    /// Every row is as the change wrote it.
+    Applied,
+    /// Every row is as it was before.
+    NotApplied,
+    /// Neither: somebody else changed them since.
+    Other,
+}
+
+/// Compare the rows read now with what the change recorded (before and after).
+pub fn commit_state(now: &[OrgSettings], recorded: &[RowChange]) -> CommitState {
+    let by_id: std::collections::HashMap<i64, &Option<StoredRow>> = now.iter().map(|o| (o.id, &o.row)).collect();
+    let matches = |pick: fn(&RowChange) -> &Option<StoredRow>| {
+        recorded.iter().all(|c| by_id.get(&c.organization_id).is_some_and(|row| same_values(row, pick(c))))
+    };
+    if matches(|c| &c.after) {
+        CommitState::Applied
+    } else if matches(|c| &c.before) {
+        CommitState::NotApplied
+    } else {
+        CommitState::Other
+    }
+}
+
+/// The same settings (timestamps may be stored with another precision).
+fn same_values(a: &Option<StoredRow>, b: &Option<StoredRow>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.settings() == b.settings(),
+        _ => false,
+    }
+}
+
 /// `plan_toggle` for the rows just read under the lock, stamped now, refusing ids that
 /// name no organization.
 pub fn plan_toggle_checked(orgs: Vec<OrgSettings>, schema: &JwtSchema, toggle: Toggle) -> anyhow::Result<Plan> {
@@ -261,6 +296,21 @@ mod tests {
     }
 
     const ENABLE_LEGACY: Toggle = Toggle { setting: Setting::LegacyApiTokensEnabled, enable: true };
+
+    #[test]
+    fn commit_state_tells_applied_from_not_applied() {
+        let plan = plan_toggle(vec![org(1, Some(row(1, true, false))), org(2, None)], defaults(), ENABLE_LEGACY, NOW);
+        let before = vec![org(1, Some(row(1, true, false))), org(2, None)];
+        assert_eq!(commit_state(&before, &plan.changes), CommitState::NotApplied);
+        let after: Vec<OrgSettings> = plan
+            .changes
+            .iter()
+            .map(|c| OrgSettings { id: c.organization_id, title: None, row: c.after.clone() })
+            .collect();
+        assert_eq!(commit_state(&after, &plan.changes), CommitState::Applied);
+        let other = vec![org(1, Some(row(1, false, false))), org(2, None)];
+        assert_eq!(commit_state(&other, &plan.changes), CommitState::Other);
+    }
 
     #[test]
     fn update_keeps_other_columns_and_stamps_updated_at() {

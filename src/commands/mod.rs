@@ -98,6 +98,9 @@ pub fn write_with_backup(
             Ok(Some((changes, BackupRef { id, path: path.display().to_string() })))
         }
         Ok(None) => Ok(None),
+        Err(err) if err.downcast_ref::<db::CommitOutcomeUnknown>().is_some() => {
+            Err(commit_outcome_unknown(db.target(), scope, written, err))
+        }
         Err(err) => {
             if let Some((_, path)) = written {
                 let _ = std::fs::remove_file(path);
@@ -105,6 +108,45 @@ pub fn write_with_backup(
             Err(err)
         }
     }
+}
+
+/// After a COMMIT whose answer never came: the backup stays (marked unconfirmed beside
+/// it), and a new connection reads the rows again to tell the user which state the
+/// database is in. Always an error (exit 3): the command could not finish its work.
+fn commit_outcome_unknown(
+    target: &db::DbTarget,
+    scope: &OrgScope,
+    written: Option<(String, std::path::PathBuf)>,
+    err: anyhow::Error,
+) -> anyhow::Error {
+    let Some((id, path)) = written else { return err };
+    let marker = path.with_extension("json.unconfirmed");
+    let _ = std::fs::write(&marker, "the COMMIT of this change was not confirmed by the database\n");
+    let state = backup::read(&path).and_then(|b| {
+        let mut fresh =
+            db::open(target, OpenOptions { access: Access::ReadOnly, lock_timeout: Duration::from_secs(10) })?;
+        let now = fresh.read_scope(scope)?;
+        Ok(crate::change::commit_state(&now, &b.body.rows))
+    });
+    let said = match state {
+        Ok(crate::change::CommitState::Applied) => {
+            format!("read again, the database shows the change APPLIED; backup {id} is its undo (lsauth rollback {id})")
+        }
+        Ok(crate::change::CommitState::NotApplied) => format!(
+            "read again, the database shows the change NOT applied: nothing was changed; backup {id} was kept \
+             (unconfirmed) and restores nothing"
+        ),
+        Ok(crate::change::CommitState::Other) => format!(
+            "read again, the rows match neither the state before nor after (changed by someone else meanwhile); \
+             backup {id} was kept (unconfirmed): check with lsauth orgs"
+        ),
+        Err(e) => format!(
+            "and reading the rows again failed too ({e:#}): whether the change was applied is unknown; backup {id} \
+             was kept (unconfirmed) at {}: check with lsauth orgs",
+            path.display()
+        ),
+    };
+    crate::exit::unreachable(format!("{err}: {said}"))
 }
 
 /// Apply `toggle` to `scope` under the write lock with its backup, without asking (the

@@ -88,6 +88,22 @@ pub trait Database {
 
 /// Given the rows read under the lock, the rows to write (`None`: write nothing).
 pub type Decide<'a> = dyn FnMut(Vec<OrgSettings>) -> anyhow::Result<Option<Vec<RowChange>>> + 'a;
+/// The connection was lost while COMMIT was under way: the database may have committed
+/// or not, and only a new connection can tell.
+#[derive(Debug)]
+pub struct CommitOutcomeUnknown {
+    pub location: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for CommitOutcomeUnknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the connection to {} was lost during COMMIT ({})", self.location, self.reason)
+    }
+}
+
+impl std::error::Error for CommitOutcomeUnknown {}
+
 /// Called after the write and before the commit: where the backup is written and synced.
 pub type BeforeCommit<'a> = dyn FnMut(&[RowChange]) -> anyhow::Result<()> + 'a;
 

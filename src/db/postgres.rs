@@ -11,8 +11,8 @@ use postgres::{Client, GenericClient, NoTls};
 
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
-    batch_changes, check_tables, lock_timeout_error, tls, wanted_tables, BeforeCommit, Database, DbTarget, Decide,
-    DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    batch_changes, check_tables, lock_timeout_error, tls, wanted_tables, BeforeCommit, CommitOutcomeUnknown, Database,
+    DbTarget, Decide, DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
     CREATORS_WITHOUT_KEY_SQL, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_KEY_OF_SQL, LEGACY_OWNER_SQL, LIVE_PATS_SQL,
     ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
 };
@@ -383,8 +383,21 @@ impl Database for PgDb {
             };
             apply_changes(&mut tx, &changes).context("writing jwt_auth_jwtsettings")?;
             before_commit(&changes)?;
-            tx.commit().context("committing")?;
-            Ok(Some(changes))
+            if std::env::var_os("LSAUTH_TEST_LOSE_CONNECTION_AT_COMMIT").is_some() {
+                // Test hook: the server ends this connection right before COMMIT, as a
+                // failover or a network cut would.
+                let _ = tx.batch_execute("SELECT pg_terminate_backend(pg_backend_pid())");
+            }
+            match tx.commit() {
+                Ok(()) => Ok(Some(changes)),
+                // No SQLSTATE: the answer to COMMIT never came (connection closed or
+                // broken), so whether it committed is unknown. A server error with a code
+                // is a definite failure: nothing was committed.
+                Err(e) if e.is_closed() || e.code().is_none() => {
+                    Err(CommitOutcomeUnknown { location: location.clone(), reason: crate::exit::one_line(&e) }.into())
+                }
+                Err(e) => Err(anyhow::Error::new(e).context("committing")),
+            }
         })();
         result.map_err(|e| if is_lock_timeout(&e) { lock_timeout_error(&location, waited) } else { e })
     }

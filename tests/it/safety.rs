@@ -228,3 +228,50 @@ fn postgres_cluster_is_real() {
     let version: String = pg_cluster().client(&fx.name).query_one("SHOW server_version", &[]).unwrap().get(0);
     assert!(!version.is_empty());
 }
+
+/// With --json a script reads the output: even on a terminal, a change needs --yes.
+#[test]
+fn json_on_a_terminal_needs_yes() {
+    let fx = SqliteFixture::new();
+    fx.seed_classic();
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<String> =
+        ["--db", &fx.db_arg(), "--json", "enable-legacy", "--all", "--backup-dir", &dir.path().display().to_string()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    let before = fx.settings_full();
+    let (code, out) = on_terminal(&args, "y\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("--json needs --yes"), "{out}");
+    assert_eq!(fx.settings_full(), before, "nothing changed");
+}
+
+/// The connection is lost while COMMIT is under way: the backup is kept (marked
+/// unconfirmed), the rows are read again on a new connection, and the user is told which
+/// state the database is in.
+#[test]
+fn a_commit_whose_answer_is_lost_is_reported_with_the_state_read_again() {
+    let fx = PgFixture::new();
+    fx.seed_classic();
+    let dir = tempfile::tempdir().unwrap();
+    let before = fx.settings_full();
+    let run = lsauth(["--db", &fx.db_arg(), "enable-legacy", "--all", "--yes"])
+        .env("LSAUTH_BACKUP_DIR", dir.path().display().to_string())
+        .env("LSAUTH_TEST_LOSE_CONNECTION_AT_COMMIT", "1")
+        .run();
+    run.expect_code(3);
+    assert!(run.stderr.contains("was lost during COMMIT"), "{}", run.stderr);
+    assert!(run.stderr.contains("NOT applied: nothing was changed"), "{}", run.stderr);
+    assert_eq!(fx.settings_full(), before, "the server rolled the transaction back");
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().any(|n| n.ends_with("-enable-legacy.json")), "backup kept: {names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".json.unconfirmed")), "marked unconfirmed: {names:?}");
+    // The kept backup restores nothing (the rows are as it says they were before).
+    let run = lsauth(["--db", &fx.db_arg(), "rollback", "--latest", "--yes"])
+        .env("LSAUTH_BACKUP_DIR", dir.path().display().to_string())
+        .run();
+    run.expect_code(0);
+    assert_eq!(fx.settings_full(), before);
+}
