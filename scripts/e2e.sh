@@ -87,15 +87,17 @@ start_label_studio() {
 
 # expect CODE DESCRIPTION -- lsauth ARGS... : run lsauth, check its exit code, keep its output.
 OUT=$WORK/last.out
+ERR=$WORK/last.err
 expect() {
   local code=$1 what=$2; shift 3
   steps=$((steps + 1))
-  set +e; "$LSAUTH" "$@" >"$OUT" 2>&1 <"${STDIN:-/dev/null}"; local got=$?; set -e
-  if grep -qF "$LS_TOKEN" "$OUT" || { [ -n "${PAT_SEEN:-}" ] && grep -qF "$PAT_SEEN" "$OUT"; }; then
+  # stdout and stderr apart: --json's one document is on stdout, whatever stderr says.
+  set +e; "$LSAUTH" "$@" >"$OUT" 2>"$ERR" <"${STDIN:-/dev/null}"; local got=$?; set -e
+  if grep -qF "$LS_TOKEN" "$OUT" "$ERR" || { [ -n "${PAT_SEEN:-}" ] && grep -qF "$PAT_SEEN" "$OUT" "$ERR"; }; then
     echo "  FAIL $what: a full token was printed"; failures=$((failures + 1)); return
   fi
   if [ "$got" = "$code" ]; then echo "  ok   $what (exit $got)"; else
-    echo "  FAIL $what: exit $got, expected $code"; sed 's/^/       /' "$OUT"; failures=$((failures + 1))
+    echo "  FAIL $what: exit $got, expected $code"; sed 's/^/       /' "$OUT" "$ERR"; failures=$((failures + 1))
   fi
 }
 
@@ -178,11 +180,68 @@ story() {
   expect 0 "rollback --latest" -- --db "$LS_DB" rollback --latest --yes
   expect 0 "the PAT works again" -- token test --env-file "$envdir/.env" --json
 
+  EXISTING_PAT=$PAT_SEEN
   echo "story: the .env migration is undone byte for byte"
   expect 0 "rollback --env-file --latest" -- rollback --env-file "$envdir/.env" --latest --yes
   cmp -s "$envdir/.env" "$WORK/original-$db.env" && echo "  ok   restored byte for byte" \
     || { echo "  FAIL the .env differs from the original"; failures=$((failures + 1)); }
   unset PAT_SEEN
+  story_trust "$db"
+}
+
+# pats_listed: the user's PATs as Label Studio lists them (truncated, not secret), one per line.
+pats_listed() {
+  curl -fs -m 10 -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/token/" |
+    python3 -c 'import json,sys; print("\n".join(sorted(t["token"] for t in json.load(sys.stdin))))'
+}
+
+# The opening scenario of issue 10, on the real server: legacy tokens on, PATs off (an
+# instance upgraded through 1.17-1.21). Label Studio would mint a PAT that can never work;
+# lsauth must refuse before minting or revoking anything, and say "Nothing was changed."
+story_trust() {
+  local db=$1
+  echo "story: legacy on, PATs off: migrate-env refuses before any server change"
+  expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
+  expect 0 "disable-pat --all" -- --db "$LS_DB" disable-pat --all --yes
+  local envdir=$WORK/script-$db; mkdir -p "$envdir"
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$LS_URL" "$LS_TOKEN" >"$envdir/.env"
+  cp "$envdir/.env" "$WORK/script-original-$db.env"
+  local listed_before; listed_before=$(pats_listed)
+  [ -n "$listed_before" ] || { echo "  FAIL the user should have a PAT from the story before"; failures=$((failures + 1)); }
+  expect 1 "migrate-env (no database at hand)" -- migrate-env --env-file "$envdir/.env" --yes --json
+  json_is result failed
+  json_is summary "Nothing was changed."
+  json_is preflight/source api
+  json_is preflight/api_tokens_enabled false
+  expect 1 "migrate-env --revoke-existing" -- migrate-env --env-file "$envdir/.env" --yes --revoke-existing --json
+  json_is changed false
+  steps=$((steps + 1))
+  if [ "$(pats_listed)" = "$listed_before" ]; then echo "  ok   no PAT minted or revoked on the server"; else
+    echo "  FAIL the server's PATs changed"; failures=$((failures + 1)); fi
+  steps=$((steps + 1))
+  if cmp -s "$envdir/.env" "$WORK/script-original-$db.env"; then echo "  ok   the .env is untouched"; else
+    echo "  FAIL the .env changed"; failures=$((failures + 1)); fi
+  PAT_SEEN=$EXISTING_PAT
+  local patfile=$WORK/existing-pat-$db; printf '%s' "$EXISTING_PAT" >"$patfile"
+  STDIN=$patfile expect 1 "the existing PAT is refused while PATs are off" -- token test --url "$LS_URL" --token-stdin --json
+  json_is cause api_tokens_disabled
+
+  echo "story: --enable-pat fixes the organization in the same run; the PAT written works"
+  expect 0 "migrate-env --enable-pat --revoke-existing" -- --db "$LS_DB" migrate-env --env-file "$envdir/.env" \
+    --enable-pat --revoke-existing --yes --json
+  json_is result migrated
+  json_is server_changes/0/action pats_enabled
+  json_is server_changes/1/action existing_pat_revoked
+  json_is server_changes/2/action pat_created
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$envdir/.env")
+  expect 0 "the new PAT works" -- token test --env-file "$envdir/.env" --json
+  STDIN=$patfile expect 1 "the revoked PAT is refused" -- token test --url "$LS_URL" --token-stdin --json
+  json_is cause pat_blacklisted
+  expect 0 "rollback --latest undoes --enable-pat" -- --db "$LS_DB" rollback --latest --yes
+  expect 1 "PATs off again: the new PAT is refused" -- token test --env-file "$envdir/.env" --json
+  json_is cause api_tokens_disabled
+  expect 0 "enable-pat --all" -- --db "$LS_DB" enable-pat --all --yes
+  unset PAT_SEEN EXISTING_PAT
 }
 
 which=${1:-all}
