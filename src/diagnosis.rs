@@ -205,7 +205,7 @@ pub fn refine(finding: Finding, pats_on_in_db: Option<bool>) -> Finding {
 
 /// What lsauth knows besides the answers, to make explanations exact.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub struct ExplainContext {
     /// The organization Label Studio consulted (the token owner's active one).
     pub organization_id: Option<i64>,
     pub owner_email: Option<String>,
@@ -214,7 +214,7 @@ pub struct Context {
 }
 
 /// One line of explanation and the fix, for a cause.
-pub fn explain(f: &Finding, ctx: &Context) -> (String, String) {
+pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
     let org = match ctx.organization_id {
         Some(id) => format!("organization {id}"),
         None => "the token owner's active organization".to_string(),
@@ -344,7 +344,7 @@ mod tests {
         assert_eq!(refine(refused.clone(), Some(false)).cause, Cause::ApiTokensDisabled);
         let flag = refine(refused, Some(true));
         assert_eq!(flag.cause, Cause::JwtFlagOff);
-        let (why, fix) = explain(&flag, &Context { organization_id: Some(3), ..Context::default() });
+        let (why, fix) = explain(&flag, &ExplainContext { organization_id: Some(3), ..ExplainContext::default() });
         assert!(why.contains("organization 3") && fix.contains("fflag__"), "{why} / {fix}");
     }
 
@@ -367,11 +367,11 @@ mod tests {
 
     #[test]
     fn fixes_name_the_organization() {
-        let ctx = Context { organization_id: Some(7), ..Context::default() };
+        let ctx = ExplainContext { organization_id: Some(7), ..ExplainContext::default() };
         let (why, fix) = explain(&Finding::of(Cause::LegacyDisabled), &ctx);
         assert!(why.contains("organization 7"));
         assert_eq!(fix.split(',').next().unwrap(), "lsauth enable-legacy --org 7");
-        let (_, fix) = explain(&Finding::of(Cause::ApiTokensDisabled), &Context::default());
+        let (_, fix) = explain(&Finding::of(Cause::ApiTokensDisabled), &ExplainContext::default());
         assert!(fix.starts_with("lsauth enable-pat --user"));
     }
 }

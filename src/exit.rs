@@ -40,8 +40,9 @@ pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
     Classified { status: ExitStatus::BadInput, message: message.into() }.into()
 }
 
-/// The database or API could not be reached: exit 3.
-pub fn unreachable(message: impl Into<String>) -> anyhow::Error {
+/// The database or API could not be reached: exit 3. (Not Rust's `unreachable!`: this
+/// is an error a user sees.)
+pub fn unreachable_error(message: impl Into<String>) -> anyhow::Error {
     Classified { status: ExitStatus::Unreachable, message: message.into() }.into()
 }
 
@@ -84,7 +85,7 @@ mod tests {
     #[test]
     fn unclassified_errors_are_problems() {
         assert_eq!(status_of(&anyhow::anyhow!("boom")), ExitStatus::Problem);
-        assert_eq!(status_of(&unreachable("down")), ExitStatus::Unreachable);
+        assert_eq!(status_of(&unreachable_error("down")), ExitStatus::Unreachable);
         assert_eq!(status_of(&refused("no")), ExitStatus::Problem);
     }
 }

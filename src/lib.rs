@@ -15,12 +15,15 @@ pub mod environment;
 pub mod exit;
 pub mod findings;
 pub mod fsutil;
+pub mod outcome;
 pub mod report;
 pub mod secret_key;
 pub mod secrets;
 pub mod settings;
+pub mod sources;
 pub mod terminal;
 pub mod token;
+pub mod tokencheck;
 
 use std::process::ExitCode;
 

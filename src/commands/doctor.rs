@@ -4,27 +4,21 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
-use super::token::{self as tok, DbFacts, TokenSource};
 use super::Ctx;
 use crate::api::{self, Api, Auth};
 use crate::cli::DoctorArgs;
 use crate::db::{self, Access, Database, DbTarget, Located, OpenOptions};
-use crate::diagnosis::{self, Cause, Context};
+use crate::diagnosis::{self, Cause, ExplainContext};
 use crate::envfile::EnvDocument;
 use crate::exit::{status_of, ExitStatus};
-use crate::findings::{Checks, Counts, Section};
+use crate::findings::{Checks, Section};
+use crate::outcome::doctor::DoctorReport;
 use crate::report;
 use crate::secrets::mask;
 use crate::settings::{parse_bool, JwtFlag, OrgStatus, JWT_FLAG};
+use crate::sources::{self, TokenSource};
 use crate::token::{self, Inspection, TokenKind};
-
-#[derive(Debug, Serialize)]
-pub struct DoctorReport {
-    pub checks: Vec<crate::findings::Check>,
-    pub counts: Counts,
-}
+use crate::tokencheck::{self, DbFacts};
 
 /// How many organizations a fix lists by id before it says --all.
 const LIST_LIMIT: usize = 10;
@@ -55,11 +49,12 @@ struct Sources {
 /// Where the URL and the token come from; `None` when nothing configures them (doctor
 /// then checks what the database allows, without guessing a URL).
 fn sources(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Sources> {
-    let env_doc = args.env_file.as_deref().map(|p| tok::read_env_file(p).map(|d| (p.to_path_buf(), d))).transpose()?;
+    let env_doc =
+        args.env_file.as_deref().map(|p| sources::read_env_file(p).map(|d| (p.to_path_buf(), d))).transpose()?;
     let doc_ref = env_doc.as_ref().map(|(p, d)| (p.as_path(), d));
-    let (url, url_from) = tok::url_source(args.url.as_deref(), doc_ref, &ctx.env);
+    let (url, url_from) = sources::url_source(args.url.as_deref(), doc_ref, &ctx.env);
     let url = (url_from != "default").then_some((url, url_from));
-    let token = tok::token_source(None, false, doc_ref, &ctx.env).ok();
+    let token = sources::token_source(None, false, doc_ref, &ctx.env).ok();
     Ok(Sources { env_doc, url, token })
 }
 
@@ -100,7 +95,7 @@ fn configuration(
         None => {
             checks
                 .skip("config.token", sec, "no token: token checks skipped")
-                .fix(format!("give --env-file with {} or set one of them", tok::TOKEN_VARIABLES.join(" / ")));
+                .fix(format!("give --env-file with {} or set one of them", sources::TOKEN_VARIABLES.join(" / ")));
         }
     }
     match ctx.secret_key(data_dir) {
@@ -335,7 +330,7 @@ fn token_checks(
                     TokenKind::TruncatedPat => Cause::PatTruncated,
                     _ => Cause::Malformed,
                 }),
-                &Context { variable: source.variable.clone(), ..Context::default() },
+                &ExplainContext { variable: source.variable.clone(), ..ExplainContext::default() },
             );
             checks.fail("token.format", sec, kind.describe()).detail(why).fix(fix);
         }
@@ -343,7 +338,7 @@ fn token_checks(
     if inspection.expired == Some(true) {
         checks.fail("token.expiry", sec, "the token has expired").fix("create a new PAT (Account & Settings)");
     }
-    let signature = tok::check_signature(inspection, secret);
+    let signature = tokencheck::check_signature(inspection, secret);
     match signature.state {
         "valid" => {
             checks.pass("token.signature", sec, "signed by this instance's SECRET_KEY");
@@ -364,7 +359,7 @@ fn token_checks(
         _ => {}
     }
     if let Some(f) = facts {
-        let problems = tok::database_problems(inspection, f, flag);
+        let problems = tokencheck::database_problems(inspection, f, flag);
         let owner = f.owner.as_ref().map(|o| {
             format!(
                 "owner {} (active organization {})",
@@ -399,7 +394,7 @@ fn api_and_live_checks(
     let (version, finding) = api.block_on(async {
         let version = diagnosis::version(&api.get("api/version", Auth::None).await);
         let finding = match token {
-            Some((_, inspection)) => Some(tok::probe(api, inspection, &version).await),
+            Some((_, inspection)) => Some(tokencheck::probe(api, inspection, &version).await),
             None => None,
         };
         (version, finding)
@@ -415,11 +410,11 @@ fn api_and_live_checks(
             );
         }
         Err(f) => {
-            let (why, fix) = diagnosis::explain(f, &Context::default());
+            let (why, fix) = diagnosis::explain(f, &ExplainContext::default());
             checks.fail("api.reachable", sec, why).fix(fix);
         }
     }
-    for warning in tok::url_warnings(&base, from_env_file) {
+    for warning in tokencheck::url_warnings(&base, from_env_file) {
         checks.warn("api.transport", sec, warning).fix(if base.scheme() == "http" && !api::is_loopback(&base) {
             "use https:// for Label Studio behind a TLS proxy".to_string()
         } else {
@@ -429,7 +424,7 @@ fn api_and_live_checks(
     if let (Some((source, inspection)), Some(finding)) = (token, finding) {
         let pats_on_in_db = facts.and_then(|f| f.organization.as_ref()).map(|o| o.settings.api_tokens_enabled);
         let finding = diagnosis::refine(finding, pats_on_in_db);
-        let context = Context {
+        let context = ExplainContext {
             organization_id: facts.and_then(|f| f.owner.as_ref().and_then(|o| o.active_organization_id)),
             owner_email: facts.and_then(|f| f.owner.as_ref().map(|o| o.email.clone())),
             variable: source.variable.clone(),
@@ -519,8 +514,10 @@ fn project_checks(
             });
             chain.push(format!("live test: {}", finding.cause.as_str()));
             if finding.cause != Cause::Ok {
-                let (why, fix) =
-                    diagnosis::explain(&finding, &Context { organization_id: Some(active), ..Context::default() });
+                let (why, fix) = diagnosis::explain(
+                    &finding,
+                    &ExplainContext { organization_id: Some(active), ..ExplainContext::default() },
+                );
                 checks.fail(id, sec, format!("{feature}: {why}")).detail(chain.join(" → ")).fix(fix);
                 continue;
             }
@@ -582,12 +579,12 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
         checks.guard("orgs.error", Section::Organizations, |c| organization_checks(c, ctx, db, &orgs));
     }
 
-    let inspection = sources.token.as_ref().map(|t| token::inspect(&t.value, tok::now_secs()));
+    let inspection = sources.token.as_ref().map(|t| token::inspect(&t.value, tokencheck::now_secs()));
     let mut facts = None;
     if let (Some(source), Some(inspection)) = (&sources.token, &inspection) {
         if let Some(db) = db_handle.as_deref_mut() {
             checks.guard("token.error", Section::Tokens, |_| {
-                facts = Some(tok::gather_db_facts(db, inspection)?);
+                facts = Some(tokencheck::gather_db_facts(db, inspection)?);
                 Ok(())
             });
         }

@@ -14,123 +14,25 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-
-use super::token::{self as tok};
 use super::Ctx;
 use crate::api::{self, Api, Auth};
 use crate::backup::env as envbackup;
 use crate::change::{Setting, Toggle};
 use crate::cli::{MigrateEnvArgs, MigrateTarget};
 use crate::db::{Access, Database, JtiState, OrgScope};
-use crate::diagnosis::{self, ApiUser, Cause, Context, Finding};
+use crate::diagnosis::{self, ApiUser, Cause, ExplainContext, Finding};
 use crate::envfile::EnvDocument;
 use crate::exit::{bad_input, refused, status_of, Classified, ExitStatus};
 use crate::fsutil;
+use crate::outcome::migrate::{
+    summarize, CredentialSource, ExistingPat, MigrateOutcome, Owner, Preflight, ServerAction, ServerChange,
+};
 use crate::report;
 use crate::secrets::mask;
+use crate::sources;
 use crate::terminal;
 use crate::token::{self, Inspection, TokenKind};
-
-/// How the new credential was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CredentialSource {
-    PatStdin,
-    Prompt,
-    MintedWithLegacyToken,
-    MintedAfterLogin,
-    Password,
-    /// Not obtained (yet): a dry run, or a run that stopped before.
-    NotObtained,
-}
-
-/// Who the old token belongs to, and how lsauth knows.
-#[derive(Debug, Clone, Serialize)]
-pub struct Owner {
-    pub id: i64,
-    pub email: Option<String>,
-    pub active_organization: Option<i64>,
-    /// `whoami` (the token works) or `database`.
-    pub source: &'static str,
-}
-
-/// What lsauth found out before changing anything: will a new PAT work?
-#[derive(Debug, Clone, Serialize)]
-pub struct Preflight {
-    pub organization_id: Option<i64>,
-    /// `api_tokens_enabled` of the owner's active organization as Label Studio applies
-    /// it; `null` when lsauth could not find out.
-    pub api_tokens_enabled: Option<bool>,
-    /// `database`, `api` (GET /api/jwt/settings) or `unknown`.
-    pub source: &'static str,
-}
-
-/// A PAT the user already has, as Label Studio lists it (no signature: not a secret).
-#[derive(Debug, Clone, Serialize)]
-pub struct ExistingPat {
-    pub jti_prefix: String,
-    pub created_at: Option<String>,
-    #[serde(skip)]
-    truncated: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServerAction {
-    /// A new PAT now exists on the server.
-    PatCreated,
-    /// A PAT lsauth created was revoked again because it was not written.
-    PatRevokedAgain,
-    /// A PAT lsauth created could not be revoked again: the user must do it.
-    PatRevokeFailed,
-    /// One of the user's existing PATs was revoked (`--revoke-existing`).
-    ExistingPatRevoked,
-    /// `api_tokens_enabled` was turned on in the database (`--enable-pat`).
-    PatsEnabled,
-}
-
-/// One change made on the server (or in its database), in the order it happened.
-#[derive(Debug, Clone, Serialize)]
-pub struct ServerChange {
-    pub action: ServerAction,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MigrateOutcome {
-    /// `migrated`, `dry_run`, `already_migrated`, or `failed`.
-    pub result: &'static str,
-    /// Whether anything changed anywhere: the file, the server, the database.
-    pub changed: bool,
-    /// One sentence on what changed (or "Nothing was changed.").
-    pub summary: String,
-    pub error: Option<String>,
-    pub env_file: String,
-    pub variable: String,
-    pub to: &'static str,
-    pub url: String,
-    pub old_token: String,
-    pub old_kind: TokenKind,
-    pub owner: Option<Owner>,
-    pub preflight: Option<Preflight>,
-    /// PATs `--revoke-existing` would revoke if Label Studio refuses a second one.
-    pub would_revoke: Vec<ExistingPat>,
-    pub credential: CredentialSource,
-    /// The new PAT, masked (`null` for --to password or before one exists).
-    pub new_token: Option<String>,
-    pub user: Option<ApiUser>,
-    pub verified: bool,
-    pub dry_run: bool,
-    pub file_written: bool,
-    pub diff: String,
-    pub backup_file: Option<String>,
-    pub backup_id: Option<String>,
-    /// The file's mode, kept as it was.
-    pub mode: Option<String>,
-    pub server_changes: Vec<ServerChange>,
-    pub warnings: Vec<String>,
-}
+use crate::tokencheck;
 
 const PLACEHOLDER: &str = "<PAT to be minted>";
 
@@ -185,14 +87,14 @@ impl Caller<'_> {
 }
 
 fn unreachable_at(step: &str, no: &api::NoAnswer) -> anyhow::Error {
-    crate::exit::unreachable(format!("{step}: {}: {}", no.url, no.reason))
+    crate::exit::unreachable_error(format!("{step}: {}: {}", no.url, no.reason))
 }
 
 /// A failed step, explained with the same words as `lsauth token test`.
-fn explained(step: &str, finding: &Finding, ctx: &Context) -> anyhow::Error {
+fn explained(step: &str, finding: &Finding, ctx: &ExplainContext) -> anyhow::Error {
     let (why, fix) = diagnosis::explain(finding, ctx);
     if finding.cause == Cause::Unreachable {
-        return crate::exit::unreachable(format!("{step}: {why}"));
+        return crate::exit::unreachable_error(format!("{step}: {why}"));
     }
     refused(format!("{step}: {} ({why}) Fix: {fix}.", finding.cause.as_str()))
 }
@@ -281,22 +183,6 @@ fn jti_prefix(pat: &str) -> String {
     describe_listed(pat).jti_prefix
 }
 
-/// What the ledger of server changes says, in one sentence.
-pub fn summarize(changes: &[ServerChange], file: Option<&str>) -> String {
-    let mut parts: Vec<String> = changes.iter().map(|c| c.detail.clone()).collect();
-    if let Some(file) = file {
-        parts.push(format!("{file} was rewritten"));
-    }
-    if parts.is_empty() {
-        return "Nothing was changed.".into();
-    }
-    let mut text = parts.join("; ");
-    if file.is_none() {
-        text.push_str("; the env file was not changed");
-    }
-    format!("{text}.")
-}
-
 impl<'a> Migration<'a> {
     fn new(ctx: &'a Ctx, args: &'a MigrateEnvArgs) -> Self {
         let outcome = MigrateOutcome {
@@ -339,26 +225,26 @@ impl<'a> Migration<'a> {
 
     fn setup(&mut self) -> anyhow::Result<Setup> {
         let path = self.args.env_file.clone();
-        let doc = tok::read_env_file(&path)?;
+        let doc = sources::read_env_file(&path)?;
         let variable = match &self.args.var {
             Some(v) if doc.get(v).is_some() => v.clone(),
             Some(v) => return Err(bad_input(format!("{} does not set {v}", path.display()))),
-            None => {
-                tok::TOKEN_VARIABLES.iter().find(|v| doc.get(v).is_some()).map(|v| v.to_string()).ok_or_else(|| {
+            None => sources::TOKEN_VARIABLES.iter().find(|v| doc.get(v).is_some()).map(|v| v.to_string()).ok_or_else(
+                || {
                     bad_input(format!(
                         "{} sets none of {} (name it with --var)",
                         path.display(),
-                        tok::TOKEN_VARIABLES.join(", ")
+                        sources::TOKEN_VARIABLES.join(", ")
                     ))
-                })?
-            }
+                },
+            )?,
         };
         let old_value = doc.get(&variable).unwrap_or_default().to_string();
-        let old = token::inspect(&old_value, tok::now_secs());
+        let old = token::inspect(&old_value, tokencheck::now_secs());
         self.secrets.extend([old.token.clone(), old_value]);
         self.secrets.extend(doc.secret_values());
         let (url_text, url_from) =
-            tok::url_source(self.args.url.as_deref(), Some((path.as_path(), &doc)), &self.ctx.env);
+            sources::url_source(self.args.url.as_deref(), Some((path.as_path(), &doc)), &self.ctx.env);
         let base = api::parse_base_url(&url_text)?;
         self.ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));
         let api = Api::new(base.clone(), self.args.timeout.duration())?;
@@ -438,7 +324,7 @@ impl<'a> Migration<'a> {
         } else {
             let why = match legacy_check {
                 Some(f) => {
-                    let (why, _) = diagnosis::explain(f, &Context::default());
+                    let (why, _) = diagnosis::explain(f, &ExplainContext::default());
                     format!("the current token cannot mint one ({}: {why})", f.cause.as_str())
                 }
                 None => format!("{} holds no legacy token to mint one with ({})", s.variable, s.old.kind.describe()),
@@ -620,7 +506,7 @@ impl<'a> Migration<'a> {
                 }
                 _ => {
                     let finding = diagnosis::whoami_legacy(&Ok(answer));
-                    return Err(explained("minting a PAT", &finding, &Context::default()));
+                    return Err(explained("minting a PAT", &finding, &ExplainContext::default()));
                 }
             }
         }
@@ -721,7 +607,7 @@ impl<'a> Migration<'a> {
             })
         });
         if let Some(f) = legacy_check.as_ref().filter(|f| f.cause == Cause::Unreachable) {
-            return Err(explained("checking the current token", f, &Context::default()));
+            return Err(explained("checking the current token", f, &ExplainContext::default()));
         }
         let wants_write = self.args.enable_pat && !self.args.change.dry_run;
         let mut db_warnings = Vec::new();
@@ -730,8 +616,8 @@ impl<'a> Migration<'a> {
         self.outcome.warnings.extend(db_warnings);
         self.outcome.owner = self.find_owner(&s, legacy_check.as_ref(), db.as_mut())?;
 
-        let mut pat_given = if self.args.pat_stdin { Some(super::read_secret_stdin("PAT")?) } else { None };
-        let mut password = if self.args.password_stdin { Some(super::read_secret_stdin("password")?) } else { None };
+        let mut pat_given = if self.args.pat_stdin { Some(sources::read_secret_stdin("PAT")?) } else { None };
+        let mut password = if self.args.password_stdin { Some(sources::read_secret_stdin("password")?) } else { None };
         let how = self.choose_source(&s, legacy_check.as_ref(), pat_given.is_some())?;
         self.outcome.credential = how;
         self.check_owner_known(how)?;
@@ -827,11 +713,11 @@ impl<'a> Migration<'a> {
 
     /// The new PAT must refresh, its access token pass whoami, and belong to the owner.
     fn verify_new(&mut self, s: &Setup, new_value: &str) -> anyhow::Result<()> {
-        let pat = token::inspect(new_value, tok::now_secs());
+        let pat = token::inspect(new_value, tokencheck::now_secs());
         if pat.kind != TokenKind::Pat {
             return Err(refused(format!("the new credential is not a PAT ({})", pat.kind.describe())));
         }
-        let context = Context {
+        let context = ExplainContext {
             organization_id: self.outcome.owner.as_ref().and_then(|o| o.active_organization),
             owner_email: self.outcome.owner.as_ref().and_then(|o| o.email.clone()),
             variable: Some(s.variable.clone()),
@@ -933,21 +819,6 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn summaries_say_exactly_what_changed() {
-        assert_eq!(summarize(&[], None), "Nothing was changed.");
-        let minted = ServerChange { action: ServerAction::PatCreated, detail: "a PAT was created (jti ab)".into() };
-        let undone = ServerChange {
-            action: ServerAction::PatRevokedAgain,
-            detail: "the PAT created (jti ab) was revoked again, as it was not written".into(),
-        };
-        let text = summarize(&[minted.clone(), undone], None);
-        assert!(text.starts_with("a PAT was created (jti ab); the PAT created (jti ab) was revoked again"), "{text}");
-        assert!(text.ends_with("the env file was not changed."), "{text}");
-        assert!(!text.contains("Nothing was changed"));
-        assert_eq!(summarize(&[minted], Some(".env")), "a PAT was created (jti ab); .env was rewritten.");
-    }
 
     #[test]
     fn listed_pats_show_their_jti_and_date() {

@@ -2,10 +2,10 @@
 //! `report` for display; none prints formatting of its own.
 
 pub mod doctor;
-pub mod legacy;
 pub mod migrate_env;
 pub mod orgs;
 pub mod rollback;
+pub mod toggle;
 pub mod token;
 
 use std::time::Duration;
@@ -16,7 +16,8 @@ use crate::change::{Setting, Toggle};
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::db::{self, Access, Database, Located, OpenOptions, OrgScope};
 use crate::environment::Environment;
-use crate::exit::{bad_input, ExitStatus};
+use crate::exit::ExitStatus;
+use crate::outcome::change::BackupRef;
 use crate::report::Output;
 
 /// What every command gets: the environment, the global options, the output.
@@ -32,10 +33,10 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Doctor(args) => doctor::run(&ctx, &args),
         Command::Orgs => orgs::run(&ctx),
-        Command::EnableLegacy(args) => legacy::run(&ctx, toggle(Setting::LegacyApiTokensEnabled, true), &args),
-        Command::DisableLegacy(args) => legacy::run(&ctx, toggle(Setting::LegacyApiTokensEnabled, false), &args),
-        Command::EnablePat(args) => legacy::run(&ctx, toggle(Setting::ApiTokensEnabled, true), &args),
-        Command::DisablePat(args) => legacy::run(&ctx, toggle(Setting::ApiTokensEnabled, false), &args),
+        Command::EnableLegacy(args) => toggle::run(&ctx, toggle(Setting::LegacyApiTokensEnabled, true), &args),
+        Command::DisableLegacy(args) => toggle::run(&ctx, toggle(Setting::LegacyApiTokensEnabled, false), &args),
+        Command::EnablePat(args) => toggle::run(&ctx, toggle(Setting::ApiTokensEnabled, true), &args),
+        Command::DisablePat(args) => toggle::run(&ctx, toggle(Setting::ApiTokensEnabled, false), &args),
         Command::MigrateEnv(args) => migrate_env::run(&ctx, &args),
         Command::Rollback(args) => rollback::run(&ctx, &args),
         Command::Completions { shell } => {
@@ -48,13 +49,6 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
         }
         Command::Token(args) => token::run(&ctx, &args),
     }
-}
-
-/// Where a backup was written.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct BackupRef {
-    pub id: String,
-    pub path: String,
 }
 
 /// What a backed-up write is, for the backup's header.
@@ -146,7 +140,7 @@ fn commit_outcome_unknown(
             path.display()
         ),
     };
-    crate::exit::unreachable(format!("{err}: {said}"))
+    crate::exit::unreachable_error(format!("{err}: {said}"))
 }
 
 /// Apply `toggle` to `scope` under the write lock with its backup, without asking (the
@@ -164,20 +158,6 @@ pub fn apply_toggle(
         Ok((plan.changed() > 0).then(|| std::mem::take(&mut plan.changes)))
     })?;
     Ok(written.map(|(_, backup)| backup))
-}
-
-/// A secret from standard input: its first non-empty line, without the line end. One
-/// rule for every `--*-stdin` option (`printf` and `echo` both work).
-pub fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes).map_err(|e| bad_input(format!("reading the {what} from stdin: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|_| bad_input(format!("the {what} on standard input is not UTF-8")))?;
-    let line = text.lines().map(|l| l.trim_end_matches('\r')).find(|l| !l.trim().is_empty()).unwrap_or("");
-    if line.is_empty() {
-        return Err(bad_input(format!("no {what} on standard input")));
-    }
-    Ok(line.to_string())
 }
 
 fn toggle(setting: Setting, enable: bool) -> Toggle {

@@ -1,46 +1,15 @@
 //! `lsauth rollback`: list backups, or restore the rows of one, after a conflict check,
 //! taking a backup of the current state first so a rollback can itself be undone.
 
-use serde::Serialize;
-
-use super::{write_with_backup, BackupRef, Ctx, WriteLabel};
+use super::{write_with_backup, Ctx, WriteLabel};
 use crate::backup::{self, Backup, DbIdentity};
-use crate::change::{plan_restore, RestorePlan};
+use crate::change::plan_restore;
 use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
 use crate::exit::{bad_input, refused, ExitStatus};
+use crate::outcome::change::{BackupList, BackupSummary, EnvBackupSummary, EnvRollbackOutcome, RollbackOutcome};
 use crate::report;
 use crate::terminal;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct BackupSummary {
-    pub id: String,
-    pub created_at: String,
-    pub operation: String,
-    pub command: String,
-    pub rows: usize,
-    pub restores: Option<String>,
-    pub path: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct BackupList {
-    pub database: DbIdentity,
-    pub backup_dir: String,
-    pub backups: Vec<BackupSummary>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RollbackOutcome {
-    pub database: DbIdentity,
-    pub backup: String,
-    pub dry_run: bool,
-    pub force: bool,
-    pub plan: RestorePlan,
-    pub restored: usize,
-    /// The backup of the state before this rollback (to roll the rollback back).
-    pub undo_backup: Option<BackupRef>,
-}
 
 fn summary(b: &Backup) -> BackupSummary {
     BackupSummary {
@@ -139,29 +108,6 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
     }
     report::change::render_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EnvBackupSummary {
-    pub id: String,
-    pub created_at: String,
-    pub operation: String,
-    pub backup_file: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EnvRollbackOutcome {
-    pub env_file: String,
-    pub backup: String,
-    pub dry_run: bool,
-    /// `restored`, `already_restored`, or `would_restore` for a dry run.
-    pub result: &'static str,
-    pub diff: String,
-    /// The copy of the file as it was before this rollback, and its record.
-    pub undo_backup_file: Option<String>,
-    pub undo_backup_id: Option<String>,
-    /// The mode restored from the backup record (octal), when it recorded one.
-    pub mode: Option<String>,
 }
 
 /// Values worth masking in a diff of .env files: anything named like a credential.

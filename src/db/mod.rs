@@ -173,7 +173,7 @@ pub enum UserLookup {
 
 /// A lock wait that ran out: Label Studio (or someone) held the lock too long.
 fn lock_timeout_error(location: &str, waited: Duration) -> anyhow::Error {
-    crate::exit::unreachable(format!(
+    crate::exit::unreachable_error(format!(
         "{location} stayed locked by another writer for {:.1}s (--lock-timeout); nothing was changed",
         waited.as_secs_f64()
     ))

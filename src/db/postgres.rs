@@ -18,7 +18,7 @@ use super::{
 };
 use crate::backup::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
-use crate::exit::{bad_input, unreachable};
+use crate::exit::{bad_input, unreachable_error};
 use crate::settings::{JwtSchema, JwtSettings, OrgRecord};
 
 pub struct PgDb {
@@ -219,8 +219,9 @@ impl PgDb {
             let plan = tls::client_config(target.sslmode, target.sslrootcert.as_deref())?;
             (config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(plan.config)), plan.description)
         };
-        let mut client = connected
-            .map_err(|e| unreachable(format!("cannot connect to PostgreSQL at {location}: {}", connect_reason(&e))))?;
+        let mut client = connected.map_err(|e| {
+            unreachable_error(format!("cannot connect to PostgreSQL at {location}: {}", connect_reason(&e)))
+        })?;
         // Wait for row locks at most this long instead of forever behind a stuck writer.
         let millis = options.lock_timeout.as_millis().max(1);
         client

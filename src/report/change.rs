@@ -4,8 +4,7 @@ use comfy_table::Cell;
 
 use super::{on_off, print_json, print_text, Output};
 use crate::change::{Action, RestoreState, StoredRow};
-use crate::commands::legacy::ToggleOutcome;
-use crate::commands::rollback::{BackupList, EnvBackupSummary, EnvRollbackOutcome, RollbackOutcome};
+use crate::outcome::change::{BackupList, EnvBackupSummary, EnvRollbackOutcome, RollbackOutcome, ToggleOutcome};
 
 /// Rows shown in a plan table; the rest are counted, not listed.
 const PLAN_ROWS_SHOWN: usize = 50;

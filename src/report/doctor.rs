@@ -2,8 +2,8 @@
 //! every failure, and a closing line with the counts.
 
 use super::{mark, print_json, print_text, Output};
-use crate::commands::doctor::DoctorReport;
 use crate::findings::{Section, Status};
+use crate::outcome::doctor::DoctorReport;
 
 pub fn render(report: &DoctorReport, out: &Output) -> anyhow::Result<()> {
     if out.json {

@@ -3,7 +3,7 @@
 //! path, a failure included.
 
 use super::{print_json, print_text, Output};
-use crate::commands::migrate_env::{MigrateOutcome, ServerAction};
+use crate::outcome::migrate::{MigrateOutcome, ServerAction};
 
 pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
     if out.json {

@@ -3,7 +3,7 @@
 use comfy_table::Cell;
 
 use super::{on_off, print_json, print_text, Output};
-use crate::commands::orgs::OrgsReport;
+use crate::outcome::orgs::OrgsReport;
 
 pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
     if out.json {

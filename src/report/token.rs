@@ -3,8 +3,8 @@
 use comfy_table::Cell;
 
 use super::{print_json, print_text, Output};
-use crate::commands::token::{InspectReport, TestReport};
 use crate::findings::Status;
+use crate::outcome::token::{InspectReport, TestReport};
 
 /// ✓/✗ (PASS/FAIL without colour) for a token that works or not.
 fn mark(ok: bool, out: &Output) -> &'static str {

@@ -2,27 +2,14 @@
 //! `jwt_auth_jwtsettings` for the selected organizations, after showing the plan and
 //! writing a backup, in one transaction.
 
-use serde::Serialize;
-
-use super::{write_with_backup, BackupRef, Ctx, WriteLabel};
-use crate::backup::DbIdentity;
+use super::{write_with_backup, Ctx, WriteLabel};
 use crate::change::{self, Plan, Toggle};
 use crate::cli::{Selection, ToggleArgs};
 use crate::db::{Access, Database, OrgScope, UserLookup};
 use crate::exit::{bad_input, refused, ExitStatus};
+use crate::outcome::change::ToggleOutcome;
 use crate::report;
 use crate::terminal;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ToggleOutcome {
-    pub operation: &'static str,
-    pub database: DbIdentity,
-    pub dry_run: bool,
-    pub plan: Plan,
-    /// Rows written (0 for a dry run or when nothing needed changing).
-    pub changed: usize,
-    pub backup: Option<BackupRef>,
-}
 
 /// Turn `--org`, `--all`, `--user` into the organizations to read.
 fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgScope> {

@@ -1,0 +1,143 @@
+//! The outcome of `lsauth migrate-env`, with the ledger of what changed on the server.
+
+use serde::Serialize;
+
+use crate::diagnosis::ApiUser;
+use crate::token::TokenKind;
+
+/// How the new credential was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialSource {
+    PatStdin,
+    Prompt,
+    MintedWithLegacyToken,
+    MintedAfterLogin,
+    Password,
+    /// Not obtained (yet): a dry run, or a run that stopped before.
+    NotObtained,
+}
+
+/// Who the old token belongs to, and how lsauth knows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Owner {
+    pub id: i64,
+    pub email: Option<String>,
+    pub active_organization: Option<i64>,
+    /// `whoami` (the token works) or `database`.
+    pub source: &'static str,
+}
+
+/// What lsauth found out before changing anything: will a new PAT work?
+#[derive(Debug, Clone, Serialize)]
+pub struct Preflight {
+    pub organization_id: Option<i64>,
+    /// `api_tokens_enabled` of the owner's active organization as Label Studio applies
+    /// it; `null` when lsauth could not find out.
+    pub api_tokens_enabled: Option<bool>,
+    /// `database`, `api` (GET /api/jwt/settings) or `unknown`.
+    pub source: &'static str,
+}
+
+/// A PAT the user already has, as Label Studio lists it (no signature: not a secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExistingPat {
+    pub jti_prefix: String,
+    pub created_at: Option<String>,
+    /// The listed (truncated) token itself: what the blacklist endpoint takes.
+    #[serde(skip)]
+    pub truncated: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerAction {
+    /// A new PAT now exists on the server.
+    PatCreated,
+    /// A PAT lsauth created was revoked again because it was not written.
+    PatRevokedAgain,
+    /// A PAT lsauth created could not be revoked again: the user must do it.
+    PatRevokeFailed,
+    /// One of the user's existing PATs was revoked (`--revoke-existing`).
+    ExistingPatRevoked,
+    /// `api_tokens_enabled` was turned on in the database (`--enable-pat`).
+    PatsEnabled,
+}
+
+/// One change made on the server (or in its database), in the order it happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerChange {
+    pub action: ServerAction,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrateOutcome {
+    /// `migrated`, `dry_run`, `already_migrated`, or `failed`.
+    pub result: &'static str,
+    /// Whether anything changed anywhere: the file, the server, the database.
+    pub changed: bool,
+    /// One sentence on what changed (or "Nothing was changed.").
+    pub summary: String,
+    pub error: Option<String>,
+    pub env_file: String,
+    pub variable: String,
+    pub to: &'static str,
+    pub url: String,
+    pub old_token: String,
+    pub old_kind: TokenKind,
+    pub owner: Option<Owner>,
+    pub preflight: Option<Preflight>,
+    /// PATs `--revoke-existing` would revoke if Label Studio refuses a second one.
+    pub would_revoke: Vec<ExistingPat>,
+    pub credential: CredentialSource,
+    /// The new PAT, masked (`null` for --to password or before one exists).
+    pub new_token: Option<String>,
+    pub user: Option<ApiUser>,
+    pub verified: bool,
+    pub dry_run: bool,
+    pub file_written: bool,
+    pub diff: String,
+    pub backup_file: Option<String>,
+    pub backup_id: Option<String>,
+    /// The file's mode, kept as it was.
+    pub mode: Option<String>,
+    pub server_changes: Vec<ServerChange>,
+    pub warnings: Vec<String>,
+}
+
+/// What the ledger of server changes says, in one sentence.
+pub fn summarize(changes: &[ServerChange], file: Option<&str>) -> String {
+    let mut parts: Vec<String> = changes.iter().map(|c| c.detail.clone()).collect();
+    if let Some(file) = file {
+        parts.push(format!("{file} was rewritten"));
+    }
+    if parts.is_empty() {
+        return "Nothing was changed.".into();
+    }
+    let mut text = parts.join("; ");
+    if file.is_none() {
+        text.push_str("; the env file was not changed");
+    }
+    format!("{text}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_say_exactly_what_changed() {
+        assert_eq!(summarize(&[], None), "Nothing was changed.");
+        let minted = ServerChange { action: ServerAction::PatCreated, detail: "a PAT was created (jti ab)".into() };
+        let undone = ServerChange {
+            action: ServerAction::PatRevokedAgain,
+            detail: "the PAT created (jti ab) was revoked again, as it was not written".into(),
+        };
+        let text = summarize(&[minted.clone(), undone], None);
+        assert!(text.starts_with("a PAT was created (jti ab); the PAT created (jti ab) was revoked again"), "{text}");
+        assert!(text.ends_with("the env file was not changed."), "{text}");
+        assert!(!text.contains("Nothing was changed"));
+        assert_eq!(summarize(&[minted], Some(".env")), "a PAT was created (jti ab); .env was rewritten.");
+    }
+}

@@ -1,0 +1,107 @@
+//! Where a token and a URL come from: the command line, standard input, an integration's
+//! `.env` file, or the environment, in the order clients read them. Each answer says where
+//! it came from, so the output can tell the user.
+
+use std::path::Path;
+
+use crate::envfile::EnvDocument;
+use crate::environment::Environment;
+use crate::exit::bad_input;
+
+/// Where clients read the token from, in the order lsauth looks.
+pub const TOKEN_VARIABLES: [&str; 3] = ["LABEL_STUDIO_API_KEY", "LABEL_STUDIO_API_TOKEN", "LABEL_STUDIO_ACCESS_TOKEN"];
+
+pub const URL_VARIABLES: [&str; 2] = ["LABEL_STUDIO_URL", "LABEL_STUDIO_HOST"];
+
+pub const DEFAULT_URL: &str = "http://localhost:8080";
+
+/// The token and a sentence on where it came from.
+#[derive(Debug, Clone)]
+pub struct TokenSource {
+    pub value: String,
+    pub source: String,
+    pub variable: Option<String>,
+}
+
+pub fn read_env_file(path: &Path) -> anyhow::Result<EnvDocument> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| bad_input(format!("cannot read env file {shown}: {e}")))?;
+    if meta.is_dir() {
+        return Err(bad_input(format!("{shown} is a directory, not an env file")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| bad_input(format!("cannot read env file {shown}: {e}")))?;
+    EnvDocument::parse(&bytes).map_err(|e| bad_input(format!("{shown}: {e}")))
+}
+
+pub fn token_source(
+    positional: Option<&str>,
+    from_stdin: bool,
+    env_doc: Option<(&Path, &EnvDocument)>,
+    env: &Environment,
+) -> anyhow::Result<TokenSource> {
+    if let Some(t) = positional {
+        return Ok(TokenSource { value: t.to_string(), source: "the command line".into(), variable: None });
+    }
+    if from_stdin {
+        let line = read_secret_stdin("token")?;
+        return Ok(TokenSource { value: line, source: "standard input".into(), variable: None });
+    }
+    if let Some((path, doc)) = env_doc {
+        for var in TOKEN_VARIABLES {
+            if let Some(e) = doc.entry(var) {
+                return Ok(TokenSource {
+                    value: e.value.to_string(),
+                    source: format!("{} line {} ({var})", path.display(), e.line),
+                    variable: Some(var.to_string()),
+                });
+            }
+        }
+        return Err(bad_input(format!("{} sets none of {}", path.display(), TOKEN_VARIABLES.join(", "))));
+    }
+    for var in TOKEN_VARIABLES {
+        if let Some(v) = env.get(var).filter(|v| !v.is_empty()) {
+            return Ok(TokenSource {
+                value: v.to_string(),
+                source: format!("environment ({var})"),
+                variable: Some(var.into()),
+            });
+        }
+    }
+    Err(bad_input(format!(
+        "no token: give it as an argument, with --token-stdin, with --env-file, or in {}",
+        TOKEN_VARIABLES.join(" / ")
+    )))
+}
+
+pub fn url_source(flag: Option<&str>, env_doc: Option<(&Path, &EnvDocument)>, env: &Environment) -> (String, String) {
+    if let Some(u) = flag {
+        return (u.to_string(), "--url".into());
+    }
+    if let Some((path, doc)) = env_doc {
+        for var in URL_VARIABLES {
+            if let Some(e) = doc.entry(var) {
+                return (e.value.to_string(), format!("{} line {} ({var})", path.display(), e.line));
+            }
+        }
+    }
+    for var in URL_VARIABLES {
+        if let Some(v) = env.get(var).filter(|v| !v.is_empty()) {
+            return (v.to_string(), format!("environment ({var})"));
+        }
+    }
+    (DEFAULT_URL.into(), "default".into())
+}
+
+/// A secret from standard input: its first non-empty line, without the line end. One
+/// rule for every `--*-stdin` option (`printf` and `echo` both work).
+pub fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes).map_err(|e| bad_input(format!("reading the {what} from stdin: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|_| bad_input(format!("the {what} on standard input is not UTF-8")))?;
+    let line = text.lines().map(|l| l.trim_end_matches('\r')).find(|l| !l.trim().is_empty()).unwrap_or("");
+    if line.is_empty() {
+        return Err(bad_input(format!("no {what} on standard input")));
+    }
+    Ok(line.to_string())
+}
