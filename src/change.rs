@@ -16,13 +16,6 @@ pub enum Setting {
 }
 
 impl Setting {
-    pub fn column(self) -> &'static str {
-        match self {
-            Setting::LegacyApiTokensEnabled => "legacy_api_tokens_enabled",
-            Setting::ApiTokensEnabled => "api_tokens_enabled",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Setting::LegacyApiTokensEnabled => "legacy tokens",
@@ -79,6 +72,19 @@ pub struct StoredRow {
     pub api_token_ttl_days: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl OrgSettings {
+    /// What Label Studio applies: the row's settings, else `defaults`.
+    pub fn effective(&self, defaults: JwtSettings) -> JwtSettings {
+        crate::settings::effective(self.row.as_ref().map(StoredRow::settings), defaults)
+    }
+
+    /// As `effective`, when the defaults may be unknown: `None` for an organization
+    /// without a row then.
+    pub fn effective_if_known(&self, defaults: Option<JwtSettings>) -> Option<JwtSettings> {
+        self.row.as_ref().map(StoredRow::settings).or(defaults)
+    }
 }
 
 impl StoredRow {
@@ -229,7 +235,7 @@ pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: Option<JwtSettings>, toggle
     let assumed = defaults.unwrap_or(crate::settings::CURRENT_DEFAULTS);
     for org in orgs {
         let before_unknown = org.row.is_none() && defaults.is_none();
-        let current = org.row.as_ref().map(StoredRow::settings).unwrap_or(assumed);
+        let current = org.effective(assumed);
         let before = toggle.setting.get(&current);
         let action = if before == toggle.enable && !before_unknown {
             Action::None
@@ -496,5 +502,19 @@ mod time_tests {
     fn django_format() {
         let t = time::macros::datetime!(2026-11-22 09:05:03.25 UTC);
         assert_eq!(super::django_timestamp(t), "2026-11-22 09:05:03.250000");
+    }
+}
+/// Which database a backup belongs to: a rollback refuses any other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbIdentity {
+    /// `sqlite` or `postgresql`.
+    pub kind: String,
+    /// The absolute SQLite path, or `host:port/dbname`.
+    pub location: String,
+}
+
+impl std::fmt::Display for DbIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind, self.location)
     }
 }

@@ -360,7 +360,7 @@ mod tests {
         let html =
             Ok(Answer { status: 200, body: "<html>".into(), content_type: Some("text/html".into()), location: None });
         assert_eq!(version(&html).unwrap_err().cause, Cause::NotLabelStudio);
-        let down = Err(NoAnswer { url: "http://x".into(), reason: "connection refused".into(), timed_out: false });
+        let down = Err(NoAnswer { url: "http://x".into(), reason: "connection refused".into() });
         assert_eq!(version(&down).unwrap_err().cause, Cause::Unreachable);
         assert_eq!(version(&answer(200, r#"{"release":"1.23.2"}"#)).unwrap(), "1.23.2");
     }

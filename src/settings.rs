@@ -14,6 +14,13 @@ pub struct JwtSettings {
     pub api_token_ttl_days: i64,
 }
 
+/// The settings Label Studio applies to an organization: its row's, else the model
+/// defaults (the row is created lazily with them on first use). The one place that rule
+/// lives.
+pub fn effective(stored: Option<JwtSettings>, defaults: JwtSettings) -> JwtSettings {
+    stored.unwrap_or(defaults)
+}
+
 /// The feature flag that switches the whole JWT/legacy machinery on (on by default in
 /// Label Studio 1.21 to 1.23.2).
 pub const JWT_FLAG: &str = "fflag__feature_develop__prompts__dia_1829_jwt_token_auth";
@@ -170,7 +177,7 @@ impl OrgStatus {
     /// JWT feature flag off (where lsauth can see it), legacy tokens accepted whatever the
     /// settings say.
     pub fn from_record(record: OrgRecord, defaults: JwtSettings, flag: &JwtFlag) -> Self {
-        let effective = record.stored.unwrap_or(defaults);
+        let effective = effective(record.stored, defaults);
         let legacy_checked = !flag.is_off() && !effective.legacy_api_tokens_enabled;
         OrgStatus {
             id: record.id,

@@ -57,7 +57,7 @@ pub fn gather_db_facts(db: &mut dyn db::Database, inspection: &Inspection) -> an
             facts.organization = Some(OrgEffective {
                 id: org.id,
                 has_settings_row: org.row.is_some(),
-                settings: org.row.as_ref().map(|r| r.settings()).unwrap_or(defaults),
+                settings: org.effective(defaults),
             });
         }
     }

@@ -53,7 +53,6 @@ impl Answer {
 pub struct NoAnswer {
     pub url: String,
     pub reason: String,
-    pub timed_out: bool,
 }
 
 pub struct Api {
@@ -210,7 +209,6 @@ async fn read_capped(mut response: reqwest::Response, url: &url::Url) -> Result<
                     "the answer is larger than {} KiB: not read (not a Label Studio answer)",
                     MAX_BODY >> 10
                 ),
-                timed_out: false,
             });
         }
         body.extend_from_slice(&chunk);
@@ -219,7 +217,7 @@ async fn read_capped(mut response: reqwest::Response, url: &url::Url) -> Result<
 }
 
 fn no_answer(url: &url::Url, err: &reqwest::Error) -> NoAnswer {
-    NoAnswer { url: url.to_string(), reason: crate::exit::one_line(err), timed_out: err.is_timeout() }
+    NoAnswer { url: url.to_string(), reason: crate::exit::one_line(err) }
 }
 
 /// Whether a host is this machine (plain http there is no exposure).

@@ -15,27 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
+use crate::change::DbIdentity;
 use crate::change::{RowChange, StoredRow, Toggle};
 use crate::environment::Environment;
 use crate::exit::bad_input;
 use crate::fsutil;
 
 pub const FORMAT: &str = "lsauth-backup/1";
-
-/// Which database a backup belongs to: a rollback refuses any other.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DbIdentity {
-    /// `sqlite` or `postgresql`.
-    pub kind: String,
-    /// The absolute SQLite path, or `host:port/dbname`.
-    pub location: String,
-}
-
-impl std::fmt::Display for DbIdentity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.kind, self.location)
-    }
-}
 
 /// The body of a backup. `Rows` is a slice when writing (no copy of 100,000 rows) and a
 /// `Vec` when reading.

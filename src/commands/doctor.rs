@@ -192,9 +192,18 @@ fn organization_checks(
     db: &mut dyn Database,
     orgs: &[OrgStatus],
 ) -> anyhow::Result<()> {
+    legacy_disabled_check(checks, orgs, JwtFlag::from_env(&ctx.env).is_off());
+    missing_row_check(checks, db.jwt_schema(), orgs);
+    let facts = db.doctor_facts()?;
+    pat_disabled_check(checks, &facts, orgs);
+    creator_check(checks, &facts);
+    Ok(())
+}
+
+/// orgs.legacy_disabled: organizations that reject the legacy tokens their users hold.
+fn legacy_disabled_check(checks: &mut Checks, orgs: &[OrgStatus], flag_off: bool) {
     let sec = Section::Organizations;
     let total = orgs.len();
-    let flag_off = JwtFlag::from_env(&ctx.env).is_off();
     let rejecting: Vec<&OrgStatus> = orgs.iter().filter(|o| o.rejected_legacy_tokens > 0).collect();
     if total == 0 {
         checks.skip("orgs.legacy_disabled", sec, "no organizations yet");
@@ -220,12 +229,17 @@ fn organization_checks(
             }))
             .fix(format!("lsauth enable-legacy {} (or move each integration to a PAT: lsauth migrate-env)", org_flags(&ids, total)));
     }
+}
 
+/// orgs.missing_settings_row: organizations Label Studio gives its model defaults.
+fn missing_row_check(checks: &mut Checks, schema: &crate::settings::JwtSchema, orgs: &[OrgStatus]) {
+    let sec = Section::Organizations;
+    let total = orgs.len();
     let rowless: Vec<&OrgStatus> = orgs.iter().filter(|o| !o.has_settings_row).collect();
     if rowless.is_empty() {
         checks.pass("orgs.missing_settings_row", sec, "every organization has a jwt_auth_jwtsettings row");
     } else {
-        let d = db.jwt_schema().model_defaults();
+        let d = schema.model_defaults();
         checks
             .warn(
                 "orgs.missing_settings_row",
@@ -236,7 +250,7 @@ fn organization_checks(
                 "Label Studio applies its model defaults to them: PATs {}, legacy tokens {} ({})\n{}",
                 report::on_off(d.api_tokens_enabled),
                 report::on_off(d.legacy_api_tokens_enabled),
-                db.jwt_schema().version_hint(),
+                schema.version_hint(),
                 describe_orgs(&rowless, |_| "no row".into())
             ))
             .fix(format!(
@@ -244,8 +258,12 @@ fn organization_checks(
                 org_flags(&rowless.iter().map(|o| o.id).collect::<Vec<_>>(), total)
             ));
     }
+}
 
-    let facts = db.doctor_facts()?;
+/// orgs.pat_disabled: organizations with PATs off (a failure when issued PATs are refused).
+fn pat_disabled_check(checks: &mut Checks, facts: &db::DoctorFacts, orgs: &[OrgStatus]) {
+    let sec = Section::Organizations;
+    let total = orgs.len();
     let pat_off: Vec<&OrgStatus> = orgs.iter().filter(|o| !o.api_tokens_enabled).collect();
     let live_pats = |id: i64| facts.live_pats_by_org.iter().find(|(o, _)| *o == id).map(|(_, n)| *n).unwrap_or(0);
     let blocked: Vec<&OrgStatus> = pat_off.iter().copied().filter(|o| live_pats(o.id) > 0).collect();
@@ -274,7 +292,11 @@ fn organization_checks(
             }))
             .fix(format!("lsauth enable-pat {}", org_flags(&ids, total)));
     }
+}
 
+/// orgs.creator_without_legacy_token: exports with media need the creator's legacy key.
+fn creator_check(checks: &mut Checks, facts: &db::DoctorFacts) {
+    let sec = Section::Organizations;
     if facts.creators_without_key.is_empty() {
         checks.pass("orgs.creator_without_legacy_token", sec, "every organization creator has a legacy token");
     } else {
@@ -296,7 +318,6 @@ fn organization_checks(
             ))
             .fix("sign in as that user and create an access token under Account & Settings");
     }
-    Ok(())
 }
 
 fn token_checks(
@@ -492,10 +513,7 @@ fn project_checks(
             continue;
         };
         let org = db.read_scope(&db::OrgScope::ids(vec![active]))?.into_iter().next();
-        let legacy_on = org
-            .as_ref()
-            .map(|o| o.row.as_ref().map(|r| r.legacy_api_tokens_enabled).unwrap_or(defaults.legacy_api_tokens_enabled))
-            .unwrap_or(true);
+        let legacy_on = org.as_ref().map(|o| o.effective(defaults).legacy_api_tokens_enabled).unwrap_or(true);
         chain.push(format!("active organization {active}: legacy tokens {}", report::on_off(legacy_on)));
         if !legacy_on && !JwtFlag::from_env(&ctx.env).is_off() {
             checks
@@ -527,48 +545,85 @@ fn project_checks(
     Ok(())
 }
 
+/// Where the database is, or why there is none to check: an explicit --db that cannot
+/// even be parsed is bad input; discovery trouble is a finding; a discovered but absent
+/// SQLite file means this is not a Label Studio host, and the database checks are skipped.
+fn locate_database(ctx: &Ctx) -> anyhow::Result<Result<Located, String>> {
+    let explicit_db = ctx.db_given_explicitly();
+    let located = match db::locate(ctx.global.db.as_deref(), &ctx.env) {
+        Ok(l) => l,
+        Err(e) if explicit_db => return Err(e),
+        Err(e) => return Ok(Err(format!("{e:#}"))),
+    };
+    if !explicit_db && matches!(&located.target, DbTarget::Sqlite { path } if !path.exists()) {
+        return Ok(Err(format!("no Label Studio database at {} ({})", located.target.location(), located.source)));
+    }
+    Ok(Ok(located))
+}
+
+/// database.connection: open the database read-only, or say why not.
+fn open_database(
+    checks: &mut Checks,
+    ctx: &Ctx,
+    located: &Result<Located, String>,
+) -> anyhow::Result<Option<Box<dyn Database>>> {
+    let Ok(l) = located else {
+        checks.skip("database.connection", Section::Database, "no database");
+        return Ok(None);
+    };
+    let opened =
+        ctx.lock_timeout().and_then(|t| db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: t }));
+    match opened {
+        Ok(db) => {
+            let transport = db.transport().map(|t| format!(" ({t})")).unwrap_or_default();
+            checks.pass("database.connection", Section::Database, format!("{}{transport}", l.target));
+            Ok(Some(db))
+        }
+        Err(e) if ctx.db_given_explicitly() && status_of(&e) == ExitStatus::BadInput => Err(e),
+        Err(e) => {
+            checks
+                .fail("database.connection", Section::Database, format!("cannot use {}", l.target))
+                .detail(format!("{e:#}"));
+            Ok(None)
+        }
+    }
+}
+
+/// api.*: the API checks, when a URL is configured. Returns the client and whether the
+/// server answered.
+fn api_checks(
+    checks: &mut Checks,
+    args: &DoctorArgs,
+    sources: &Sources,
+    inspection: Option<&Inspection>,
+    facts: Option<&DbFacts>,
+) -> (Option<Api>, bool) {
+    let Some((url, _)) = &sources.url else {
+        checks.skip("api.reachable", Section::Api, "no URL configured");
+        return (None, false);
+    };
+    match api::parse_base_url(url).and_then(|base| Api::new(base, args.timeout.duration())) {
+        Ok(api) => {
+            let token = sources.token.as_ref().zip(inspection);
+            let reachable = api_and_live_checks(checks, &api, token, facts, sources.env_doc.is_some());
+            (Some(api), reachable)
+        }
+        Err(e) => {
+            checks
+                .fail("api.reachable", Section::Api, format!("invalid URL: {e:#}"))
+                .fix("set LABEL_STUDIO_URL to http(s)://host[:port][/sub-path]");
+            (None, false)
+        }
+    }
+}
+
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let mut checks = Checks::default();
     let sources = sources(ctx, args)?;
-    let explicit_db = ctx.db_given_explicitly();
-    // An explicit --db that cannot even be parsed is bad input; discovery trouble is a finding.
-    let located = match db::locate(ctx.global.db.as_deref(), &ctx.env) {
-        Ok(l) => Ok(l),
-        Err(e) if explicit_db => return Err(e),
-        Err(e) => Err(format!("{e:#}")),
-    };
-    // Discovered but absent SQLite file: not a Label Studio host; skip instead of failing.
-    let located = match located {
-        Ok(l) if !explicit_db && matches!(&l.target, DbTarget::Sqlite { path } if !path.exists()) => {
-            Err(format!("no Label Studio database at {} ({})", l.target.location(), l.source))
-        }
-        other => other,
-    };
+    let located = locate_database(ctx)?;
     configuration(&mut checks, ctx, &located, &sources, args.ls_data_dir.as_deref());
-
-    let mut db_reachable = false;
-    let mut db_handle: Option<Box<dyn Database>> = None;
-    if let Ok(l) = &located {
-        let opened = ctx
-            .lock_timeout()
-            .and_then(|t| db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: t }));
-        match opened {
-            Ok(db) => {
-                db_reachable = true;
-                let transport = db.transport().map(|t| format!(" ({t})")).unwrap_or_default();
-                checks.pass("database.connection", Section::Database, format!("{}{transport}", l.target));
-                db_handle = Some(db);
-            }
-            Err(e) if explicit_db && status_of(&e) == ExitStatus::BadInput => return Err(e),
-            Err(e) => {
-                checks
-                    .fail("database.connection", Section::Database, format!("cannot use {}", l.target))
-                    .detail(format!("{e:#}"));
-            }
-        }
-    } else {
-        checks.skip("database.connection", Section::Database, "no database");
-    }
+    let mut db_handle = open_database(&mut checks, ctx, &located)?;
+    let db_reachable = db_handle.is_some();
 
     if let Some(db) = db_handle.as_deref_mut() {
         let mut orgs = Vec::new();
@@ -588,35 +643,11 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
                 Ok(())
             });
         }
-        token_checks(
-            &mut checks,
-            source,
-            inspection,
-            facts.as_ref(),
-            ctx.secret_key(args.ls_data_dir.as_deref()),
-            &JwtFlag::from_env(&ctx.env),
-        );
+        let secret = ctx.secret_key(args.ls_data_dir.as_deref());
+        token_checks(&mut checks, source, inspection, facts.as_ref(), secret, &JwtFlag::from_env(&ctx.env));
     }
 
-    let mut api_reachable = false;
-    let mut api_client = None;
-    if let Some((url, _)) = &sources.url {
-        match api::parse_base_url(url).and_then(|base| Api::new(base, args.timeout.duration())) {
-            Ok(api) => {
-                let token = sources.token.as_ref().zip(inspection.as_ref());
-                api_reachable =
-                    api_and_live_checks(&mut checks, &api, token, facts.as_ref(), sources.env_doc.is_some());
-                api_client = Some(api);
-            }
-            Err(e) => {
-                checks
-                    .fail("api.reachable", Section::Api, format!("invalid URL: {e:#}"))
-                    .fix("set LABEL_STUDIO_URL to http(s)://host[:port][/sub-path]");
-            }
-        }
-    } else {
-        checks.skip("api.reachable", Section::Api, "no URL configured");
-    }
+    let (api_client, api_reachable) = api_checks(&mut checks, args, &sources, inspection.as_ref(), facts.as_ref());
 
     if let Some(project) = args.project {
         match db_handle.as_deref_mut() {

@@ -391,10 +391,7 @@ impl<'a> Migration<'a> {
         if let (Some(db), Some(org_id)) = (db, org) {
             let schema = db.jwt_schema().clone();
             if let Some(found) = db.read_scope(&OrgScope::ids(vec![org_id]))?.into_iter().next() {
-                let known = match &found.row {
-                    Some(row) => Some(row.settings().api_tokens_enabled),
-                    None => schema.known_defaults().map(|d| d.api_tokens_enabled),
-                };
+                let known = found.effective_if_known(schema.known_defaults()).map(|e| e.api_tokens_enabled);
                 if known.is_some() {
                     result = Preflight { organization_id: Some(org_id), api_tokens_enabled: known, source: "database" };
                 }
@@ -624,29 +621,7 @@ impl<'a> Migration<'a> {
 
         // Sign in first where the credential comes from a login: it changes nothing, and
         // tells who will own the new credential before anything is minted.
-        let session = match how {
-            CredentialSource::Password | CredentialSource::MintedAfterLogin => {
-                let email = self.args.login.clone().unwrap_or_default();
-                let pw = match password.take() {
-                    Some(p) => p,
-                    None if terminal::interactive() && !self.ctx.out.json => {
-                        terminal::secret_prompt(&format!("Password for {email}"))?
-                    }
-                    None => return Err(bad_input("give the password with --password-stdin (no terminal to ask)")),
-                };
-                self.secrets.push(pw.clone());
-                let session = Api::with_session(s.base.clone(), self.args.timeout.duration())?;
-                let user = session.block_on(login(&session, &email, &pw))?;
-                self.check_same_user(&user)?;
-                if how == CredentialSource::Password {
-                    self.outcome.user = Some(user);
-                    self.outcome.verified = true;
-                }
-                password = Some(pw);
-                Some(session)
-            }
-            _ => None,
-        };
+        let session = self.sign_in(&s, how, &mut password)?;
 
         let mints = matches!(how, CredentialSource::MintedWithLegacyToken | CredentialSource::MintedAfterLogin);
         let mut enable_first = false;
@@ -690,18 +665,54 @@ impl<'a> Migration<'a> {
             self.verify_new(&s, &new_value)?;
         }
 
-        let new_text = self.rewrite(&s, &new_value, password.as_deref().unwrap_or_default()).render();
-        self.outcome.diff = self.diff(&s, &new_text);
-        let target = replace.expect("prepared when not a dry run");
+        self.commit(&s, replace.expect("prepared when not a dry run"), &new_value, password.as_deref())
+    }
+
+    /// The web login, for the credential sources that need it: `None` for the others.
+    fn sign_in(
+        &mut self,
+        s: &Setup,
+        how: CredentialSource,
+        password: &mut Option<String>,
+    ) -> anyhow::Result<Option<Api>> {
+        if !matches!(how, CredentialSource::Password | CredentialSource::MintedAfterLogin) {
+            return Ok(None);
+        }
+        let email = self.args.login.clone().unwrap_or_default();
+        let pw = match password.take() {
+            Some(p) => p,
+            None if terminal::interactive() && !self.ctx.out.json => {
+                terminal::secret_prompt(&format!("Password for {email}"))?
+            }
+            None => return Err(bad_input("give the password with --password-stdin (no terminal to ask)")),
+        };
+        self.secrets.push(pw.clone());
+        let session = Api::with_session(s.base.clone(), self.args.timeout.duration())?;
+        let user = session.block_on(login(&session, &email, &pw))?;
+        self.check_same_user(&user)?;
+        if how == CredentialSource::Password {
+            self.outcome.user = Some(user);
+            self.outcome.verified = true;
+        }
+        *password = Some(pw);
+        Ok(Some(session))
+    }
+
+    /// Write the file: backup beside it and its record first, then the atomic replace.
+    /// From here on a minted PAT is the file's, no longer lsauth's to revoke.
+    fn commit(
+        &mut self,
+        s: &Setup,
+        target: fsutil::ReplaceTarget,
+        new_value: &str,
+        password: Option<&str>,
+    ) -> anyhow::Result<ExitStatus> {
+        let new_text = self.rewrite(s, new_value, password.unwrap_or_default()).render();
+        self.outcome.diff = self.diff(s, &new_text);
         let dir = self.ctx.backup_dir(self.args.change.backup_dir.as_deref())?;
-        let committed = envbackup::commit_rewrite(
-            &target,
-            s.doc.render().as_bytes(),
-            new_text.as_bytes(),
-            None,
-            &dir,
-            "migrate-env",
-        )?;
+        let before = s.doc.render();
+        let committed =
+            envbackup::commit_rewrite(&target, before.as_bytes(), new_text.as_bytes(), None, &dir, "migrate-env")?;
         self.unwritten.clear();
         self.outcome.file_written = true;
         self.outcome.backup_id = Some(committed.backup_id);

@@ -2,8 +2,9 @@
 //! taking a backup of the current state first so a rollback can itself be undone.
 
 use super::{write_with_backup, Ctx, WriteLabel};
-use crate::backup::{self, Backup, DbIdentity};
+use crate::backup::{self, Backup};
 use crate::change::plan_restore;
+use crate::change::DbIdentity;
 use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
 use crate::exit::{bad_input, refused, ExitStatus};

@@ -10,7 +10,7 @@ mod tls;
 
 use std::time::Duration;
 
-use crate::backup::DbIdentity;
+use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
 use crate::exit::bad_input;
 use crate::settings::{JwtSchema, OrgRecord};

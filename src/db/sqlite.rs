@@ -18,7 +18,7 @@ use super::{
     CREATORS_WITHOUT_KEY_SQL, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_KEY_OF_SQL, LEGACY_OWNER_SQL, LIVE_PATS_SQL,
     ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
 };
-use crate::backup::DbIdentity;
+use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
 use crate::exit::bad_input;
 use crate::settings::{JwtSchema, JwtSettings, OrgRecord};

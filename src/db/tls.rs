@@ -52,17 +52,17 @@ pub fn client_config(mode: SslMode, root_cert: Option<&Path>) -> anyhow::Result<
         .context("setting up TLS")?;
     let (verifier, description): (Arc<dyn ServerCertVerifier>, String) = match check {
         Check::Nothing => (
-            Arc::new(AcceptAnyCertificate(provider)),
+            Arc::new(LibpqVerifier { provider, chain: None }),
             format!("sslmode={}: encrypted when the server offers TLS, certificate not verified", mode.as_str()),
         ),
         Check::Chain | Check::ChainAndName => {
             let (roots, from) = load_roots(root_cert)?;
-            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
                 .context("building the certificate verifier")?;
             if check == Check::Chain {
                 (
-                    Arc::new(ChainOnly(inner)),
+                    Arc::new(LibpqVerifier { provider, chain: Some(inner) }),
                     format!(
                         "sslmode={}: TLS required, certificate chain verified against {from}, host name not checked",
                         mode.as_str()
@@ -108,52 +108,18 @@ fn load_roots(root_cert: Option<&Path>) -> anyhow::Result<(RootCertStore, String
     }
 }
 
-/// libpq's `sslmode=require`/`prefer` without a root file: encryption, no authentication.
-/// Handshake signatures are still checked, so the session key is bound to the certificate.
+/// The two libpq modes rustls has no verifier for. `chain: None` is `sslmode=require` or
+/// `prefer` without a root file: encryption, no authentication. `chain: Some` is
+/// `verify-ca`: the full chain check, with only a wrong host name forgiven (webpki checks
+/// the name after the chain, so a name error means the chain was good). Handshake
+/// signatures are always checked, so the session key is bound to the certificate.
 #[derive(Debug)]
-struct AcceptAnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct LibpqVerifier {
+    provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-/// libpq's `verify-ca`: the full chain check, with only a wrong host name forgiven.
-/// webpki checks the name after the chain, so a name error means the chain was good.
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for LibpqVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -162,7 +128,8 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -176,7 +143,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -185,10 +152,10 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }

@@ -59,7 +59,6 @@ impl std::error::Error for ParseError {}
 pub struct Entry<'a> {
     pub key: &'a str,
     pub value: &'a str,
-    pub quote: Quote,
     pub line: usize,
 }
 
@@ -125,6 +124,102 @@ fn closing_quote(s: &str, quote: char) -> Option<usize> {
     None
 }
 
+/// The logical line starting at physical line `i`, and how many physical lines it takes
+/// (a quoted value may span several).
+fn parse_line(physical: &[&str], i: usize) -> Result<(Line, usize), ParseError> {
+    let number = i + 1;
+    let first = physical[i];
+    let content = strip_eol(first);
+    let trimmed = content.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return Ok((Line { raw: first.to_string(), kind: Kind::Other, number }, 1));
+    }
+    let mut rest = trimmed;
+    if let Some(after) = rest.strip_prefix("export") {
+        if after.starts_with([' ', '\t']) {
+            rest = after.trim_start();
+        }
+    }
+    let key_len = rest.char_indices().find(|&(_, c)| !is_key_char(c)).map(|(i, _)| i).unwrap_or(rest.len());
+    let key = &rest[..key_len];
+    if key.is_empty() || !key.starts_with(is_key_start) {
+        return Err(ParseError { line: number, reason: format!("expected KEY=value, found {:?}", content) });
+    }
+    let after_key = rest[key_len..].trim_start();
+    if after_key.is_empty() || after_key.starts_with('#') {
+        // A bare key: python-dotenv reads it as set without a value.
+        let kind = Kind::Entry { key: key.to_string(), value: None, quote: Quote::None, span: None };
+        return Ok((Line { raw: first.to_string(), kind, number }, 1));
+    }
+    let Some(value_text) = after_key.strip_prefix('=') else {
+        return Err(ParseError { line: number, reason: format!("expected '=' after {key}") });
+    };
+    let value_text = value_text.trim_start_matches([' ', '\t']);
+    match value_text.chars().next() {
+        Some('"') => quoted_entry(physical, i, key, value_text, Quote::Double),
+        Some('\'') => quoted_entry(physical, i, key, value_text, Quote::Single),
+        _ => Ok((unquoted_entry(first, key, value_text, number), 1)),
+    }
+}
+
+/// `KEY=value # comment`: the value ends at the comment, trailing blanks dropped.
+fn unquoted_entry(first: &str, key: &str, value_text: &str, number: usize) -> Line {
+    let value = match value_text.find(" #").or_else(|| value_text.find("\t#")) {
+        Some(at) => &value_text[..at],
+        None if value_text.starts_with('#') => "",
+        None => value_text,
+    };
+    let start = value_text.as_ptr() as usize - first.as_ptr() as usize;
+    let value = value.trim_end();
+    let kind = Kind::Entry {
+        key: key.to_string(),
+        value: Some(value.to_string()),
+        quote: Quote::None,
+        span: Some((start, start + value.len())),
+    };
+    Line { raw: first.to_string(), kind, number }
+}
+
+/// A quoted value, possibly over several physical lines: the line ends inside the quotes
+/// are part of the value.
+fn quoted_entry(
+    physical: &[&str],
+    i: usize,
+    key: &str,
+    value_text: &str,
+    quote: Quote,
+) -> Result<(Line, usize), ParseError> {
+    let number = i + 1;
+    let first = physical[i];
+    let q = if quote == Quote::Double { '"' } else { '\'' };
+    let body_start = value_text.as_ptr() as usize - first.as_ptr() as usize + 1;
+    let mut raw = first.to_string();
+    let mut consumed = 1;
+    let close = loop {
+        if let Some(at) = closing_quote(&raw[body_start..], q) {
+            break body_start + at;
+        }
+        if i + consumed >= physical.len() {
+            return Err(ParseError { line: number, reason: format!("unterminated {q}quoted value for {key}") });
+        }
+        raw.push_str(physical[i + consumed]);
+        consumed += 1;
+    };
+    let body = &raw[body_start..close];
+    // Any whitespace may follow the closing quote (a stray CR included), then a comment.
+    let tail = strip_eol(&raw[close + 1..]).trim_start();
+    if !(tail.is_empty() || tail.starts_with('#')) {
+        return Err(ParseError {
+            line: number + consumed - 1,
+            reason: format!("unexpected text after the closing quote of {key}: {tail:?}"),
+        });
+    }
+    let value = if quote == Quote::Double { unescape_double(body) } else { unescape_single(body) };
+    let span = Some((body_start - 1, close + 1));
+    let kind = Kind::Entry { key: key.to_string(), value: Some(value), quote, span };
+    Ok((Line { raw, kind, number }, consumed))
+}
+
 impl EnvDocument {
     /// Parse bytes; anything that is not UTF-8 text, or a line that is neither blank, a
     /// comment nor an assignment, is an error naming the line.
@@ -140,99 +235,8 @@ impl EnvDocument {
         let mut lines = Vec::new();
         let mut i = 0;
         while i < physical.len() {
-            let number = i + 1;
-            let first = physical[i];
-            let content = strip_eol(first);
-            let trimmed = content.trim_start();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                lines.push(Line { raw: first.to_string(), kind: Kind::Other, number });
-                i += 1;
-                continue;
-            }
-            let mut rest = trimmed;
-            if let Some(after) = rest.strip_prefix("export") {
-                if after.starts_with([' ', '\t']) {
-                    rest = after.trim_start();
-                }
-            }
-            let key_len = rest.char_indices().find(|&(_, c)| !is_key_char(c)).map(|(i, _)| i).unwrap_or(rest.len());
-            let key = &rest[..key_len];
-            if key.is_empty() || !key.starts_with(is_key_start) {
-                return Err(ParseError { line: number, reason: format!("expected KEY=value, found {:?}", content) });
-            }
-            let after_key = rest[key_len..].trim_start();
-            if after_key.is_empty() || after_key.starts_with('#') {
-                // A bare key: python-dotenv reads it as set without a value.
-                lines.push(Line {
-                    raw: first.to_string(),
-                    kind: Kind::Entry { key: key.to_string(), value: None, quote: Quote::None, span: None },
-                    number,
-                });
-                i += 1;
-                continue;
-            }
-            let Some(value_text) = after_key.strip_prefix('=') else {
-                return Err(ParseError { line: number, reason: format!("expected '=' after {key}") });
-            };
-            let value_text = value_text.trim_start_matches([' ', '\t']);
-            let quote = match value_text.chars().next() {
-                Some('"') => Quote::Double,
-                Some('\'') => Quote::Single,
-                _ => Quote::None,
-            };
-            if quote == Quote::None {
-                let value = match value_text.find(" #").or_else(|| value_text.find("\t#")) {
-                    Some(at) => &value_text[..at],
-                    None if value_text.starts_with('#') => "",
-                    None => value_text,
-                };
-                let start = value_text.as_ptr() as usize - first.as_ptr() as usize;
-                let value = value.trim_end();
-                lines.push(Line {
-                    raw: first.to_string(),
-                    kind: Kind::Entry {
-                        key: key.to_string(),
-                        value: Some(value.to_string()),
-                        quote,
-                        span: Some((start, start + value.len())),
-                    },
-                    number,
-                });
-                i += 1;
-                continue;
-            }
-            // A quoted value, possibly over several physical lines: the line ends inside
-            // the quotes are part of the value.
-            let q = if quote == Quote::Double { '"' } else { '\'' };
-            let body_start = value_text.as_ptr() as usize - first.as_ptr() as usize + 1;
-            let mut raw = first.to_string();
-            let mut consumed = 1;
-            let close = loop {
-                if let Some(at) = closing_quote(&raw[body_start..], q) {
-                    break body_start + at;
-                }
-                if i + consumed >= physical.len() {
-                    return Err(ParseError { line: number, reason: format!("unterminated {q}quoted value for {key}") });
-                }
-                raw.push_str(physical[i + consumed]);
-                consumed += 1;
-            };
-            let body = &raw[body_start..close];
-            // Any whitespace may follow the closing quote (a stray CR included), then a comment.
-            let tail = strip_eol(&raw[close + 1..]).trim_start();
-            if !(tail.is_empty() || tail.starts_with('#')) {
-                return Err(ParseError {
-                    line: number + consumed - 1,
-                    reason: format!("unexpected text after the closing quote of {key}: {tail:?}"),
-                });
-            }
-            let value = if quote == Quote::Double { unescape_double(body) } else { unescape_single(body) };
-            let span = Some((body_start - 1, close + 1));
-            lines.push(Line {
-                raw,
-                kind: Kind::Entry { key: key.to_string(), value: Some(value), quote, span },
-                number,
-            });
+            let (line, consumed) = parse_line(&physical, i)?;
+            lines.push(line);
             i += consumed;
         }
         Ok(EnvDocument { lines })
@@ -247,7 +251,7 @@ impl EnvDocument {
     pub fn entry(&self, key: &str) -> Option<Entry<'_>> {
         self.lines.iter().rev().find_map(|l| match &l.kind {
             Kind::Entry { key: k, value: Some(v), quote, .. } if k == key => {
-                Some(Entry { key: k, value: v, quote: *quote, line: l.number })
+                Some(Entry { key: k, value: v, line: l.number })
             }
             _ => None,
         })

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::backup::DbIdentity;
+use crate::change::DbIdentity;
 use crate::change::{Plan, RestorePlan};
 
 /// Where a backup was written.
