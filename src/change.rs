@@ -304,6 +304,17 @@ mod tests {
     const ENABLE_LEGACY: Toggle = Toggle { setting: Setting::LegacyApiTokensEnabled, enable: true };
 
     #[test]
+    fn effective_settings_are_the_row_else_the_defaults_when_known() {
+        let with_row = org(1, Some(row(1, false, true)));
+        let without = org(2, None);
+        let d = defaults().unwrap();
+        assert!(!with_row.effective(d).api_tokens_enabled, "the row wins");
+        assert_eq!(without.effective(d), d);
+        assert_eq!(without.effective_if_known(None), None, "no row and unknown defaults: unknown");
+        assert_eq!(with_row.effective_if_known(None).map(|s| s.legacy_api_tokens_enabled), Some(true));
+    }
+
+    #[test]
     fn commit_state_tells_applied_from_not_applied() {
         let plan = plan_toggle(vec![org(1, Some(row(1, true, false))), org(2, None)], defaults(), ENABLE_LEGACY, NOW);
         let before = vec![org(1, Some(row(1, true, false))), org(2, None)];

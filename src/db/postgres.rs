@@ -9,12 +9,14 @@ use anyhow::Context;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
 
+use super::sql::{
+    CREATORS_WITHOUT_KEY_SQL, INSERT_COLUMNS, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_KEY_OF_SQL, LEGACY_OWNER_SQL,
+    LIVE_PATS_SQL, ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, UPSERT_SET, USER_BY_ID_SQL, USER_SQL,
+};
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
     batch_changes, check_tables, lock_timeout_error, tls, wanted_tables, BeforeCommit, CommitOutcomeUnknown, Database,
     DbTarget, Decide, DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
-    CREATORS_WITHOUT_KEY_SQL, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_KEY_OF_SQL, LEGACY_OWNER_SQL, LIVE_PATS_SQL,
-    ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -101,9 +103,6 @@ fn ids_i32(ids: &[i64]) -> anyhow::Result<Vec<i32>> {
     ids.iter().map(|&id| to_i32(id)).collect()
 }
 
-const INSERT_COLUMNS: &str = "INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, \
-    api_token_ttl_days, created_at, updated_at, legacy_api_tokens_enabled)";
-
 /// The changes as a few statements whatever the number of rows (see `batch_changes`):
 /// id lists and rows travel as arrays that unnest turns into tables.
 fn apply_changes(client: &mut impl GenericClient, changes: &[RowChange]) -> anyhow::Result<()> {
@@ -170,11 +169,7 @@ fn apply_changes(client: &mut impl GenericClient, changes: &[RowChange]) -> anyh
                  SELECT x.o, x.a, x.t, x.c::timestamp AT TIME ZONE 'UTC', x.u::timestamp AT TIME ZONE 'UTC', x.l \
                    FROM unnest($1::int4[], $2::bool[], $3::int4[], $4::text[], $5::text[], $6::bool[]) \
                         AS x(o, a, t, c, u, l) \
-                 ON CONFLICT (organization_id) DO UPDATE SET \
-                    api_tokens_enabled = excluded.api_tokens_enabled, \
-                    api_token_ttl_days = excluded.api_token_ttl_days, \
-                    created_at = excluded.created_at, updated_at = excluded.updated_at, \
-                    legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled"
+                 {UPSERT_SET}"
             ),
             &[&ids, &api, &ttl, &created, &updated, &legacy],
         )?;

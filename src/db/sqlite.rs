@@ -12,11 +12,13 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
+use super::sql::{
+    CREATORS_WITHOUT_KEY_SQL, INSERT_COLUMNS, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_KEY_OF_SQL, LEGACY_OWNER_SQL,
+    LIVE_PATS_SQL, ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, UPSERT_SET, USER_BY_ID_SQL, USER_SQL,
+};
 use super::{
     batch_changes, check_tables, lock_timeout_error, wanted_tables, Access, BeforeCommit, Database, DbTarget, Decide,
     DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
-    CREATORS_WITHOUT_KEY_SQL, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_KEY_OF_SQL, LEGACY_OWNER_SQL, LIVE_PATS_SQL,
-    ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, USER_BY_ID_SQL, USER_SQL,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -76,9 +78,6 @@ fn bind(value: SqlValue<'_>) -> rusqlite::types::Value {
         SqlValue::Timestamp(t) => rusqlite::types::Value::Text(t.to_string()),
     }
 }
-
-const INSERT_COLUMNS: &str = "INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, \
-    api_token_ttl_days, created_at, updated_at, legacy_api_tokens_enabled)";
 
 /// The changes as a few statements whatever the number of rows (see `batch_changes`):
 /// id lists and rows travel as one JSON parameter that json_each turns into a table.
@@ -140,11 +139,7 @@ fn apply_changes(conn: &Connection, changes: &[RowChange]) -> rusqlite::Result<(
                 "{INSERT_COLUMNS} \
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
                    FROM json_each(?1) WHERE true \
-                 ON CONFLICT (organization_id) DO UPDATE SET \
-                    api_tokens_enabled = excluded.api_tokens_enabled, \
-                    api_token_ttl_days = excluded.api_token_ttl_days, \
-                    created_at = excluded.created_at, updated_at = excluded.updated_at, \
-                    legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled"
+                 {UPSERT_SET}"
             ),
             [rows],
         )?;

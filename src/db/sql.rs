@@ -1,0 +1,77 @@
+//! The SQL both backends run, with `{placeholders}` each fills in its own way.
+
+pub const JWT_MIGRATIONS_SQL: &str = "SELECT name FROM django_migrations WHERE app = 'jwt_auth' ORDER BY name";
+
+/// One query for every organization: row, creator, active members and the legacy
+/// token holders whose active organization it is (the org Label Studio consults). The
+/// counts are aggregated once and hash-joined, so the plan stays linear at 100,000
+/// organizations whatever the planner's statistics.
+pub const ORGANIZATIONS_SQL: &str = "\
+SELECT o.id, o.title, u.email, COALESCE(m.n, 0),
+       s.organization_id IS NOT NULL, s.api_tokens_enabled, s.legacy_api_tokens_enabled,
+       s.api_token_ttl_days, COALESCE(k.n, 0), COALESCE(k.inactive, 0)
+  FROM organization o
+  LEFT JOIN htx_user u ON u.id = o.created_by_id
+  LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id
+  LEFT JOIN (SELECT organization_id AS org, COUNT(*) AS n FROM organizations_organizationmember
+              WHERE deleted_at IS NULL GROUP BY organization_id) m ON m.org = o.id
+  LEFT JOIN (SELECT h.active_organization_id AS org,
+                    SUM(CASE WHEN h.is_active THEN 1 ELSE 0 END) AS n,
+                    SUM(CASE WHEN h.is_active THEN 0 ELSE 1 END) AS inactive
+               FROM htx_user h JOIN authtoken_token t ON t.user_id = h.id
+              GROUP BY h.active_organization_id) k ON k.org = o.id
+ ORDER BY o.id";
+
+/// The rows of a scope, with timestamps as UTC text. `{ids}` is replaced by each
+/// backend's way of passing an id list as one parameter.
+pub const SCOPE_ALL_SQL: &str = "\
+SELECT o.id, o.title, s.organization_id, s.api_tokens_enabled, s.legacy_api_tokens_enabled,
+       s.api_token_ttl_days, {created}, {updated}
+  FROM organization o
+  LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id
+ ORDER BY o.id";
+
+pub const SCOPE_IDS_SQL: &str = "\
+SELECT j.id, o.title, s.organization_id, s.api_tokens_enabled, s.legacy_api_tokens_enabled,
+       s.api_token_ttl_days, {created}, {updated}
+  FROM {ids}
+  LEFT JOIN organization o ON o.id = j.id
+  LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = j.id
+ ORDER BY j.id";
+
+pub const LEGACY_OWNER_SQL: &str = "SELECT u.id, u.email, u.is_active, u.active_organization_id \
+FROM authtoken_token t JOIN htx_user u ON u.id = t.user_id WHERE t.key = {key}";
+
+pub const USER_BY_ID_SQL: &str = "SELECT id, email, is_active, active_organization_id FROM htx_user WHERE id = {id}";
+
+pub const JTI_SQL: &str = "SELECT o.user_id, b.id IS NOT NULL FROM token_blacklist_outstandingtoken o \
+LEFT JOIN token_blacklist_blacklistedtoken b ON b.token_id = o.id WHERE o.jti = {jti}";
+
+pub const LEGACY_KEY_OF_SQL: &str = "SELECT key FROM authtoken_token WHERE user_id = {id}";
+
+pub const CREATORS_WITHOUT_KEY_SQL: &str = "SELECT o.id, u.email FROM organization o \
+JOIN htx_user u ON u.id = o.created_by_id LEFT JOIN authtoken_token t ON t.user_id = u.id \
+WHERE t.key IS NULL ORDER BY o.id";
+
+/// `{now}` is each backend's current time, comparable with `expires_at`.
+pub const LIVE_PATS_SQL: &str = "SELECT h.active_organization_id, COUNT(*) FROM token_blacklist_outstandingtoken ot \
+JOIN htx_user h ON h.id = ot.user_id LEFT JOIN token_blacklist_blacklistedtoken b ON b.token_id = ot.id \
+WHERE b.id IS NULL AND ot.expires_at > {now} AND h.active_organization_id IS NOT NULL \
+GROUP BY h.active_organization_id ORDER BY h.active_organization_id";
+
+pub const PROJECT_SQL: &str = "SELECT p.id, p.title, p.organization_id, p.created_by_id, o.created_by_id \
+FROM project p LEFT JOIN organization o ON o.id = p.organization_id WHERE p.id = {id}";
+
+pub const USER_SQL: &str = "SELECT id, active_organization_id FROM htx_user WHERE email = {email} \
+UNION ALL SELECT id, active_organization_id FROM htx_user WHERE lower(email) = lower({email}) AND email <> {email}";
+
+/// The column list of every INSERT into the settings table.
+pub const INSERT_COLUMNS: &str = "INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, \
+    api_token_ttl_days, created_at, updated_at, legacy_api_tokens_enabled)";
+
+/// What a multi-row upsert does when the row exists: every column takes the new value.
+pub const UPSERT_SET: &str = "ON CONFLICT (organization_id) DO UPDATE SET \
+    api_tokens_enabled = excluded.api_tokens_enabled, \
+    api_token_ttl_days = excluded.api_token_ttl_days, \
+    created_at = excluded.created_at, updated_at = excluded.updated_at, \
+    legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled";
