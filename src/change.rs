@@ -456,20 +456,24 @@ pub fn plan_restore(current: &[OrgSettings], recorded: &[RowChange]) -> RestoreP
     RestorePlan { lines }
 }
 
+/// A row for tests: PATs on, `legacy` as given, created at the start of 2025.
+#[cfg(test)]
+pub fn test_row(id: i64, legacy: bool, updated: &str) -> StoredRow {
+    StoredRow {
+        organization_id: id,
+        api_tokens_enabled: true,
+        legacy_api_tokens_enabled: legacy,
+        api_token_ttl_days: 73000,
+        created_at: "2025-01-01 00:00:00.000000".into(),
+        updated_at: updated.into(),
+    }
+}
+
 #[cfg(test)]
 mod restore_tests {
     use super::*;
 
-    fn row(id: i64, legacy: bool, updated: &str) -> StoredRow {
-        StoredRow {
-            organization_id: id,
-            api_tokens_enabled: true,
-            legacy_api_tokens_enabled: legacy,
-            api_token_ttl_days: 73000,
-            created_at: "2025-01-01 00:00:00.000000".into(),
-            updated_at: updated.into(),
-        }
-    }
+    use super::test_row as row;
 
     fn org(id: i64, r: Option<StoredRow>) -> OrgSettings {
         OrgSettings { id, title: Some("t".into()), row: r }

@@ -9,6 +9,7 @@ mod sqlite;
 pub mod target;
 mod tls;
 
+use anyhow::Context;
 use std::time::Duration;
 
 use crate::change::DbIdentity;
@@ -72,34 +73,62 @@ pub trait Database {
     fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup>;
 
     /// The organizations of `scope` with their rows, ordered by id (no lock taken).
-    fn read_scope(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>>;
+    fn read_scope(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
+        let location = self.target().location();
+        self.scope_rows(scope).with_context(|| format!("reading jwt_auth_jwtsettings in {location}"))
+    }
+
+    /// `read_scope` without the context: what each backend implements.
+    fn scope_rows(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>>;
 
     /// The one write path: in a single transaction, lock the settings of `scope`, read
     /// them, let `decide` say which rows change (nothing: `Ok(None)`, and the
     /// transaction ends without a write), write them with set-based statements, call
     /// `before_commit` (which writes and syncs the backup), then commit. Any error
-    /// rolls everything back.
+    /// rolls everything back. Waiting for Label Studio's lock longer than the lock
+    /// timeout is reported as such (exit 3), whichever backend waited.
     fn write_rows(
         &mut self,
         scope: &OrgScope,
         decide: &mut Decide<'_>,
         before_commit: &mut BeforeCommit<'_>,
+    ) -> anyhow::Result<Option<Vec<RowChange>>> {
+        let location = self.target().location();
+        let waited = self.lock_wait();
+        self.write_locked(scope, decide, before_commit).map_err(|e| {
+            if self.is_lock_wait_error(&e) {
+                lock_timeout_error(&location, waited)
+            } else {
+                e
+            }
+        })
+    }
+
+    /// `write_rows` as each backend does it.
+    fn write_locked(
+        &mut self,
+        scope: &OrgScope,
+        decide: &mut Decide<'_>,
+        before_commit: &mut BeforeCommit<'_>,
     ) -> anyhow::Result<Option<Vec<RowChange>>>;
+
+    /// How long this connection waits for a lock.
+    fn lock_wait(&self) -> Duration;
+
+    /// Whether an error is this backend's "waited too long for the lock".
+    fn is_lock_wait_error(&self, err: &anyhow::Error) -> bool;
 }
 
 /// Given the rows read under the lock, the rows to write (`None`: write nothing).
 pub type Decide<'a> = dyn FnMut(Vec<OrgSettings>) -> anyhow::Result<Option<Vec<RowChange>>> + 'a;
 /// The connection was lost while COMMIT was under way: the database may have committed
-/// or not, and only a new connection can tell.
+/// or not, and only a new connection can tell. The message names the database and why.
 #[derive(Debug)]
-pub struct CommitOutcomeUnknown {
-    pub location: String,
-    pub reason: String,
-}
+pub struct CommitOutcomeUnknown(pub String);
 
 impl std::fmt::Display for CommitOutcomeUnknown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the connection to {} was lost during COMMIT ({})", self.location, self.reason)
+        f.write_str(&self.0)
     }
 }
 
@@ -339,17 +368,7 @@ pub(crate) enum SqlValue<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row(id: i64, legacy: bool, updated: &str) -> StoredRow {
-        StoredRow {
-            organization_id: id,
-            api_tokens_enabled: true,
-            legacy_api_tokens_enabled: legacy,
-            api_token_ttl_days: 73000,
-            created_at: "c".into(),
-            updated_at: updated.into(),
-        }
-    }
+    use crate::change::test_row as row;
 
     #[test]
     fn a_toggle_is_one_update_and_one_insert() {

@@ -15,8 +15,8 @@ use super::sql::{
 };
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
-    batch_changes, check_tables, lock_timeout_error, tls, wanted_tables, BeforeCommit, CommitOutcomeUnknown, Database,
-    DbTarget, Decide, DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    batch_changes, check_tables, tls, wanted_tables, BeforeCommit, CommitOutcomeUnknown, Database, DbTarget, Decide,
+    DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -353,20 +353,26 @@ impl Database for PgDb {
         })
     }
 
-    fn read_scope(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
-        read_scope(&mut self.client, scope)
-            .with_context(|| format!("reading jwt_auth_jwtsettings in {}", self.target.location()))
+    fn scope_rows(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
+        Ok(read_scope(&mut self.client, scope)?)
     }
 
-    fn write_rows(
+    fn lock_wait(&self) -> Duration {
+        self.lock_timeout
+    }
+
+    fn is_lock_wait_error(&self, err: &anyhow::Error) -> bool {
+        is_lock_timeout(err)
+    }
+
+    fn write_locked(
         &mut self,
         scope: &OrgScope,
         decide: &mut Decide<'_>,
         before_commit: &mut BeforeCommit<'_>,
     ) -> anyhow::Result<Option<Vec<RowChange>>> {
         let location = self.target.location();
-        let waited = self.lock_timeout;
-        let result = (|| -> anyhow::Result<Option<Vec<RowChange>>> {
+        (|| -> anyhow::Result<Option<Vec<RowChange>>> {
             let mut tx = self.client.transaction()?;
             // Blocks other writers of the table (Label Studio creating a missing row, an
             // admin saving settings) until commit, and waits for theirs first, up to
@@ -390,11 +396,12 @@ impl Database for PgDb {
                 // broken), so whether it committed is unknown. A server error with a code
                 // is a definite failure: nothing was committed.
                 Err(e) if e.is_closed() || e.code().is_none() => {
-                    Err(CommitOutcomeUnknown { location: location.clone(), reason: crate::exit::one_line(&e) }.into())
+                    let why = crate::exit::one_line(&e);
+                    Err(CommitOutcomeUnknown(format!("the connection to {location} was lost during COMMIT ({why})"))
+                        .into())
                 }
                 Err(e) => Err(anyhow::Error::new(e).context("committing")),
             }
-        })();
-        result.map_err(|e| if is_lock_timeout(&e) { lock_timeout_error(&location, waited) } else { e })
+        })()
     }
 }

@@ -17,8 +17,8 @@ use super::sql::{
     LIVE_PATS_SQL, ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_ALL_SQL, SCOPE_IDS_SQL, UPSERT_SET, USER_BY_ID_SQL, USER_SQL,
 };
 use super::{
-    batch_changes, check_tables, lock_timeout_error, wanted_tables, Access, BeforeCommit, Database, DbTarget, Decide,
-    DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    batch_changes, check_tables, wanted_tables, Access, BeforeCommit, Database, DbTarget, Decide, DoctorFacts,
+    JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -350,20 +350,25 @@ impl Database for SqliteDb {
         })
     }
 
-    fn read_scope(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
-        read_scope(&self.conn, scope)
-            .with_context(|| format!("reading jwt_auth_jwtsettings in {}", self.target.location()))
+    fn scope_rows(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
+        Ok(read_scope(&self.conn, scope)?)
     }
 
-    fn write_rows(
+    fn lock_wait(&self) -> Duration {
+        self.lock_timeout
+    }
+
+    fn is_lock_wait_error(&self, err: &anyhow::Error) -> bool {
+        is_busy(err)
+    }
+
+    fn write_locked(
         &mut self,
         scope: &OrgScope,
         decide: &mut Decide<'_>,
         before_commit: &mut BeforeCommit<'_>,
     ) -> anyhow::Result<Option<Vec<RowChange>>> {
-        let location = self.target.location();
-        let waited = self.lock_timeout;
-        let result = (|| -> anyhow::Result<Option<Vec<RowChange>>> {
+        (|| -> anyhow::Result<Option<Vec<RowChange>>> {
             // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so the
             // rows read below cannot change before the write.
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -375,7 +380,6 @@ impl Database for SqliteDb {
             before_commit(&changes)?;
             tx.commit().context("committing")?;
             Ok(Some(changes))
-        })();
-        result.map_err(|e| if is_busy(&e) { lock_timeout_error(&location, waited) } else { e })
+        })()
     }
 }
