@@ -605,7 +605,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__migrate__subcmd__env)
-            opts="-y -v -h --env-file --var --url --to --pat-stdin --login --password-stdin --revoke-existing --enable-pat --allow-other-user --drop-legacy --timeout --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-y -v -h --env-file --var --url --to --pat-stdin --login --password-stdin --revoke-existing --enable-pat --allow-other-user --client --pat-capable --drop-legacy --timeout --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -629,6 +629,10 @@ _lsauth() {
                     ;;
                 --login)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client)
+                    COMPREPLY=($(compgen -W "auto ml-backend other" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)

@@ -178,6 +178,9 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l url -d 'La
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l to -d 'What to write instead of the legacy token' -r -f -a "pat\t'A Personal Access Token in the same variable'
 password\t'LABEL_STUDIO_USERNAME and LABEL_STUDIO_PASSWORD, for clients that sign in'"
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l login -d 'Sign in through the web login as EMAIL and mint the PAT there' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l client -d 'Which client reads this file [default: auto: an ML backend when the file sets LABEL_STUDIO_ML_BACKEND_V2, MODEL_DIR or an ML_BACKEND variable]' -r -f -a "auto\t'Tell from the file\'s variables'
+ml-backend\t'A Label Studio ML backend (downloads task data with the key as it is)'
+other\t'Anything else (the SDK\'s LabelStudio client, a script that refreshes PATs)'"
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l timeout -d 'Seconds before an API request is given up' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
@@ -190,6 +193,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l password-s
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l revoke-existing -d 'When the user already has a PAT (409), revoke it and mint a new one. Only done once lsauth knows a new PAT will work; the plan names the PATs it would revoke'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l enable-pat -d 'When PATs are off for the token owner\'s active organization, turn them on in the same run (a database change with its own backup and undo line)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l allow-other-user -d 'Accept a new credential of another user than the old token\'s owner, or when the owner cannot be found (no working legacy token, no database)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l pat-capable -d 'This client refreshes PATs itself (a recent ML backend that gets its access token through the SDK client): move it to a PAT even though it is an ML backend'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l drop-legacy -d 'Remove the legacy token instead of keeping it commented out with a dated note'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'

@@ -327,6 +327,17 @@ pub struct DoctorArgs {
     pub timeout: Seconds,
 }
 
+/// Which client reads the env file migrate-env rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientKind {
+    /// Tell from the file's variables
+    Auto,
+    /// A Label Studio ML backend (downloads task data with the key as it is)
+    MlBackend,
+    /// Anything else (the SDK's LabelStudio client, a script that refreshes PATs)
+    Other,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MigrateTarget {
     /// A Personal Access Token in the same variable
@@ -381,6 +392,16 @@ pub struct MigrateEnvArgs {
     /// owner cannot be found (no working legacy token, no database)
     #[arg(long)]
     pub allow_other_user: bool,
+
+    /// Which client reads this file [default: auto: an ML backend when the file sets
+    /// LABEL_STUDIO_ML_BACKEND_V2, MODEL_DIR or an ML_BACKEND variable]
+    #[arg(long, value_enum, default_value_t = ClientKind::Auto)]
+    pub client: ClientKind,
+
+    /// This client refreshes PATs itself (a recent ML backend that gets its access token
+    /// through the SDK client): move it to a PAT even though it is an ML backend
+    #[arg(long)]
+    pub pat_capable: bool,
 
     /// Remove the legacy token instead of keeping it commented out with a dated note
     #[arg(long)]

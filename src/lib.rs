@@ -7,6 +7,7 @@ pub mod api;
 pub mod backup;
 pub mod change;
 pub mod cli;
+pub mod clients;
 pub mod commands;
 pub mod db;
 pub mod diagnosis;

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::api::{self, Api, Auth};
+use crate::clients::{self, ClientResult, Sends};
 use crate::db::{self, JtiState, OrgScope, UserFacts};
 use crate::diagnosis::{self, Cause, Finding};
 use crate::settings::{JwtFlag, JwtSettings};
@@ -226,6 +227,47 @@ pub async fn probe(api: &Api, inspection: &Inspection, version: &Result<String, 
         TokenKind::TruncatedPat => Finding::of(Cause::PatTruncated),
         TokenKind::Unknown => Finding::of(Cause::Malformed),
     }
+}
+
+/// How each kind of client fares with the token: the requests each one sends, sent.
+/// Empty when the server is not Label Studio or did not answer.
+pub async fn probe_clients(api: &Api, inspection: &Inspection, version: &Result<String, Finding>) -> Vec<ClientResult> {
+    if version.is_err() {
+        return Vec::new();
+    }
+    let token = inspection.token.as_str();
+    let mut results = Vec::new();
+    for client in clients::ALL {
+        let sends = clients::sends(client, inspection.kind);
+        let answer = match sends {
+            Sends::RefreshThenBearer => {
+                let refreshed = diagnosis::refresh(
+                    &api.post_json("api/token/refresh/", &serde_json::json!({ "refresh": token }), Auth::None).await,
+                );
+                match refreshed {
+                    Ok(access) => api.get("api/current-user/whoami", Auth::Bearer(&access)).await,
+                    Err(f) => {
+                        results.push(ClientResult {
+                            id: client,
+                            sends: sends.describe(),
+                            ok: false,
+                            status: f.status,
+                            detail: f.detail.or(Some(format!("refresh refused: {}", f.cause.as_str()))),
+                        });
+                        continue;
+                    }
+                }
+            }
+            Sends::Bearer => api.get("api/current-user/whoami", Auth::Bearer(token)).await,
+            Sends::Token => api.get("api/current-user/whoami", Auth::Token(token)).await,
+        };
+        let (ok, status, detail) = match answer {
+            Ok(a) => (a.status == 200, Some(a.status), a.detail()),
+            Err(no) => (false, None, Some(no.reason)),
+        };
+        results.push(ClientResult { id: client, sends: sends.describe(), ok, status, detail });
+    }
+    results
 }
 
 pub fn url_warnings(base: &url::Url, variable_from_env_file: bool) -> Vec<String> {

@@ -412,13 +412,16 @@ fn api_and_live_checks(
 ) -> bool {
     let sec = Section::Api;
     let base = api.base().clone();
-    let (version, finding) = api.block_on(async {
+    let (version, finding, clients) = api.block_on(async {
         let version = diagnosis::version(&api.get("api/version", Auth::None).await);
-        let finding = match token {
-            Some((_, inspection)) => Some(tokencheck::probe(api, inspection, &version).await),
-            None => None,
+        let (finding, clients) = match token {
+            Some((_, inspection)) => (
+                Some(tokencheck::probe(api, inspection, &version).await),
+                tokencheck::probe_clients(api, inspection, &version).await,
+            ),
+            None => (None, Vec::new()),
         };
-        (version, finding)
+        (version, finding, clients)
     });
     let reachable = !matches!(&version, Err(f) if f.cause == Cause::Unreachable);
     match &version {
@@ -462,7 +465,45 @@ fn api_and_live_checks(
             checks.fail("token.live", Section::Tokens, format!("{}: {why}", finding.cause.as_str())).fix(fix);
         }
     }
+    client_check(checks, &clients);
     reachable
+}
+
+/// token.clients: how each kind of client fares with the configured key, measured. A key
+/// the SDK accepts can still fail where an ML backend downloads task data.
+fn client_check(checks: &mut Checks, clients: &[crate::clients::ClientResult]) {
+    if clients.is_empty() {
+        return;
+    }
+    let name = |c: &crate::clients::ClientResult| {
+        serde_json::to_value(c.id).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    };
+    let lines: Vec<String> = clients
+        .iter()
+        .map(|c| {
+            let result = if c.ok {
+                "ok".to_string()
+            } else {
+                format!("{} {}", c.status.unwrap_or(0), c.detail.clone().unwrap_or_default())
+            };
+            format!("{}: sends {}: {result}", name(c), c.sends)
+        })
+        .collect();
+    let failing: Vec<String> = clients.iter().filter(|c| !c.ok).map(name).collect();
+    if failing.is_empty() {
+        checks
+            .pass("token.clients", Section::Tokens, "every kind of client is accepted with this key")
+            .detail(lines.join("\n"));
+    } else if failing.len() < clients.len() {
+        checks
+            .warn("token.clients", Section::Tokens, format!("refused for some clients: {}", failing.join(", ")))
+            .detail(lines.join("\n"))
+            .fix(
+                "a PAT works only in clients that refresh it (the SDK's LabelStudio client); ML backends that download \
+                 task data with the key (bearer_direct) and Token-header clients need a legacy key: lsauth \
+                 enable-legacy for the owner's organization, or upgrade those clients",
+            );
+    }
 }
 
 fn project_checks(
@@ -602,6 +643,9 @@ fn api_checks(
         checks.skip("api.reachable", Section::Api, "no URL configured");
         return (None, false);
     };
+    if let Some(warning) = crate::clients::subpath_warning(url) {
+        checks.warn("api.sub_path", Section::Api, warning).fix("end LABEL_STUDIO_URL with a slash");
+    }
     match api::parse_base_url(url).and_then(|base| Api::new(base, args.timeout.duration())) {
         Ok(api) => {
             let token = sources.token.as_ref().zip(inspection);

@@ -18,7 +18,7 @@ use super::Ctx;
 use crate::api::{self, Api, Auth};
 use crate::backup::env as envbackup;
 use crate::change::{Setting, Toggle};
-use crate::cli::{MigrateEnvArgs, MigrateTarget};
+use crate::cli::{ClientKind, MigrateEnvArgs, MigrateTarget};
 use crate::db::{Access, Database, JtiState, OrgScope};
 use crate::diagnosis::{self, ApiUser, Cause, ExplainContext, Finding};
 use crate::envfile::EnvDocument;
@@ -196,6 +196,8 @@ impl<'a> Migration<'a> {
             url: String::new(),
             old_token: String::new(),
             old_kind: TokenKind::Unknown,
+            client: "other",
+            ml_backend_markers: Vec::new(),
             owner: None,
             preflight: None,
             would_revoke: Vec::new(),
@@ -246,6 +248,7 @@ impl<'a> Migration<'a> {
         let (url_text, url_from) =
             sources::url_source(self.args.url.as_deref(), Some((path.as_path(), &doc)), &self.ctx.env);
         let base = api::parse_base_url(&url_text)?;
+        self.outcome.warnings.extend(crate::clients::subpath_warning(&url_text));
         self.ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));
         let api = Api::new(base.clone(), self.args.timeout.duration())?;
         if self.to_password() && self.args.login.is_none() {
@@ -301,6 +304,46 @@ impl<'a> Migration<'a> {
             active_organization: u.active_organization_id,
             source: "database",
         }))
+    }
+
+    /// An ML backend downloads task data with the key as it is (the SDK's `get_local_path`
+    /// sends a JWT as `Bearer <key>` without refreshing): moved to a PAT, every download
+    /// gets 401 unless the backend is recent. Refused before anything is minted, with the
+    /// safe fix; `--pat-capable` says this backend refreshes PATs itself.
+    fn check_client(&mut self, s: &Setup) -> anyhow::Result<()> {
+        let markers = crate::clients::ml_backend_markers(&s.doc);
+        let is_ml = match self.args.client {
+            ClientKind::MlBackend => true,
+            ClientKind::Other => false,
+            ClientKind::Auto => !markers.is_empty(),
+        };
+        self.outcome.ml_backend_markers = markers.clone();
+        self.outcome.client = if is_ml { "ml_backend" } else { "other" };
+        if !is_ml || self.args.pat_capable {
+            return Ok(());
+        }
+        let why = if markers.is_empty() {
+            "--client ml-backend".to_string()
+        } else {
+            format!("it sets {}", markers.join(", "))
+        };
+        let fix = match self.outcome.owner.as_ref() {
+            Some(Owner { active_organization: Some(org), .. }) => format!("lsauth enable-legacy --org {org}"),
+            Some(Owner { email: Some(email), .. }) => format!("lsauth enable-legacy --user {email}"),
+            _ => "lsauth enable-legacy --user OWNER_EMAIL".into(),
+        };
+        let what = if self.to_password() {
+            "ML backends do not sign in with a username and password, and"
+        } else {
+            "ML backends"
+        };
+        Err(refused(format!(
+            "{} belongs to an ML backend ({why}): {what} download task data with the key as it is (the SDK's \
+             get_local_path sends a PAT as Authorization: Bearer without refreshing it), so every download gets 401 \
+             unless the backend is recent. Safe fix: {fix} (the organization Label Studio consults for this key), or \
+             upgrade the backend and run again with --pat-capable",
+            s.path.display()
+        )))
     }
 
     /// How the new credential will be obtained, or why it cannot be.
@@ -612,6 +655,7 @@ impl<'a> Migration<'a> {
             self.ctx.optional_db(if wants_write { Access::ReadWrite } else { Access::ReadOnly }, &mut db_warnings)?;
         self.outcome.warnings.extend(db_warnings);
         self.outcome.owner = self.find_owner(&s, legacy_check.as_ref(), db.as_mut())?;
+        self.check_client(&s)?;
 
         let mut pat_given = if self.args.pat_stdin { Some(sources::read_secret_stdin("PAT")?) } else { None };
         let mut password = if self.args.password_stdin { Some(sources::read_secret_stdin("password")?) } else { None };

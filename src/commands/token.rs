@@ -16,7 +16,9 @@ use crate::secrets::mask;
 use crate::settings::JwtFlag;
 use crate::sources::{read_env_file, token_source, url_source, TokenSource};
 use crate::token::{self, Claims, Inspection, TokenKind};
-use crate::tokencheck::{check_signature, gather_db_facts, inspect_problems, now_secs, probe, url_warnings, DbFacts};
+use crate::tokencheck::{
+    check_signature, gather_db_facts, inspect_problems, now_secs, probe, probe_clients, url_warnings, DbFacts,
+};
 
 fn db_facts(ctx: &Ctx, inspection: &Inspection, warnings: &mut Vec<String>) -> anyhow::Result<Option<DbFacts>> {
     match ctx.optional_db(Access::ReadOnly, warnings)? {
@@ -117,6 +119,7 @@ fn report_for(
         fix = format!("set {} to the bare token", source.variable.as_deref().unwrap_or("the variable"));
     }
     TestReport {
+        clients: Vec::new(),
         token: if run.show_secrets { inspection.token.clone() } else { mask(&inspection.token) },
         source: source.source.clone(),
         kind: inspection.kind,
@@ -153,7 +156,8 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let base = api::parse_base_url(&url_text)?;
     let api = Api::new(base.clone(), args.timeout.duration())?;
     ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));
-    let warnings = url_warnings(&base, env_doc.is_some());
+    let mut warnings = url_warnings(&base, env_doc.is_some());
+    warnings.extend(crate::clients::subpath_warning(&url_text));
 
     if let Some(list) = &args.all_from {
         return test_many(ctx, &api, list, args.concurrency, (&url_text, &url_from), warnings);
@@ -164,14 +168,16 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let inspection = token::inspect(&source.value, now_secs());
     let mut warnings = warnings;
     let database = db_facts(ctx, &inspection, &mut warnings)?;
-    let (version, finding) = api.block_on(async {
+    let (version, finding, clients) = api.block_on(async {
         let version = diagnosis::version(&api.get("api/version", Auth::None).await);
         let finding = probe(&api, &inspection, &version).await;
-        (version.ok(), finding)
+        let clients = probe_clients(&api, &inspection, &version).await;
+        (version.ok(), finding, clients)
     });
     let shown = crate::secrets::shown_url(&base);
     let run = Run { url: &shown, url_source: &url_from, version, show_secrets: ctx.out.show_secrets };
-    let report = report_for(&run, &source, &inspection, finding, database, warnings);
+    let mut report = report_for(&run, &source, &inspection, finding, database, warnings);
+    report.clients = clients;
     report::token::render_test(&report, &ctx.out)?;
     Ok(exit_for([report.cause]))
 }

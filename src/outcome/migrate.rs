@@ -86,6 +86,10 @@ pub struct MigrateOutcome {
     pub url: String,
     pub old_token: String,
     pub old_kind: TokenKind,
+    /// `ml_backend` or `other`: which client reads the file.
+    pub client: &'static str,
+    /// The variables that made lsauth take the file for an ML backend's.
+    pub ml_backend_markers: Vec<String>,
     pub owner: Option<Owner>,
     pub preflight: Option<Preflight>,
     /// PATs `--revoke-existing` would revoke if Label Studio refuses a second one.

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::clients::ClientResult;
 use crate::diagnosis::{ApiUser, Cause};
 use crate::token::{Inspection, TokenKind};
 use crate::tokencheck::{DbFacts, SignatureCheck};
@@ -40,4 +41,6 @@ pub struct TestReport {
     pub detail: Option<String>,
     pub database: Option<DbFacts>,
     pub warnings: Vec<String>,
+    /// How each kind of client fares with this key, measured (single-token runs only).
+    pub clients: Vec<ClientResult>,
 }

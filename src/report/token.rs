@@ -94,7 +94,28 @@ pub fn render_test(r: &TestReport, out: &Output) -> anyhow::Result<()> {
     for w in &r.warnings {
         t.push_str(&format!("warning: {w}\n"));
     }
+    if !r.clients.is_empty() {
+        t.push_str(&clients_table(&r.clients, out));
+    }
     print_text(&t)
+}
+
+/// How each kind of client fares with the key: one row per client.
+pub fn clients_table(clients: &[crate::clients::ClientResult], out: &Output) -> String {
+    let mut table = out.table();
+    table.set_header(vec!["Client", "Sends", "Result"]);
+    for c in clients {
+        let result = match (c.ok, c.status) {
+            (true, _) => format!("{} ok", mark(true, out)),
+            (false, Some(status)) => {
+                format!("{} {status} {}", mark(false, out), c.detail.as_deref().unwrap_or(""))
+            }
+            (false, None) => format!("{} {}", mark(false, out), c.detail.as_deref().unwrap_or("no answer")),
+        };
+        let id = serde_json::to_value(c.id).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        table.add_row(vec![Cell::new(id), Cell::new(c.sends), Cell::new(result)]);
+    }
+    format!("Clients:\n{table}\n")
 }
 
 pub fn render_many(reports: &[TestReport], out: &Output) -> anyhow::Result<()> {

@@ -4,7 +4,7 @@
 //! the next `$` line, are its expected output (stdout then stderr). `...` alone on a line
 //! matches any number of lines, `[..]` inside a line matches any text, and a last line
 //! `[exit: N]` gives the expected exit status (default 0). Each guide runs in order in a
-//! scratch directory holding a copy of demo/ and `ml-backend.env`, next to an in-process
+//! scratch directory holding a copy of demo/ and `sync-script.env`, next to an in-process
 //! Label Studio that knows the demo's users and keys (LABEL_STUDIO_URL points at it).
 
 use std::path::Path;
@@ -156,9 +156,9 @@ fn run_guide(name: &str) {
     std::fs::copy(root.join("demo/label_studio.sqlite3"), scratch.path().join("demo/label_studio.sqlite3")).unwrap();
     let fake = demo_server();
     std::fs::write(
-        scratch.path().join("ml-backend.env"),
+        scratch.path().join("sync-script.env"),
         format!(
-            "# ML backend\nLABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY=dead0000beef0000dead0000beef0000dead0002\n",
+            "# nightly sync script (label-studio-sdk)\nLABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY=dead0000beef0000dead0000beef0000dead0002\n",
             fake.url
         ),
     )

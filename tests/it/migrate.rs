@@ -29,12 +29,13 @@ struct Workdir {
     backups: PathBuf,
 }
 
-/// A realistic .env: CRLF line ends, comments, export, quotes, another secret, no final newline.
+/// A realistic .env of a script that uses the SDK client: CRLF line ends, comments, export,
+/// quotes, another secret, no final newline.
 fn workdir(fake: &FakeLs) -> Workdir {
     let dir = tempfile::tempdir().unwrap();
     let env = dir.path().join(".env");
     let text = format!(
-        "# ML backend for project 7\r\nexport LABEL_STUDIO_URL='{}'\r\nLABEL_STUDIO_API_KEY=\"{KEY}\"  # admin's key\r\n\r\nMODEL_DIR=/data/models\r\nAWS_SECRET=\"s3cr3t with spaces\"",
+        "# export script for project 7\r\nexport LABEL_STUDIO_URL='{}'\r\nLABEL_STUDIO_API_KEY=\"{KEY}\"  # admin's key\r\n\r\nEXPORT_DIR=/data/exports\r\nAWS_SECRET=\"s3cr3t with spaces\"",
         fake.url
     );
     std::fs::write(&env, text).unwrap();
@@ -653,4 +654,50 @@ fn enable_pat_in_the_same_run_with_its_own_undo_line() {
     run.expect_code(0);
     assert_eq!(run.json()["owner"]["source"], "database");
     assert_eq!(run.json()["credential"], "minted_after_login");
+}
+
+// ---------------------------------------------------------------- clients (issue 11)
+
+/// An ML backend downloads task data with the key as it is: moved to a PAT it breaks.
+/// Refused before anything is minted, with the fix for the organization Label Studio
+/// consults; --pat-capable lets a recent backend go ahead.
+#[test]
+fn an_ml_backend_env_is_not_moved_to_a_pat_unless_pat_capable() {
+    let fake = server();
+    let w = workdir(&fake);
+    let text = w.text().replace("EXPORT_DIR=/data/exports", "MODEL_DIR=/data/models");
+    std::fs::write(&w.env, &text).unwrap();
+    let before = w.text();
+    for args in [&["--yes"][..], &["--yes", "--to", "password", "--login", "admin@acme.test", "--password-stdin"][..]] {
+        let run = w.cmd(args).stdin("pw").run();
+        run.expect_code(1);
+        assert!(run.stderr.contains("belongs to an ML backend (it sets MODEL_DIR)"), "{}", run.stderr);
+        assert!(run.stderr.contains("lsauth enable-legacy --org 1"), "{}", run.stderr);
+        assert!(run.stderr.contains("Nothing was changed."), "{}", run.stderr);
+        untouched(&w, &before, &run);
+    }
+    assert!(fake.with(|s| s.issued.is_empty()), "nothing minted");
+    // --client ml-backend says so for a file without the variables.
+    let plain = workdir(&fake);
+    let run = plain.cmd(&["--yes", "--client", "ml-backend", "--json"]).run();
+    run.expect_code(1);
+    assert_eq!(run.json()["client"], "ml_backend");
+    // A recent backend that refreshes PATs itself.
+    let run = w.cmd(&["--yes", "--pat-capable", "--json"]).run();
+    run.expect_code(0);
+    assert_eq!(run.json()["client"], "ml_backend");
+    assert_eq!(run.json()["ml_backend_markers"][0], "MODEL_DIR");
+}
+
+#[test]
+fn a_sub_path_without_a_trailing_slash_is_warned_about() {
+    let fake = server();
+    let w = workdir(&fake);
+    let text = w.text().replace(&format!("'{}'", fake.url), &format!("'{}/label-studio'", fake.url));
+    std::fs::write(&w.env, text).unwrap();
+    fake.with(|s| s.prefix = "/label-studio".into());
+    let run = w.cmd(&["--yes", "--json"]).run();
+    run.expect_code(0);
+    let warnings = run.json()["warnings"].to_string();
+    assert!(warnings.contains("no trailing slash") && warnings.contains("/label-studio/"), "{warnings}");
 }

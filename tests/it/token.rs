@@ -453,3 +453,43 @@ fn bad_durations_and_non_utf8_arguments_are_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+/// Each kind of client, measured: a PAT works in the SDK (refresh, then Bearer access),
+/// not where it is sent as it is (get_local_path's Bearer, a Token header); a legacy key
+/// works everywhere while legacy tokens are on.
+#[test]
+fn the_client_table_says_how_each_client_fares() {
+    let fake = server();
+    fake.set_org(1, true, true);
+    let token = pat(SECRET, 1, "clients-jti");
+    let run = test_token(&fake, &token);
+    run.expect_code(0);
+    let clients = run.json()["clients"].clone();
+    let get = |id: &str| clients.as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone();
+    assert_eq!(get("sdk")["ok"], true);
+    assert_eq!(get("sdk")["sends"], "refresh, then Authorization: Bearer <access>");
+    assert_eq!(get("bearer_direct")["ok"], false);
+    assert_eq!(get("bearer_direct")["status"], 401);
+    assert_eq!(get("bearer_direct")["detail"], "Authentication credentials were not provided.");
+    assert_eq!(get("token_header")["ok"], false);
+    assert_eq!(get("token_header")["detail"], "Invalid token.");
+    let run = test_token(&fake, KEY);
+    run.expect_code(0);
+    let all_ok = run.json()["clients"].as_array().unwrap().iter().all(|c| c["ok"] == true);
+    assert!(all_ok, "{}", run.stdout);
+    // The human output has the table.
+    let run = lsauth(["token", "test", "--url", &fake.url, "--token-stdin"]).stdin(token.clone()).run();
+    assert!(
+        run.stdout.contains("bearer_direct") && run.stdout.contains("Authorization: Bearer <key>"),
+        "{}",
+        run.stdout
+    );
+    // doctor warns: the SDK works, an ML backend's downloads would not.
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    std::fs::write(&env, format!("LABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY={token}\n", fake.url)).unwrap();
+    let run = lsauth(["doctor", "--env-file", &env.display().to_string(), "--json"]).run();
+    let check = run.json()["checks"].as_array().unwrap().iter().find(|c| c["id"] == "token.clients").cloned().unwrap();
+    assert_eq!(check["status"], "warn");
+    assert!(check["summary"].as_str().unwrap().contains("bearer_direct"), "{check}");
+}

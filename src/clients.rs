@@ -1,0 +1,133 @@
+//! The clients that read the credential lsauth checks or writes, and exactly what each
+//! sends (read from label-studio-sdk 2.1.2, the version Label Studio 1.23.2 installs; see
+//! AUTH-FACTS "Field facts"). A credential that passes lsauth's own check can still fail
+//! in the client that reads it: `token test` asks the server the way each one asks. Pure.
+
+use serde::Serialize;
+
+use crate::envfile::EnvDocument;
+use crate::token::TokenKind;
+
+/// A kind of client, by how it authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientId {
+    /// The `label-studio-sdk` `LabelStudio` client: a JWT key is refreshed and the access
+    /// token sent as `Bearer`; anything else as `Token`.
+    Sdk,
+    /// The SDK's `get_local_path` (task data downloads in ML backends): `Bearer <key>` for
+    /// anything that parses as a JWT, without refreshing; `Token <key>` otherwise.
+    BearerDirect,
+    /// `Authorization: Token <key>`: the legacy SDK `Client`, curl scripts, most
+    /// hand-written integrations, older ML backends.
+    TokenHeader,
+}
+
+pub const ALL: [ClientId; 3] = [ClientId::Sdk, ClientId::BearerDirect, ClientId::TokenHeader];
+
+/// How one client authenticates a request with a given key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sends {
+    /// `POST api/token/refresh/` with the key, then `Authorization: Bearer <access>`.
+    RefreshThenBearer,
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// `Authorization: Token <key>`.
+    Token,
+}
+
+impl Sends {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Sends::RefreshThenBearer => "refresh, then Authorization: Bearer <access>",
+            Sends::Bearer => "Authorization: Bearer <key>",
+            Sends::Token => "Authorization: Token <key>",
+        }
+    }
+}
+
+/// Whether the client takes the key for a JWT: PyJWT decodes a three-part token's header
+/// (a truncated, two-part PAT does not parse).
+fn parses_as_jwt(kind: TokenKind) -> bool {
+    matches!(kind, TokenKind::Pat | TokenKind::Access)
+}
+
+/// What `client` sends for a key of `kind`.
+pub fn sends(client: ClientId, kind: TokenKind) -> Sends {
+    match (client, parses_as_jwt(kind)) {
+        (ClientId::Sdk, true) => Sends::RefreshThenBearer,
+        (ClientId::BearerDirect, true) => Sends::Bearer,
+        _ => Sends::Token,
+    }
+}
+
+/// How one kind of client fares with the key, measured against the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientResult {
+    pub id: ClientId,
+    pub sends: &'static str,
+    pub ok: bool,
+    /// The HTTP status of the deciding answer (`null` when the server did not answer).
+    pub status: Option<u16>,
+    pub detail: Option<String>,
+}
+
+/// The SDK joins `api/token/refresh/` onto the base URL with Python's `urljoin`, which
+/// drops the last path segment when there is no trailing slash: `http://host/label-studio`
+/// refreshes at `http://host/api/token/refresh/`. A warning and the fixed URL, when the
+/// configured URL has a sub-path and no trailing slash.
+pub fn subpath_warning(url_text: &str) -> Option<String> {
+    let url = url::Url::parse(url_text.trim()).ok()?;
+    let path = url.path();
+    if path == "/" || path.is_empty() || path.ends_with('/') {
+        return None;
+    }
+    let trimmed = url_text.trim();
+    Some(format!(
+        "LABEL_STUDIO_URL={trimmed} has a sub-path and no trailing slash: the SDK's refresh request (urljoin) loses \
+         the sub-path {path} and PATs fail to refresh; use {trimmed}/"
+    ))
+}
+
+/// Variables that say an `.env` belongs to a Label Studio ML backend.
+pub fn ml_backend_markers(doc: &EnvDocument) -> Vec<String> {
+    doc.keys()
+        .into_iter()
+        .filter(|k| k == "LABEL_STUDIO_ML_BACKEND_V2" || k == "MODEL_DIR" || k.contains("ML_BACKEND"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_client_sends_what_the_sdk_sends() {
+        assert_eq!(sends(ClientId::Sdk, TokenKind::Pat), Sends::RefreshThenBearer);
+        assert_eq!(sends(ClientId::Sdk, TokenKind::Legacy), Sends::Token);
+        assert_eq!(sends(ClientId::BearerDirect, TokenKind::Pat), Sends::Bearer);
+        assert_eq!(sends(ClientId::BearerDirect, TokenKind::Legacy), Sends::Token);
+        assert_eq!(sends(ClientId::BearerDirect, TokenKind::TruncatedPat), Sends::Token, "two parts: not a JWT");
+        assert_eq!(sends(ClientId::TokenHeader, TokenKind::Pat), Sends::Token);
+    }
+
+    #[test]
+    fn a_sub_path_without_a_trailing_slash_is_warned_about() {
+        let w = subpath_warning("http://host:8080/label-studio").unwrap();
+        assert!(w.contains("use http://host:8080/label-studio/"), "{w}");
+        assert_eq!(subpath_warning("http://host:8080/label-studio/"), None);
+        assert_eq!(subpath_warning("http://host:8080"), None);
+        assert_eq!(subpath_warning("http://host:8080/"), None);
+        assert_eq!(subpath_warning("not a url"), None);
+    }
+
+    #[test]
+    fn ml_backends_are_recognized_by_their_variables() {
+        let ml = EnvDocument::parse(b"LABEL_STUDIO_URL=x\nMODEL_DIR=/data\nLABEL_STUDIO_API_KEY=k\n").unwrap();
+        assert_eq!(ml_backend_markers(&ml), ["MODEL_DIR"]);
+        let v2 = EnvDocument::parse(b"LABEL_STUDIO_ML_BACKEND_V2=1\nML_BACKEND_URL=x\n").unwrap();
+        assert_eq!(ml_backend_markers(&v2).len(), 2);
+        let script = EnvDocument::parse(b"# ML backend, said only in a comment\nLABEL_STUDIO_API_KEY=k\n").unwrap();
+        assert!(ml_backend_markers(&script).is_empty());
+    }
+}
