@@ -166,7 +166,6 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let source = token_source(args.token.token.as_deref(), args.token.token_stdin, doc_ref, &ctx.env)?;
     ctx.out.verbose(format!("token: from {}", source.source));
     let inspection = token::inspect(&source.value, now_secs());
-    let mut warnings = warnings;
     let database = db_facts(ctx, &inspection, &mut warnings)?;
     let (version, finding, clients) = api.block_on(async {
         let version = diagnosis::version(&api.get("api/version", Auth::None).await);
