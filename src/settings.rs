@@ -21,6 +21,61 @@ pub fn effective(stored: Option<JwtSettings>, defaults: JwtSettings) -> JwtSetti
     stored.unwrap_or(defaults)
 }
 
+/// Why an organization's stored row says what it says, in terms of Label Studio's
+/// history: a row with PATs off and legacy tokens on is what Label Studio 1.17 to 1.21
+/// created (jwt_auth 0001's defaults) when a token was first used; 1.22 changed the
+/// defaults but not existing rows.
+pub fn row_history(stored: Option<JwtSettings>) -> Option<&'static str> {
+    match stored {
+        Some(s) if !s.api_tokens_enabled && s.legacy_api_tokens_enabled => Some(
+            "its row has Label Studio 1.17-1.21's defaults (PATs off, legacy tokens on), as created on first use \
+             under those releases; Label Studio 1.22 changed the defaults but not existing rows",
+        ),
+        None => Some(
+            "it has no row: Label Studio creates one on first use with the defaults of the release running then \
+             (1.22+: legacy tokens off, PATs on), which is how an instance upgraded from before 1.17 loses its \
+             legacy tokens on the first request",
+        ),
+        _ => None,
+    }
+}
+
+/// A Label Studio release as (major, minor), from `/api/version`'s "1.23.2".
+pub fn release_minor(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.trim().split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok()?;
+    Some((major, minor))
+}
+
+/// Whether the release answering the API and the database's migrations belong together:
+/// 1.22+ ships jwt_auth 0002, 1.17-1.21 only 0001, earlier releases no jwt_auth at all.
+/// `Some(reason)` when they do not (another instance's database, or migrations not run).
+pub fn release_mismatch(release: &str, schema: &JwtSchema) -> Option<String> {
+    let (major, minor) = release_minor(release)?;
+    let has_0002 = schema.has_flipped_defaults();
+    let has_0001 = schema.migrations.iter().any(|m| m.starts_with("0001"));
+    let expects = if (major, minor) >= (1, 22) {
+        "0001 and 0002"
+    } else if (major, minor) >= (1, 17) {
+        "0001 only"
+    } else {
+        "no jwt_auth migration"
+    };
+    let fits = match expects {
+        "0001 and 0002" => has_0002,
+        "0001 only" => has_0001 && !has_0002,
+        _ => !has_0001,
+    };
+    (!fits).then(|| {
+        format!(
+            "the API answers Label Studio {release}, which has {expects}, but the database records {}: lsauth may be \
+             looking at another instance's database, or the migrations did not run",
+            if schema.migrations.is_empty() { "none".to_string() } else { schema.migrations.join(", ") }
+        )
+    })
+}
+
 /// The feature flag that switches the whole JWT/legacy machinery on (on by default in
 /// Label Studio 1.21 to 1.23.2).
 pub const JWT_FLAG: &str = "fflag__feature_develop__prompts__dia_1829_jwt_token_auth";
@@ -202,6 +257,26 @@ mod tests {
 
     fn schema(m: &[&str]) -> JwtSchema {
         JwtSchema { migrations: m.iter().map(|s| s.to_string()).collect() }
+    }
+
+    #[test]
+    fn releases_and_migrations_must_agree() {
+        let new = schema(&["0001_initial", "0002_alter_jwtsettings_api_tokens_enabled_and_more"]);
+        let old = schema(&["0001_initial"]);
+        assert_eq!(release_mismatch("1.23.2", &new), None);
+        assert_eq!(release_mismatch("1.21.0", &old), None);
+        assert!(release_mismatch("1.21.0", &new).unwrap().contains("0001 only"));
+        assert!(release_mismatch("1.23.2", &old).unwrap().contains("0001 and 0002"));
+        assert_eq!(release_minor("1.22.0rc1"), Some((1, 22)));
+        assert_eq!(release_mismatch("garbage", &new), None);
+    }
+
+    #[test]
+    fn row_history_names_the_releases() {
+        let old_row = JwtSettings { api_tokens_enabled: false, legacy_api_tokens_enabled: true, api_token_ttl_days: 1 };
+        assert!(row_history(Some(old_row)).unwrap().contains("1.17-1.21"));
+        assert!(row_history(None).unwrap().contains("no row"));
+        assert_eq!(row_history(Some(CURRENT_DEFAULTS)), None);
     }
 
     #[test]

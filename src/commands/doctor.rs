@@ -288,7 +288,11 @@ fn pat_disabled_check(checks: &mut Checks, facts: &db::DoctorFacts, orgs: &[OrgS
         check
             .detail(describe_orgs(&pat_off, |o| {
                 let n = live_pats(o.id);
-                format!("PATs off{}", if n > 0 { format!(", {n} issued PAT(s) refused") } else { String::new() })
+                let history = crate::settings::row_history(o.stored).map(|h| format!(": {h}")).unwrap_or_default();
+                format!(
+                    "PATs off{}{history}",
+                    if n > 0 { format!(", {n} issued PAT(s) refused") } else { String::new() }
+                )
             }))
             .fix(format!("lsauth enable-pat {}", org_flags(&ids, total)));
     }
@@ -409,6 +413,7 @@ fn api_and_live_checks(
     token: Option<(&TokenSource, &Inspection)>,
     facts: Option<&DbFacts>,
     from_env_file: bool,
+    schema: Option<&crate::settings::JwtSchema>,
 ) -> bool {
     let sec = Section::Api;
     let base = api.base().clone();
@@ -432,6 +437,15 @@ fn api_and_live_checks(
                 sec,
                 format!("Label Studio {v} answers at {}{sub}", crate::secrets::shown_url(&base)),
             );
+            match schema.map(|s| crate::settings::release_mismatch(v, s)) {
+                Some(Some(why)) => {
+                    checks.warn("api.release", sec, why).fix("point --db and --url at the same instance");
+                }
+                Some(None) => {
+                    checks.pass("api.release", sec, format!("the database's jwt_auth migrations fit Label Studio {v}"));
+                }
+                None => {}
+            }
         }
         Err(f) => {
             let (why, fix) = diagnosis::explain(f, &ExplainContext::default());
@@ -638,6 +652,7 @@ fn api_checks(
     sources: &Sources,
     inspection: Option<&Inspection>,
     facts: Option<&DbFacts>,
+    schema: Option<&crate::settings::JwtSchema>,
 ) -> (Option<Api>, bool) {
     let Some((url, _)) = &sources.url else {
         checks.skip("api.reachable", Section::Api, "no URL configured");
@@ -649,7 +664,7 @@ fn api_checks(
     match api::parse_base_url(url).and_then(|base| Api::new(base, args.timeout.duration())) {
         Ok(api) => {
             let token = sources.token.as_ref().zip(inspection);
-            let reachable = api_and_live_checks(checks, &api, token, facts, sources.env_doc.is_some());
+            let reachable = api_and_live_checks(checks, &api, token, facts, sources.env_doc.is_some(), schema);
             (Some(api), reachable)
         }
         Err(e) => {
@@ -691,7 +706,9 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
         token_checks(&mut checks, source, inspection, facts.as_ref(), secret, &JwtFlag::from_env(&ctx.env));
     }
 
-    let (api_client, api_reachable) = api_checks(&mut checks, args, &sources, inspection.as_ref(), facts.as_ref());
+    let schema = db_handle.as_deref().map(|db| db.jwt_schema().clone());
+    let (api_client, api_reachable) =
+        api_checks(&mut checks, args, &sources, inspection.as_ref(), facts.as_ref(), schema.as_ref());
 
     if let Some(project) = args.project {
         match db_handle.as_deref_mut() {

@@ -13,7 +13,7 @@ use crate::exit::{bad_input, ExitStatus};
 use crate::outcome::token::{InspectReport, TestReport};
 use crate::report;
 use crate::secrets::mask;
-use crate::settings::JwtFlag;
+use crate::settings::{self, JwtFlag};
 use crate::sources::{read_env_file, token_source, url_source, TokenSource};
 use crate::token::{self, Claims, Inspection, TokenKind};
 use crate::tokencheck::{
@@ -109,6 +109,13 @@ fn report_for(
         variable: source.variable.clone(),
     };
     let (mut explanation, mut fix) = diagnosis::explain(&finding, &context);
+    if matches!(finding.cause, Cause::ApiTokensDisabled | Cause::LegacyDisabled) {
+        let org = database.as_ref().and_then(|d| d.organization.as_ref());
+        if let Some(history) = org.and_then(|o| settings::row_history(o.has_settings_row.then_some(o.settings))) {
+            explanation =
+                format!("{explanation} Why: organization {} {history}.", org.map(|o| o.id).unwrap_or_default());
+        }
+    }
     if finding.cause == Cause::Malformed && !inspection.blemishes.is_empty() && inspection.kind != TokenKind::Unknown {
         let what: Vec<String> =
             inspection.blemishes.iter().filter(|b| b.breaks_clients()).map(|b| b.describe()).collect();

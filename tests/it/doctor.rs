@@ -316,3 +316,22 @@ fn plain_letters_without_a_terminal_and_marks_with_color() {
     let no_color = lsauth(["--db", &fx.db_arg(), "doctor", "--color", "auto"]).env("NO_COLOR", "1").run();
     assert!(!no_color.stdout.contains('✗'));
 }
+
+/// doctor knows the release answering the API and the database's migrations, flags a
+/// mismatch, and explains PATs-off rows by the releases that created them.
+#[test]
+fn release_and_history_are_explained() {
+    use crate::fake_ls::FakeLs;
+    let fx = crate::harness::SqliteFixture::new();
+    fx.seed_classic();
+    let fake = FakeLs::start("secret");
+    let run = lsauth(["--db", &fx.db_arg(), "doctor", "--url", &fake.url, "--json"]).run();
+    assert_eq!(status(&run, "api.release"), "pass");
+    let pat_check =
+        run.json()["checks"].as_array().unwrap().iter().find(|c| c["id"] == "orgs.pat_disabled").cloned().unwrap();
+    assert!(pat_check["detail"].as_str().unwrap().contains("1.17-1.21's defaults"), "{pat_check}");
+    // A database of 1.21 (jwt_auth 0001 only) behind a server answering 1.23.2.
+    fx.exec("DELETE FROM django_migrations WHERE app = 'jwt_auth' AND name LIKE '0002%'");
+    let run = lsauth(["--db", &fx.db_arg(), "doctor", "--url", &fake.url, "--json"]).run();
+    assert_eq!(status(&run, "api.release"), "warn");
+}
