@@ -39,13 +39,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# install_label_studio [VERSION]: one cached venv per release
 install_label_studio() {
-  if [ -x "$VENV/bin/label-studio" ]; then return; fi
-  echo "e2e: installing label-studio==$LS_VERSION into $VENV (once, a few minutes)"
+  local version=${1:-$LS_VERSION} venv=$CACHE/venv-${1:-$LS_VERSION}
+  if [ -x "$venv/bin/label-studio" ]; then return; fi
+  echo "e2e: installing label-studio==$version into $venv (once, a few minutes)"
   mkdir -p "$CACHE"
-  python3 -m venv "$VENV" || die "python3 -m venv failed (apt-get install python3-venv)"
-  "$VENV/bin/pip" install -q "label-studio==$LS_VERSION" || die "pip install label-studio==$LS_VERSION failed"
-  [ -x "$VENV/bin/label-studio" ] || die "label-studio was not installed"
+  python3 -m venv "$venv" || die "python3 -m venv failed (apt-get install python3-venv)"
+  "$venv/bin/pip" install -q "label-studio==$version" || die "pip install label-studio==$version failed"
+  [ -x "$venv/bin/label-studio" ] || die "label-studio $version was not installed"
 }
 
 start_postgres() {
@@ -57,32 +59,42 @@ start_postgres() {
     -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1" start >/dev/null || die "PostgreSQL did not start"
 }
 
-# start_label_studio NAME sqlite|postgres: sets LS_URL LS_DB LS_DATA LS_TOKEN
+# start_label_studio NAME sqlite|postgres [VERSION] [keep]: sets LS_URL LS_DB LS_DATA LS_TOKEN.
+# With "keep", the data directory (and PostgreSQL database) of an earlier start of NAME is
+# kept and migrated by the new release, and the same legacy token is used: an upgrade in
+# place, as an operator does it.
 start_label_studio() {
-  local name=$1 db=$2 port; port=$(free_port)
+  local name=$1 db=$2 version=${3:-$LS_VERSION} keep=${4:-} port; port=$(free_port)
   LS_DATA=$WORK/$name; mkdir -p "$LS_DATA"
-  LS_TOKEN=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  [ -n "$keep" ] || LS_TOKEN=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
   local -a env=(LABEL_STUDIO_BASE_DATA_DIR="$LS_DATA" SENTRY_DSN= FRONTEND_SENTRY_DSN=
                 LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK=false)
   LS_DB="sqlite://$LS_DATA/label_studio.sqlite3"
   if [ "$db" = postgres ]; then
-    psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -c "CREATE DATABASE ls_$name" >/dev/null
+    [ -n "$keep" ] || psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -c "CREATE DATABASE ls_$name" >/dev/null
     env+=(DJANGO_DB=default POSTGRE_NAME="ls_$name" POSTGRE_USER=postgres POSTGRE_PASSWORD=unused
           POSTGRE_HOST=127.0.0.1 POSTGRE_PORT="$PGPORT")
     LS_DB="postgres://postgres@127.0.0.1:$PGPORT/ls_$name?sslmode=disable"
   fi
-  env "${env[@]}" setsid "$VENV/bin/label-studio" start --no-browser --host 127.0.0.1 --port "$port" \
+  env "${env[@]}" setsid "$CACHE/venv-$version/bin/label-studio" start --no-browser --host 127.0.0.1 --port "$port" \
     --internal-host 127.0.0.1 --username "$ADMIN_EMAIL" --password "$ADMIN_PASSWORD" \
-    --user-token "$LS_TOKEN" >"$WORK/$name.log" 2>&1 &
-  local pid=$!; PIDS+=("$pid")
+    --user-token "$LS_TOKEN" >>"$WORK/$name.log" 2>&1 &
+  LS_PID=$!; PIDS+=("$LS_PID")
   LS_URL=http://127.0.0.1:$port
-  echo "e2e: starting Label Studio ($db) on $LS_URL"
+  echo "e2e: starting Label Studio $version ($db) on $LS_URL${keep:+ (upgrading the data of $name)}"
   for _ in $(seq 1 300); do
     curl -fs -m 2 "$LS_URL/health" >/dev/null 2>&1 && return
-    kill -0 "$pid" 2>/dev/null || { tail -30 "$WORK/$name.log" >&2; die "Label Studio exited"; }
+    kill -0 "$LS_PID" 2>/dev/null || { tail -30 "$WORK/$name.log" >&2; die "Label Studio exited"; }
     sleep 1
   done
   tail -30 "$WORK/$name.log" >&2; die "Label Studio did not answer on $LS_URL"
+}
+
+# stop_label_studio: stop the instance started last, and wait until it is gone.
+stop_label_studio() {
+  kill -- "-$LS_PID" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$LS_PID" 2>/dev/null || return 0; sleep 1; done
+  kill -9 -- "-$LS_PID" 2>/dev/null || true
 }
 
 # expect CODE DESCRIPTION -- lsauth ARGS... : run lsauth, check its exit code, keep its output.
@@ -189,6 +201,152 @@ story() {
   story_trust "$db"
 }
 
+# ------------------------------------------------------------------ the field (issue 11)
+
+# sdk_whoami ENV_FILE: the official SDK (the version installed with Label Studio 1.23.2)
+# reads the .env as integrations do and asks whoami; prints the email.
+sdk_whoami() {
+  "$CACHE/venv-$LS_VERSION/bin/python" - "$1" <<'PY'
+import sys
+from label_studio_sdk.client import LabelStudio
+env = dict(l.split("=", 1) for l in open(sys.argv[1]).read().splitlines() if "=" in l and not l.startswith("#"))
+key = env.get("LABEL_STUDIO_API_KEY") or env.get("LABEL_STUDIO_API_TOKEN")
+print(LabelStudio(base_url=env["LABEL_STUDIO_URL"], api_key=key).users.whoami().email)
+PY
+}
+
+# sdk_download_status ENV_FILE: the status the SDK's task-data download (get_local_path)
+# gets with the file's key: its own header builder, sent to a URL on the Label Studio host.
+sdk_download_status() {
+  "$CACHE/venv-$LS_VERSION/bin/python" - "$1" <<'PY'
+import sys, requests
+from label_studio_sdk._extensions.label_studio_tools.core.utils.io import _build_headers
+env = dict(l.split("=", 1) for l in open(sys.argv[1]).read().splitlines() if "=" in l and not l.startswith("#"))
+url = env["LABEL_STUDIO_URL"].rstrip("/") + "/api/current-user/whoami"
+headers = _build_headers(url, env["LABEL_STUDIO_URL"], env["LABEL_STUDIO_API_KEY"])
+print(requests.get(url, headers=headers, timeout=10).status_code)
+PY
+}
+
+# check WHAT CONDITION...: a shell check counted like the others.
+check() {
+  local what=$1; shift
+  steps=$((steps + 1))
+  if "$@"; then echo "  ok   $what"; else echo "  FAIL $what"; failures=$((failures + 1)); fi
+}
+
+# script_env DIR: a script's .env (no ML backend variables) holding the legacy token.
+script_env() {
+  mkdir -p "$1"; printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$LS_URL" "$LS_TOKEN" >"$1/.env"
+}
+
+# 1.16.0 (no jwt_auth) upgraded to 1.23.2: the organization has no row until the first
+# token request creates it with 1.23's defaults: the legacy token is refused at once.
+field_upgrade_from_1_16() {
+  local db=$1 name=up16_$1
+  echo "e2e: --- field: 1.16.0 -> 1.23.2 ($db) ---"
+  export LSAUTH_BACKUP_DIR=$WORK/backups-$name
+  start_label_studio "$name" "$db" 1.16.0
+  local tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
+  STDIN=$tokenfile expect 0 "1.16.0: the legacy token works" -- token test --url "$LS_URL" --token-stdin --json
+  expect 2 "1.16.0: no jwt_auth table, nothing to fix" -- --db "$LS_DB" orgs --json
+  stop_label_studio
+  start_label_studio "$name" "$db" 1.23.2 keep
+  expect 0 "after the upgrade: orgs" -- --db "$LS_DB" orgs --json
+  json_is organizations/0/has_settings_row false
+  STDIN=$tokenfile expect 1 "after the upgrade: the same token is refused" -- --db "$LS_DB" token test --url "$LS_URL" --token-stdin --json
+  json_is cause legacy_disabled
+  script_env "$WORK/env-$name"
+  expect 1 "doctor names it" -- --db "$LS_DB" doctor --env-file "$WORK/env-$name/.env" --ls-data-dir "$LS_DATA" --json
+  json_is checks/orgs.legacy_disabled/status fail
+  json_is checks/api.release/status pass
+  expect 0 "enable-legacy --org 1" -- --db "$LS_DB" enable-legacy --org 1 --yes
+  STDIN=$tokenfile expect 0 "the token works again" -- token test --url "$LS_URL" --token-stdin --json
+  expect 0 "migrate-env (a script's .env)" -- migrate-env --env-file "$WORK/env-$name/.env" --yes --json
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$WORK/env-$name/.env")
+  check "the official SDK reads the migrated .env (users.whoami)" \
+    test "$(sdk_whoami "$WORK/env-$name/.env" 2>/dev/null)" = "$ADMIN_EMAIL"
+  expect 0 "rollback --latest (the database)" -- --db "$LS_DB" rollback --latest --yes
+  STDIN=$tokenfile expect 1 "the failure is back" -- token test --url "$LS_URL" --token-stdin --json
+  json_is cause legacy_disabled
+  unset PAT_SEEN
+  stop_label_studio
+}
+
+# 1.16.0 -> 1.21.0 (the token used there) -> 1.23.2: the row was created under 1.21 with
+# jwt_auth 0001's defaults (PATs off, legacy on) and 1.23.2 leaves it so.
+field_upgrade_through_1_21() {
+  local db=$1 name=up21_$1
+  echo "e2e: --- field: 1.16.0 -> 1.21.0 -> 1.23.2 ($db) ---"
+  export LSAUTH_BACKUP_DIR=$WORK/backups-$name
+  start_label_studio "$name" "$db" 1.16.0
+  local tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
+  stop_label_studio
+  start_label_studio "$name" "$db" 1.21.0 keep
+  STDIN=$tokenfile expect 0 "1.21.0: the legacy token still works" -- token test --url "$LS_URL" --token-stdin --json
+  stop_label_studio
+  start_label_studio "$name" "$db" 1.23.2 keep
+  STDIN=$tokenfile expect 0 "1.23.2: the legacy token works" -- token test --url "$LS_URL" --token-stdin --json
+  expect 0 "orgs: the 1.21 row" -- --db "$LS_DB" orgs --json
+  json_is organizations/0/api_tokens_enabled false
+  json_is organizations/0/legacy_api_tokens_enabled true
+  script_env "$WORK/env-$name"
+  expect 0 "doctor: PATs off, explained by the release that made the row" -- --db "$LS_DB" doctor \
+    --env-file "$WORK/env-$name/.env" --ls-data-dir "$LS_DATA" --json
+  json_is checks/orgs.pat_disabled/status warn
+  steps=$((steps + 1))
+  if grep -q "1.17-1.21's defaults" "$OUT"; then echo "  ok   doctor names the 1.17-1.21 defaults"; else
+    echo "  FAIL doctor does not name the 1.17-1.21 defaults"; failures=$((failures + 1)); fi
+  expect 1 "migrate-env refuses: PATs off, nothing minted" -- migrate-env --env-file "$WORK/env-$name/.env" --yes --json
+  json_is summary "Nothing was changed."
+  expect 0 "enable-pat --org 1" -- --db "$LS_DB" enable-pat --org 1 --yes
+  local mldir=$WORK/ml-$name; mkdir -p "$mldir"
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\nMODEL_DIR=/data/models\n' "$LS_URL" "$LS_TOKEN" >"$mldir/.env"
+  expect 1 "migrate-env refuses an ML backend's .env" -- migrate-env --env-file "$mldir/.env" --yes --json
+  json_is client ml_backend
+  expect 0 "migrate-env --pat-capable" -- migrate-env --env-file "$mldir/.env" --yes --pat-capable --json
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$mldir/.env")
+  expect 0 "token test: the client table" -- token test --env-file "$mldir/.env" --json
+  json_is clients/sdk/ok true
+  json_is clients/bearer_direct/ok false
+  json_is clients/token_header/ok false
+  check "the SDK's own download headers get 401 with the PAT, as predicted" \
+    test "$(sdk_download_status "$mldir/.env" 2>/dev/null)" = 401
+  check "the official SDK client works with the PAT" test "$(sdk_whoami "$mldir/.env" 2>/dev/null)" = "$ADMIN_EMAIL"
+  expect 0 "rollback --latest (PATs off again)" -- --db "$LS_DB" rollback --latest --yes
+  expect 1 "the PAT is refused again" -- token test --env-file "$mldir/.env" --json
+  json_is cause api_tokens_disabled
+  unset PAT_SEEN
+  stop_label_studio
+}
+
+# A running 1.21.0: its own organization already rejects its legacy token.
+field_running_1_21() {
+  local db=$1 name=run21_$1
+  echo "e2e: --- field: running 1.21.0 ($db) ---"
+  export LSAUTH_BACKUP_DIR=$WORK/backups-$name
+  start_label_studio "$name" "$db" 1.21.0
+  local tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
+  STDIN=$tokenfile expect 1 "1.21.0 refuses its own legacy token" -- --db "$LS_DB" token test --url "$LS_URL" --token-stdin --json
+  json_is cause legacy_disabled
+  expect 0 "orgs" -- --db "$LS_DB" orgs --json
+  json_is organizations/0/legacy_api_tokens_enabled false
+  script_env "$WORK/env-$name"
+  expect 1 "doctor" -- --db "$LS_DB" doctor --env-file "$WORK/env-$name/.env" --ls-data-dir "$LS_DATA" --json
+  json_is checks/api.release/status pass
+  json_is checks/orgs.legacy_disabled/status fail
+  expect 0 "enable-legacy --org 1" -- --db "$LS_DB" enable-legacy --org 1 --yes
+  STDIN=$tokenfile expect 0 "the token works" -- token test --url "$LS_URL" --token-stdin --json
+  expect 0 "migrate-env" -- migrate-env --env-file "$WORK/env-$name/.env" --yes --json
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$WORK/env-$name/.env")
+  expect 0 "the PAT works on 1.21.0" -- token test --env-file "$WORK/env-$name/.env" --json
+  expect 0 "rollback --latest" -- --db "$LS_DB" rollback --latest --yes
+  STDIN=$tokenfile expect 1 "the failure is back" -- token test --url "$LS_URL" --token-stdin --json
+  json_is cause legacy_disabled
+  unset PAT_SEEN
+  stop_label_studio
+}
+
 # pats_listed: the user's PATs as Label Studio lists them (truncated, not secret), one per line.
 pats_listed() {
   curl -fs -m 10 -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/token/" |
@@ -250,11 +408,15 @@ command -v python3 >/dev/null || die "python3 is missing"
 cargo build --quiet || die "cargo build failed"
 [ -x "$LSAUTH" ] || die "no lsauth binary at $LSAUTH"
 install_label_studio
+field_stories() { field_upgrade_from_1_16 "$1"; field_upgrade_through_1_21 "$1"; field_running_1_21 "$1"; }
 case "$which" in
   sqlite) story sqlite ;;
   postgres) start_postgres; story postgres ;;
-  all) story sqlite; start_postgres; story postgres ;;
-  *) die "usage: scripts/e2e.sh [sqlite|postgres|all]" ;;
+  field) install_label_studio 1.16.0; install_label_studio 1.21.0
+         field_stories sqlite; start_postgres; field_stories postgres ;;
+  all) install_label_studio 1.16.0; install_label_studio 1.21.0
+       story sqlite; field_stories sqlite; start_postgres; story postgres; field_stories postgres ;;
+  *) die "usage: scripts/e2e.sh [sqlite|postgres|field|all]" ;;
 esac
 echo "e2e: $((steps - failures)) passed, $failures failed"
 [ "$failures" = 0 ]

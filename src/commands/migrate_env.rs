@@ -328,7 +328,11 @@ impl<'a> Migration<'a> {
             format!("it sets {}", markers.join(", "))
         };
         let fix = match self.outcome.owner.as_ref() {
-            Some(Owner { active_organization: Some(org), .. }) => format!("lsauth enable-legacy --org {org}"),
+            // whoami answered with the legacy key: it works, and the file can keep it.
+            Some(Owner { source: "whoami", .. }) => "keep the legacy key, which works now".to_string(),
+            Some(Owner { active_organization: Some(org), .. }) => {
+                format!("lsauth enable-legacy --org {org} (the organization Label Studio consults for this key)")
+            }
             Some(Owner { email: Some(email), .. }) => format!("lsauth enable-legacy --user {email}"),
             _ => "lsauth enable-legacy --user OWNER_EMAIL".into(),
         };
@@ -340,8 +344,7 @@ impl<'a> Migration<'a> {
         Err(refused(format!(
             "{} belongs to an ML backend ({why}): {what} download task data with the key as it is (the SDK's \
              get_local_path sends a PAT as Authorization: Bearer without refreshing it), so every download gets 401 \
-             unless the backend is recent. Safe fix: {fix} (the organization Label Studio consults for this key), or \
-             upgrade the backend and run again with --pat-capable",
+             unless the backend is recent. Safe fix: {fix}, or upgrade the backend and run again with --pat-capable",
             s.path.display()
         )))
     }

@@ -163,6 +163,14 @@ fn run_guide(name: &str) {
         ),
     )
     .unwrap();
+    std::fs::write(
+        scratch.path().join("ml-backend.env"),
+        format!(
+            "LABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY=dead0000beef0000dead0000beef0000dead0002\nMODEL_DIR=/data/models\n",
+            fake.url
+        ),
+    )
+    .unwrap();
     for ex in cases {
         sync_settings(&fake, &scratch.path().join("demo/label_studio.sqlite3"));
         let argv = words(&ex.command);
@@ -193,6 +201,11 @@ fn run_guide(name: &str) {
 #[test]
 fn fixing_401_after_upgrade() {
     run_guide("fixing-401-after-upgrade.md");
+}
+
+#[test]
+fn upgrading_label_studio() {
+    run_guide("upgrading-label-studio.md");
 }
 
 #[test]

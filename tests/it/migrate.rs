@@ -672,11 +672,24 @@ fn an_ml_backend_env_is_not_moved_to_a_pat_unless_pat_capable() {
         let run = w.cmd(args).stdin("pw").run();
         run.expect_code(1);
         assert!(run.stderr.contains("belongs to an ML backend (it sets MODEL_DIR)"), "{}", run.stderr);
-        assert!(run.stderr.contains("lsauth enable-legacy --org 1"), "{}", run.stderr);
+        assert!(run.stderr.contains("keep the legacy key, which works now"), "{}", run.stderr);
         assert!(run.stderr.contains("Nothing was changed."), "{}", run.stderr);
         untouched(&w, &before, &run);
     }
     assert!(fake.with(|s| s.issued.is_empty()), "nothing minted");
+    // With legacy tokens off, the fix names the organization Label Studio consults.
+    fake.set_org(1, true, false);
+    let db = crate::harness::SqliteFixture::new();
+    {
+        use crate::harness::Fixture;
+        db.add_org(1, "Acme");
+        db.add_user(1, "admin@acme.test", Some(1));
+        db.add_legacy_token(1, KEY);
+    }
+    let run = w.cmd(&["--yes"]).env("LSAUTH_DB", db.path.display().to_string()).run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("lsauth enable-legacy --org 1"), "{}", run.stderr);
+    fake.set_org(1, true, true);
     // --client ml-backend says so for a file without the variables.
     let plain = workdir(&fake);
     let run = plain.cmd(&["--yes", "--client", "ml-backend", "--json"]).run();
