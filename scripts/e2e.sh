@@ -161,15 +161,17 @@ story() {
   STDIN=$tokenfile expect 1 "the token is rejected again" -- token test --url "$LS_URL" --token-stdin --json
   json_is cause legacy_disabled
 
-  echo "story: migrate-env moves a realistic .env to a PAT"
+  echo "story: migrate-env moves a realistic .env (a recent ML backend's) to a PAT"
   expect 0 "enable-legacy again (to mint with the legacy token)" -- --db "$LS_DB" enable-legacy --all --yes
   local envdir=$WORK/ml-backend-$db; mkdir -p "$envdir"
   printf '# ML backend\r\nexport LABEL_STUDIO_URL=%s\r\nLABEL_STUDIO_API_KEY="%s"  # admin\r\n\r\nMODEL_DIR=/data/models' \
     "$LS_URL" "$LS_TOKEN" >"$envdir/.env"
   cp "$envdir/.env" "$WORK/original-$db.env"
-  expect 0 "migrate-env --dry-run" -- migrate-env --env-file "$envdir/.env" --dry-run
+  # An ML backend's .env (MODEL_DIR): refused unless the backend refreshes PATs itself.
+  expect 1 "migrate-env refuses an ML backend's .env" -- migrate-env --env-file "$envdir/.env" --dry-run
+  expect 0 "migrate-env --dry-run --pat-capable" -- migrate-env --env-file "$envdir/.env" --dry-run --pat-capable
   cmp -s "$envdir/.env" "$WORK/original-$db.env" || { echo "  FAIL dry run changed the file"; failures=$((failures + 1)); }
-  expect 0 "migrate-env" -- migrate-env --env-file "$envdir/.env" --yes --revoke-existing --json
+  expect 0 "migrate-env --pat-capable" -- migrate-env --env-file "$envdir/.env" --yes --revoke-existing --pat-capable --json
   json_is verified true
   json_is credential minted_with_legacy_token
   PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY="\(.*\)".*/\1/p' "$envdir/.env" | tr -d '\r')

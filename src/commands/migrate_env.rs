@@ -879,6 +879,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_login_counts_only_when_it_redirects_into_the_app() {
+        let base = api::parse_base_url("http://ls.example:8080/label-studio").unwrap();
+        let api = Api::new(base, std::time::Duration::from_secs(1)).unwrap();
+        for ok in ["/label-studio/", "/label-studio/projects/", "http://ls.example:8080/label-studio/"] {
+            assert!(is_app_location(&api, ok), "{ok}");
+        }
+        for not in [
+            "/label-studio/user/login/?next=/",
+            "/",
+            "http://evil.example/label-studio/",
+            "https://ls.example:8080/label-studio/",
+        ] {
+            assert!(!is_app_location(&api, not), "{not}");
+        }
+    }
+
+    #[test]
     fn listed_pats_show_their_jti_and_date() {
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         use base64::Engine;
