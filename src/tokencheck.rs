@@ -213,19 +213,19 @@ pub async fn probe(api: &Api, inspection: &Inspection, version: &Result<String, 
     let token = inspection.token.as_str();
     match inspection.kind {
         TokenKind::Legacy => diagnosis::whoami_legacy(&api.get("api/current-user/whoami", Auth::Token(token)).await),
-        TokenKind::Pat | TokenKind::Access => {
-            let refreshed = diagnosis::refresh(
-                &api.post_json("api/token/refresh/", &serde_json::json!({ "refresh": token }), Auth::None).await,
-            );
-            match refreshed {
-                Ok(access) => {
-                    diagnosis::whoami_bearer(&api.get("api/current-user/whoami", Auth::Bearer(&access)).await)
-                }
-                Err(f) => f,
-            }
-        }
+        TokenKind::Pat | TokenKind::Access => refresh_then_whoami(api, token).await,
         TokenKind::TruncatedPat => Finding::of(Cause::PatTruncated),
         TokenKind::Unknown => Finding::of(Cause::Malformed),
+    }
+}
+
+/// What the SDK does with a PAT: refresh it, then send the access token as `Bearer` to
+/// whoami. A refresh alone proves nothing (it succeeds with PATs off); only the second
+/// request tells.
+pub async fn refresh_then_whoami(api: &Api, pat: &str) -> Finding {
+    match diagnosis::refresh(&api.refresh(pat).await) {
+        Ok(access) => diagnosis::whoami_bearer(&api.get("api/current-user/whoami", Auth::Bearer(&access)).await),
+        Err(f) => f,
     }
 }
 
@@ -239,31 +239,19 @@ pub async fn probe_clients(api: &Api, inspection: &Inspection, version: &Result<
     let mut results = Vec::new();
     for client in clients::ALL {
         let sends = clients::sends(client, inspection.kind);
-        let answer = match sends {
+        let (ok, status, detail) = match sends {
             Sends::RefreshThenBearer => {
-                let refreshed = diagnosis::refresh(
-                    &api.post_json("api/token/refresh/", &serde_json::json!({ "refresh": token }), Auth::None).await,
-                );
-                match refreshed {
-                    Ok(access) => api.get("api/current-user/whoami", Auth::Bearer(&access)).await,
-                    Err(f) => {
-                        results.push(ClientResult {
-                            id: client,
-                            sends: sends.describe(),
-                            ok: false,
-                            status: f.status,
-                            detail: f.detail.or(Some(format!("refresh refused: {}", f.cause.as_str()))),
-                        });
-                        continue;
-                    }
+                let f = refresh_then_whoami(api, token).await;
+                let detail = f.detail.clone().or_else(|| (f.cause != Cause::Ok).then(|| f.cause.as_str().to_string()));
+                (f.cause == Cause::Ok, f.status, detail)
+            }
+            Sends::Bearer | Sends::Token => {
+                let auth = if sends == Sends::Bearer { Auth::Bearer(token) } else { Auth::Token(token) };
+                match api.get("api/current-user/whoami", auth).await {
+                    Ok(a) => (a.status == 200, Some(a.status), a.detail()),
+                    Err(no) => (false, None, Some(no.reason)),
                 }
             }
-            Sends::Bearer => api.get("api/current-user/whoami", Auth::Bearer(token)).await,
-            Sends::Token => api.get("api/current-user/whoami", Auth::Token(token)).await,
-        };
-        let (ok, status, detail) = match answer {
-            Ok(a) => (a.status == 200, Some(a.status), a.detail()),
-            Err(no) => (false, None, Some(no.reason)),
         };
         results.push(ClientResult { id: client, sends: sends.describe(), ok, status, detail });
     }

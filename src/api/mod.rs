@@ -189,6 +189,17 @@ impl Api {
         self.send(self.client.get(url.clone()).headers(Self::headers(&auth)), &url).await
     }
 
+    /// `POST api/token/refresh/` with a PAT (no authentication needed).
+    pub async fn refresh(&self, pat: &str) -> Result<Answer, NoAnswer> {
+        self.post_json("api/token/refresh/", &serde_json::json!({ "refresh": pat }), Auth::None).await
+    }
+
+    /// `POST api/token/blacklist/`: revoke a PAT, full or truncated (no authentication
+    /// needed; 204, or 404 when it was already revoked).
+    pub async fn blacklist(&self, pat: &str) -> Result<Answer, NoAnswer> {
+        self.post_json("api/token/blacklist/", &serde_json::json!({ "refresh": pat }), Auth::None).await
+    }
+
     pub async fn post_json(&self, path: &str, body: &serde_json::Value, auth: Auth<'_>) -> Result<Answer, NoAnswer> {
         let url = self.url(path);
         self.send(self.client.post(url.clone()).headers(Self::headers(&auth)).json(body), &url).await

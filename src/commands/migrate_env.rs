@@ -43,6 +43,9 @@ struct Migration<'a> {
     outcome: MigrateOutcome,
     /// Full PATs minted and not (yet) written to the file: revoked again on failure.
     unwritten: Vec<String>,
+    /// The Label Studio URL as configured (credentials included), once setup read it: what
+    /// a failed run uses to revoke what it minted.
+    base: Option<url::Url>,
     /// Secrets to mask in any text shown.
     secrets: Vec<String>,
 }
@@ -101,10 +104,7 @@ fn explained(step: &str, finding: &Finding, ctx: &ExplainContext) -> anyhow::Err
 
 /// Refresh the PAT and use the access token: the proof that clients will work.
 async fn verify_pat(api: &Api, pat: &str) -> Result<ApiUser, Finding> {
-    let access = diagnosis::refresh(
-        &api.post_json("api/token/refresh/", &serde_json::json!({ "refresh": pat }), Auth::None).await,
-    )?;
-    let finding = diagnosis::whoami_bearer(&api.get("api/current-user/whoami", Auth::Bearer(&access)).await);
+    let finding = tokencheck::refresh_then_whoami(api, pat).await;
     match (finding.cause, finding.user.clone()) {
         (Cause::Ok, Some(user)) => Ok(user),
         _ => Err(finding),
@@ -214,7 +214,7 @@ impl<'a> Migration<'a> {
             server_changes: Vec::new(),
             warnings: Vec::new(),
         };
-        Migration { ctx, args, outcome, unwritten: Vec::new(), secrets: Vec::new() }
+        Migration { ctx, args, outcome, unwritten: Vec::new(), base: None, secrets: Vec::new() }
     }
 
     fn record(&mut self, action: ServerAction, detail: String) {
@@ -262,6 +262,7 @@ impl<'a> Migration<'a> {
         }
         self.outcome.variable = variable.clone();
         self.outcome.url = crate::secrets::shown_url(&base);
+        self.base = Some(base.clone());
         self.outcome.old_token = mask(&old.token);
         self.outcome.old_kind = old.kind;
         Ok(Setup { path, doc, variable, old, base, api })
@@ -522,11 +523,7 @@ impl<'a> Migration<'a> {
                 }
                 409 if self.args.revoke_existing && attempt == 0 => {
                     for existing in self.outcome.would_revoke.clone() {
-                        let revoked = caller.api().block_on(caller.api().post_json(
-                            "api/token/blacklist/",
-                            &serde_json::json!({ "refresh": existing.truncated }),
-                            Auth::None,
-                        ));
+                        let revoked = caller.api().block_on(caller.api().blacklist(&existing.truncated));
                         if matches!(revoked, Ok(ref a) if a.status == 204) {
                             self.record(
                                 ServerAction::ExistingPatRevoked,
@@ -560,8 +557,7 @@ impl<'a> Migration<'a> {
     fn revoke_unwritten(&mut self, api: &Api) {
         for pat in std::mem::take(&mut self.unwritten) {
             let jti = jti_prefix(&pat);
-            let answer =
-                api.block_on(api.post_json("api/token/blacklist/", &serde_json::json!({ "refresh": pat }), Auth::None));
+            let answer = api.block_on(api.blacklist(&pat));
             match answer {
                 Ok(a) if a.status == 204 || a.status == 404 => self.record(
                     ServerAction::PatRevokedAgain,
@@ -866,9 +862,8 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
             Ok(status)
         }
         Err(err) => {
-            // The client for undoing: built again from the URL the run used (setup may
-            // have failed before one existed, and then nothing was minted).
-            let api = api::parse_base_url(&m.outcome.url).ok().and_then(|b| Api::new(b, args.timeout.duration()).ok());
+            // Without a URL setup failed before anything could be minted.
+            let api = m.base.clone().and_then(|b| Api::new(b, args.timeout.duration()).ok());
             Err(m.fail(err, api.as_ref()))
         }
     }
