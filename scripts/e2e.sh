@@ -402,6 +402,29 @@ story_trust() {
   json_is cause api_tokens_disabled
   expect 0 "enable-pat --all" -- --db "$LS_DB" enable-pat --all --yes
   unset PAT_SEEN EXISTING_PAT
+  story_flag_off "$db"
+}
+
+# A failure after a PAT was minted, on the real server: Label Studio started with the JWT
+# feature flag off accepts the legacy token, reports PATs on, mints (201) and refreshes,
+# then refuses the access token. migrate-env must revoke the PAT it minted, say so, and name
+# the flag.
+story_flag_off() {
+  local db=$1 saved_url=$LS_URL saved_db=$LS_DB saved_token=$LS_TOKEN saved_pid=$LS_PID
+  echo "story: the JWT feature flag off on the server: the minted PAT is revoked again"
+  fflag__feature_develop__prompts__dia_1829_jwt_token_auth=false start_label_studio "flagoff_$db" "$db"
+  local envdir=$WORK/flagoff-$db; script_env "$envdir"; cp "$envdir/.env" "$envdir/original.env"
+  expect 1 "migrate-env: verification fails after the mint" -- migrate-env --env-file "$envdir/.env" --yes --json
+  json_is result failed
+  json_is server_changes/0/action pat_created
+  json_is server_changes/1/action pat_revoked_again
+  steps=$((steps + 1))
+  if grep -q jwt_flag_off "$OUT"; then echo "  ok   the flag is named"; else
+    echo "  FAIL the flag is not named"; failures=$((failures + 1)); fi
+  check "no PAT left on the server" test -z "$(pats_listed)"
+  check "the .env is untouched" cmp -s "$envdir/.env" "$envdir/original.env"
+  stop_label_studio
+  LS_URL=$saved_url LS_DB=$saved_db LS_TOKEN=$saved_token LS_PID=$saved_pid
 }
 
 which=${1:-all}

@@ -25,7 +25,7 @@ use crate::envfile::EnvDocument;
 use crate::exit::{bad_input, refused, status_of, Classified, ExitStatus};
 use crate::fsutil;
 use crate::outcome::migrate::{
-    summarize, CredentialSource, ExistingPat, MigrateOutcome, Owner, Preflight, ServerAction, ServerChange,
+    capitalize, summarize, CredentialSource, ExistingPat, MigrateOutcome, Owner, Preflight, ServerAction, ServerChange,
 };
 use crate::report;
 use crate::secrets::mask;
@@ -776,10 +776,14 @@ impl<'a> Migration<'a> {
             owner_email: self.outcome.owner.as_ref().and_then(|o| o.email.clone()),
             variable: Some(s.variable.clone()),
         };
+        // The preflight said PATs are on (database or API) and the access token is still
+        // refused: the server's JWT feature flag, not the setting (seen on a real 1.23.2
+        // started with the flag off).
+        let pats_on = self.outcome.preflight.as_ref().and_then(|p| p.api_tokens_enabled);
         let user = s
             .api
             .block_on(verify_pat(&s.api, &pat.token))
-            .map_err(|f| explained("verifying the new PAT", &f, &context))?;
+            .map_err(|f| explained("verifying the new PAT", &diagnosis::refine(f, pats_on), &context))?;
         self.check_same_user(&user)?;
         self.outcome.user = Some(user);
         self.outcome.verified = true;
@@ -844,11 +848,6 @@ impl<'a> Migration<'a> {
         }
         Classified { status, message: format!("{message}. {summary}") }.into()
     }
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
 pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {

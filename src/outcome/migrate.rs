@@ -123,7 +123,13 @@ pub fn summarize(changes: &[ServerChange], file: Option<&str>) -> String {
     if file.is_none() {
         text.push_str("; the env file was not changed");
     }
-    format!("{text}.")
+    format!("{}.", capitalize(&text))
+}
+
+/// The first letter in upper case: a summary is a sentence of its own.
+pub fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -139,9 +145,9 @@ mod tests {
             detail: "the PAT created (jti ab) was revoked again, as it was not written".into(),
         };
         let text = summarize(&[minted.clone(), undone], None);
-        assert!(text.starts_with("a PAT was created (jti ab); the PAT created (jti ab) was revoked again"), "{text}");
+        assert!(text.starts_with("A PAT was created (jti ab); the PAT created (jti ab) was revoked again"), "{text}");
         assert!(text.ends_with("the env file was not changed."), "{text}");
         assert!(!text.contains("Nothing was changed"));
-        assert_eq!(summarize(&[minted], Some(".env")), "a PAT was created (jti ab); .env was rewritten.");
+        assert_eq!(summarize(&[minted], Some(".env")), "A PAT was created (jti ab); .env was rewritten.");
     }
 }

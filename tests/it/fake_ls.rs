@@ -48,6 +48,9 @@ pub struct FakeState {
     /// Answer everything with an HTML page (a different service on the port).
     pub html: bool,
     pub delay: Duration,
+    /// The JWT feature flag off in the server's environment: legacy tokens are accepted
+    /// whatever the settings, access tokens never.
+    pub jwt_flag_off: bool,
     /// `(method, path, Authorization header)` of every request.
     pub requests: Vec<(String, String, Option<String>)>,
 }
@@ -253,7 +256,7 @@ fn token_endpoint_user(s: &FakeState, r: &Request<'_>) -> Result<i64, Reply> {
             let Some(&user_id) = s.legacy.get(key) else { return Err(error(401, "Invalid token.")) };
             let user = &s.users[&user_id];
             if let Some(org) = user.active_org {
-                if !s.orgs[&org].legacy_enabled {
+                if !s.orgs[&org].legacy_enabled && !s.jwt_flag_off {
                     return Err(error(401, LEGACY_DISABLED));
                 }
             }
@@ -288,6 +291,7 @@ fn any_user(s: &FakeState, r: &Request<'_>) -> Result<i64, Reply> {
                 Some(u)
                     if claims["token_type"] == "access"
                         && fresh
+                        && !s.jwt_flag_off
                         && u.active_org.is_some_and(|o| s.orgs[&o].api_tokens_enabled) =>
                 {
                     Ok(user_id)
@@ -443,7 +447,7 @@ fn answer(s: &mut FakeState, r: &Request<'_>) -> Reply {
                         return error(401, "User inactive or deleted.");
                     }
                     if let Some(org) = user.active_org {
-                        if !s.orgs[&org].legacy_enabled {
+                        if !s.orgs[&org].legacy_enabled && !s.jwt_flag_off {
                             return error(401, LEGACY_DISABLED);
                         }
                     }
@@ -457,6 +461,7 @@ fn answer(s: &mut FakeState, r: &Request<'_>) -> Reply {
                         Some(u)
                             if claims["token_type"] == "access"
                                 && fresh
+                                && !s.jwt_flag_off
                                 && u.active_org.is_some_and(|o| s.orgs[&o].api_tokens_enabled) =>
                         {
                             whoami(s, user_id)

@@ -714,3 +714,23 @@ fn a_sub_path_without_a_trailing_slash_is_warned_about() {
     let warnings = run.json()["warnings"].to_string();
     assert!(warnings.contains("no trailing slash") && warnings.contains("/label-studio/"), "{warnings}");
 }
+
+/// Seen on a real 1.23.2 started with the JWT feature flag off: the settings say PATs are
+/// on, Label Studio mints (201) and refreshes, and refuses the access token. lsauth revokes
+/// the PAT again and names the flag, not the setting.
+#[test]
+fn a_server_with_the_jwt_flag_off_gets_its_pat_revoked_and_the_flag_named() {
+    let fake = server();
+    fake.with(|s| s.jwt_flag_off = true);
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--yes", "--json"]).run();
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(json["preflight"]["api_tokens_enabled"], true);
+    assert!(json["error"].as_str().unwrap().contains("jwt_flag_off"), "{json}");
+    assert_eq!(json["server_changes"][1]["action"], "pat_revoked_again");
+    assert!(json["summary"].as_str().unwrap().starts_with("A PAT was created"), "{json}");
+    untouched(&w, &before, &run);
+    assert!(fake.with(|s| s.blacklisted.contains("minted-1-0")));
+}
