@@ -171,7 +171,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__disable__subcmd__legacy)
-            opts="-y -v -h --org --all --user --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-y -v -h --org --all --user --yes --dry-run --backup-dir --via-api --url --token-stdin --login --password-stdin --timeout --env-file --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +186,22 @@ _lsauth() {
                     return 0
                     ;;
                 --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --login)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -209,7 +225,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__disable__subcmd__pat)
-            opts="-y -v -h --org --all --user --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-y -v -h --org --all --user --yes --dry-run --backup-dir --via-api --url --token-stdin --login --password-stdin --timeout --env-file --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -224,6 +240,22 @@ _lsauth() {
                     return 0
                     ;;
                 --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --login)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -293,7 +325,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__enable__subcmd__legacy)
-            opts="-y -v -h --org --all --user --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-y -v -h --org --all --user --yes --dry-run --backup-dir --via-api --url --token-stdin --login --password-stdin --timeout --env-file --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -308,6 +340,22 @@ _lsauth() {
                     return 0
                     ;;
                 --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --login)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -331,7 +379,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__enable__subcmd__pat)
-            opts="-y -v -h --org --all --user --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-y -v -h --org --all --user --yes --dry-run --backup-dir --via-api --url --token-stdin --login --password-stdin --timeout --env-file --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +394,22 @@ _lsauth() {
                     return 0
                     ;;
                 --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --login)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -689,7 +753,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__rollback)
-            opts="-y -v -h --latest --list --env-file --force --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-y -v -h --latest --list --env-file --force --yes --dry-run --backup-dir --via-api --url --token-stdin --login --password-stdin --timeout --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -700,6 +764,18 @@ _lsauth() {
                     return 0
                     ;;
                 --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --login)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -73,6 +73,10 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -s h -l help -d 'Pri
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l org -d 'An organization id (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l user -d 'The active organization of this user, the one Label Studio consults for their token (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l env-file -d 'With --via-api: an integration\'s .env; its LABEL_STUDIO_URL is the URL, its token signs in when neither --token-stdin nor --login is given, and is tested after the change (a legacy token after enable-legacy, a PAT after enable-pat)' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
@@ -81,6 +85,9 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l lock-tim
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l all -d 'Every organization'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l via-api -d 'Change the settings through Label Studio\'s API (/api/jwt/settings) instead of the database: the signed-in user\'s active organization changes. For installs where only a URL and a login are at hand (Docker, Kubernetes)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l token-stdin -d 'Sign in with a token read from standard input: a PAT, or a legacy token that still works'
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l password-stdin -d 'Read the --login password from standard input'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
@@ -88,6 +95,10 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -s h -l hel
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l org -d 'An organization id (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l user -d 'The active organization of this user, the one Label Studio consults for their token (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l env-file -d 'With --via-api: an integration\'s .env; its LABEL_STUDIO_URL is the URL, its token signs in when neither --token-stdin nor --login is given, and is tested after the change (a legacy token after enable-legacy, a PAT after enable-pat)' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
@@ -96,6 +107,9 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l lock-ti
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l all -d 'Every organization'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l via-api -d 'Change the settings through Label Studio\'s API (/api/jwt/settings) instead of the database: the signed-in user\'s active organization changes. For installs where only a URL and a login are at hand (Docker, Kubernetes)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l token-stdin -d 'Sign in with a token read from standard input: a PAT, or a legacy token that still works'
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l password-stdin -d 'Read the --login password from standard input'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
@@ -103,6 +117,10 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -s h -l he
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l org -d 'An organization id (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l user -d 'The active organization of this user, the one Label Studio consults for their token (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l env-file -d 'With --via-api: an integration\'s .env; its LABEL_STUDIO_URL is the URL, its token signs in when neither --token-stdin nor --login is given, and is tested after the change (a legacy token after enable-legacy, a PAT after enable-pat)' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
@@ -111,6 +129,9 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l lock-timeou
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l all -d 'Every organization'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l via-api -d 'Change the settings through Label Studio\'s API (/api/jwt/settings) instead of the database: the signed-in user\'s active organization changes. For installs where only a URL and a login are at hand (Docker, Kubernetes)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l token-stdin -d 'Sign in with a token read from standard input: a PAT, or a legacy token that still works'
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l password-stdin -d 'Read the --login password from standard input'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
@@ -118,6 +139,10 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -s h -l help -
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l org -d 'An organization id (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l user -d 'The active organization of this user, the one Label Studio consults for their token (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l env-file -d 'With --via-api: an integration\'s .env; its LABEL_STUDIO_URL is the URL, its token signs in when neither --token-stdin nor --login is given, and is tested after the change (a legacy token after enable-legacy, a PAT after enable-pat)' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
@@ -126,6 +151,9 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l lock-timeo
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l all -d 'Every organization'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l via-api -d 'Change the settings through Label Studio\'s API (/api/jwt/settings) instead of the database: the signed-in user\'s active organization changes. For installs where only a URL and a login are at hand (Docker, Kubernetes)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l token-stdin -d 'Sign in with a token read from standard input: a PAT, or a legacy token that still works'
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l password-stdin -d 'Read the --login password from standard input'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
@@ -221,6 +249,9 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l show-secrets -
 complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l env-file -d 'Restore this .env file from a migrate-env backup instead of database rows' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
@@ -231,6 +262,9 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l list -d 'List
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l force -d 'Restore even rows that were changed since the backup was taken'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l via-api -d 'Change the settings through Label Studio\'s API (/api/jwt/settings) instead of the database: the signed-in user\'s active organization changes. For installs where only a URL and a login are at hand (Docker, Kubernetes)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l token-stdin -d 'Sign in with a token read from standard input: a PAT, or a legacy token that still works'
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l password-stdin -d 'Read the --login password from standard input'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l show-secrets -d 'Print tokens and passwords in full instead of masked'

@@ -107,21 +107,28 @@ lsauth doctor --env-file /srv/ml-backend/.env\n  lsauth --db postgres://ls@db/ls
     /// Turn legacy API tokens on for organizations (legacy_api_tokens_enabled = true)
     #[command(after_help = "The organization Label Studio consults for a legacy token is its owner's active \
 organization; --user EMAIL selects exactly that one.\n\nExamples:\n  lsauth enable-legacy --all --dry-run\n  \
-lsauth enable-legacy --org 2 --org 5\n  lsauth enable-legacy --user ml-backend@example.com --yes")]
+lsauth enable-legacy --org 2 --org 5\n  lsauth enable-legacy --user ml-backend@example.com --yes\n\n\
+Without database access (Docker, Kubernetes), through the API, for the signed-in user's active organization:\n  \
+lsauth enable-legacy --via-api --url https://ls.example.com --login admin@example.com")]
     EnableLegacy(ToggleArgs),
 
     /// Turn legacy API tokens off for organizations
     #[command(
-        after_help = "Examples:\n  lsauth disable-legacy --all --dry-run\n  lsauth disable-legacy --org 1 --yes"
+        after_help = "Examples:\n  lsauth disable-legacy --all --dry-run\n  lsauth disable-legacy --org 1 --yes\n  \
+lsauth disable-legacy --via-api --url https://ls.example.com --login admin@example.com"
     )]
     DisableLegacy(ToggleArgs),
 
     /// Turn Personal Access Tokens on for organizations (api_tokens_enabled = true)
-    #[command(after_help = "Examples:\n  lsauth enable-pat --all\n  lsauth enable-pat --user admin@example.com --yes")]
+    #[command(
+        after_help = "Examples:\n  lsauth enable-pat --all\n  lsauth enable-pat --user admin@example.com --yes\n  \
+lsauth enable-pat --via-api --url https://ls.example.com --login admin@example.com"
+    )]
     EnablePat(ToggleArgs),
 
     /// Turn Personal Access Tokens off for organizations
-    #[command(after_help = "Examples:\n  lsauth disable-pat --org 3 --dry-run")]
+    #[command(after_help = "Examples:\n  lsauth disable-pat --org 3 --dry-run\n  \
+printf '%s' \"$PAT\" | lsauth disable-pat --via-api --url https://ls.example.com --token-stdin --dry-run")]
     DisablePat(ToggleArgs),
 
     /// Tell what a token is and why Label Studio accepts or rejects it
@@ -154,13 +161,16 @@ lsauth completions zsh > \"${fpath[1]}/_lsauth\"\n  lsauth completions fish > ~/
 
     /// Undo a change from its backup (list backups, restore one, or the latest)
     #[command(after_help = "Examples:\n  lsauth rollback --list\n  lsauth rollback --latest --dry-run\n  \
-lsauth rollback 20261122T120603123456Z-enable-legacy --yes")]
+lsauth rollback 20261122T120603123456Z-enable-legacy --yes\n\n\
+A change made with --via-api is undone through the API:\n  \
+lsauth rollback --latest --url https://ls.example.com --login admin@example.com")]
     Rollback(RollbackArgs),
 }
 
-/// Which organizations a change applies to.
+/// Which organizations a change applies to (required, unless --via-api, which changes
+/// the signed-in user's active organization).
 #[derive(Debug, Args)]
-#[group(id = "selection", required = true, multiple = true)]
+#[group(id = "selection", multiple = true, conflicts_with = "via_api")]
 pub struct Selection {
     /// An organization id (repeatable)
     #[arg(long = "org", value_name = "ID")]
@@ -198,6 +208,59 @@ pub struct ToggleArgs {
     pub selection: Selection,
     #[command(flatten)]
     pub change: ChangeArgs,
+    #[command(flatten)]
+    pub api: ApiCredentials,
+
+    /// With --via-api: an integration's .env; its LABEL_STUDIO_URL is the URL, its token
+    /// signs in when neither --token-stdin nor --login is given, and is tested after the
+    /// change (a legacy token after enable-legacy, a PAT after enable-pat)
+    #[arg(long, value_name = "PATH", requires = "via_api")]
+    pub env_file: Option<PathBuf>,
+}
+
+/// Working through Label Studio's API instead of the database (`--via-api`): where, and
+/// who signs in.
+#[derive(Debug, Args)]
+pub struct ApiCredentials {
+    /// Change the settings through Label Studio's API (/api/jwt/settings) instead of the
+    /// database: the signed-in user's active organization changes. For installs where
+    /// only a URL and a login are at hand (Docker, Kubernetes)
+    #[arg(long)]
+    pub via_api: bool,
+
+    /// Label Studio's base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file
+    /// or of the environment, else http://localhost:8080]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Sign in with a token read from standard input: a PAT, or a legacy token that still
+    /// works
+    #[arg(long, conflicts_with_all = ["login", "password_stdin"])]
+    pub token_stdin: bool,
+
+    /// Sign in through the web login as EMAIL (works whatever the token settings); the
+    /// password is asked on a terminal, or read with --password-stdin
+    #[arg(long, value_name = "EMAIL")]
+    pub login: Option<String>,
+
+    /// Read the --login password from standard input
+    #[arg(long, requires = "login")]
+    pub password_stdin: bool,
+
+    /// Seconds before an API request is given up [default: 10]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<Seconds>,
+}
+
+impl ApiCredentials {
+    /// Whether any option of the API path was given.
+    pub fn any(&self) -> bool {
+        self.via_api || self.url.is_some() || self.token_stdin || self.login.is_some() || self.password_stdin
+    }
+
+    pub fn timeout(&self) -> std::time::Duration {
+        self.timeout.map(Seconds::duration).unwrap_or(std::time::Duration::from_secs(10))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -222,7 +285,7 @@ pub struct RollbackArgs {
     pub which: RollbackWhich,
 
     /// Restore this .env file from a migrate-env backup instead of database rows
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["via_api", "url", "token_stdin", "login"])]
     pub env_file: Option<PathBuf>,
 
     /// Restore even rows that were changed since the backup was taken
@@ -231,6 +294,11 @@ pub struct RollbackArgs {
 
     #[command(flatten)]
     pub change: ChangeArgs,
+
+    /// Backups made with --via-api are restored through the API, with the same options
+    /// (--url defaults to the backup's own URL)
+    #[command(flatten)]
+    pub api: ApiCredentials,
 }
 
 #[derive(Debug, Subcommand)]

@@ -63,6 +63,37 @@ pub struct ApiUser {
     pub active_organization: Option<i64>,
 }
 
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    LegacyToken,
+    Pat,
+    AccessToken,
+    WebLogin,
+}
+
+impl CredentialKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            CredentialKind::LegacyToken => "a legacy token",
+            CredentialKind::Pat => "a Personal Access Token",
+            CredentialKind::AccessToken => "a JWT access token",
+            CredentialKind::WebLogin => "the web login",
+        }
+    }
+
+    /// The setting that, switched off, stops this credential from authenticating.
+    pub fn needs(self) -> Option<crate::change::Setting> {
+        use crate::change::Setting;
+        match self {
+            CredentialKind::LegacyToken => Some(Setting::LegacyApiTokensEnabled),
+            CredentialKind::Pat | CredentialKind::AccessToken => Some(Setting::ApiTokensEnabled),
+            CredentialKind::WebLogin => None,
+        }
+    }
+}
+
 /// What one probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

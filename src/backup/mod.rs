@@ -5,6 +5,7 @@
 //! operation and never overwritten: `{"checksum": "sha256:...", "body": {...}}`, where
 //! the checksum covers the body's exact bytes, so an edited or truncated file is caught.
 
+pub mod api;
 pub mod env;
 
 use std::io::Write;
@@ -185,11 +186,17 @@ fn valid_id(id: &str) -> bool {
 
 /// Write and sync a new backup, streamed and hashed on the way; returns its id and path.
 pub fn write(dir: &Path, id: &str, body: &BackupBody<&[RowChange]>) -> anyhow::Result<(String, PathBuf)> {
+    write_checked(dir, id, &body.with_rows(CompactRows(body.rows)))
+}
+
+/// Write and sync `{"body": BODY, "checksum": "sha256:..."}` as the new file `ID.json`
+/// (mode 0600, in a private directory), the body streamed and hashed on the way.
+pub(crate) fn write_checked<T: Serialize>(dir: &Path, id: &str, body: &T) -> anyhow::Result<(String, PathBuf)> {
     fsutil::ensure_private_dir(dir)?;
     let path = fsutil::write_new_file_with(dir, id, ".json", 0o600, |out| {
         out.write_all(b"{\"body\":")?;
         let mut hashing = Hashing { inner: out, hasher: Sha256::new() };
-        serde_json::to_writer(&mut hashing, &body.with_rows(CompactRows(body.rows)))?;
+        serde_json::to_writer(&mut hashing, body)?;
         let sum = hex_checksum(&hashing.hasher.finalize());
         out.write_all(format!(",\"checksum\":\"{sum}\"}}\n").as_bytes())?;
         Ok(())
@@ -198,8 +205,8 @@ pub fn write(dir: &Path, id: &str, body: &BackupBody<&[RowChange]>) -> anyhow::R
     Ok((id, path))
 }
 
-/// Read a backup file and check its checksum and format.
-pub fn read(path: &Path) -> anyhow::Result<Backup> {
+/// The exact text of a checked file's body, once its checksum matched.
+pub(crate) fn read_checked(path: &Path) -> anyhow::Result<String> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| bad_input(format!("cannot read backup {shown}: {e}")))?;
     let file: BackupFile = serde_json::from_slice(&bytes)
@@ -207,8 +214,15 @@ pub fn read(path: &Path) -> anyhow::Result<Backup> {
     if checksum(file.body.get().as_bytes()) != file.checksum {
         return Err(bad_input(format!("backup {shown} is corrupt or was edited: its checksum does not match")));
     }
+    Ok(file.body.get().to_string())
+}
+
+/// Read a backup file and check its checksum and format.
+pub fn read(path: &Path) -> anyhow::Result<Backup> {
+    let shown = path.display();
+    let body = read_checked(path)?;
     let mut wire: BackupBody<Vec<WireChange>> =
-        serde_json::from_str(file.body.get()).map_err(|e| bad_input(format!("backup {shown} is corrupt: {e}")))?;
+        serde_json::from_str(&body).map_err(|e| bad_input(format!("backup {shown} is corrupt: {e}")))?;
     let rows = std::mem::take(&mut wire.rows).into_iter().map(from_wire).collect();
     let body = wire.with_rows(rows);
     if body.format != FORMAT {
@@ -218,8 +232,50 @@ pub fn read(path: &Path) -> anyhow::Result<Backup> {
     Ok(Backup { id, path: path.to_path_buf(), body })
 }
 
-/// A backup by id.
-pub fn load(dir: &Path, id: &str) -> anyhow::Result<Backup> {
+/// Backup files that could not be read, and why: reported, never silently skipped.
+pub type Skipped = Vec<(PathBuf, String)>;
+
+/// What a file in the backup directory holds, told from its id alone (lsauth names
+/// every file `TIME-OPERATION`), so a listing never has to open the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Rows of a database (`backup::read`).
+    Database,
+    /// Settings changed through the API (`backup::api`).
+    Api,
+    /// A `.env` rewrite's record (`backup::env`).
+    Env,
+}
+
+pub fn kind_of(id: &str) -> Kind {
+    let operation = id.split_once("Z-").map(|(_, op)| op).unwrap_or("");
+    if operation.starts_with(api::ID_PREFIX) {
+        Kind::Api
+    } else if operation.starts_with("migrate-env") || operation.starts_with("env-rollback") {
+        Kind::Env
+    } else {
+        Kind::Database
+    }
+}
+
+/// The ids of one kind in `dir`, oldest first (ids sort by time).
+pub fn ids(dir: &Path, kind: Kind) -> anyhow::Result<Vec<String>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading backup directory {}", dir.display())),
+    };
+    let mut ids: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json").map(String::from))
+        .filter(|id| !id.starts_with('.') && kind_of(id) == kind)
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// The path of backup `id` in `dir`, which must exist; ids cannot leave the directory.
+pub fn path_of(dir: &Path, id: &str) -> anyhow::Result<PathBuf> {
     let id = id.strip_suffix(".json").unwrap_or(id);
     if !valid_id(id) {
         return Err(bad_input(format!("{id:?} is not a backup id (see lsauth rollback --list)")));
@@ -228,36 +284,37 @@ pub fn load(dir: &Path, id: &str) -> anyhow::Result<Backup> {
     if !path.exists() {
         return Err(bad_input(format!("no backup {id} in {}", dir.display())));
     }
-    read(&path)
+    Ok(path)
 }
 
-/// Every backup in `dir`, oldest first; unreadable or corrupt files are returned as
-/// errors so they can be reported rather than silently skipped.
+/// A database backup by id.
+pub fn load(dir: &Path, id: &str) -> anyhow::Result<Backup> {
+    read(&path_of(dir, id)?)
+}
+
+/// Every database backup in `dir`, oldest first; unreadable or corrupt files are
+/// returned as errors so they can be reported rather than silently skipped.
 pub fn list(dir: &Path) -> anyhow::Result<Vec<Result<Backup, (PathBuf, String)>>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading backup directory {}", dir.display())),
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
-        .collect();
-    paths.sort();
-    // The directory also holds .env backup records (backup::env): not database backups.
-    let is_env_record = |p: &Path| {
-        std::fs::read(p)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .is_some_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(env::FORMAT))
-    };
-    Ok(paths
+    Ok(ids(dir, Kind::Database)?
         .into_iter()
-        .filter(|p| !is_env_record(p))
+        .map(|id| dir.join(format!("{id}.json")))
         .map(|p| read(&p).map_err(|e| (p.clone(), format!("{e:#}"))))
         .collect())
+}
+
+/// The newest database backup of `database`: files are opened newest first, and only
+/// until one belongs to it. Corrupt files on the way are returned for reporting.
+pub fn latest(dir: &Path, database: &DbIdentity) -> anyhow::Result<(Option<Backup>, Skipped)> {
+    let mut skipped = Vec::new();
+    for id in ids(dir, Kind::Database)?.into_iter().rev() {
+        let path = dir.join(format!("{id}.json"));
+        match read(&path) {
+            Ok(b) if &b.body.database == database => return Ok((Some(b), skipped)),
+            Ok(_) => {}
+            Err(e) => skipped.push((path, format!("{e:#}"))),
+        }
+    }
+    Ok((None, skipped))
 }
 
 #[cfg(test)]

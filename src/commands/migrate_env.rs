@@ -27,6 +27,7 @@ use crate::fsutil;
 use crate::outcome::migrate::{
     capitalize, summarize, CredentialSource, ExistingPat, MigrateOutcome, Owner, Preflight, ServerAction, ServerChange,
 };
+use crate::remote::{login, same_email, unreachable_at, Caller};
 use crate::report;
 use crate::secrets::mask;
 use crate::sources;
@@ -60,39 +61,6 @@ struct Setup {
     api: Api,
 }
 
-/// How requests authenticate as the old token's owner: with the working legacy key, or
-/// with a web-login session.
-enum Caller<'a> {
-    Legacy(&'a Api, &'a str),
-    Session(&'a Api),
-}
-
-impl Caller<'_> {
-    fn api(&self) -> &Api {
-        match self {
-            Caller::Legacy(api, _) | Caller::Session(api) => api,
-        }
-    }
-
-    async fn get(&self, path: &str) -> Result<api::Answer, api::NoAnswer> {
-        match self {
-            Caller::Legacy(api, key) => api.get(path, Auth::Token(key)).await,
-            Caller::Session(api) => api.get(path, Auth::None).await,
-        }
-    }
-
-    async fn post(&self, path: &str, body: &serde_json::Value) -> Result<api::Answer, api::NoAnswer> {
-        match self {
-            Caller::Legacy(api, key) => api.post_json(path, body, Auth::Token(key)).await,
-            Caller::Session(api) => api.post_json_session(path, body).await,
-        }
-    }
-}
-
-fn unreachable_at(step: &str, no: &api::NoAnswer) -> anyhow::Error {
-    crate::exit::unreachable_error(format!("{step}: {}: {}", no.url, no.reason))
-}
-
 /// A failed step, explained with the same words as `lsauth token test`.
 fn explained(step: &str, finding: &Finding, ctx: &ExplainContext) -> anyhow::Error {
     let (why, fix) = diagnosis::explain(finding, ctx);
@@ -109,59 +77,6 @@ async fn verify_pat(api: &Api, pat: &str) -> Result<ApiUser, Finding> {
         (Cause::Ok, Some(user)) => Ok(user),
         _ => Err(finding),
     }
-}
-
-/// The web login: CSRF cookie, form post; success is a 302 to Label Studio's own app (a
-/// 302 back to the login page, or elsewhere, is not a login). Then the session's whoami
-/// says who signed in.
-async fn login(api: &Api, email: &str, password: &str) -> anyhow::Result<ApiUser> {
-    let unreachable = |no: api::NoAnswer| unreachable_at("logging in", &no);
-    api.get("user/login/", Auth::None).await.map_err(unreachable)?;
-    let csrf = api.cookie("csrftoken").unwrap_or_default();
-    let answer = api
-        .post_form("user/login/", &[("csrfmiddlewaretoken", &csrf), ("email", email), ("password", password)])
-        .await
-        .map_err(unreachable)?;
-    match answer.status {
-        302 | 303 => {
-            let location = answer.location.as_deref().unwrap_or("");
-            if !is_app_location(api, location) {
-                return Err(refused(format!(
-                    "logging in as {email}: Label Studio redirected to {location:?}, not to its own app: not signed in"
-                )));
-            }
-        }
-        200 if answer.body.contains("don&#x27;t match") || answer.body.contains("don't match") => {
-            return Err(refused(format!("logging in as {email}: the email and password do not match")));
-        }
-        403 => return Err(refused("logging in: Label Studio refused the CSRF check (403)")),
-        status => return Err(refused(format!("logging in as {email}: unexpected answer {status}"))),
-    }
-    let who = api.get("api/current-user/whoami", Auth::None).await.map_err(unreachable)?;
-    let user = diagnosis::whoami_session(&who).ok_or_else(|| {
-        refused(format!("logging in as {email}: the session is not signed in (whoami answered {})", who.status))
-    })?;
-    if !same_email(user.email.as_deref(), email) {
-        return Err(refused(format!(
-            "logging in as {email}: the session belongs to {}",
-            user.email.as_deref().unwrap_or("another user")
-        )));
-    }
-    Ok(user)
-}
-
-/// A redirect target inside Label Studio's app: same origin, under the base path, and not
-/// the login page again.
-fn is_app_location(api: &Api, location: &str) -> bool {
-    let login = api.url("user/login/");
-    let Ok(target) = login.join(location) else { return false };
-    target.origin() == api.base().origin()
-        && target.path().starts_with(api.base().path())
-        && !target.path().starts_with(api.url("user/login").path())
-}
-
-fn same_email(a: Option<&str>, b: &str) -> bool {
-    a.is_some_and(|a| a.eq_ignore_ascii_case(b))
 }
 
 /// The `jti` (shortened) and issue date of a PAT as Label Studio lists it.
@@ -670,7 +585,7 @@ impl<'a> Migration<'a> {
         let mut enable_first = false;
         let caller = match &session {
             Some(session) => Caller::Session(session),
-            None => Caller::Legacy(&s.api, &s.old.token),
+            None => Caller::Token(&s.api, &s.old.token),
         };
         if mints {
             self.preflight(db.as_mut(), &caller)?;
@@ -871,23 +786,6 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_login_counts_only_when_it_redirects_into_the_app() {
-        let base = api::parse_base_url("http://ls.example:8080/label-studio").unwrap();
-        let api = Api::new(base, std::time::Duration::from_secs(1)).unwrap();
-        for ok in ["/label-studio/", "/label-studio/projects/", "http://ls.example:8080/label-studio/"] {
-            assert!(is_app_location(&api, ok), "{ok}");
-        }
-        for not in [
-            "/label-studio/user/login/?next=/",
-            "/",
-            "http://evil.example/label-studio/",
-            "https://ls.example:8080/label-studio/",
-        ] {
-            assert!(!is_app_location(&api, not), "{not}");
-        }
-    }
 
     #[test]
     fn listed_pats_show_their_jti_and_date() {

@@ -230,3 +230,226 @@ impl Ctx {
         Ok((db, located))
     }
 }
+
+/// Someone signed in for `--via-api`, and a token at hand to test after the change.
+pub struct ApiSession {
+    pub signed: crate::remote::SignedIn,
+    /// The base URL as shown (never with credentials).
+    pub url: String,
+    /// The token of `--env-file`, else the one read with `--token-stdin`.
+    pub token_at_hand: Option<crate::sources::TokenSource>,
+}
+
+impl Ctx {
+    /// Sign in for `--via-api`: `--token-stdin`, else `--login` (the password from
+    /// `--password-stdin` or asked on a terminal), else the token of `env_file`. The URL:
+    /// `--url`, else `url_hint` (a backup's own), else the env file's or the
+    /// environment's LABEL_STUDIO_URL, else http://localhost:8080.
+    pub fn sign_in_api(
+        &self,
+        creds: &crate::cli::ApiCredentials,
+        env_file: Option<&std::path::Path>,
+        url_hint: Option<&str>,
+    ) -> anyhow::Result<ApiSession> {
+        use crate::sources::{self, TokenSource};
+        let doc = env_file.map(sources::read_env_file).transpose()?;
+        let doc_ref = env_file.zip(doc.as_ref());
+        let (url_text, url_from) = sources::url_source(creds.url.as_deref().or(url_hint), doc_ref, &self.env);
+        let base = crate::api::parse_base_url(&url_text)?;
+        let url = crate::secrets::shown_url(&base);
+        self.out.verbose(format!("Label Studio: {url} (from {url_from})"));
+        let env_token = match doc_ref {
+            Some(d) => Some(sources::token_source(None, false, Some(d), &self.env)?),
+            None => None,
+        };
+        let timeout = creds.timeout();
+        let (signed, stdin_token) = if creds.token_stdin {
+            let token = sources::read_secret_stdin("token")?;
+            let signed = crate::remote::sign_in_with_token(base, timeout, &token)?;
+            (signed, Some(TokenSource { value: token, source: "standard input".into(), variable: None }))
+        } else if let Some(email) = &creds.login {
+            let password = if creds.password_stdin {
+                sources::read_secret_stdin("password")?
+            } else if crate::terminal::interactive() && !self.out.json {
+                crate::terminal::secret_prompt(&format!("Password for {email}"))?
+            } else {
+                return Err(crate::exit::bad_input("give the password with --password-stdin (no terminal to ask)"));
+            };
+            (crate::remote::sign_in_with_login(base, timeout, email, &password)?, None)
+        } else if let Some(token) = &env_token {
+            (crate::remote::sign_in_with_token(base, timeout, &token.value)?, None)
+        } else {
+            return Err(crate::exit::bad_input(
+                "--via-api needs someone to sign in: --login EMAIL (the web login), --token-stdin (a PAT, or a \
+                 legacy token that still works), or --env-file with a token",
+            ));
+        };
+        self.out.verbose(format!("signed in as {}", signed.who()));
+        Ok(ApiSession { signed, url, token_at_hand: env_token.or(stdin_token) })
+    }
+}
+
+/// A database that could not be found or opened, when the user did not name one: the
+/// same error (same exit status), with the way that needs no database.
+pub fn suggest_via_api(ctx: &Ctx, err: anyhow::Error, operation: &str) -> anyhow::Error {
+    if ctx.db_given_explicitly() {
+        return err;
+    }
+    let url = crate::sources::URL_VARIABLES
+        .iter()
+        .find_map(|v| ctx.env.get(v).filter(|u| !u.is_empty()))
+        .and_then(|u| crate::api::parse_base_url(u).ok())
+        .map(|u| crate::secrets::shown_url(&u))
+        .unwrap_or_else(|| "URL".into());
+    crate::exit::Classified {
+        status: crate::exit::status_of(&err),
+        message: format!(
+            "{err:#}\nNo database at hand (Docker, Kubernetes)? Change the settings through Label Studio's API as a \
+             signed-in user: lsauth {operation} --via-api --url {url} --login EMAIL"
+        ),
+    }
+    .into()
+}
+
+/// One write of the active organization's settings through the API.
+pub struct ApiWrite<'a> {
+    pub operation: &'a str,
+    pub toggle: Option<Toggle>,
+    pub restores: Option<String>,
+    pub target: &'a crate::outcome::change::ApiTarget,
+    /// What the plan was made from, and what is to be written.
+    pub before: crate::change::ApiSettings,
+    pub after: crate::change::ApiSettings,
+}
+
+/// What a write through the API left.
+pub struct ApiWritten {
+    pub backup: BackupRef,
+    /// The settings read again (`None`: the credential the change switched off can no
+    /// longer read them; Label Studio's answer to the write confirmed them).
+    pub read_back: Option<crate::change::ApiSettings>,
+    pub warnings: Vec<String>,
+}
+
+/// Write settings through the API as the database path writes rows: re-read (a change
+/// made while the plan was shown is refused), back up and sync, POST, then read back.
+/// A write that certainly did not happen leaves no backup; one whose answer was lost is
+/// read again to say which it was.
+pub fn write_api_settings(
+    session: &mut ApiSession,
+    backup_dir: &std::path::Path,
+    write: ApiWrite<'_>,
+) -> anyhow::Result<ApiWritten> {
+    use crate::exit::{refused, unreachable_error, ExitStatus};
+    use crate::remote;
+    session.signed.renew()?;
+    let who = session.signed.who();
+    let signed = &session.signed;
+    let caller = signed.caller();
+    let now_settings = signed.api.block_on(remote::read_settings(&caller, &who))?;
+    if now_settings != write.before {
+        return Err(refused(
+            "the settings changed while the plan was shown; nothing was changed: run the command again",
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let body = backup::api::ApiBackupBody {
+        format: backup::api::FORMAT.into(),
+        created_at: now.format(&time::format_description::well_known::Rfc3339)?,
+        operation: write.operation.into(),
+        command: crate::secrets::this_command_line(),
+        via: "api".into(),
+        url: write.target.url.clone(),
+        organization_id: write.target.organization_id,
+        organization_title: write.target.organization_title.clone(),
+        user_id: write.target.user_id,
+        user_email: write.target.user_email.clone(),
+        toggle: write.toggle,
+        restores: write.restores.clone(),
+        before: write.before,
+        after: write.after,
+    };
+    let (id, path) = backup::api::write(backup_dir, now, &body)?;
+    let backup = BackupRef { id: id.clone(), path: path.display().to_string() };
+    let mut warnings = Vec::new();
+    let posted = signed.api.block_on(remote::post_settings(&caller, write.after));
+    match remote::settings_from("changing the token settings", &who, &posted) {
+        Ok(stored) if stored == write.after => {}
+        Ok(stored) => {
+            return Err(refused(format!(
+                "Label Studio stored \"{stored}\" instead of \"{}\": the settings CHANGED, differently than planned; \
+                 backup {id} holds them as they were (lsauth rollback {id} --force restores them)",
+                write.after
+            )))
+        }
+        Err(e) if crate::exit::status_of(&e) != ExitStatus::Unreachable => {
+            let _ = std::fs::remove_file(&path);
+            return Err(e.context("nothing was changed"));
+        }
+        Err(e) => match signed.api.block_on(caller.get(remote::SETTINGS_PATH)) {
+            Ok(a) if remote::settings_from("", "", &Ok(a.clone())).ok() == Some(write.after) => {
+                warnings.push(format!("the answer to the change was lost ({e:#}); read again, the change is applied"));
+            }
+            Ok(a) if remote::settings_from("", "", &Ok(a.clone())).ok() == Some(write.before) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(unreachable_error(format!("{e:#}; read again, nothing was changed")));
+            }
+            _ => {
+                let _ = std::fs::write(path.with_extension("json.unconfirmed"), "the change was not confirmed\n");
+                return Err(unreachable_error(format!(
+                    "{e:#}: whether the settings changed is unknown; backup {id} was kept (unconfirmed): check with \
+                     lsauth {} --via-api --dry-run",
+                    write.operation
+                )));
+            }
+        },
+    }
+    let switched_off_own = signed.kind.needs().is_some_and(|s| !write.after.get(s));
+    let read_back = match signed.api.block_on(remote::read_settings(&caller, &who)) {
+        Ok(s) if s == write.after => Some(s),
+        Ok(s) => {
+            warnings.push(format!("read again, the settings are \"{s}\": someone changed them right after lsauth did"));
+            Some(s)
+        }
+        Err(_) if switched_off_own => None,
+        Err(e) => {
+            warnings.push(format!(
+                "the settings could not be read again ({e:#}); Label Studio's answer to the change confirmed them"
+            ));
+            None
+        }
+    };
+    Ok(ApiWritten { backup, read_back, warnings })
+}
+
+/// The command that undoes a change made through the API. The web login always works,
+/// so it is named when the email is known.
+pub fn api_undo_command(backup_id: &str, target: &crate::outcome::change::ApiTarget) -> String {
+    let who = match &target.user_email {
+        Some(email) => format!("--login {email}"),
+        None => "--token-stdin".into(),
+    };
+    format!("lsauth rollback {backup_id} --url {} {who}", target.url)
+}
+
+/// Where the change goes: the URL, the signed-in user's active organization and its
+/// title, who signed in.
+pub fn api_target(session: &ApiSession) -> anyhow::Result<crate::outcome::change::ApiTarget> {
+    let signed = &session.signed;
+    let organization_id = signed.user.active_organization.ok_or_else(|| {
+        crate::exit::refused(format!(
+            "{} has no active organization: Label Studio's settings endpoint changes the signed-in user's active \
+             organization only; sign in as a member of the organization to change",
+            signed.who()
+        ))
+    })?;
+    let organization_title = signed.api.block_on(crate::remote::organization_title(&signed.caller(), organization_id));
+    Ok(crate::outcome::change::ApiTarget {
+        url: session.url.clone(),
+        organization_id,
+        organization_title,
+        user_id: signed.user.id,
+        user_email: signed.user.email.clone(),
+        credential: signed.kind,
+    })
+}

@@ -2,13 +2,17 @@
 //! taking a backup of the current state first so a rollback can itself be undone.
 
 use super::{write_with_backup, Ctx, WriteLabel};
+use crate::backup::api::ApiBackup;
 use crate::backup::{self, Backup};
-use crate::change::plan_restore;
 use crate::change::DbIdentity;
+use crate::change::{plan_api_restore, plan_restore, ApiRestore};
 use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
 use crate::exit::{bad_input, refused, ExitStatus};
-use crate::outcome::change::{BackupList, BackupSummary, EnvBackupSummary, EnvRollbackOutcome, RollbackOutcome};
+use crate::outcome::change::{
+    ApiBackupList, ApiBackupSummary, ApiRollbackOutcome, BackupList, BackupSummary, EnvBackupSummary,
+    EnvRollbackOutcome, RollbackOutcome,
+};
 use crate::report;
 use crate::terminal;
 
@@ -42,8 +46,14 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
     if let Some(env_file) = &args.env_file {
         return env_rollback(ctx, args, &dir, env_file);
     }
+    let api_backup_named = args.which.id.as_deref().is_some_and(|id| backup::kind_of(id) == backup::Kind::Api);
+    if args.api.any() || api_backup_named {
+        return api_rollback(ctx, args, &dir);
+    }
     let read_only = args.which.list || args.change.dry_run;
-    let (mut db, _) = ctx.open_db(if read_only { Access::ReadOnly } else { Access::ReadWrite })?;
+    let (mut db, _) = ctx
+        .open_db(if read_only { Access::ReadOnly } else { Access::ReadWrite })
+        .map_err(|e| super::suggest_via_api(ctx, e, "rollback"))?;
     let identity = db.identity();
     if args.which.list {
         let backups = backups_of(ctx, &dir, &identity)?.iter().map(summary).collect();
@@ -53,9 +63,13 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
     }
     let chosen = match &args.which.id {
         Some(id) => backup::load(&dir, id)?,
-        None => backups_of(ctx, &dir, &identity)?
-            .pop()
-            .ok_or_else(|| bad_input(format!("no backup of {identity} in {}", dir.display())))?,
+        None => {
+            let (latest, skipped) = backup::latest(&dir, &identity)?;
+            for (path, why) in skipped {
+                ctx.out.note(format!("lsauth: warning: skipping {}: {why}", path.display()));
+            }
+            latest.ok_or_else(|| bad_input(format!("no backup of {identity} in {}", dir.display())))?
+        }
     };
     if chosen.body.database != identity {
         return Err(bad_input(format!(
@@ -206,5 +220,128 @@ fn env_rollback(
     outcome.mode = mode.map(|m| format!("{m:o}"));
     outcome.result = "restored";
     report::change::render_env_rollback(&outcome, &ctx.out)?;
+    Ok(ExitStatus::Ok)
+}
+
+/// The URL API backups are listed for: `--url`, else LABEL_STUDIO_URL, else the default.
+fn api_url(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<String> {
+    let (text, _) = crate::sources::url_source(args.api.url.as_deref(), None, &ctx.env);
+    Ok(crate::secrets::shown_url(&crate::api::parse_base_url(&text)?))
+}
+
+fn api_summary(b: &ApiBackup) -> ApiBackupSummary {
+    ApiBackupSummary {
+        id: b.id.clone(),
+        created_at: b.body.created_at.clone(),
+        operation: b.body.operation.clone(),
+        organization_id: b.body.organization_id,
+        organization_title: b.body.organization_title.clone(),
+        user_email: b.body.user_email.clone(),
+        before: b.body.before,
+        after: b.body.after,
+        restores: b.body.restores.clone(),
+        path: b.path.display().to_string(),
+    }
+}
+
+/// Restore a backup made through the API, through the API: the signed-in user's active
+/// organization must be the backup's, and the settings must still be what the change
+/// wrote (else refused, unless --force).
+fn api_rollback(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow::Result<ExitStatus> {
+    let chosen = match &args.which.id {
+        Some(id) if backup::kind_of(id) != backup::Kind::Api => {
+            return Err(bad_input(format!(
+                "backup {id} is a database backup, not one made through the API: restore it without --via-api, \
+                 --url, --login or --token-stdin"
+            )))
+        }
+        Some(id) => backup::api::load(dir, id)?,
+        None => {
+            let url = api_url(ctx, args)?;
+            let (found, skipped) = backup::api::list_for(dir, &url)?;
+            for (path, why) in skipped {
+                ctx.out.note(format!("lsauth: warning: skipping {}: {why}", path.display()));
+            }
+            if args.which.list {
+                let backups = found.iter().map(api_summary).collect();
+                let list = ApiBackupList { url, backup_dir: dir.display().to_string(), backups };
+                report::api_change::render_api_backup_list(&list, &ctx.out)?;
+                return Ok(ExitStatus::Ok);
+            }
+            found.into_iter().last().ok_or_else(|| {
+                bad_input(format!("no backup of a change through the API at {url} in {}", dir.display()))
+            })?
+        }
+    };
+    let mut session = ctx.sign_in_api(&args.api, None, Some(&chosen.body.url))?;
+    if session.url != chosen.body.url {
+        return Err(bad_input(format!(
+            "backup {} was made through {}, not {}; nothing was restored",
+            chosen.id, chosen.body.url, session.url
+        )));
+    }
+    let target = super::api_target(&session)?;
+    if target.organization_id != chosen.body.organization_id {
+        return Err(refused(format!(
+            "backup {} is of organization {}, but the active organization of {} is {}: the API changes the active \
+             organization only. Sign in as a user whose active organization is {} (or switch it in Label Studio); \
+             nothing was restored",
+            chosen.id,
+            chosen.body.organization_id,
+            session.signed.who(),
+            target.organization_id,
+            chosen.body.organization_id
+        )));
+    }
+    let signed = &session.signed;
+    let current = signed.api.block_on(crate::remote::read_settings(&signed.caller(), &signed.who()))?;
+    let mut outcome = ApiRollbackOutcome {
+        via: "api",
+        target,
+        backup: chosen.id.clone(),
+        dry_run: args.change.dry_run,
+        force: args.force,
+        current,
+        restore_to: chosen.body.before,
+        state: plan_api_restore(current, chosen.body.before, chosen.body.after),
+        restored: 0,
+        read_back: None,
+        undo_backup: None,
+        undo: None,
+        warnings: Vec::new(),
+    };
+    if outcome.state == ApiRestore::Conflict && !args.force {
+        report::api_change::render_api_rollback(&outcome, &ctx.out)?;
+        return Err(refused(format!(
+            "the settings changed since backup {} was taken (now {current}, the change wrote {}); nothing was \
+             restored (--force restores them anyway)",
+            chosen.id, chosen.body.after
+        )));
+    }
+    if outcome.state == ApiRestore::AlreadyRestored || args.change.dry_run {
+        report::api_change::render_api_rollback(&outcome, &ctx.out)?;
+        return Ok(ExitStatus::Ok);
+    }
+    report::api_change::render_api_rollback_plan(&outcome, &ctx.out)?;
+    terminal::confirm(
+        &format!("Restore organization {} from backup {} through the API?", chosen.body.organization_id, chosen.id),
+        args.change.yes,
+        ctx.out.json,
+    )?;
+    let write = super::ApiWrite {
+        operation: "rollback",
+        toggle: None,
+        restores: Some(chosen.id.clone()),
+        target: &outcome.target,
+        before: current,
+        after: chosen.body.before,
+    };
+    let written = super::write_api_settings(&mut session, dir, write)?;
+    outcome.restored = 1;
+    outcome.undo = Some(super::api_undo_command(&written.backup.id, &outcome.target));
+    outcome.undo_backup = Some(written.backup);
+    outcome.read_back = written.read_back;
+    outcome.warnings = written.warnings;
+    report::api_change::render_api_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)
 }

@@ -3,13 +3,18 @@
 //! writing a backup, in one transaction.
 
 use super::{write_with_backup, Ctx, WriteLabel};
-use crate::change::{self, Plan, Toggle};
+use crate::change::{self, Plan, Setting, Toggle};
 use crate::cli::{Selection, ToggleArgs};
 use crate::db::{Access, Database, OrgScope, UserLookup};
+use crate::diagnosis::{self, Cause, ExplainContext};
 use crate::exit::{bad_input, refused, ExitStatus};
-use crate::outcome::change::ToggleOutcome;
+use crate::outcome::change::{ApiToggleOutcome, LiveCheck, ToggleOutcome};
+use crate::remote;
 use crate::report;
+use crate::secrets::mask;
 use crate::terminal;
+use crate::token::{self, TokenKind};
+use crate::tokencheck;
 
 /// Turn `--org`, `--all`, `--user` into the organizations to read.
 fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgScope> {
@@ -33,8 +38,29 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
 }
 
 pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitStatus> {
+    if args.api.via_api {
+        return run_via_api(ctx, toggle, args);
+    }
+    if args.api.any() {
+        return Err(bad_input(format!(
+            "--url, --login and --token-stdin are for changes through the API: add --via-api (lsauth {} --via-api \
+             --url URL --login EMAIL changes the signed-in user's active organization), or leave them out to \
+             change the database",
+            toggle.operation()
+        )));
+    }
+    let s = &args.selection;
+    if !s.all && s.orgs.is_empty() && s.users.is_empty() {
+        return Err(bad_input(format!(
+            "select organizations: --org ID, --all, or --user EMAIL (or, without database access, --via-api: lsauth \
+             {} --via-api --url URL --login EMAIL)",
+            toggle.operation()
+        )));
+    }
     let dry_run = args.change.dry_run;
-    let (mut db, _) = ctx.open_db(if dry_run { Access::ReadOnly } else { Access::ReadWrite })?;
+    let (mut db, _) = ctx
+        .open_db(if dry_run { Access::ReadOnly } else { Access::ReadWrite })
+        .map_err(|e| super::suggest_via_api(ctx, e, toggle.operation()))?;
     let scope = resolve(db.as_mut(), &args.selection)?;
     let schema = db.jwt_schema().clone();
     let identity = db.identity();
@@ -91,4 +117,97 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
     }
     report::change::render_toggle(&result, &ctx.out)?;
     Ok(ExitStatus::Ok)
+}
+
+/// `--via-api`: the signed-in user's active organization, through `/api/jwt/settings`,
+/// with the same plan, prompt, backup and report as the database path, then a read-back
+/// and a live test of the token at hand.
+fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitStatus> {
+    let mut session = ctx.sign_in_api(&args.api, args.env_file.as_deref(), None)?;
+    let target = super::api_target(&session)?;
+    let signed = &session.signed;
+    let before = signed.api.block_on(remote::read_settings(&signed.caller(), &signed.who()))?;
+    let after = before.toggled(toggle);
+    let mut outcome = ApiToggleOutcome {
+        operation: toggle.operation(),
+        via: "api",
+        target,
+        dry_run: args.change.dry_run,
+        before,
+        after,
+        changed: 0,
+        backup: None,
+        read_back: None,
+        live_check: None,
+        warnings: Vec::new(),
+        warnings_shown: 0,
+        undo: None,
+    };
+    if signed.kind.needs() == Some(toggle.setting) && !toggle.enable && before != after {
+        outcome.warnings.push(format!(
+            "{} signs in with {}: once this is applied it no longer authenticates; sign in with --login to undo it",
+            outcome.target.user_email.as_deref().unwrap_or("this user"),
+            signed.kind.describe()
+        ));
+    }
+    if before == after || args.change.dry_run {
+        report::api_change::render_api_toggle(&outcome, &ctx.out)?;
+        return Ok(ExitStatus::Ok);
+    }
+    report::api_change::render_api_toggle_plan(&outcome, &ctx.out)?;
+    outcome.warnings_shown = outcome.warnings.len();
+    let question =
+        format!("Apply {} to organization {} through the API?", outcome.operation, outcome.target.organization_id);
+    terminal::confirm(&question, args.change.yes, ctx.out.json)?;
+
+    let dir = ctx.backup_dir(args.change.backup_dir.as_deref())?;
+    let write = super::ApiWrite {
+        operation: toggle.operation(),
+        toggle: Some(toggle),
+        restores: None,
+        target: &outcome.target,
+        before,
+        after,
+    };
+    let written = super::write_api_settings(&mut session, &dir, write)?;
+    outcome.changed = 1;
+    outcome.undo = Some(super::api_undo_command(&written.backup.id, &outcome.target));
+    outcome.backup = Some(written.backup);
+    outcome.read_back = written.read_back;
+    outcome.warnings.extend(written.warnings);
+    if toggle.enable {
+        outcome.live_check = live_check(&session, toggle);
+    }
+    report::api_change::render_api_toggle(&outcome, &ctx.out)?;
+    Ok(match &outcome.live_check {
+        Some(check) if !check.passes => ExitStatus::Problem,
+        _ => ExitStatus::Ok,
+    })
+}
+
+/// After an enable: the token at hand of the kind just enabled, tested as its clients
+/// use it. `None` when no such token is at hand.
+fn live_check(session: &super::ApiSession, toggle: Toggle) -> Option<LiveCheck> {
+    let source = session.token_at_hand.as_ref()?;
+    let inspection = token::inspect(&source.value, tokencheck::now_secs());
+    let wanted = match toggle.setting {
+        Setting::LegacyApiTokensEnabled => inspection.kind == TokenKind::Legacy,
+        Setting::ApiTokensEnabled => inspection.kind == TokenKind::Pat,
+    };
+    if !wanted {
+        return None;
+    }
+    let api = &session.signed.api;
+    let version = api.block_on(api.get("api/version", crate::api::Auth::None));
+    let finding = api.block_on(tokencheck::probe(api, &inspection, &diagnosis::version(&version)));
+    let context = ExplainContext { variable: source.variable.clone(), ..ExplainContext::default() };
+    let (why, fix) = diagnosis::explain(&finding, &context);
+    let passes = finding.cause == Cause::Ok;
+    Some(LiveCheck {
+        token: mask(&inspection.token),
+        source: source.source.clone(),
+        cause: finding.cause,
+        passes,
+        explanation: if passes { why } else { format!("{why} Fix: {fix}.") },
+    })
 }

@@ -3,6 +3,7 @@
 //! Commands return data; this module alone decides its appearance. Colour is decided
 //! once from `--color`, `NO_COLOR` and whether stdout is a terminal.
 
+pub mod api_change;
 pub mod change;
 pub mod diff;
 pub mod doctor;

@@ -51,6 +51,11 @@ pub struct FakeState {
     /// The JWT feature flag off in the server's environment: legacy tokens are accepted
     /// whatever the settings, access tokens never.
     pub jwt_flag_off: bool,
+    /// A release before `/api/jwt/settings` (1.16.0): 404 with an HTML page there.
+    pub no_settings_endpoint: bool,
+    /// Apply a POST to `/api/jwt/settings`, then close the connection unanswered (an
+    /// answer lost on the way back).
+    pub lose_settings_answer: bool,
     /// `(method, path, Authorization header)` of every request.
     pub requests: Vec<(String, String, Option<String>)>,
 }
@@ -215,6 +220,9 @@ fn serve(stream: TcpStream, state: Arc<Mutex<FakeState>>) {
         (answer(&mut s, &request), s.delay)
     };
     std::thread::sleep(delay);
+    if reply.status == 0 {
+        return; // the connection closes unanswered
+    }
     let reason = match reply.status {
         200 => "OK",
         201 => "Created",
@@ -245,11 +253,20 @@ fn serve(stream: TcpStream, state: Arc<Mutex<FakeState>>) {
 
 fn whoami(s: &FakeState, user_id: i64) -> Reply {
     let u = &s.users[&user_id];
-    json(200, serde_json::json!({"id": user_id, "email": u.email, "username": "", "active_organization": u.active_org}))
+    let meta = u.active_org.map(|o| serde_json::json!({"title": org_title(o), "email": u.email}));
+    json(
+        200,
+        serde_json::json!({"id": user_id, "email": u.email, "username": "", "active_organization": u.active_org,
+            "active_organization_meta": meta}),
+    )
+}
+
+pub fn org_title(id: i64) -> String {
+    format!("Org {id}")
 }
 
 /// The user a request authenticates as for the token endpoints: a legacy key (with the
-/// organization check), or a session cookie with a matching CSRF header and a Referer.
+/// organization check), or a session cookie.
 fn token_endpoint_user(s: &FakeState, r: &Request<'_>) -> Result<i64, Reply> {
     if let Some((scheme, key)) = r.auth.and_then(|a| a.split_once(' ')) {
         if scheme.eq_ignore_ascii_case("token") {
@@ -269,12 +286,9 @@ fn token_endpoint_user(s: &FakeState, r: &Request<'_>) -> Result<i64, Reply> {
     else {
         return Err(error(401, NOT_PROVIDED));
     };
-    if r.method == "POST" {
-        let csrf_ok = r.headers.get("x-csrftoken").is_some_and(|h| Some(h) == r.cookies.get("csrftoken"));
-        if !csrf_ok || !r.headers.contains_key("referer") {
-            return Err(error(403, "CSRF Failed: CSRF token missing."));
-        }
-    }
+    // No CSRF check: Label Studio's middleware exempts every API view from it (only the
+    // login and signup forms enforce it); observed on 1.23.2, a session POST to
+    // /api/jwt/settings without X-CSRFToken answers 200. lsauth sends the header anyway.
     Ok(user_id)
 }
 
@@ -401,6 +415,9 @@ fn answer(s: &mut FakeState, r: &Request<'_>) -> Reply {
                 cookies: Vec::new(),
             }
         }
+        ("GET" | "POST", "/api/jwt/settings") if s.no_settings_endpoint => {
+            html(404, "<!doctype html><h1>Not Found</h1>")
+        }
         ("GET" | "POST", "/api/jwt/settings") => {
             let user_id = match any_user(s, r) {
                 Ok(id) => id,
@@ -413,6 +430,16 @@ fn answer(s: &mut FakeState, r: &Request<'_>) -> Reply {
             let Some(org_id) = user.active_org else { return error(404, "Not found.") };
             if method == "POST" {
                 let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+                for field in ["api_tokens_enabled", "legacy_api_tokens_enabled"] {
+                    if body.get(field).is_some_and(|v| !v.is_boolean()) {
+                        return json(
+                            400,
+                            serde_json::json!({"id": "x", "status_code": 400, "version": "1.23.2",
+                                "detail": "Validation error", "exc_info": null,
+                                "validation_errors": {field: ["Must be a valid boolean."]}}),
+                        );
+                    }
+                }
                 let org = s.orgs.get_mut(&org_id).unwrap();
                 if let Some(v) = body.get("api_tokens_enabled").and_then(|v| v.as_bool()) {
                     org.api_tokens_enabled = v;
@@ -422,9 +449,29 @@ fn answer(s: &mut FakeState, r: &Request<'_>) -> Reply {
                 }
             }
             let org = s.orgs[&org_id];
+            if method == "POST" && s.lose_settings_answer {
+                return Reply { status: 0, body: String::new(), content_type: "", location: None, cookies: Vec::new() };
+            }
             json(
                 200,
                 serde_json::json!({"api_tokens_enabled": org.api_tokens_enabled, "legacy_api_tokens_enabled": org.legacy_enabled}),
+            )
+        }
+        ("GET", p) if p.starts_with("/api/organizations/") => {
+            let user_id = match any_user(s, r) {
+                Ok(id) => id,
+                Err(reply) => return reply,
+            };
+            let Ok(id) = p["/api/organizations/".len()..].trim_end_matches('/').parse::<i64>() else {
+                return html(404, "<h1>Not Found</h1>");
+            };
+            if s.users[&user_id].active_org != Some(id) {
+                return error(403, "You do not have permission to perform this action.");
+            }
+            // The real answer carries the organization's invite token too.
+            json(
+                200,
+                serde_json::json!({"id": id, "title": org_title(id), "token": "InviteTokenNotASecretOfLsauth0000"}),
             )
         }
         ("GET", "/health") => json(200, serde_json::json!({"status": "UP"})),

@@ -15,6 +15,7 @@ mod orgs;
 mod safety;
 mod secrets;
 mod token;
+mod via_api;
 
 /// Instantiate each listed `fn name(fixture: &dyn Fixture)` as a test on a fresh SQLite
 /// database and another on a fresh PostgreSQL database.
