@@ -279,7 +279,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__doctor)
-            opts="-v -h --env-file --url --ls-data-dir --project --strict --timeout --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-v -h --env-file --url --ls-data-dir --project --strict --login --password-stdin --timeout --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -298,6 +298,10 @@ _lsauth() {
                     return 0
                     ;;
                 --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --login)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

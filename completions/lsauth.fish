@@ -50,6 +50,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l env-file -d 'An
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l url -d 'Label Studio\'s base URL [default: the env file\'s or the environment\'s LABEL_STUDIO_URL; without one the API checks are skipped]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l ls-data-dir -d 'Label Studio\'s data directory, whose .env holds SECRET_KEY' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l project -d 'Follow the ML backend / export path of this project: project → organization → creators → their legacy tokens → the settings Label Studio consults' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l login -d 'Without a database: sign in through the web login as EMAIL to read the active organization\'s token settings from the API (api.jwt_settings); without it the configured token signs in when it can' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l timeout -d 'Seconds before an API request is given up' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
@@ -57,6 +58,7 @@ always\t''
 never\t''"
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l strict -d 'Warnings fail too (exit 1)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l password-stdin -d 'Read the --login password from standard input'
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l show-secrets -d 'Print tokens and passwords in full instead of masked'

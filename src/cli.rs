@@ -390,6 +390,16 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Without a database: sign in through the web login as EMAIL to read the active
+    /// organization's token settings from the API (api.jwt_settings); without it the
+    /// configured token signs in when it can
+    #[arg(long, value_name = "EMAIL")]
+    pub login: Option<String>,
+
+    /// Read the --login password from standard input
+    #[arg(long, requires = "login")]
+    pub password_stdin: bool,
+
     /// Seconds before an API request is given up
     #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = parse_timeout)]
     pub timeout: Seconds,

@@ -242,6 +242,9 @@ pub struct ExplainContext {
     pub owner_email: Option<String>,
     /// The variable the token came from, to name in the fix.
     pub variable: Option<String>,
+    /// No database at hand: fixes of organization settings go through the API at this
+    /// base URL (`--via-api`).
+    pub via_api_url: Option<String>,
 }
 
 /// One line of explanation and the fix, for a cause.
@@ -256,12 +259,21 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
         (None, None) => "--user OWNER_EMAIL".to_string(),
     };
     let var = ctx.variable.as_deref().unwrap_or("LABEL_STUDIO_API_KEY");
+    // The command that turns a setting on for that organization: through the database,
+    // or through the API as a user whose active organization it is.
+    let enable = |operation: &str| match &ctx.via_api_url {
+        Some(url) => format!(
+            "lsauth {operation} --via-api --url {url} --login OWNER_EMAIL (signed in as the token's owner, or anyone \
+             whose active organization is that one)"
+        ),
+        None => format!("lsauth {operation} {org_flag}"),
+    };
     let location = f.location.as_deref().unwrap_or("another URL");
     match f.cause {
         Cause::Ok => ("Label Studio accepts this token.".into(), "nothing to fix".into()),
         Cause::LegacyDisabled => (
             format!("Legacy tokens are disabled for {org} (jwt_auth_jwtsettings.legacy_api_tokens_enabled is false or the row is missing, which means false since 1.22)."),
-            format!("lsauth enable-legacy {org_flag}, or move the integration to a PAT: lsauth migrate-env"),
+            format!("{}, or move the integration to a PAT: lsauth migrate-env", enable("enable-legacy")),
         ),
         Cause::LegacyUnknown => (
             "Label Studio knows no legacy token with this value (wrong instance, reset token, or a typo).".into(),
@@ -273,7 +285,7 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
         ),
         Cause::ApiTokensDisabled => (
             format!("The PAT is valid, but Personal Access Tokens are disabled for {org}: the refresh works, the access token is refused."),
-            format!("lsauth enable-pat {org_flag}"),
+            enable("enable-pat"),
         ),
         Cause::JwtFlagOff => (
             format!("The PAT is valid and {org} has PATs on in the database, yet Label Studio refuses the access token: the JWT feature flag ({}) may be off in the server's environment.", crate::settings::JWT_FLAG),
@@ -404,5 +416,8 @@ mod tests {
         assert_eq!(fix.split(',').next().unwrap(), "lsauth enable-legacy --org 7");
         let (_, fix) = explain(&Finding::of(Cause::ApiTokensDisabled), &ExplainContext::default());
         assert!(fix.starts_with("lsauth enable-pat --user"));
+        let no_db = ExplainContext { via_api_url: Some("https://ls.example.com/".into()), ..ctx };
+        let (_, fix) = explain(&Finding::of(Cause::LegacyDisabled), &no_db);
+        assert!(fix.starts_with("lsauth enable-legacy --via-api --url https://ls.example.com/ --login"), "{fix}");
     }
 }

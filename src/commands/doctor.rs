@@ -466,6 +466,7 @@ fn api_and_live_checks(
             organization_id: facts.and_then(|f| f.owner.as_ref().and_then(|o| o.active_organization_id)),
             owner_email: facts.and_then(|f| f.owner.as_ref().map(|o| o.email.clone())),
             variable: source.variable.clone(),
+            via_api_url: facts.is_none().then(|| crate::secrets::shown_url(&base)),
         };
         let (why, fix) = diagnosis::explain(&finding, &context);
         if finding.cause == Cause::Ok {
@@ -676,6 +677,79 @@ fn api_checks(
     }
 }
 
+/// api.jwt_settings, with no database: the active organization's token settings read
+/// through the API, signed in with --login or else the configured token. Fails when the
+/// configured token's kind is switched off there.
+fn jwt_settings_check(
+    checks: &mut Checks,
+    ctx: &Ctx,
+    args: &DoctorArgs,
+    base: &url::Url,
+    token: Option<&TokenSource>,
+    inspection: Option<&Inspection>,
+) -> anyhow::Result<()> {
+    const ID: &str = "api.jwt_settings";
+    let sec = Section::Api;
+    let url = crate::secrets::shown_url(base);
+    let timeout = args.timeout.duration();
+    let signed = match (&args.login, token) {
+        (Some(email), _) => {
+            let password = if args.password_stdin {
+                crate::sources::read_secret_stdin("password")?
+            } else if crate::terminal::interactive() && !ctx.out.json {
+                crate::terminal::secret_prompt(&format!("Password for {email}"))?
+            } else {
+                return Err(crate::exit::bad_input("give the password with --password-stdin (no terminal to ask)"));
+            };
+            crate::remote::sign_in_with_login(base.clone(), timeout, email, &password)
+        }
+        (None, Some(t)) => crate::remote::sign_in_with_token(base.clone(), timeout, &t.value),
+        (None, None) => {
+            checks.skip(ID, sec, "not read: no token and no --login to sign in with");
+            return Ok(());
+        }
+    };
+    let signed = match signed {
+        Ok(s) => s,
+        Err(e) if args.login.is_some() => {
+            checks.warn(ID, sec, format!("not read: {e:#}")).fix("check the --login email and password");
+            return Ok(());
+        }
+        Err(_) => {
+            checks.skip(ID, sec, "not read: the configured token cannot sign in (see token.live); give --login EMAIL");
+            return Ok(());
+        }
+    };
+    let who = signed.who();
+    let settings = match signed.api.block_on(crate::remote::read_settings(&signed.caller(), &who)) {
+        Ok(s) => s,
+        Err(e) => {
+            checks.warn(ID, sec, format!("not read: {e:#}"));
+            return Ok(());
+        }
+    };
+    let org = signed.user.active_organization.map(|o| format!("organization {o}")).unwrap_or("no organization".into());
+    let read = format!("{org} (the active organization of {who}): {settings}");
+    let email = signed.user.email.clone().unwrap_or_else(|| "EMAIL".into());
+    let switched_off = match inspection.map(|i| i.kind) {
+        Some(TokenKind::Legacy) if !settings.legacy_api_tokens_enabled => Some("enable-legacy"),
+        Some(TokenKind::Pat) if !settings.api_tokens_enabled => Some("enable-pat"),
+        _ => None,
+    };
+    match switched_off {
+        Some(operation) => {
+            let kind = inspection.map(|i| i.kind.describe()).unwrap_or_default();
+            checks
+                .fail(ID, sec, format!("the configured token is {kind}, and that kind is off for {read}"))
+                .fix(format!("lsauth {operation} --via-api --url {url} --login {email}"));
+        }
+        None => {
+            checks.pass(ID, sec, read);
+        }
+    }
+    Ok(())
+}
+
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let mut checks = Checks::default();
     let sources = sources(ctx, args)?;
@@ -709,6 +783,12 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let schema = db_handle.as_deref().map(|db| db.jwt_schema().clone());
     let (api_client, api_reachable) =
         api_checks(&mut checks, args, &sources, inspection.as_ref(), facts.as_ref(), schema.as_ref());
+
+    if db_handle.is_none() && api_reachable {
+        if let Some(api) = &api_client {
+            jwt_settings_check(&mut checks, ctx, args, api.base(), sources.token.as_ref(), inspection.as_ref())?;
+        }
+    }
 
     if let Some(project) = args.project {
         match db_handle.as_deref_mut() {

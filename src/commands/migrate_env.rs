@@ -374,16 +374,26 @@ impl<'a> Migration<'a> {
     fn check_preflight(&self, can_enable: bool) -> anyhow::Result<bool> {
         let p = self.outcome.preflight.as_ref().expect("preflight ran");
         let org = p.organization_id.map(|o| format!("organization {o}")).unwrap_or("the owner's organization".into());
-        let fix = match p.organization_id {
-            Some(o) => format!("lsauth enable-pat --org {o}"),
-            None => "lsauth enable-pat --user OWNER_EMAIL".into(),
+        let fix = match (p.organization_id, &self.base) {
+            (Some(o), _) if can_enable => format!("lsauth enable-pat --org {o}"),
+            // No database at hand: through the API, as the owner (whose active
+            // organization it is).
+            (org, Some(base)) if !can_enable => format!(
+                "lsauth enable-pat --via-api --url {} --login {}{}",
+                crate::secrets::shown_url(base),
+                self.outcome.owner.as_ref().and_then(|o| o.email.clone()).unwrap_or_else(|| "OWNER_EMAIL".into()),
+                org.map(|o| format!(" (where the database is at hand: lsauth enable-pat --org {o})"))
+                    .unwrap_or_default()
+            ),
+            (Some(o), _) => format!("lsauth enable-pat --org {o}"),
+            (None, _) => "lsauth enable-pat --user OWNER_EMAIL".into(),
         };
         match p.api_tokens_enabled {
             Some(true) => Ok(false),
             Some(false) if self.args.enable_pat && can_enable => Ok(true),
             Some(false) if self.args.enable_pat => Err(refused(format!(
-                "Personal Access Tokens are off for {org} and --enable-pat needs the database (give --db), or run \
-                 {fix} where the database is at hand"
+                "Personal Access Tokens are off for {org} and --enable-pat needs the database (give --db); without \
+                 it: {fix}, then run migrate-env again"
             ))),
             Some(false) => Err(refused(format!(
                 "Personal Access Tokens are off for {org} (the organization Label Studio consults for this user): \
@@ -690,6 +700,7 @@ impl<'a> Migration<'a> {
             organization_id: self.outcome.owner.as_ref().and_then(|o| o.active_organization),
             owner_email: self.outcome.owner.as_ref().and_then(|o| o.email.clone()),
             variable: Some(s.variable.clone()),
+            ..ExplainContext::default()
         };
         // The preflight said PATs are on (database or API) and the access token is still
         // refused: the server's JWT feature flag, not the setting (seen on a real 1.23.2

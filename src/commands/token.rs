@@ -107,6 +107,10 @@ fn report_for(
             .or(finding.user.as_ref().and_then(|u| u.active_organization)),
         owner_email: database.as_ref().and_then(|d| d.owner.as_ref().map(|o| o.email.clone())),
         variable: source.variable.clone(),
+        via_api_url: database
+            .is_none()
+            .then(|| crate::api::parse_base_url(run.url).ok().map(|u| crate::secrets::shown_url(&u)))
+            .flatten(),
     };
     let (mut explanation, mut fix) = diagnosis::explain(&finding, &context);
     if matches!(finding.cause, Cause::ApiTokensDisabled | Cause::LegacyDisabled) {

@@ -308,3 +308,41 @@ fn options_that_do_not_fit_are_usage_errors_with_the_way_that_does() {
     assert!(no_one.stderr.contains("needs someone to sign in"), "{}", no_one.stderr);
     assert_eq!(posts(&fake), 0);
 }
+
+fn check(json: &serde_json::Value, id: &str) -> serde_json::Value {
+    json["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap_or_else(|| panic!("{id}: {json}"))
+}
+
+#[test]
+fn doctor_without_a_database_reads_the_settings_through_the_api_and_names_the_api_fix() {
+    let fake = server();
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("ml.env");
+    std::fs::write(&env, format!("LABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY={KEY}\n", fake.url)).unwrap();
+    let env_arg = env.display().to_string();
+    let fix_via_api = format!("lsauth enable-legacy --via-api --url {}/ --login", fake.url);
+
+    let alone = lsauth(["doctor", "--env-file", &env_arg, "--json"]).run();
+    alone.expect_code(1);
+    let json = alone.json();
+    assert!(check(&json, "token.live")["fix"].as_str().unwrap().starts_with(&fix_via_api), "{json}");
+    assert_eq!(check(&json, "api.jwt_settings")["status"], "skip", "the refused key cannot read them");
+
+    let signed_in =
+        lsauth(["doctor", "--env-file", &env_arg, "--json", "--login", "admin@acme.test", "--password-stdin"])
+            .stdin(format!("{PASSWORD}\n"))
+            .run();
+    signed_in.expect_code(1);
+    let settings = check(&signed_in.json(), "api.jwt_settings");
+    assert_eq!(settings["status"], "fail", "{settings}");
+    assert!(settings["summary"].as_str().unwrap().contains("legacy tokens off"), "{settings}");
+    assert_eq!(settings["fix"], format!("{fix_via_api} admin@acme.test"));
+
+    // The fix it names works; then the key itself reads the settings.
+    with_login(&fake, &dir.path().join("state"), &["enable-legacy", "--via-api", "--yes"]).run().expect_code(0);
+    let fixed = lsauth(["doctor", "--env-file", &env_arg, "--json"]).run();
+    let settings = check(&fixed.json(), "api.jwt_settings");
+    assert_eq!(settings["status"], "pass", "{settings}");
+    assert!(settings["summary"].as_str().unwrap().contains("signed in with a legacy token"), "{settings}");
+    assert_eq!(check(&fixed.json(), "token.live")["status"], "pass");
+}
