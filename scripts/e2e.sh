@@ -132,6 +132,24 @@ PY
   if [ "$got" = "$2" ]; then echo "  ok   $1 = $2"; else echo "  FAIL $1 = $got, expected $2"; failures=$((failures + 1)); fi
 }
 
+# json_get PATH: a field of the last JSON output (as json_is reads it).
+json_get() {
+  python3 - "$OUT" "$1" <<'PY'
+import json, sys
+value = json.load(open(sys.argv[1]))
+for part in sys.argv[2].split("/"):
+    value = value[int(part)] if isinstance(value, list) else value.get(part)
+print(value)
+PY
+}
+
+# stderr_has TEXT: the last run's stderr says TEXT.
+stderr_has() {
+  steps=$((steps + 1))
+  if grep -qF -- "$1" "$ERR"; then echo "  ok   says: $1"; else
+    echo "  FAIL stderr does not say: $1"; sed 's/^/       /' "$ERR"; failures=$((failures + 1)); fi
+}
+
 story() {
   local db=$1
   echo "e2e: --- Label Studio on $db ---"
@@ -252,6 +270,10 @@ field_upgrade_from_1_16() {
   local tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
   STDIN=$tokenfile expect 0 "1.16.0: the legacy token works" -- token test --url "$LS_URL" --token-stdin --json
   expect 2 "1.16.0: no jwt_auth table, nothing to fix" -- --db "$LS_DB" orgs --json
+  printf '%s\n' "$ADMIN_PASSWORD" >"$WORK/password-$name"
+  STDIN=$WORK/password-$name expect 1 "1.16.0: --via-api finds no settings endpoint" -- enable-legacy --via-api \
+    --url "$LS_URL" --login "$ADMIN_EMAIL" --password-stdin --yes
+  stderr_has "no token settings endpoint"
   stop_label_studio
   start_label_studio "$name" "$db" 1.23.2 keep
   expect 0 "after the upgrade: orgs" -- --db "$LS_DB" orgs --json
@@ -403,6 +425,68 @@ story_trust() {
   expect 0 "enable-pat --all" -- --db "$LS_DB" enable-pat --all --yes
   unset PAT_SEEN EXISTING_PAT
   story_flag_off "$db"
+  story_via_api "$db"
+}
+
+# Issue 12: only a URL and a login, as in Docker or Kubernetes. lsauth runs with a HOME of
+# its own and no --db: it cannot see the database, and fixes and rolls back through the
+# API, signed in with the web login and with a PAT. The database is only read to confirm.
+story_via_api() {
+  local db=$1 nohome=$WORK/nohome-$db pwfile=$WORK/password-$db
+  mkdir -p "$nohome"; printf '%s\n' "$ADMIN_PASSWORD" >"$pwfile"
+  local patenv=$WORK/script-$db/.env mlenv=$WORK/via-api-$db
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$patenv")
+  local patfile=$WORK/via-api-pat-$db; printf '%s' "$PAT_SEEN" >"$patfile"
+  script_env "$mlenv"
+  echo "story: no database at hand: fix and roll back through the API"
+  expect 0 "disable-legacy --all (a fresh install's state)" -- --db "$LS_DB" disable-legacy --all --yes
+  HOME=$nohome LABEL_STUDIO_URL=$LS_URL expect 2 "without a database, enable-legacy --all" -- enable-legacy --all --yes
+  stderr_has "lsauth enable-legacy --via-api --url $LS_URL/ --login EMAIL"
+  HOME=$nohome STDIN=$pwfile expect 1 "doctor --login without a database" -- doctor --env-file "$mlenv/.env" \
+    --login "$ADMIN_EMAIL" --password-stdin --json
+  json_is checks/api.jwt_settings/status fail
+  json_is checks/api.jwt_settings/fix "lsauth enable-legacy --via-api --url $LS_URL/ --login $ADMIN_EMAIL"
+  HOME=$nohome STDIN=$pwfile expect 0 "enable-legacy --via-api --dry-run" -- enable-legacy --via-api --url "$LS_URL" \
+    --login "$ADMIN_EMAIL" --password-stdin --dry-run --json
+  json_is changed 0
+  expect 1 "the dry run changed nothing: the key is still refused" -- token test --env-file "$mlenv/.env" --json
+  HOME=$nohome STDIN=$pwfile expect 0 "enable-legacy --via-api --login (the .env's key tested live)" -- enable-legacy \
+    --via-api --env-file "$mlenv/.env" --login "$ADMIN_EMAIL" --password-stdin --yes --json
+  json_is changed 1
+  json_is target/credential web_login
+  json_is target/organization_id 1
+  json_is read_back/legacy_api_tokens_enabled true
+  json_is live_check/passes true
+  expect 0 "the database agrees" -- --db "$LS_DB" orgs --json
+  json_is organizations/0/legacy_api_tokens_enabled true
+  HOME=$nohome STDIN=$pwfile expect 0 "rollback --latest --url --login" -- rollback --latest --url "$LS_URL" \
+    --login "$ADMIN_EMAIL" --password-stdin --yes --json
+  json_is restored 1
+  expect 1 "the key is refused again" -- token test --env-file "$mlenv/.env" --json
+  json_is cause legacy_disabled
+
+  HOME=$nohome STDIN=$patfile expect 0 "enable-legacy --via-api, signed in with a PAT" -- enable-legacy --via-api \
+    --url "$LS_URL" --token-stdin --yes --json
+  json_is target/credential pat
+  local enabled_with_pat; enabled_with_pat=$(json_get backup/id)
+  expect 0 "the key works" -- token test --env-file "$mlenv/.env" --json
+  HOME=$nohome STDIN=$patfile expect 0 "disable-pat --via-api with that PAT itself" -- disable-pat --via-api \
+    --url "$LS_URL" --token-stdin --yes --json
+  json_is read_back None
+  expect 1 "the PAT is refused now" -- token test --env-file "$patenv" --json
+  json_is cause api_tokens_disabled
+  HOME=$nohome STDIN=$patfile expect 1 "rollback with the switched-off PAT is refused" -- rollback --latest \
+    --url "$LS_URL" --token-stdin --yes
+  stderr_has "--login"
+  HOME=$nohome STDIN=$pwfile expect 0 "rollback --latest with the login" -- rollback --latest --url "$LS_URL" \
+    --login "$ADMIN_EMAIL" --password-stdin --yes
+  expect 0 "the PAT works again" -- token test --env-file "$patenv" --json
+  HOME=$nohome STDIN=$patfile expect 0 "rollback of the first change, by id, with the PAT" -- rollback \
+    "$enabled_with_pat" --token-stdin --yes --json
+  json_is restored 1
+  expect 0 "the database agrees: legacy off again" -- --db "$LS_DB" orgs --json
+  json_is organizations/0/legacy_api_tokens_enabled false
+  unset PAT_SEEN
 }
 
 # A failure after a PAT was minted, on the real server: Label Studio started with the JWT

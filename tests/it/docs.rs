@@ -6,6 +6,9 @@
 //! `[exit: N]` gives the expected exit status (default 0). Each guide runs in order in a
 //! scratch directory holding a copy of demo/ and `sync-script.env`, next to an in-process
 //! Label Studio that knows the demo's users and keys (LABEL_STUDIO_URL points at it).
+//! `< FILE` at the end of a command feeds it FILE (the scratch directory has
+//! `password.txt`, the demo users' password). Guides about installs whose database lsauth
+//! cannot see run with the server's settings as the only truth (no sync from demo/).
 
 use std::path::Path;
 
@@ -147,6 +150,13 @@ fn sync_settings(fake: &FakeLs, db: &Path) {
 }
 
 fn run_guide(name: &str) {
+    run_guide_with(name, true)
+}
+
+/// `sync_from_db`: before each command the fake server takes the scratch database's
+/// settings, as the real one reads its own database (off for API-only guides, where the
+/// server's settings change through the API and the database is out of lsauth's reach).
+fn run_guide_with(name: &str, sync_from_db: bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let markdown = std::fs::read_to_string(root.join("docs").join(name)).unwrap();
     let cases = examples(&markdown);
@@ -171,9 +181,20 @@ fn run_guide(name: &str) {
         ),
     )
     .unwrap();
+    std::fs::write(scratch.path().join("password.txt"), "pw\n").unwrap();
     for ex in cases {
-        sync_settings(&fake, &scratch.path().join("demo/label_studio.sqlite3"));
-        let argv = words(&ex.command);
+        if sync_from_db {
+            sync_settings(&fake, &scratch.path().join("demo/label_studio.sqlite3"));
+        }
+        let mut argv = words(&ex.command);
+        let stdin_file = match argv.iter().position(|w| w == "<") {
+            Some(at) => {
+                let file = argv.get(at + 1).cloned().expect("< FILE");
+                argv.truncate(at);
+                Some(file)
+            }
+            None => None,
+        };
         assert_eq!(argv[0], "lsauth", "{name}:{}: examples run lsauth", ex.line);
         let mut cmd = lsauth(&argv[1..])
             .env("LSAUTH_BACKUP_DIR", "backups")
@@ -181,6 +202,10 @@ fn run_guide(name: &str) {
             .env("COLUMNS", "200")
             .command();
         cmd.current_dir(scratch.path());
+        match &stdin_file {
+            Some(file) => cmd.stdin(std::fs::File::open(scratch.path().join(file)).unwrap()),
+            None => cmd.stdin(std::process::Stdio::null()),
+        };
         let out = cmd.output().unwrap();
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let text = text.replace(&fake.url, "http://localhost:8080");
@@ -216,6 +241,11 @@ fn moving_to_pats() {
 #[test]
 fn backups_and_rollback() {
     run_guide("backups-and-rollback.md");
+}
+
+#[test]
+fn fixing_docker_kubernetes() {
+    run_guide_with("fixing-docker-kubernetes.md", false);
 }
 
 #[test]
