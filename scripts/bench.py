@@ -8,14 +8,17 @@ and of the raw baseline measured in the same run, their ratio, and lsauth's peak
 
     scripts/bench.py [--sizes 1000,10000,100000] [--runs 5] [--only sqlite|postgres]
 
-Targets (issue 3 and 7): the change within 1.5x of raw SQL including the backup, reads
-within 2x, peak memory under 50 MB at 100,000 organizations. Needs a release build
-(`cargo build --release`), sqlite3 and psql, and PostgreSQL server binaries.
+Targets (issues 3, 7 and 14): the change within 1.5x of raw SQL including the backup,
+its rollback within 2x of the raw restore, reads within 2x, peak memory under 50 MB at
+100,000 organizations. For the change and the rollback it also prints how long the write
+lock was held (how long Label Studio's writers would wait): lsauth's from `-v`, the raw
+statements' as the sum of their own timings (`.timer on` / `\timing on`). Needs a release
+build (`cargo build --release`), sqlite3 and psql, and PostgreSQL server binaries.
 """
-import argparse, glob, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, glob, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LSAUTH = os.path.join(ROOT, "target", "release", "lsauth")
+LSAUTH = os.environ.get("LSAUTH_BIN") or os.path.join(ROOT, "target", "release", "lsauth")
 TS = "2025-06-01 10:00:00.000000"
 
 ORGS_SQL = """SELECT o.id, o.title, u.email, COALESCE(m.n, 0),
@@ -47,6 +50,15 @@ INSERT INTO jwt_auth_jwtsettings (organization_id, api_tokens_enabled, api_token
  WHERE NOT EXISTS (SELECT 1 FROM jwt_auth_jwtsettings s WHERE s.organization_id = o.id);
 COMMIT;"""
 
+def restore_sql(false="0"):
+    """The raw undo of change_sql on the reset state, as a person who kept notes would type
+    it: the old value back on the rows that existed (the even ids), the rows the change
+    inserted (the odd ids) deleted, one transaction."""
+    return f"""BEGIN;
+UPDATE jwt_auth_jwtsettings SET legacy_api_tokens_enabled = {false}, updated_at = '{TS}' WHERE organization_id % 2 = 0;
+DELETE FROM jwt_auth_jwtsettings WHERE organization_id % 2 = 1;
+COMMIT;"""
+
 def seed_sql(n, true, false, key):
     series = f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n})"
     return f"""BEGIN;
@@ -76,26 +88,45 @@ def migrations_sql():
     return "".join(f"INSERT INTO django_migrations (app, name, applied) VALUES ('{a}', '{b}', '{TS}');\n"
                    for a, b in (l.split(" ", 1) for l in lines if l.strip()))
 
+LAST_OUTPUT = {"out": "", "err": ""}
+
 def timed(cmd, env=None, stdin=None, ok_codes=(0,)):
-    """Wall time and peak RSS (KiB) of one run."""
+    """Wall time and peak RSS (KiB) of one run; its output is kept in LAST_OUTPUT (a file
+    in between: output held in this process would count in the next child's peak RSS)."""
     start = time.perf_counter()
+    out = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                            stdout=out, stderr=subprocess.PIPE, env=env)
     if stdin:
         proc.stdin.write(stdin.encode()); proc.stdin.close()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     err = proc.stderr.read().decode()
+    out.seek(0)
+    # Only the lock lines are kept: a 30 MB `orgs --json` held here would inflate the
+    # peak RSS the next forked child reports.
+    keep = lambda text: "\n".join(l for l in text.splitlines() if "lock held" in l or "Time" in l)
+    LAST_OUTPUT["out"], LAST_OUTPUT["err"] = keep(out.read().decode(errors="replace")), keep(err)
     if os.waitstatus_to_exitcode(status) not in ok_codes:
         sys.exit(f"failed: {' '.join(cmd)}\n{err}")
     return elapsed, usage.ru_maxrss
 
-def measure(runs, run, reset=None):
+def lock_ms():
+    """The lock time the last run reported: lsauth's -v line, or the raw shell's timings."""
+    text = LAST_OUTPUT["out"] + LAST_OUTPUT["err"]
+    m = re.search(r"write lock held for ([\d.]+) ms", text)
+    if m: return float(m.group(1))
+    sqlite = [float(x) * 1000 for x in re.findall(r"Run Time: real ([\d.]+)", text)]
+    if sqlite: return sum(sqlite)
+    return sum(float(x) for x in re.findall(r"Time: ([\d.]+) ms", text))
+
+def measure(runs, run, reset=None, locks=None):
     times, peak = [], 0
     for _ in range(runs):
         if reset: reset()
         t, rss = run()
         times.append(t); peak = max(peak, rss)
+        if locks is not None: locks.append(lock_ms())
     return statistics.median(times), peak
 
 class Postgres:
@@ -122,10 +153,28 @@ class Postgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 def report(rows):
-    print(f"{'backend':<10} {'orgs':>7} {'job':<22} {'lsauth s':>9} {'raw s':>8} {'ratio':>6} {'peak MB':>8}")
+    print(f"{'backend':<10} {'orgs':>7} {'job':<22} {'lsauth s':>9} {'raw s':>8} {'ratio':>6} {'peak MB':>8}"
+          f" {'lock ms':>8} {'raw lock':>8}")
     for r in rows:
-        print(f"{r[0]:<10} {r[1]:>7} {r[2]:<22} {r[3]:>9.3f} {r[4]:>8.3f} {r[3] / r[4]:>6.2f} {r[5] / 1024:>8.1f}")
+        locks = f" {r[6]:>8.1f} {r[7]:>8.1f}" if len(r) > 6 else ""
+        print(f"{r[0]:<10} {r[1]:>7} {r[2]:<22} {r[3]:>9.3f} {r[4]:>8.3f} {r[3] / r[4]:>6.2f} {r[5] / 1024:>8.1f}{locks}")
     sys.stdout.flush()
+
+def change_and_rollback(rows, backend, n, runs, lsauth, raw, reset, env, true, false, backups):
+    """The change and its rollback, lsauth against raw SQL, with the lock times."""
+    ll, rl = [], []
+    lt, lm = measure(runs, lambda: timed(lsauth + ["enable-legacy", "--all", "--yes"], env), reset, ll)
+    rt, _ = measure(runs, lambda: timed(raw, stdin=change_sql(true)), reset, rl)
+    rows.append((backend, n, "enable-legacy --all", lt, rt, lm, statistics.median(ll), statistics.median(rl)))
+    def changed_by_lsauth():
+        reset(); shutil.rmtree(backups, ignore_errors=True)
+        timed(lsauth + ["enable-legacy", "--all", "--yes"], env)
+    def changed_raw():
+        reset(); timed(raw, stdin=change_sql(true))
+    ll, rl = [], []
+    lt, lm = measure(runs, lambda: timed(lsauth + ["rollback", "--latest", "--yes"], env), changed_by_lsauth, ll)
+    rt, _ = measure(runs, lambda: timed(raw, stdin=restore_sql(false)), changed_raw, rl)
+    rows.append((backend, n, "rollback --latest", lt, rt, lm, statistics.median(ll), statistics.median(rl)))
 
 def main():
     ap = argparse.ArgumentParser()
@@ -155,10 +204,9 @@ def main():
                 lt, lm = measure(a.runs, lambda: timed([LSAUTH, "--db", db, "doctor", "--json"], env, ok_codes=(0, 1)))
                 rt, _ = measure(a.runs, lambda: timed(["sqlite3", db, ORGS_SQL + ";" + DOCTOR_EXTRA_SQL_SQLITE]))
                 rows.append(("sqlite", n, "doctor --json (db)", lt, rt, lm))
-                lt, lm = measure(a.runs, lambda: timed([LSAUTH, "--db", db, "enable-legacy", "--all", "--yes"], env), reset)
-                rt, _ = measure(a.runs, lambda: timed(["sqlite3", db], stdin=change_sql()), reset)
-                rows.append(("sqlite", n, "enable-legacy --all", lt, rt, lm))
-                report(rows[-2:])
+                change_and_rollback(rows, "sqlite", n, a.runs, [LSAUTH, "-v", "--db", db],
+                                    ["sqlite3", "-cmd", ".timer on", db], reset, env, "1", "0", env["LSAUTH_BACKUP_DIR"])
+                report(rows[-4:])
         if a.only in (None, "postgres"):
             pg = Postgres()
             try:
@@ -180,10 +228,10 @@ def main():
                     lt, lm = measure(a.runs, lambda: timed([LSAUTH, "--db", url, "doctor", "--json"], env, ok_codes=(0, 1)))
                     rt, _ = measure(a.runs, lambda: timed(raw + ["-At", "-c", ORGS_SQL + ";" + DOCTOR_EXTRA_SQL_PG]))
                     rows.append(("postgres", n, "doctor --json (db)", lt, rt, lm))
-                    lt, lm = measure(a.runs, lambda: timed([LSAUTH, "--db", url, "enable-legacy", "--all", "--yes"], env), reset)
-                    rt, _ = measure(a.runs, lambda: timed(raw, stdin=change_sql("TRUE")), reset)
-                    rows.append(("postgres", n, "enable-legacy --all", lt, rt, lm))
-                    report(rows[-2:])
+                    change_and_rollback(rows, "postgres", n, a.runs, [LSAUTH, "-v", "--db", url],
+                                        raw + ["-c", "\\timing on", "-f", "-"], reset, env, "TRUE", "FALSE",
+                                        env["LSAUTH_BACKUP_DIR"])
+                    report(rows[-4:])
             finally:
                 pg.stop()
         print("\nSummary (median of %d runs each; ratio = lsauth / raw SQL in the same run):" % a.runs)

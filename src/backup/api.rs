@@ -54,8 +54,7 @@ pub fn write(dir: &Path, now: time::OffsetDateTime, body: &ApiBackupBody) -> any
 
 pub fn read(path: &Path) -> anyhow::Result<ApiBackup> {
     let shown = path.display();
-    let body: ApiBackupBody =
-        serde_json::from_str(&read_checked(path)?).map_err(|e| bad_input(format!("backup {shown} is corrupt: {e}")))?;
+    let body: ApiBackupBody = read_checked(path, |body| serde_json::from_str(body))?;
     if body.format != FORMAT {
         return Err(bad_input(format!("backup {shown} has format {:?}; this lsauth reads {FORMAT}", body.format)));
     }

@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::change::DbIdentity;
-use crate::change::{RowChange, StoredRow, Toggle};
+use crate::change::{RowChange, StoredRow, Timestamp, Toggle};
 use crate::environment::Environment;
 use crate::exit::bad_input;
 use crate::fsutil;
@@ -99,18 +99,44 @@ impl Serialize for CompactRows<'_> {
     }
 }
 
-fn from_wire((organization_id, before, after): WireChange) -> RowChange {
-    let row = |w: Option<WireRow>| {
+/// Timestamps read from a backup, shared as the change shared them: a row keeps its
+/// `created_at` (before and after are one text) and every stamped row has the same
+/// `updated_at`. At 100,000 rows that is 200,000 texts fewer in memory.
+#[derive(Default)]
+struct SharedTimes {
+    last: Option<Timestamp>,
+}
+
+impl SharedTimes {
+    fn get(&mut self, text: String, same_as: Option<&Timestamp>) -> Timestamp {
+        if let Some(t) = same_as.filter(|t| ***t == *text) {
+            return t.clone();
+        }
+        match &self.last {
+            Some(t) if **t == *text => t.clone(),
+            _ => {
+                let t: Timestamp = text.into();
+                self.last = Some(t.clone());
+                t
+            }
+        }
+    }
+}
+
+fn from_wire((organization_id, before, after): WireChange, shared: &mut SharedTimes) -> RowChange {
+    let mut row = |w: Option<WireRow>, like: Option<&StoredRow>| {
         w.map(|(api, legacy, ttl, created_at, updated_at)| StoredRow {
             organization_id,
             api_tokens_enabled: api,
             legacy_api_tokens_enabled: legacy,
             api_token_ttl_days: ttl,
-            created_at: created_at.into(),
-            updated_at: updated_at.into(),
+            created_at: shared.get(created_at, like.map(|r| &r.created_at)),
+            updated_at: shared.get(updated_at, like.map(|r| &r.updated_at)),
         })
     };
-    RowChange { organization_id, before: row(before), after: row(after) }
+    let before = row(before, None);
+    let after = row(after, before.as_ref());
+    RowChange { organization_id, before, after }
 }
 
 /// The file: `{"body": {...}, "checksum": "sha256:..."}`. The checksum comes last so the
@@ -205,8 +231,9 @@ pub(crate) fn write_checked<T: Serialize>(dir: &Path, id: &str, body: &T) -> any
     Ok((id, path))
 }
 
-/// The exact text of a checked file's body, once its checksum matched.
-pub(crate) fn read_checked(path: &Path) -> anyhow::Result<String> {
+/// Parse a checked file's body with `parse`, once its checksum matched. The body is
+/// parsed where it lies in the file's bytes (a 100,000-row backup is not copied).
+pub(crate) fn read_checked<T>(path: &Path, parse: impl FnOnce(&str) -> serde_json::Result<T>) -> anyhow::Result<T> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| bad_input(format!("cannot read backup {shown}: {e}")))?;
     let file: BackupFile = serde_json::from_slice(&bytes)
@@ -214,16 +241,15 @@ pub(crate) fn read_checked(path: &Path) -> anyhow::Result<String> {
     if checksum(file.body.get().as_bytes()) != file.checksum {
         return Err(bad_input(format!("backup {shown} is corrupt or was edited: its checksum does not match")));
     }
-    Ok(file.body.get().to_string())
+    parse(file.body.get()).map_err(|e| bad_input(format!("backup {shown} is corrupt: {e}")))
 }
 
 /// Read a backup file and check its checksum and format.
 pub fn read(path: &Path) -> anyhow::Result<Backup> {
     let shown = path.display();
-    let body = read_checked(path)?;
-    let mut wire: BackupBody<Vec<WireChange>> =
-        serde_json::from_str(&body).map_err(|e| bad_input(format!("backup {shown} is corrupt: {e}")))?;
-    let rows = std::mem::take(&mut wire.rows).into_iter().map(from_wire).collect();
+    let mut wire: BackupBody<Vec<WireChange>> = read_checked(path, |body| serde_json::from_str(body))?;
+    let mut shared = SharedTimes::default();
+    let rows = std::mem::take(&mut wire.rows).into_iter().map(|w| from_wire(w, &mut shared)).collect();
     let body = wire.with_rows(rows);
     if body.format != FORMAT {
         return Err(bad_input(format!("backup {shown} has format {:?}; this lsauth reads {FORMAT}", body.format)));

@@ -165,6 +165,14 @@ fn toggle(setting: Setting, enable: bool) -> Toggle {
 }
 
 impl Ctx {
+    /// With -v: how long the last write held the database lock (how long Label Studio's
+    /// writers of the table waited at most).
+    pub fn note_lock_held(&self, db: &dyn Database) {
+        if let Some(held) = db.lock_held() {
+            self.out.verbose(format!("write lock held for {:.1} ms", held.as_secs_f64() * 1000.0));
+        }
+    }
+
     /// The backup directory (flag, LSAUTH_BACKUP_DIR, default), with a warning on stderr
     /// when it exists and is open to group or others (it is never re-permissioned).
     pub fn backup_dir(&self, flag: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {

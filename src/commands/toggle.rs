@@ -107,6 +107,7 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
         applied = Some(plan);
         Ok(changes)
     })?;
+    ctx.note_lock_held(db.as_ref());
     let mut result = outcome(applied.expect("the plan was made under the lock"));
     if let Some((changes, backup)) = written {
         result.changed = changes.len();

@@ -115,6 +115,10 @@ pub trait Database {
     /// How long this connection waits for a lock.
     fn lock_wait(&self) -> Duration;
 
+    /// How long the last committed write held the lock, from taking it to the end of the
+    /// commit: how long Label Studio's writers of the table waited at most.
+    fn lock_held(&self) -> Option<Duration>;
+
     /// Whether an error is this backend's "waited too long for the lock".
     fn is_lock_wait_error(&self, err: &anyhow::Error) -> bool;
 }
@@ -134,8 +138,27 @@ impl std::fmt::Display for CommitOutcomeUnknown {
 
 impl std::error::Error for CommitOutcomeUnknown {}
 
-/// Called after the write and before the commit: where the backup is written and synced.
-pub type BeforeCommit<'a> = dyn FnMut(&[RowChange]) -> anyhow::Result<()> + 'a;
+/// Called with the rows to write, before the commit: where the backup is written and
+/// synced. It runs on a thread of its own while the statements run (`write_with_backup_of`).
+pub type BeforeCommit<'a> = dyn FnMut(&[RowChange]) -> anyhow::Result<()> + Send + 'a;
+
+/// Run the write statements (`apply`, on this thread: the connection stays here) and the
+/// backup (`before_commit`, on a second thread) at the same time, and return only when
+/// both have finished: the caller commits after this, so the backup is on disk and synced
+/// before any commit, and either failing fails the transaction. The backup depends only on
+/// the rows decided before the statements run, never on their outcome.
+pub fn write_with_backup_of(
+    changes: &[RowChange],
+    apply: impl FnOnce() -> anyhow::Result<()>,
+    before_commit: &mut BeforeCommit<'_>,
+) -> anyhow::Result<()> {
+    std::thread::scope(|s| {
+        let backup = s.spawn(|| before_commit(changes));
+        let applied = apply();
+        let backed_up = backup.join().unwrap_or_else(|_| Err(anyhow::anyhow!("writing the backup panicked")));
+        applied.and(backed_up)
+    })
+}
 
 /// Which organizations a read or write covers.
 #[derive(Debug, Clone, PartialEq, Eq)]

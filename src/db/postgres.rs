@@ -29,6 +29,8 @@ pub struct PgDb {
     schema: JwtSchema,
     transport: String,
     lock_timeout: Duration,
+    /// How long the last write held the lock (from taking it to the end of the commit).
+    lock_held: Option<Duration>,
 }
 
 /// An integer column whatever its width (Label Studio mixes int4 ids and int8 counts).
@@ -249,6 +251,7 @@ impl PgDb {
             schema: JwtSchema { migrations },
             transport,
             lock_timeout: options.lock_timeout,
+            lock_held: None,
         })
     }
 }
@@ -361,6 +364,10 @@ impl Database for PgDb {
         self.lock_timeout
     }
 
+    fn lock_held(&self) -> Option<Duration> {
+        self.lock_held
+    }
+
     fn is_lock_wait_error(&self, err: &anyhow::Error) -> bool {
         is_lock_timeout(err)
     }
@@ -379,19 +386,23 @@ impl Database for PgDb {
             // lock_timeout. Readers are not blocked. The rows read next are then the
             // latest committed ones and cannot change under us.
             tx.batch_execute("LOCK TABLE jwt_auth_jwtsettings IN SHARE ROW EXCLUSIVE MODE")?;
+            let locked_at = std::time::Instant::now();
             let current = read_scope(&mut tx, scope)?;
             let Some(changes) = decide(current)? else {
                 return Ok(None);
             };
-            apply_changes(&mut tx, &changes).context("writing jwt_auth_jwtsettings")?;
-            before_commit(&changes)?;
+            let apply = || apply_changes(&mut tx, &changes).context("writing jwt_auth_jwtsettings");
+            super::write_with_backup_of(&changes, apply, before_commit)?;
             if std::env::var_os("LSAUTH_TEST_LOSE_CONNECTION_AT_COMMIT").is_some() {
                 // Test hook: the server ends this connection right before COMMIT, as a
                 // failover or a network cut would.
                 let _ = tx.batch_execute("SELECT pg_terminate_backend(pg_backend_pid())");
             }
             match tx.commit() {
-                Ok(()) => Ok(Some(changes)),
+                Ok(()) => {
+                    self.lock_held = Some(locked_at.elapsed());
+                    Ok(Some(changes))
+                }
                 // No SQLSTATE: the answer to COMMIT never came (connection closed or
                 // broken), so whether it committed is unknown. A server error with a code
                 // is a definite failure: nothing was committed.

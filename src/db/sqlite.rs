@@ -30,6 +30,8 @@ pub struct SqliteDb {
     target: DbTarget,
     schema: JwtSchema,
     lock_timeout: Duration,
+    /// How long the last write held the lock (from taking it to the end of the commit).
+    lock_held: Option<Duration>,
 }
 
 /// SQLite keeps Django's text timestamps as they are.
@@ -43,7 +45,14 @@ fn scope_sql(scope: &OrgScope) -> String {
 
 fn read_scope(conn: &Connection, scope: &OrgScope) -> rusqlite::Result<Vec<OrgSettings>> {
     let mut stmt = conn.prepare(&scope_sql(scope))?;
-    let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<OrgSettings> {
+    match scope {
+        OrgScope::All => stmt.query_map([], org_settings)?.collect(),
+        OrgScope::Ids(ids) => stmt.query_map([serde_json::to_string(ids).expect("ids")], org_settings)?.collect(),
+    }
+}
+
+fn org_settings(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrgSettings> {
+    {
         let row_id: Option<i64> = r.get(2)?;
         Ok(OrgSettings {
             id: r.get(0)?,
@@ -60,10 +69,6 @@ fn read_scope(conn: &Connection, scope: &OrgScope) -> rusqlite::Result<Vec<OrgSe
                 }),
             },
         })
-    };
-    match scope {
-        OrgScope::All => stmt.query_map([], map)?.collect(),
-        OrgScope::Ids(ids) => stmt.query_map([serde_json::to_string(ids).expect("ids")], map)?.collect(),
     }
 }
 
@@ -202,6 +207,7 @@ impl SqliteDb {
             target: DbTarget::Sqlite { path: PathBuf::from(path) },
             schema: JwtSchema { migrations },
             lock_timeout: options.lock_timeout,
+            lock_held: None,
         })
     }
 }
@@ -372,14 +378,20 @@ impl Database for SqliteDb {
             // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so the
             // rows read below cannot change before the write.
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let locked_at = std::time::Instant::now();
             let current = read_scope(&tx, scope)?;
             let Some(changes) = decide(current)? else {
                 return Ok(None);
             };
-            apply_changes(&tx, &changes).context("writing jwt_auth_jwtsettings")?;
-            before_commit(&changes)?;
+            let apply = || apply_changes(&tx, &changes).context("writing jwt_auth_jwtsettings");
+            super::write_with_backup_of(&changes, apply, before_commit)?;
             tx.commit().context("committing")?;
+            self.lock_held = Some(locked_at.elapsed());
             Ok(Some(changes))
         })()
+    }
+
+    fn lock_held(&self) -> Option<Duration> {
+        self.lock_held
     }
 }
