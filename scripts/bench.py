@@ -90,11 +90,12 @@ def migrations_sql():
 
 LAST_OUTPUT = {"out": "", "err": ""}
 
-def timed(cmd, env=None, stdin=None, ok_codes=(0,)):
-    """Wall time and peak RSS (KiB) of one run; its output is kept in LAST_OUTPUT (a file
-    in between: output held in this process would count in the next child's peak RSS)."""
+def timed(cmd, env=None, stdin=None, ok_codes=(0,), capture=False):
+    """Wall time and peak RSS (KiB) of one run. With `capture`, its lock-time lines are kept
+    in LAST_OUTPUT. Other output is never read: a 30 MB `orgs --json` read into this process
+    would stay in its memory and count in the peak RSS of every child forked after it."""
     start = time.perf_counter()
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile() if capture else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                             stdout=out, stderr=subprocess.PIPE, env=env)
     if stdin:
@@ -102,11 +103,10 @@ def timed(cmd, env=None, stdin=None, ok_codes=(0,)):
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     err = proc.stderr.read().decode()
-    out.seek(0)
-    # Only the lock lines are kept: a 30 MB `orgs --json` held here would inflate the
-    # peak RSS the next forked child reports.
-    keep = lambda text: "\n".join(l for l in text.splitlines() if "lock held" in l or "Time" in l)
-    LAST_OUTPUT["out"], LAST_OUTPUT["err"] = keep(out.read().decode(errors="replace")), keep(err)
+    if capture:
+        out.seek(0)
+        keep = lambda text: "\n".join(l for l in text.splitlines() if "lock held" in l or "Time" in l)
+        LAST_OUTPUT["out"], LAST_OUTPUT["err"] = keep(out.read().decode(errors="replace")), keep(err)
     if os.waitstatus_to_exitcode(status) not in ok_codes:
         sys.exit(f"failed: {' '.join(cmd)}\n{err}")
     return elapsed, usage.ru_maxrss
@@ -163,8 +163,8 @@ def report(rows):
 def change_and_rollback(rows, backend, n, runs, lsauth, raw, reset, env, true, false, backups):
     """The change and its rollback, lsauth against raw SQL, with the lock times."""
     ll, rl = [], []
-    lt, lm = measure(runs, lambda: timed(lsauth + ["enable-legacy", "--all", "--yes"], env), reset, ll)
-    rt, _ = measure(runs, lambda: timed(raw, stdin=change_sql(true)), reset, rl)
+    lt, lm = measure(runs, lambda: timed(lsauth + ["enable-legacy", "--all", "--yes"], env, capture=True), reset, ll)
+    rt, _ = measure(runs, lambda: timed(raw, stdin=change_sql(true), capture=True), reset, rl)
     rows.append((backend, n, "enable-legacy --all", lt, rt, lm, statistics.median(ll), statistics.median(rl)))
     def changed_by_lsauth():
         reset(); shutil.rmtree(backups, ignore_errors=True)
@@ -172,8 +172,9 @@ def change_and_rollback(rows, backend, n, runs, lsauth, raw, reset, env, true, f
     def changed_raw():
         reset(); timed(raw, stdin=change_sql(true))
     ll, rl = [], []
-    lt, lm = measure(runs, lambda: timed(lsauth + ["rollback", "--latest", "--yes"], env), changed_by_lsauth, ll)
-    rt, _ = measure(runs, lambda: timed(raw, stdin=restore_sql(false)), changed_raw, rl)
+    lt, lm = measure(runs, lambda: timed(lsauth + ["rollback", "--latest", "--yes"], env, capture=True),
+                     changed_by_lsauth, ll)
+    rt, _ = measure(runs, lambda: timed(raw, stdin=restore_sql(false), capture=True), changed_raw, rl)
     rows.append((backend, n, "rollback --latest", lt, rt, lm, statistics.median(ll), statistics.median(rl)))
 
 def main():

@@ -76,6 +76,7 @@ start_label_studio() {
           POSTGRE_HOST=127.0.0.1 POSTGRE_PORT="$PGPORT")
     LS_DB="postgres://postgres@127.0.0.1:$PGPORT/ls_$name?sslmode=disable"
   fi
+  LS_ENV=("${env[@]}")
   env "${env[@]}" setsid "$CACHE/venv-$version/bin/label-studio" start --no-browser --host 127.0.0.1 --port "$port" \
     --internal-host 127.0.0.1 --username "$ADMIN_EMAIL" --password "$ADMIN_PASSWORD" \
     --user-token "$LS_TOKEN" >>"$WORK/$name.log" 2>&1 &
@@ -426,6 +427,26 @@ story_trust() {
   unset PAT_SEEN EXISTING_PAT
   story_flag_off "$db"
   story_via_api "$db"
+  story_installed_wheel "$db"
+}
+
+# Issue 15: `pip install lsauth` next to Label Studio, in its own venv, then `lsauth doctor`
+# with Label Studio's environment only: no --db, no --url; it finds the database (and
+# SECRET_KEY) the way Label Studio does.
+story_installed_wheel() {
+  local db=$1 venv=$CACHE/venv-$LS_VERSION nohome=$WORK/nohome-wheel-$db
+  mkdir -p "$nohome"
+  echo "story: pip install lsauth into Label Studio's venv; doctor with Label Studio's environment only"
+  check "pip install the wheel into Label Studio's venv" "$venv/bin/pip" install -q --force-reinstall --no-deps "$WHEEL"
+  steps=$((steps + 1))
+  set +e
+  env -i PATH="$venv/bin:/usr/bin:/bin" HOME="$nohome" "${LS_ENV[@]}" lsauth doctor --json >"$OUT" 2>"$ERR"
+  local got=$?; set -e
+  if [ "$got" = 0 ] || [ "$got" = 1 ]; then echo "  ok   lsauth doctor (installed, zero configuration) (exit $got)"; else
+    echo "  FAIL lsauth doctor (installed): exit $got"; sed 's/^/       /' "$OUT" "$ERR"; failures=$((failures + 1)); fi
+  json_is checks/database.connection/status pass
+  json_is checks/config.secret_key/status pass
+  check "uninstall it again (the cached venv stays Label Studio's)" "$venv/bin/pip" uninstall -q -y lsauth
 }
 
 # Issue 12: only a URL and a login, as in Docker or Kubernetes. lsauth runs with a HOME of
@@ -517,6 +538,12 @@ command -v python3 >/dev/null || die "python3 is missing"
 cargo build --quiet || die "cargo build failed"
 [ -x "$LSAUTH" ] || die "no lsauth binary at $LSAUTH"
 install_label_studio
+# The wheel story needs the PyPI wheel: the one scripts/test.sh built, else build it now.
+WHEEL=${LSAUTH_WHEEL:-}
+case "$which" in sqlite|postgres|all)
+  if [ -z "$WHEEL" ]; then WHEEL=$(scripts/build-wheel.sh | tail -1) || die "scripts/build-wheel.sh failed"; fi
+  [ -f "$WHEEL" ] || die "no wheel at $WHEEL" ;;
+esac
 field_stories() { field_upgrade_from_1_16 "$1"; field_upgrade_through_1_21 "$1"; field_running_1_21 "$1"; }
 case "$which" in
   sqlite) story sqlite ;;
