@@ -68,17 +68,7 @@ pub fn load(dir: &Path, id: &str) -> anyhow::Result<ApiBackup> {
 
 /// The API backups made at `url`, oldest first; corrupt files are returned for reporting.
 pub fn list_for(dir: &Path, url: &str) -> anyhow::Result<(Vec<ApiBackup>, super::Skipped)> {
-    let mut found = Vec::new();
-    let mut skipped = Vec::new();
-    for id in super::ids(dir, Kind::Api)? {
-        let path = dir.join(format!("{id}.json"));
-        match read(&path) {
-            Ok(b) if b.body.url == url => found.push(b),
-            Ok(_) => {}
-            Err(e) => skipped.push((path, format!("{e:#}"))),
-        }
-    }
-    Ok((found, skipped))
+    Ok(super::scan(dir, super::ids(dir, Kind::Api)?.into_iter(), read, |b| b.body.url == url, None))
 }
 
 #[cfg(test)]

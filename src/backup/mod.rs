@@ -331,16 +331,34 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<Result<Backup, (PathBuf, String)>>
 /// The newest database backup of `database`: files are opened newest first, and only
 /// until one belongs to it. Corrupt files on the way are returned for reporting.
 pub fn latest(dir: &Path, database: &DbIdentity) -> anyhow::Result<(Option<Backup>, Skipped)> {
+    let newest_first = ids(dir, Kind::Database)?.into_iter().rev();
+    let (mut found, skipped) = scan(dir, newest_first, read, |b| &b.body.database == database, Some(1));
+    Ok((found.pop(), skipped))
+}
+
+/// Open the backups `ids` names, in that order, keeping those `keep` accepts, and stop
+/// once `limit` are kept. Files that cannot be read are returned for reporting.
+pub(crate) fn scan<T>(
+    dir: &Path,
+    ids: impl Iterator<Item = String>,
+    read: impl Fn(&Path) -> anyhow::Result<T>,
+    keep: impl Fn(&T) -> bool,
+    limit: Option<usize>,
+) -> (Vec<T>, Skipped) {
+    let mut found = Vec::new();
     let mut skipped = Vec::new();
-    for id in ids(dir, Kind::Database)?.into_iter().rev() {
+    for id in ids {
+        if limit.is_some_and(|n| found.len() >= n) {
+            break;
+        }
         let path = dir.join(format!("{id}.json"));
         match read(&path) {
-            Ok(b) if &b.body.database == database => return Ok((Some(b), skipped)),
+            Ok(b) if keep(&b) => found.push(b),
             Ok(_) => {}
             Err(e) => skipped.push((path, format!("{e:#}"))),
         }
     }
-    Ok((None, skipped))
+    (found, skipped)
 }
 
 #[cfg(test)]

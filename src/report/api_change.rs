@@ -158,28 +158,28 @@ pub fn render_api_rollback(o: &ApiRollbackOutcome, out: &Output) -> anyhow::Resu
 }
 
 pub fn render_api_backup_list(list: &ApiBackupList, out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return print_json(list);
-    }
-    if list.backups.is_empty() {
-        return print_text(&format!("No backups of changes through the API at {} in {}.\n", list.url, list.backup_dir));
-    }
-    let mut table = out.table();
-    table.set_header(vec!["ID", "Time (UTC)", "Operation", "Org", "Signed in as", "Before", "After"]);
-    for b in &list.backups {
-        let op = match &b.restores {
-            Some(id) => format!("{} of {id}", b.operation),
-            None => b.operation.clone(),
-        };
-        table.add_row(vec![
-            Cell::new(&b.id),
-            Cell::new(&b.created_at),
-            Cell::new(op),
-            Cell::new(b.organization_id),
-            Cell::new(b.user_email.as_deref().unwrap_or("")),
-            Cell::new(b.before.to_string()),
-            Cell::new(b.after.to_string()),
-        ]);
-    }
-    print_text(&format!("Backups of changes through the API at {} in {}:\n{table}\n", list.url, list.backup_dir))
+    let rows = list
+        .backups
+        .iter()
+        .map(|b| {
+            vec![
+                Cell::new(&b.id),
+                Cell::new(&b.created_at),
+                Cell::new(super::operation_label(&b.operation, b.restores.as_deref())),
+                Cell::new(b.organization_id),
+                Cell::new(b.user_email.as_deref().unwrap_or("")),
+                Cell::new(b.before.to_string()),
+                Cell::new(b.after.to_string()),
+            ]
+        })
+        .collect();
+    let place = format!("changes through the API at {} in {}", list.url, list.backup_dir);
+    super::render_listing(
+        out,
+        list,
+        format!("No backups of {place}."),
+        format!("Backups of {place}"),
+        vec!["ID", "Time (UTC)", "Operation", "Org", "Signed in as", "Before", "After"],
+        rows,
+    )
 }

@@ -81,28 +81,28 @@ pub fn render_toggle(outcome: &ToggleOutcome, out: &Output) -> anyhow::Result<()
 }
 
 pub fn render_backup_list(list: &BackupList, out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return print_json(list);
-    }
-    if list.backups.is_empty() {
-        return print_text(&format!("No backups of {} in {}.\n", list.database, list.backup_dir));
-    }
-    let mut table = out.table();
-    table.set_header(vec!["ID", "Time (UTC)", "Operation", "Rows", "Command"]);
-    for b in &list.backups {
-        let op = match &b.restores {
-            Some(id) => format!("{} of {id}", b.operation),
-            None => b.operation.clone(),
-        };
-        table.add_row(vec![
-            Cell::new(&b.id),
-            Cell::new(&b.created_at),
-            Cell::new(op),
-            Cell::new(b.rows),
-            Cell::new(&b.command),
-        ]);
-    }
-    print_text(&format!("Backups of {} in {}:\n{table}\n", list.database, list.backup_dir))
+    let rows = list
+        .backups
+        .iter()
+        .map(|b| {
+            vec![
+                Cell::new(&b.id),
+                Cell::new(&b.created_at),
+                Cell::new(super::operation_label(&b.operation, b.restores.as_deref())),
+                Cell::new(b.rows),
+                Cell::new(&b.command),
+            ]
+        })
+        .collect();
+    let place = format!("{} in {}", list.database, list.backup_dir);
+    super::render_listing(
+        out,
+        list,
+        format!("No backups of {place}."),
+        format!("Backups of {place}"),
+        vec!["ID", "Time (UTC)", "Operation", "Rows", "Command"],
+        rows,
+    )
 }
 
 fn describe(row: &Option<StoredRow>) -> String {

@@ -127,6 +127,37 @@ pub fn mark(status: crate::findings::Status, out: &Output) -> &'static str {
 }
 
 /// "on"/"off" for a setting.
+/// A listing: the document as JSON, or a sentence when it lists nothing, or a titled table.
+pub fn render_listing<T: Serialize>(
+    out: &Output,
+    document: &T,
+    empty: String,
+    title: String,
+    header: Vec<&str>,
+    rows: Vec<Vec<comfy_table::Cell>>,
+) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(document);
+    }
+    if rows.is_empty() {
+        return print_text(&format!("{empty}\n"));
+    }
+    let mut table = out.table();
+    table.set_header(header);
+    for row in rows {
+        table.add_row(row);
+    }
+    print_text(&format!("{title}:\n{table}\n"))
+}
+
+/// A backup's operation for a listing: "rollback of ID" for a rollback.
+pub fn operation_label(operation: &str, restores: Option<&str>) -> String {
+    match restores {
+        Some(id) => format!("{operation} of {id}"),
+        None => operation.to_string(),
+    }
+}
+
 pub fn on_off(value: bool) -> &'static str {
     if value {
         "on"
