@@ -162,15 +162,13 @@ pub fn render_api_backup_list(list: &ApiBackupList, out: &Output) -> anyhow::Res
         .backups
         .iter()
         .map(|b| {
-            vec![
-                Cell::new(&b.id),
-                Cell::new(&b.created_at),
-                Cell::new(super::operation_label(&b.operation, b.restores.as_deref())),
+            let rest = vec![
                 Cell::new(b.organization_id),
                 Cell::new(b.user_email.as_deref().unwrap_or("")),
                 Cell::new(b.before.to_string()),
                 Cell::new(b.after.to_string()),
-            ]
+            ];
+            super::backup_row(&b.id, &b.created_at, &b.operation, b.restores.as_deref(), rest)
         })
         .collect();
     let place = format!("changes through the API at {} in {}", list.url, list.backup_dir);

@@ -85,13 +85,8 @@ pub fn render_backup_list(list: &BackupList, out: &Output) -> anyhow::Result<()>
         .backups
         .iter()
         .map(|b| {
-            vec![
-                Cell::new(&b.id),
-                Cell::new(&b.created_at),
-                Cell::new(super::operation_label(&b.operation, b.restores.as_deref())),
-                Cell::new(b.rows),
-                Cell::new(&b.command),
-            ]
+            let rest = vec![Cell::new(b.rows), Cell::new(&b.command)];
+            super::backup_row(&b.id, &b.created_at, &b.operation, b.restores.as_deref(), rest)
         })
         .collect();
     let place = format!("{} in {}", list.database, list.backup_dir);

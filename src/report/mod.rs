@@ -150,12 +150,23 @@ pub fn render_listing<T: Serialize>(
     print_text(&format!("{title}:\n{table}\n"))
 }
 
-/// A backup's operation for a listing: "rollback of ID" for a rollback.
-pub fn operation_label(operation: &str, restores: Option<&str>) -> String {
-    match restores {
-        Some(id) => format!("{operation} of {id}"),
+/// The first cells of a backup's row in a listing: id, time, and the operation ("rollback
+/// of ID" for a rollback), then `rest`.
+pub fn backup_row(
+    id: &str,
+    created_at: &str,
+    operation: &str,
+    restores: Option<&str>,
+    rest: Vec<comfy_table::Cell>,
+) -> Vec<comfy_table::Cell> {
+    let operation = match restores {
+        Some(restored) => format!("{operation} of {restored}"),
         None => operation.to_string(),
-    }
+    };
+    let mut row =
+        vec![comfy_table::Cell::new(id), comfy_table::Cell::new(created_at), comfy_table::Cell::new(operation)];
+    row.extend(rest);
+    row
 }
 
 pub fn on_off(value: bool) -> &'static str {
