@@ -261,14 +261,22 @@ script_env() {
   mkdir -p "$1"; printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$LS_URL" "$LS_TOKEN" >"$1/.env"
 }
 
+# field_begin NAME DB VERSION TITLE: the start every field story shares: its own backup
+# directory, Label Studio VERSION started fresh, and the legacy token in a file, whose path
+# goes into the caller's `tokenfile`.
+field_begin() {
+  local name=$1 db=$2 version=$3 title=$4
+  echo "e2e: --- field: $title ($db) ---"
+  export LSAUTH_BACKUP_DIR=$WORK/backups-$name
+  start_label_studio "$name" "$db" "$version"
+  tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
+}
+
 # 1.16.0 (no jwt_auth) upgraded to 1.23.2: the organization has no row until the first
 # token request creates it with 1.23's defaults: the legacy token is refused at once.
 field_upgrade_from_1_16() {
-  local db=$1 name=up16_$1
-  echo "e2e: --- field: 1.16.0 -> 1.23.2 ($db) ---"
-  export LSAUTH_BACKUP_DIR=$WORK/backups-$name
-  start_label_studio "$name" "$db" 1.16.0
-  local tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
+  local db=$1 name=up16_$1 tokenfile
+  field_begin "$name" "$db" 1.16.0 "1.16.0 -> 1.23.2"
   STDIN=$tokenfile expect 0 "1.16.0: the legacy token works" -- token test --url "$LS_URL" --token-stdin --json
   expect 2 "1.16.0: no jwt_auth table, nothing to fix" -- --db "$LS_DB" orgs --json
   printf '%s\n' "$ADMIN_PASSWORD" >"$WORK/password-$name"
@@ -301,11 +309,8 @@ field_upgrade_from_1_16() {
 # 1.16.0 -> 1.21.0 (the token used there) -> 1.23.2: the row was created under 1.21 with
 # jwt_auth 0001's defaults (PATs off, legacy on) and 1.23.2 leaves it so.
 field_upgrade_through_1_21() {
-  local db=$1 name=up21_$1
-  echo "e2e: --- field: 1.16.0 -> 1.21.0 -> 1.23.2 ($db) ---"
-  export LSAUTH_BACKUP_DIR=$WORK/backups-$name
-  start_label_studio "$name" "$db" 1.16.0
-  local tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
+  local db=$1 name=up21_$1 tokenfile
+  field_begin "$name" "$db" 1.16.0 "1.16.0 -> 1.21.0 -> 1.23.2"
   stop_label_studio
   start_label_studio "$name" "$db" 1.21.0 keep
   STDIN=$tokenfile expect 0 "1.21.0: the legacy token still works" -- token test --url "$LS_URL" --token-stdin --json
@@ -347,11 +352,8 @@ field_upgrade_through_1_21() {
 
 # A running 1.21.0: its own organization already rejects its legacy token.
 field_running_1_21() {
-  local db=$1 name=run21_$1
-  echo "e2e: --- field: running 1.21.0 ($db) ---"
-  export LSAUTH_BACKUP_DIR=$WORK/backups-$name
-  start_label_studio "$name" "$db" 1.21.0
-  local tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
+  local db=$1 name=run21_$1 tokenfile
+  field_begin "$name" "$db" 1.21.0 "running 1.21.0"
   STDIN=$tokenfile expect 1 "1.21.0 refuses its own legacy token" -- --db "$LS_DB" token test --url "$LS_URL" --token-stdin --json
   json_is cause legacy_disabled
   expect 0 "orgs" -- --db "$LS_DB" orgs --json

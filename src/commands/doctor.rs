@@ -694,13 +694,7 @@ fn jwt_settings_check(
     let timeout = args.timeout.duration();
     let signed = match (&args.login, token) {
         (Some(email), _) => {
-            let password = if args.password_stdin {
-                crate::sources::read_secret_stdin("password")?
-            } else if crate::terminal::interactive() && !ctx.out.json {
-                crate::terminal::secret_prompt(&format!("Password for {email}"))?
-            } else {
-                return Err(crate::exit::bad_input("give the password with --password-stdin (no terminal to ask)"));
-            };
+            let password = ctx.login_password(email, args.password_stdin)?;
             crate::remote::sign_in_with_login(base.clone(), timeout, email, &password)
         }
         (None, Some(t)) => crate::remote::sign_in_with_token(base.clone(), timeout, &t.value),

@@ -647,13 +647,7 @@ impl<'a> Migration<'a> {
             return Ok(None);
         }
         let email = self.args.login.clone().unwrap_or_default();
-        let pw = match password.take() {
-            Some(p) => p,
-            None if terminal::interactive() && !self.ctx.out.json => {
-                terminal::secret_prompt(&format!("Password for {email}"))?
-            }
-            None => return Err(bad_input("give the password with --password-stdin (no terminal to ask)")),
-        };
+        let pw = self.ctx.password_or_prompt(&email, password.take())?;
         self.secrets.push(pw.clone());
         let session = Api::with_session(s.base.clone(), self.args.timeout.duration())?;
         let user = session.block_on(login(&session, &email, &pw))?;

@@ -165,6 +165,24 @@ fn toggle(setting: Setting, enable: bool) -> Toggle {
 }
 
 impl Ctx {
+    /// The web-login password of `email`: from standard input when `from_stdin`, else asked
+    /// (hidden) on a terminal; without one it is a usage error. One rule for every --login.
+    pub fn login_password(&self, email: &str, from_stdin: bool) -> anyhow::Result<String> {
+        let given = if from_stdin { Some(crate::sources::read_secret_stdin("password")?) } else { None };
+        self.password_or_prompt(email, given)
+    }
+
+    /// `given`, else the password asked on a terminal (not with --json), else a usage error.
+    pub fn password_or_prompt(&self, email: &str, given: Option<String>) -> anyhow::Result<String> {
+        match given {
+            Some(p) => Ok(p),
+            None if crate::terminal::interactive() && !self.out.json => {
+                crate::terminal::secret_prompt(&format!("Password for {email}"))
+            }
+            None => Err(crate::exit::bad_input("give the password with --password-stdin (no terminal to ask)")),
+        }
+    }
+
     /// With -v: how long the last write held the database lock (how long Label Studio's
     /// writers of the table waited at most).
     pub fn note_lock_held(&self, db: &dyn Database) {
@@ -276,13 +294,7 @@ impl Ctx {
             let signed = crate::remote::sign_in_with_token(base, timeout, &token)?;
             (signed, Some(TokenSource { value: token, source: "standard input".into(), variable: None }))
         } else if let Some(email) = &creds.login {
-            let password = if creds.password_stdin {
-                sources::read_secret_stdin("password")?
-            } else if crate::terminal::interactive() && !self.out.json {
-                crate::terminal::secret_prompt(&format!("Password for {email}"))?
-            } else {
-                return Err(crate::exit::bad_input("give the password with --password-stdin (no terminal to ask)"));
-            };
+            let password = self.login_password(email, creds.password_stdin)?;
             (crate::remote::sign_in_with_login(base, timeout, email, &password)?, None)
         } else if let Some(token) = &env_token {
             (crate::remote::sign_in_with_token(base, timeout, &token.value)?, None)
@@ -303,10 +315,10 @@ pub fn suggest_via_api(ctx: &Ctx, err: anyhow::Error, operation: &str) -> anyhow
     if ctx.db_given_explicitly() {
         return err;
     }
-    let url = crate::sources::URL_VARIABLES
-        .iter()
-        .find_map(|v| ctx.env.get(v).filter(|u| !u.is_empty()))
-        .and_then(|u| crate::api::parse_base_url(u).ok())
+    let (text, from) = crate::sources::url_source(None, None, &ctx.env);
+    let url = crate::api::parse_base_url(&text)
+        .ok()
+        .filter(|_| from != "default")
         .map(|u| crate::secrets::shown_url(&u))
         .unwrap_or_else(|| "URL".into());
     crate::exit::Classified {
@@ -394,11 +406,12 @@ pub fn write_api_settings(
             let _ = std::fs::remove_file(&path);
             return Err(e.context("nothing was changed"));
         }
-        Err(e) => match signed.api.block_on(caller.get(remote::SETTINGS_PATH)) {
-            Ok(a) if remote::settings_from("", "", &Ok(a.clone())).ok() == Some(write.after) => {
+        // No answer: read again to tell whether the change happened.
+        Err(e) => match signed.api.block_on(remote::read_settings(&caller, &who)).ok() {
+            Some(now) if now == write.after => {
                 warnings.push(format!("the answer to the change was lost ({e:#}); read again, the change is applied"));
             }
-            Ok(a) if remote::settings_from("", "", &Ok(a.clone())).ok() == Some(write.before) => {
+            Some(now) if now == write.before => {
                 let _ = std::fs::remove_file(&path);
                 return Err(unreachable_error(format!("{e:#}; read again, nothing was changed")));
             }
