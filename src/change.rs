@@ -241,7 +241,7 @@ pub fn plan_toggle_checked(orgs: Vec<OrgSettings>, schema: &JwtSchema, toggle: T
 pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: Option<JwtSettings>, toggle: Toggle, now: &str) -> Plan {
     let now: Timestamp = now.into();
     let mut lines = Vec::with_capacity(orgs.len());
-    let mut changes = Vec::new();
+    let mut changes = Vec::with_capacity(orgs.len());
     let assumed = defaults.unwrap_or(crate::settings::CURRENT_DEFAULTS);
     for org in orgs {
         let before_unknown = org.row.is_none() && defaults.is_none();
