@@ -61,6 +61,33 @@ impl Toggle {
 /// every row with the same `now`, and keeps each row's `created_at` before and after.
 pub type Timestamp = std::sync::Arc<str>;
 
+/// Timestamps as they are read (from a database or a backup), shared with the texts
+/// just before them when equal: a row keeps its `created_at` from before to after, a
+/// row never changed has `created_at` = `updated_at`, and after a change of `--all`
+/// every row has the same `updated_at`. At 100,000 rows, up to 200,000 texts fewer to
+/// allocate, keep and free.
+#[derive(Default)]
+pub struct SharedTimes {
+    last: Option<Timestamp>,
+}
+
+impl SharedTimes {
+    /// `text` as a timestamp: `same_as` or the last one returned if equal, else new.
+    pub fn get(&mut self, text: &str, same_as: Option<&Timestamp>) -> Timestamp {
+        if let Some(t) = same_as.filter(|t| ***t == *text) {
+            return t.clone();
+        }
+        match &self.last {
+            Some(t) if **t == *text => t.clone(),
+            _ => {
+                let t: Timestamp = text.into();
+                self.last = Some(t.clone());
+                t
+            }
+        }
+    }
+}
+
 /// A `jwt_auth_jwtsettings` row exactly as stored. Timestamps are UTC text in Django's
 /// SQLite format (`YYYY-MM-DD HH:MM:SS.ffffff`) on both backends, so rows compare and
 /// restore byte for byte.
@@ -421,11 +448,20 @@ impl RestorePlan {
         self.lines.iter().filter(|l| l.state == RestoreState::Conflict).count()
     }
 
+    fn writes(&self, line: &RestoreLine, force: bool) -> bool {
+        line.state == RestoreState::Restore || (force && line.state == RestoreState::Conflict)
+    }
+
+    /// How many rows `changes(force)` writes.
+    pub fn to_restore(&self, force: bool) -> usize {
+        self.lines.iter().filter(|l| self.writes(l, force)).count()
+    }
+
     /// The rows to write: those to restore, and the conflicts too when forced.
     pub fn changes(&self, force: bool) -> Vec<RowChange> {
         self.lines
             .iter()
-            .filter(|l| l.state == RestoreState::Restore || (force && l.state == RestoreState::Conflict))
+            .filter(|l| self.writes(l, force))
             .map(|l| RowChange {
                 organization_id: l.organization_id,
                 before: l.current.clone(),
@@ -449,15 +485,17 @@ impl RestorePlan {
 
 /// Compare the rows now with what a backed-up change wrote, row by row.
 ///
-/// Linear: the rows now are looked up by id in a map (a rollback of `--all` on 100,000
-/// organizations compares 100,000 rows, once outside the lock and once under it).
-pub fn plan_restore(current: &[OrgSettings], recorded: &[RowChange]) -> RestorePlan {
-    let by_id: std::collections::HashMap<i64, &OrgSettings> = current.iter().map(|o| (o.id, o)).collect();
+/// `current` is taken, not copied: its titles and rows move into the plan (at 100,000
+/// organizations, a rollback of `--all`). Each recorded row finds its organization by a
+/// binary search in `current` sorted by id (as the database returns it): O(n log n),
+/// with no map to build.
+pub fn plan_restore(mut current: Vec<OrgSettings>, recorded: &[RowChange]) -> RestorePlan {
+    current.sort_unstable_by_key(|o| o.id);
     let lines = recorded
         .iter()
         .map(|change| {
-            let now = by_id.get(&change.organization_id).copied();
-            let current_row = now.and_then(|o| o.row.clone());
+            let now = current.binary_search_by_key(&change.organization_id, |o| o.id).ok().map(|at| &mut current[at]);
+            let (title, current_row) = now.map_or((None, None), |o| (o.title.take(), o.row.take()));
             let state = if current_row == change.before {
                 RestoreState::AlreadyRestored
             } else if current_row == change.after {
@@ -467,7 +505,7 @@ pub fn plan_restore(current: &[OrgSettings], recorded: &[RowChange]) -> RestoreP
             };
             RestoreLine {
                 organization_id: change.organization_id,
-                title: now.and_then(|o| o.title.clone()),
+                title,
                 state,
                 current: current_row,
                 written: change.after.clone(),
@@ -515,7 +553,7 @@ mod restore_tests {
             org(3, Some(row(3, false, "c"))),
             org(4, Some(row(4, false, "a"))),
         ];
-        let plan = plan_restore(&current, &recorded);
+        let plan = plan_restore(current.clone(), &recorded);
         let states: Vec<_> = plan.lines.iter().map(|l| l.state).collect();
         use RestoreState::*;
         assert_eq!(states, vec![Restore, Restore, Conflict, AlreadyRestored]);
@@ -538,9 +576,10 @@ mod restore_tests {
     }
 
     /// The rollback of `--all` at 100,000 organizations: documents that planning is
-    /// linear (a lookup per row was quadratic: 10^10 comparisons, minutes even in release).
+    /// n log n (a linear lookup per row was quadratic: 10^10 comparisons, minutes even in
+    /// release).
     #[test]
-    fn a_restore_of_100000_rows_is_planned_in_linear_time() {
+    fn a_restore_of_100000_rows_is_planned_without_quadratic_lookups() {
         let n = 100_000;
         let recorded: Vec<RowChange> = (1..=n)
             .map(|id| RowChange {
@@ -551,7 +590,7 @@ mod restore_tests {
             .collect();
         // Rows come back from the database in another order than the backup's.
         let current: Vec<OrgSettings> = (1..=n).rev().map(|id| org(id, Some(row(id, true, "b")))).collect();
-        let plan = plan_restore(&current, &recorded);
+        let plan = plan_restore(current, &recorded);
         assert_eq!(plan.lines.len(), n as usize);
         assert!(plan.lines.iter().all(|l| l.state == RestoreState::Restore));
         assert_eq!(plan.changes(false).iter().filter(|c| c.after.is_none()).count(), n as usize / 2);

@@ -5,7 +5,7 @@ use super::{write_with_backup, Ctx, WriteLabel};
 use crate::backup::api::ApiBackup;
 use crate::backup::{self, Backup};
 use crate::change::DbIdentity;
-use crate::change::{plan_api_restore, plan_restore, ApiRestore};
+use crate::change::{plan_api_restore, plan_restore, ApiRestore, RestorePlan};
 use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
 use crate::exit::{bad_input, refused, ExitStatus};
@@ -80,58 +80,91 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
             chosen.id, chosen.body.database
         )));
     }
+    restore_rows(ctx, args, db.as_mut(), &dir, chosen)
+}
+
+/// The refusal of a rollback whose rows were changed since the backup, once the plan
+/// showing them has been rendered.
+fn conflicts_refused(ctx: &Ctx, outcome: &RollbackOutcome) -> anyhow::Result<ExitStatus> {
+    report::change::render_rollback(outcome, &ctx.out)?;
+    Err(refused(format!(
+        "{} row(s) changed since backup {} was taken; nothing was restored (--force restores them anyway)",
+        outcome.plan.conflicts(),
+        outcome.backup
+    )))
+}
+
+/// Restore the rows of a database backup: plan, show and confirm (unless `--yes`), then
+/// write under the lock with an undo backup.
+fn restore_rows(
+    ctx: &Ctx,
+    args: &RollbackArgs,
+    db: &mut dyn crate::db::Database,
+    dir: &std::path::Path,
+    mut chosen: Backup,
+) -> anyhow::Result<ExitStatus> {
     // The rows to compare: a few by id; for a large backup (a change of --all) every row,
     // which SQLite reads in one ordered scan, twice as fast as looking up 100,000 ids.
-    // Rows the backup does not name are read and ignored (plans look rows up by id).
+    // Rows the backup does not name are read and ignored.
     let scope = if chosen.body.rows.len() > READ_ALL_FROM {
         OrgScope::All
     } else {
         OrgScope::ids(chosen.body.rows.iter().map(|r| r.organization_id).collect())
     };
-    let plan = plan_restore(&db.read_scope(&scope)?, &chosen.body.rows);
+    let recorded = std::mem::take(&mut chosen.body.rows);
     let mut outcome = RollbackOutcome {
-        database: identity.clone(),
+        database: db.identity(),
         backup: chosen.id.clone(),
         dry_run: args.change.dry_run,
         force: args.force,
-        plan,
+        plan: RestorePlan { lines: Vec::new() },
         restored: 0,
         undo_backup: None,
     };
-    if outcome.plan.conflicts() > 0 && !args.force {
-        report::change::render_rollback(&outcome, &ctx.out)?;
-        return Err(refused(format!(
-            "{} row(s) changed since backup {} was taken; nothing was restored (--force restores them anyway)",
-            outcome.plan.conflicts(),
-            chosen.id
-        )));
+    // A person must see the plan before being asked, so it is read once without the lock
+    // and only compared under it. With --yes nobody is asked: the plan is made once, from
+    // the rows read under the lock.
+    let shown = args.change.dry_run || !args.change.yes;
+    if shown {
+        outcome.plan = plan_restore(db.read_scope(&scope)?, &recorded);
+        if outcome.plan.conflicts() > 0 && !args.force {
+            return conflicts_refused(ctx, &outcome);
+        }
+        let to_restore = outcome.plan.to_restore(args.force);
+        if to_restore == 0 || args.change.dry_run {
+            report::change::render_rollback(&outcome, &ctx.out)?;
+            return Ok(ExitStatus::Ok);
+        }
+        report::change::render_rollback_plan(&outcome, &ctx.out)?;
+        let question = format!("Restore {to_restore} row(s) from backup {}?", chosen.id);
+        terminal::confirm(&question, args.change.yes, ctx.out.json)?;
     }
-    if outcome.plan.changes(args.force).is_empty() || args.change.dry_run {
-        report::change::render_rollback(&outcome, &ctx.out)?;
-        return Ok(ExitStatus::Ok);
-    }
-    report::change::render_rollback_plan(&outcome, &ctx.out)?;
-    terminal::confirm(
-        &format!("Restore {} row(s) from backup {}?", outcome.plan.changes(args.force).len(), chosen.id),
-        args.change.yes,
-        ctx.out.json,
-    )?;
 
-    // Planned once, above; under the lock the rows are only compared with the ones the
-    // plan was made from, so Label Studio's writers wait for as little as possible.
-    let mut changes = Some(outcome.plan.changes(args.force));
-    let plan = &outcome.plan;
     let label = WriteLabel { operation: "rollback", toggle: None, restores: Some(chosen.id.clone()) };
-    let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut |current| {
-        if !plan.still_holds(&current) {
+    let (plan, force) = (&mut outcome.plan, args.force);
+    let written = write_with_backup(db, &scope, dir, label, &mut |current| {
+        if !shown {
+            *plan = plan_restore(current, &recorded);
+        } else if !plan.still_holds(&current) {
             return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
         }
-        Ok(changes.take())
-    })?;
-    ctx.note_lock_held(db.as_ref());
-    if let Some((changes, backup)) = written {
+        if plan.conflicts() > 0 && !force {
+            return Err(refused("conflicts"));
+        }
+        let changes = plan.changes(force);
+        Ok((!changes.is_empty()).then_some(changes))
+    });
+    if !shown && outcome.plan.conflicts() > 0 && !args.force {
+        return conflicts_refused(ctx, &outcome);
+    }
+    ctx.note_lock_held(db);
+    if let Some((changes, backup)) = written? {
         outcome.restored = changes.len();
         outcome.undo_backup = Some(backup);
+        if !shown {
+            // What --yes restored, as a person asked first would have seen it.
+            report::change::render_rollback_plan(&outcome, &ctx.out)?;
+        }
     }
     report::change::render_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)

@@ -21,7 +21,7 @@ use super::{
     JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
 };
 use crate::change::DbIdentity;
-use crate::change::{OrgSettings, RowChange, StoredRow};
+use crate::change::{OrgSettings, RowChange, SharedTimes, StoredRow};
 use crate::exit::bad_input;
 use crate::settings::{JwtSchema, JwtSettings, OrgRecord};
 
@@ -46,10 +46,11 @@ fn ids_scope_sql() -> String {
 fn read_scope(conn: &Connection, scope: &OrgScope) -> rusqlite::Result<Vec<OrgSettings>> {
     match scope {
         OrgScope::All => read_all(conn),
-        OrgScope::Ids(ids) => conn
-            .prepare(&ids_scope_sql())?
-            .query_map([serde_json::to_string(ids).expect("ids")], org_settings)?
-            .collect(),
+        OrgScope::Ids(ids) => {
+            let mut shared = SharedTimes::default();
+            let ids = serde_json::to_string(ids).expect("ids");
+            conn.prepare(&ids_scope_sql())?.query_map([ids], |r| org_settings(r, &mut shared))?.collect()
+        }
     }
 }
 
@@ -57,12 +58,13 @@ fn read_scope(conn: &Connection, scope: &OrgScope) -> rusqlite::Result<Vec<OrgSe
 /// organization's row up through the index, which at 100,000 organizations takes twice
 /// as long, and this read is made while the write lock is held.
 fn read_all(conn: &Connection) -> rusqlite::Result<Vec<OrgSettings>> {
+    let mut shared = SharedTimes::default();
     let mut rows: Vec<StoredRow> = conn
         .prepare(
             "SELECT organization_id, api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days, \
              CAST(created_at AS TEXT), CAST(updated_at AS TEXT) FROM jwt_auth_jwtsettings",
         )?
-        .query_map([], |r| stored_row(r, 0))?
+        .query_map([], |r| stored_row(r, 0, &mut shared))?
         .collect::<rusqlite::Result<_>>()?;
     rows.sort_unstable_by_key(|r| r.organization_id);
     let mut rows = rows.into_iter().peekable();
@@ -79,21 +81,23 @@ fn read_all(conn: &Connection) -> rusqlite::Result<Vec<OrgSettings>> {
 }
 
 /// A settings row from the columns starting at `first`: organization_id, the two
-/// switches, the ttl and the two timestamps.
-fn stored_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<StoredRow> {
+/// switches, the ttl and the two timestamps (read in place, allocated only when new).
+fn stored_row(r: &rusqlite::Row<'_>, first: usize, shared: &mut SharedTimes) -> rusqlite::Result<StoredRow> {
+    let created_at = shared.get(r.get_ref(first + 4)?.as_str()?, None);
+    let updated_at = shared.get(r.get_ref(first + 5)?.as_str()?, Some(&created_at));
     Ok(StoredRow {
         organization_id: r.get(first)?,
         api_tokens_enabled: r.get(first + 1)?,
         legacy_api_tokens_enabled: r.get(first + 2)?,
         api_token_ttl_days: r.get(first + 3)?,
-        created_at: r.get(first + 4)?,
-        updated_at: r.get(first + 5)?,
+        created_at,
+        updated_at,
     })
 }
 
-fn org_settings(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrgSettings> {
+fn org_settings(r: &rusqlite::Row<'_>, shared: &mut SharedTimes) -> rusqlite::Result<OrgSettings> {
     let row_id: Option<i64> = r.get(2)?;
-    Ok(OrgSettings { id: r.get(0)?, title: r.get(1)?, row: row_id.map(|_| stored_row(r, 2)).transpose()? })
+    Ok(OrgSettings { id: r.get(0)?, title: r.get(1)?, row: row_id.map(|_| stored_row(r, 2, shared)).transpose()? })
 }
 
 fn ids_json(ids: &[i64]) -> String {

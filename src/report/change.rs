@@ -149,7 +149,7 @@ pub fn render_rollback(outcome: &RollbackOutcome, out: &Output) -> anyhow::Resul
     if out.json {
         return print_json(outcome);
     }
-    let to_restore = outcome.plan.changes(outcome.force).len();
+    let to_restore = outcome.plan.to_restore(outcome.force);
     match &outcome.undo_backup {
         Some(b) => print_text(&format!(
             "Restored {} row(s) from backup {}.\nBackup of the state before this rollback: {}\nUndo:   lsauth rollback {}\n",
