@@ -111,7 +111,7 @@ fn restore_rows(
     } else {
         OrgScope::ids(chosen.body.rows.iter().map(|r| r.organization_id).collect())
     };
-    let recorded = std::mem::take(&mut chosen.body.rows);
+    let mut recorded = Some(std::mem::take(&mut chosen.body.rows));
     let mut outcome = RollbackOutcome {
         database: db.identity(),
         backup: chosen.id.clone(),
@@ -126,7 +126,7 @@ fn restore_rows(
     // the rows read under the lock.
     let shown = args.change.dry_run || !args.change.yes;
     if shown {
-        outcome.plan = plan_restore(db.read_scope(&scope)?, &recorded);
+        outcome.plan = plan_restore(db.read_scope(&scope)?, recorded.take().expect("the rows are planned once"));
         if outcome.plan.conflicts() > 0 && !args.force {
             return conflicts_refused(ctx, &outcome);
         }
@@ -144,7 +144,7 @@ fn restore_rows(
     let (plan, force) = (&mut outcome.plan, args.force);
     let written = write_with_backup(db, &scope, dir, label, &mut |current| {
         if !shown {
-            *plan = plan_restore(current, &recorded);
+            *plan = plan_restore(current, recorded.take().expect("the rows are planned once"));
         } else if !plan.still_holds(&current) {
             return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
         }
