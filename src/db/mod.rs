@@ -430,15 +430,19 @@ mod tests {
     use super::*;
     use crate::change::test_row as row;
 
+    type Side = fn(i64) -> Option<StoredRow>;
+
+    fn changes_of(ids: std::ops::RangeInclusive<i64>, before: Side, after: Side) -> Vec<RowChange> {
+        ids.map(|id| RowChange { organization_id: id, before: before(id), after: after(id) }).collect()
+    }
+
     #[test]
     fn a_toggle_is_one_update_and_one_insert() {
-        let changes: Vec<RowChange> = (1..=6)
-            .map(|id| RowChange {
-                organization_id: id,
-                before: (id % 2 == 0).then(|| row(id, false, &format!("old{id}"))),
-                after: Some(row(id, true, "now")),
-            })
-            .collect();
+        let changes = changes_of(
+            1..=6,
+            |id| (id % 2 == 0).then(|| row(id, false, &format!("old{id}"))),
+            |id| Some(row(id, true, "now")),
+        );
         let b = batch_changes(&changes);
         assert_eq!(b.updates.len(), 1);
         assert_eq!(b.updates[0].ids, vec![2, 4, 6]);
@@ -453,13 +457,11 @@ mod tests {
 
     #[test]
     fn a_rollback_of_differing_rows_is_an_upsert_and_deletes() {
-        let changes: Vec<RowChange> = (1..=20)
-            .map(|id| RowChange {
-                organization_id: id,
-                before: Some(row(id, true, "now")),
-                after: (id > 2).then(|| row(id, false, &format!("old{id}"))),
-            })
-            .collect();
+        let changes = changes_of(
+            1..=20,
+            |id| Some(row(id, true, "now")),
+            |id| (id > 2).then(|| row(id, false, &format!("old{id}"))),
+        );
         let b = batch_changes(&changes);
         assert_eq!(b.deletes, vec![1, 2]);
         assert_eq!(b.updates.len(), MAX_STATEMENT_GROUPS);
@@ -471,13 +473,11 @@ mod tests {
     #[test]
     fn rows_alike_join_one_group_even_when_interleaved() {
         // Two kinds of update taking turns: each row's key differs from the row before.
-        let changes: Vec<RowChange> = (1..=6)
-            .map(|id| RowChange {
-                organization_id: id,
-                before: Some(row(id, false, "old")),
-                after: Some(row(id, true, if id % 2 == 0 { "even" } else { "odd" })),
-            })
-            .collect();
+        let changes = changes_of(
+            1..=6,
+            |id| Some(row(id, false, "old")),
+            |id| Some(row(id, true, if id % 2 == 0 { "even" } else { "odd" })),
+        );
         let b = batch_changes(&changes);
         let mut groups: Vec<Vec<i64>> = b.updates.iter().map(|u| u.ids.clone()).collect();
         groups.sort();
