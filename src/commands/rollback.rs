@@ -149,7 +149,8 @@ fn restore_rows(
             return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
         }
         if plan.conflicts() > 0 && !force {
-            return Err(refused("conflicts"));
+            // Reported with the plan by `conflicts_refused` once the transaction has ended.
+            return Err(refused("rows changed since the backup was taken; nothing was restored"));
         }
         let changes = plan.changes(force);
         Ok((!changes.is_empty()).then_some(changes))
