@@ -272,6 +272,16 @@ field_begin() {
   tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
 }
 
+# field_end TOKENFILE: the database rolled back with the last backup, the story's legacy token
+# refused again as at its start (legacy tokens off), and the server stopped.
+field_end() {
+  expect 0 "rollback --latest (the database)" -- --db "$LS_DB" rollback --latest --yes
+  STDIN=$1 expect 1 "the failure is back" -- token test --url "$LS_URL" --token-stdin --json
+  json_is cause legacy_disabled
+  unset PAT_SEEN
+  stop_label_studio
+}
+
 # 1.16.0 (no jwt_auth) upgraded to 1.23.2: the organization has no row until the first
 # token request creates it with 1.23's defaults: the legacy token is refused at once.
 field_upgrade_from_1_16() {
@@ -299,11 +309,7 @@ field_upgrade_from_1_16() {
   PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$WORK/env-$name/.env")
   check "the official SDK reads the migrated .env (users.whoami)" \
     test "$(sdk_whoami "$WORK/env-$name/.env" 2>/dev/null)" = "$ADMIN_EMAIL"
-  expect 0 "rollback --latest (the database)" -- --db "$LS_DB" rollback --latest --yes
-  STDIN=$tokenfile expect 1 "the failure is back" -- token test --url "$LS_URL" --token-stdin --json
-  json_is cause legacy_disabled
-  unset PAT_SEEN
-  stop_label_studio
+  field_end "$tokenfile"
 }
 
 # 1.16.0 -> 1.21.0 (the token used there) -> 1.23.2: the row was created under 1.21 with
@@ -367,11 +373,7 @@ field_running_1_21() {
   expect 0 "migrate-env" -- migrate-env --env-file "$WORK/env-$name/.env" --yes --json
   PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$WORK/env-$name/.env")
   expect 0 "the PAT works on 1.21.0" -- token test --env-file "$WORK/env-$name/.env" --json
-  expect 0 "rollback --latest" -- --db "$LS_DB" rollback --latest --yes
-  STDIN=$tokenfile expect 1 "the failure is back" -- token test --url "$LS_URL" --token-stdin --json
-  json_is cause legacy_disabled
-  unset PAT_SEEN
-  stop_label_studio
+  field_end "$tokenfile"
 }
 
 # pats_listed: the user's PATs as Label Studio lists them (truncated, not secret), one per line.
