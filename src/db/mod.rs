@@ -314,17 +314,44 @@ fn update_key<'k>(b: &StoredRow, a: &'k StoredRow) -> UpdateKey<'k> {
     )
 }
 
+/// Rows grouped by key, in order of first appearance. A row with the key of the row before
+/// (every row of a toggle) joins that group without hashing the key again.
+struct Groups<'r, K> {
+    groups: Vec<(K, Vec<&'r StoredRow>)>,
+    index: std::collections::HashMap<K, usize>,
+    last: Option<usize>,
+}
+
+impl<'r, K: std::hash::Hash + Eq + Copy> Groups<'r, K> {
+    fn new() -> Self {
+        Groups { groups: Vec::new(), index: std::collections::HashMap::new(), last: None }
+    }
+
+    fn add(&mut self, key: K, row: &'r StoredRow) {
+        let at = match self.last {
+            Some(at) if self.groups[at].0 == key => at,
+            _ => *self.index.entry(key).or_insert_with(|| {
+                self.groups.push((key, Vec::new()));
+                self.groups.len() - 1
+            }),
+        };
+        self.groups[at].1.push(row);
+        self.last = Some(at);
+    }
+
+    /// The groups, largest first (ties: by first organization id), for the statements.
+    fn largest_first(mut self) -> Vec<(K, Vec<&'r StoredRow>)> {
+        self.groups.sort_by(|x, y| {
+            y.1.len().cmp(&x.1.len()).then_with(|| x.1[0].organization_id.cmp(&y.1[0].organization_id))
+        });
+        self.groups
+    }
+}
+
 pub(crate) fn batch_changes(changes: &[RowChange]) -> WriteBatches<'_> {
-    use std::collections::HashMap;
     let mut batches = WriteBatches::default();
-    // Groups in order of appearance, found by key; a run of rows with the key of the row
-    // before (every row of a toggle) joins that group without hashing the key again.
-    let mut updates: Vec<(UpdateKey<'_>, Vec<&StoredRow>)> = Vec::new();
-    let mut update_index: HashMap<UpdateKey<'_>, usize> = HashMap::new();
-    type InsertKey<'k> = (bool, bool, i64, &'k str, &'k str);
-    let mut inserts: Vec<Vec<&StoredRow>> = Vec::new();
-    let mut insert_index: HashMap<InsertKey<'_>, usize> = HashMap::new();
-    let (mut last_update, mut last_insert): (Option<usize>, Option<(InsertKey<'_>, usize)>) = (None, None);
+    let mut updates = Groups::new();
+    let mut inserts = Groups::new();
     for change in changes {
         match (&change.before, &change.after) {
             (_, None) => batches.deletes.push(change.organization_id),
@@ -336,44 +363,23 @@ pub(crate) fn batch_changes(changes: &[RowChange]) -> WriteBatches<'_> {
                     &*a.created_at,
                     &*a.updated_at,
                 );
-                let at = match last_insert {
-                    Some((last, at)) if last == key => at,
-                    _ => *insert_index.entry(key).or_insert_with(|| {
-                        inserts.push(Vec::new());
-                        inserts.len() - 1
-                    }),
-                };
-                inserts[at].push(a);
-                last_insert = Some((key, at));
+                inserts.add(key, a);
             }
             (Some(b), Some(a)) if a == b => {}
-            (Some(b), Some(a)) => {
-                let key = update_key(b, a);
-                let at = match last_update {
-                    Some(at) if updates[at].0 == key => at,
-                    _ => *update_index.entry(key).or_insert_with(|| {
-                        updates.push((key, Vec::new()));
-                        updates.len() - 1
-                    }),
-                };
-                updates[at].1.push(a);
-                last_update = Some(at);
-            }
+            (Some(b), Some(a)) => updates.add(update_key(b, a), a),
         }
     }
-    updates.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then_with(|| x.1[0].organization_id.cmp(&y.1[0].organization_id)));
-    for (i, (key, rows)) in updates.into_iter().enumerate() {
+    let ids = |rows: &[&StoredRow]| rows.iter().map(|r| r.organization_id).collect();
+    for (i, (key, rows)) in updates.largest_first().into_iter().enumerate() {
         if i < MAX_STATEMENT_GROUPS {
-            batches.updates.push(ColumnUpdate::from_key(key, rows.iter().map(|r| r.organization_id).collect()));
+            batches.updates.push(ColumnUpdate::from_key(key, ids(&rows)));
         } else {
             batches.upserts.extend(rows);
         }
     }
-    inserts.sort_by(|x, y| y.len().cmp(&x.len()).then_with(|| x[0].organization_id.cmp(&y[0].organization_id)));
-    for (i, rows) in inserts.into_iter().enumerate() {
+    for (i, (_, rows)) in inserts.largest_first().into_iter().enumerate() {
         if i < MAX_STATEMENT_GROUPS {
-            let ids = rows.iter().map(|r| r.organization_id).collect();
-            batches.inserts.push(InsertBatch { ids, template: rows[0].clone() });
+            batches.inserts.push(InsertBatch { ids: ids(&rows), template: rows[0].clone() });
         } else {
             batches.upserts.extend(rows);
         }
