@@ -58,6 +58,14 @@ pub struct WriteLabel<'a> {
     pub restores: Option<String>,
 }
 
+/// A write that committed: the rows written, their backup, and how long the write held
+/// the database lock.
+pub struct Committed {
+    pub changes: Vec<RowChange>,
+    pub backup: BackupRef,
+    pub lock_held: std::time::Duration,
+}
+
 /// Run `decide` under the database's write lock and, when it returns rows to write,
 /// write them and a backup of them (synced before the commit). A backup whose write
 /// did not commit is removed again. `Ok(None)`: `decide` wanted no write.
@@ -67,7 +75,7 @@ pub fn write_with_backup(
     backup_dir: &std::path::Path,
     label: WriteLabel<'_>,
     decide: &mut db::Decide<'_>,
-) -> anyhow::Result<Option<(Vec<RowChange>, BackupRef)>> {
+) -> anyhow::Result<Option<Committed>> {
     let identity = db.identity();
     let command = crate::secrets::this_command_line();
     let mut written: Option<(String, std::path::PathBuf)> = None;
@@ -87,9 +95,9 @@ pub fn write_with_backup(
         Ok(())
     });
     match result {
-        Ok(Some(changes)) => {
+        Ok(Some(db::Written { changes, lock_held })) => {
             let (id, path) = written.expect("a committed write has a backup");
-            Ok(Some((changes, BackupRef { id, path: path.display().to_string() })))
+            Ok(Some(Committed { changes, backup: BackupRef { id, path: path.display().to_string() }, lock_held }))
         }
         Ok(None) => Ok(None),
         Err(err) if err.downcast_ref::<db::CommitOutcomeUnknown>().is_some() => {
@@ -157,7 +165,7 @@ pub fn apply_toggle(
         let mut plan = crate::change::plan_toggle_checked(current, &defaults, toggle)?;
         Ok((plan.changed() > 0).then(|| std::mem::take(&mut plan.changes)))
     })?;
-    Ok(written.map(|(_, backup)| backup))
+    Ok(written.map(|committed| committed.backup))
 }
 
 fn toggle(setting: Setting, enable: bool) -> Toggle {
@@ -185,10 +193,9 @@ impl Ctx {
 
     /// With -v: how long the last write held the database lock (how long Label Studio's
     /// writers of the table waited at most).
-    pub fn note_lock_held(&self, db: &dyn Database) {
-        if let Some(held) = db.lock_held() {
-            self.out.verbose(format!("write lock held for {:.1} ms", held.as_secs_f64() * 1000.0));
-        }
+    pub fn note_lock_held(&self, committed: &Committed) {
+        let held = committed.lock_held.as_secs_f64() * 1000.0;
+        self.out.verbose(format!("write lock held for {held:.1} ms"));
     }
 
     /// The backup directory (flag, LSAUTH_BACKUP_DIR, default), with a warning on stderr

@@ -158,10 +158,10 @@ fn restore_rows(
     if !shown && outcome.plan.conflicts() > 0 && !args.force {
         return conflicts_refused(ctx, &outcome);
     }
-    ctx.note_lock_held(db);
-    if let Some((changes, backup)) = written? {
-        outcome.restored = changes.len();
-        outcome.undo_backup = Some(backup);
+    if let Some(committed) = written? {
+        ctx.note_lock_held(&committed);
+        outcome.restored = committed.changes.len();
+        outcome.undo_backup = Some(committed.backup);
         if !shown {
             // What --yes restored, as a person asked first would have seen it.
             report::change::render_rollback_plan(&outcome, &ctx.out)?;

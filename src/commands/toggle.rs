@@ -107,11 +107,11 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
         applied = Some(plan);
         Ok(changes)
     })?;
-    ctx.note_lock_held(db.as_ref());
     let mut result = outcome(applied.expect("the plan was made under the lock"));
-    if let Some((changes, backup)) = written {
-        result.changed = changes.len();
-        result.backup = Some(backup);
+    if let Some(committed) = written {
+        ctx.note_lock_held(&committed);
+        result.changed = committed.changes.len();
+        result.backup = Some(committed.backup);
         if shown.is_none() {
             report::change::render_toggle_plan(&result, &ctx.out)?;
         }

@@ -81,6 +81,14 @@ pub trait Database {
     /// `read_scope` without the context: what each backend implements.
     fn scope_rows(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>>;
 
+    /// Begin a transaction that holds the write lock of `jwt_auth_jwtsettings`, waiting
+    /// for Label Studio's writers at most the lock timeout: each backend's part of
+    /// `write_rows`.
+    fn lock_settings(&mut self) -> anyhow::Result<Box<dyn LockedSettings + '_>>;
+
+    /// How long this connection waits for a lock, and how its backend says it waited too long.
+    fn lock_wait(&self) -> LockWait;
+
     /// The one write path: in a single transaction, lock the settings of `scope`, read
     /// them, let `decide` say which rows change (nothing: `Ok(None)`, and the
     /// transaction ends without a write), write them with set-based statements, call
@@ -92,35 +100,50 @@ pub trait Database {
         scope: &OrgScope,
         decide: &mut Decide<'_>,
         before_commit: &mut BeforeCommit<'_>,
-    ) -> anyhow::Result<Option<Vec<RowChange>>> {
+    ) -> anyhow::Result<Option<Written>> {
         let location = self.target().location();
-        let waited = self.lock_wait();
-        self.write_locked(scope, decide, before_commit).map_err(|e| {
-            if self.is_lock_wait_error(&e) {
-                lock_timeout_error(&location, waited)
-            } else {
-                e
-            }
-        })
+        let wait = self.lock_wait();
+        let written = (|| {
+            let mut locked = self.lock_settings()?;
+            let locked_at = std::time::Instant::now();
+            let current = locked.read(scope)?;
+            let Some(changes) = decide(current)? else {
+                return Ok(None);
+            };
+            let apply = || locked.apply(&changes).context("writing jwt_auth_jwtsettings");
+            write_with_backup_of(&changes, apply, before_commit)?;
+            locked.commit()?;
+            Ok(Some(Written { changes, lock_held: locked_at.elapsed() }))
+        })();
+        written.map_err(|e| if (wait.ran_out)(&e) { lock_timeout_error(&location, wait.timeout) } else { e })
     }
+}
 
-    /// `write_rows` as each backend does it.
-    fn write_locked(
-        &mut self,
-        scope: &OrgScope,
-        decide: &mut Decide<'_>,
-        before_commit: &mut BeforeCommit<'_>,
-    ) -> anyhow::Result<Option<Vec<RowChange>>>;
+/// A transaction holding the write lock of `jwt_auth_jwtsettings`, as a backend takes it.
+/// Dropped without `commit`, it rolls back.
+pub trait LockedSettings {
+    /// The organizations of `scope` with their rows, ordered by id: the latest committed
+    /// ones, which cannot change before this transaction ends.
+    fn read(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>>;
+    /// Write `changes` with set-based statements.
+    fn apply(&mut self, changes: &[RowChange]) -> anyhow::Result<()>;
+    /// Commit; a connection lost during COMMIT is `CommitOutcomeUnknown`.
+    fn commit(self: Box<Self>) -> anyhow::Result<()>;
+}
 
-    /// How long this connection waits for a lock.
-    fn lock_wait(&self) -> Duration;
+/// How long a connection waits for a lock, and how its backend's error says the wait ran out.
+#[derive(Clone, Copy)]
+pub struct LockWait {
+    pub timeout: Duration,
+    pub ran_out: fn(&anyhow::Error) -> bool,
+}
 
-    /// How long the last committed write held the lock, from taking it to the end of the
-    /// commit: how long Label Studio's writers of the table waited at most.
-    fn lock_held(&self) -> Option<Duration>;
-
-    /// Whether an error is this backend's "waited too long for the lock".
-    fn is_lock_wait_error(&self, err: &anyhow::Error) -> bool;
+/// A committed write: the rows written and how long the lock was held, from taking it to
+/// the end of the commit (how long Label Studio's writers of the table waited at most).
+#[derive(Debug)]
+pub struct Written {
+    pub changes: Vec<RowChange>,
+    pub lock_held: Duration,
 }
 
 /// Given the rows read under the lock, the rows to write (`None`: write nothing).

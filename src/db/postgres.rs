@@ -15,8 +15,8 @@ use super::sql::{
 };
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
-    batch_changes, check_tables, tls, wanted_tables, BeforeCommit, CommitOutcomeUnknown, Database, DbTarget, Decide,
-    DoctorFacts, JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    batch_changes, check_tables, tls, wanted_tables, CommitOutcomeUnknown, Database, DbTarget, DoctorFacts, JtiState,
+    LockWait, LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -29,8 +29,6 @@ pub struct PgDb {
     schema: JwtSchema,
     transport: String,
     lock_timeout: Duration,
-    /// How long the last write held the lock (from taking it to the end of the commit).
-    lock_held: Option<Duration>,
 }
 
 /// An integer column whatever its width (Label Studio mixes int4 ids and int8 counts).
@@ -251,7 +249,6 @@ impl PgDb {
             schema: JwtSchema { migrations },
             transport,
             lock_timeout: options.lock_timeout,
-            lock_held: None,
         })
     }
 }
@@ -360,59 +357,54 @@ impl Database for PgDb {
         Ok(read_scope(&mut self.client, scope)?)
     }
 
-    fn lock_wait(&self) -> Duration {
-        self.lock_timeout
+    fn lock_wait(&self) -> LockWait {
+        LockWait { timeout: self.lock_timeout, ran_out: is_lock_timeout }
     }
 
-    fn lock_held(&self) -> Option<Duration> {
-        self.lock_held
-    }
-
-    fn is_lock_wait_error(&self, err: &anyhow::Error) -> bool {
-        is_lock_timeout(err)
-    }
-
-    fn write_locked(
-        &mut self,
-        scope: &OrgScope,
-        decide: &mut Decide<'_>,
-        before_commit: &mut BeforeCommit<'_>,
-    ) -> anyhow::Result<Option<Vec<RowChange>>> {
+    fn lock_settings(&mut self) -> anyhow::Result<Box<dyn LockedSettings + '_>> {
         let location = self.target.location();
-        (|| -> anyhow::Result<Option<Vec<RowChange>>> {
-            let mut tx = self.client.transaction()?;
-            // Blocks other writers of the table (Label Studio creating a missing row, an
-            // admin saving settings) until commit, and waits for theirs first, up to
-            // lock_timeout. Readers are not blocked. The rows read next are then the
-            // latest committed ones and cannot change under us.
-            tx.batch_execute("LOCK TABLE jwt_auth_jwtsettings IN SHARE ROW EXCLUSIVE MODE")?;
-            let locked_at = std::time::Instant::now();
-            let current = read_scope(&mut tx, scope)?;
-            let Some(changes) = decide(current)? else {
-                return Ok(None);
-            };
-            let apply = || apply_changes(&mut tx, &changes).context("writing jwt_auth_jwtsettings");
-            super::write_with_backup_of(&changes, apply, before_commit)?;
-            if std::env::var_os("LSAUTH_TEST_LOSE_CONNECTION_AT_COMMIT").is_some() {
-                // Test hook: the server ends this connection right before COMMIT, as a
-                // failover or a network cut would.
-                let _ = tx.batch_execute("SELECT pg_terminate_backend(pg_backend_pid())");
+        let mut tx = self.client.transaction()?;
+        // Blocks other writers of the table (Label Studio creating a missing row, an
+        // admin saving settings) until commit, and waits for theirs first, up to
+        // lock_timeout. Readers are not blocked. The rows read next are then the
+        // latest committed ones and cannot change under us.
+        tx.batch_execute("LOCK TABLE jwt_auth_jwtsettings IN SHARE ROW EXCLUSIVE MODE")?;
+        Ok(Box::new(PgLocked { tx, location }))
+    }
+}
+
+/// A transaction holding the table lock, and where it is (for a commit whose answer is lost).
+struct PgLocked<'c> {
+    tx: postgres::Transaction<'c>,
+    location: String,
+}
+
+impl LockedSettings for PgLocked<'_> {
+    fn read(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
+        Ok(read_scope(&mut self.tx, scope)?)
+    }
+
+    fn apply(&mut self, changes: &[RowChange]) -> anyhow::Result<()> {
+        apply_changes(&mut self.tx, changes)
+    }
+
+    fn commit(self: Box<Self>) -> anyhow::Result<()> {
+        let PgLocked { mut tx, location } = *self;
+        if std::env::var_os("LSAUTH_TEST_LOSE_CONNECTION_AT_COMMIT").is_some() {
+            // Test hook: the server ends this connection right before COMMIT, as a
+            // failover or a network cut would.
+            let _ = tx.batch_execute("SELECT pg_terminate_backend(pg_backend_pid())");
+        }
+        match tx.commit() {
+            Ok(()) => Ok(()),
+            // No SQLSTATE: the answer to COMMIT never came (connection closed or
+            // broken), so whether it committed is unknown. A server error with a code
+            // is a definite failure: nothing was committed.
+            Err(e) if e.is_closed() || e.code().is_none() => {
+                let why = crate::exit::one_line(&e);
+                Err(CommitOutcomeUnknown(format!("the connection to {location} was lost during COMMIT ({why})")).into())
             }
-            match tx.commit() {
-                Ok(()) => {
-                    self.lock_held = Some(locked_at.elapsed());
-                    Ok(Some(changes))
-                }
-                // No SQLSTATE: the answer to COMMIT never came (connection closed or
-                // broken), so whether it committed is unknown. A server error with a code
-                // is a definite failure: nothing was committed.
-                Err(e) if e.is_closed() || e.code().is_none() => {
-                    let why = crate::exit::one_line(&e);
-                    Err(CommitOutcomeUnknown(format!("the connection to {location} was lost during COMMIT ({why})"))
-                        .into())
-                }
-                Err(e) => Err(anyhow::Error::new(e).context("committing")),
-            }
-        })()
+            Err(e) => Err(anyhow::Error::new(e).context("committing")),
+        }
     }
 }

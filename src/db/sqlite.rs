@@ -17,8 +17,8 @@ use super::sql::{
     LIVE_PATS_SQL, ORGANIZATIONS_SQL, PROJECT_SQL, SCOPE_IDS_SQL, UPSERT_SET, USER_BY_ID_SQL, USER_SQL,
 };
 use super::{
-    batch_changes, check_tables, wanted_tables, Access, BeforeCommit, Database, DbTarget, Decide, DoctorFacts,
-    JtiState, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    batch_changes, check_tables, wanted_tables, Access, Database, DbTarget, DoctorFacts, JtiState, LockWait,
+    LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, SharedTimes, StoredRow};
@@ -30,8 +30,6 @@ pub struct SqliteDb {
     target: DbTarget,
     schema: JwtSchema,
     lock_timeout: Duration,
-    /// How long the last write held the lock (from taking it to the end of the commit).
-    lock_held: Option<Duration>,
 }
 
 /// The rows of a list of organizations, the ids passed as one JSON parameter. SQLite
@@ -235,7 +233,6 @@ impl SqliteDb {
             target: DbTarget::Sqlite { path: PathBuf::from(path) },
             schema: JwtSchema { migrations },
             lock_timeout: options.lock_timeout,
-            lock_held: None,
         })
     }
 }
@@ -388,38 +385,27 @@ impl Database for SqliteDb {
         Ok(read_scope(&self.conn, scope)?)
     }
 
-    fn lock_wait(&self) -> Duration {
-        self.lock_timeout
+    fn lock_wait(&self) -> LockWait {
+        LockWait { timeout: self.lock_timeout, ran_out: is_busy }
     }
 
-    fn is_lock_wait_error(&self, err: &anyhow::Error) -> bool {
-        is_busy(err)
+    fn lock_settings(&mut self) -> anyhow::Result<Box<dyn LockedSettings + '_>> {
+        // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so the
+        // rows read next cannot change before the write.
+        Ok(Box::new(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?))
+    }
+}
+
+impl LockedSettings for rusqlite::Transaction<'_> {
+    fn read(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
+        Ok(read_scope(self, scope)?)
     }
 
-    fn write_locked(
-        &mut self,
-        scope: &OrgScope,
-        decide: &mut Decide<'_>,
-        before_commit: &mut BeforeCommit<'_>,
-    ) -> anyhow::Result<Option<Vec<RowChange>>> {
-        (|| -> anyhow::Result<Option<Vec<RowChange>>> {
-            // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so the
-            // rows read below cannot change before the write.
-            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let locked_at = std::time::Instant::now();
-            let current = read_scope(&tx, scope)?;
-            let Some(changes) = decide(current)? else {
-                return Ok(None);
-            };
-            let apply = || apply_changes(&tx, &changes).context("writing jwt_auth_jwtsettings");
-            super::write_with_backup_of(&changes, apply, before_commit)?;
-            tx.commit().context("committing")?;
-            self.lock_held = Some(locked_at.elapsed());
-            Ok(Some(changes))
-        })()
+    fn apply(&mut self, changes: &[RowChange]) -> anyhow::Result<()> {
+        Ok(apply_changes(self, changes)?)
     }
 
-    fn lock_held(&self) -> Option<Duration> {
-        self.lock_held
+    fn commit(self: Box<Self>) -> anyhow::Result<()> {
+        (*self).commit().context("committing")
     }
 }
