@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::sql::{
     CREATORS_WITHOUT_KEY_SQL, INSERT_COLUMNS, JTI_SQL, JWT_MIGRATIONS_SQL, LEGACY_KEY_OF_SQL, LEGACY_OWNER_SQL,
@@ -247,22 +247,29 @@ fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 }
 
 impl SqliteDb {
-    fn user_query(&self, sql: &str, param: rusqlite::types::Value) -> anyhow::Result<Option<UserFacts>> {
-        let found = self
-            .conn
-            .prepare(sql)?
-            .query_map([param], |r| {
-                Ok(UserFacts {
-                    id: r.get(0)?,
-                    email: r.get(1)?,
-                    is_active: r.get(2)?,
-                    active_organization_id: r.get(3)?,
-                })
-            })?
-            .next()
-            .transpose()?;
-        Ok(found)
+    /// The first row `sql` finds for `param`, if any, as `row` makes it.
+    fn first_row<T>(
+        &self,
+        sql: &str,
+        param: impl rusqlite::ToSql,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> anyhow::Result<Option<T>> {
+        Ok(self.conn.prepare(sql)?.query_row([param], row).optional()?)
     }
+}
+
+fn user_facts(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserFacts> {
+    Ok(UserFacts { id: r.get(0)?, email: r.get(1)?, is_active: r.get(2)?, active_organization_id: r.get(3)? })
+}
+
+fn project_facts(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectFacts> {
+    Ok(ProjectFacts {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        organization_id: r.get(2)?,
+        project_creator: r.get(3)?,
+        organization_creator: r.get(4)?,
+    })
 }
 
 impl Database for SqliteDb {
@@ -310,20 +317,16 @@ impl Database for SqliteDb {
     }
 
     fn legacy_key_owner(&mut self, key: &str) -> anyhow::Result<Option<UserFacts>> {
-        self.user_query(&LEGACY_OWNER_SQL.replace("{key}", "?1"), rusqlite::types::Value::Text(key.to_string()))
+        self.first_row(&LEGACY_OWNER_SQL.replace("{key}", "?1"), key, user_facts)
     }
 
     fn user_by_id(&mut self, id: i64) -> anyhow::Result<Option<UserFacts>> {
-        self.user_query(&USER_BY_ID_SQL.replace("{id}", "?1"), rusqlite::types::Value::Integer(id))
+        self.first_row(&USER_BY_ID_SQL.replace("{id}", "?1"), id, user_facts)
     }
 
     fn jti_state(&mut self, jti: &str) -> anyhow::Result<JtiState> {
-        let found: Option<(Option<i64>, bool)> = self
-            .conn
-            .prepare(&JTI_SQL.replace("{jti}", "?1"))?
-            .query_map([jti], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .next()
-            .transpose()?;
+        let found: Option<(Option<i64>, bool)> =
+            self.first_row(&JTI_SQL.replace("{jti}", "?1"), jti, |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(match found {
             None => JtiState::Unknown,
             Some((user_id, false)) => JtiState::Outstanding { user_id },
@@ -332,9 +335,7 @@ impl Database for SqliteDb {
     }
 
     fn legacy_key_of(&mut self, user_id: i64) -> anyhow::Result<Option<String>> {
-        let mut stmt = self.conn.prepare(&LEGACY_KEY_OF_SQL.replace("{id}", "?1"))?;
-        let key = stmt.query_map([user_id], |r| r.get(0))?.next().transpose()?;
-        Ok(key)
+        self.first_row(&LEGACY_KEY_OF_SQL.replace("{id}", "?1"), user_id, |r| r.get(0))
     }
 
     fn doctor_facts(&mut self) -> anyhow::Result<DoctorFacts> {
@@ -354,26 +355,12 @@ impl Database for SqliteDb {
     }
 
     fn project(&mut self, id: i64) -> anyhow::Result<Option<ProjectFacts>> {
-        let mut stmt = self.conn.prepare(&PROJECT_SQL.replace("{id}", "?1"))?;
-        let found = stmt
-            .query_map([id], |r| {
-                Ok(ProjectFacts {
-                    id: r.get(0)?,
-                    title: r.get(1)?,
-                    organization_id: r.get(2)?,
-                    project_creator: r.get(3)?,
-                    organization_creator: r.get(4)?,
-                })
-            })?
-            .next()
-            .transpose()?;
-        Ok(found)
+        self.first_row(&PROJECT_SQL.replace("{id}", "?1"), id, project_facts)
     }
 
     fn user_active_org(&mut self, email: &str) -> anyhow::Result<UserLookup> {
         let sql = USER_SQL.replace("{email}", "?1");
-        let found: Option<(i64, Option<i64>)> =
-            self.conn.prepare(&sql)?.query_map([email], |r| Ok((r.get(0)?, r.get(1)?)))?.next().transpose()?;
+        let found: Option<(i64, Option<i64>)> = self.first_row(&sql, email, |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(match found {
             None => UserLookup::NoSuchUser,
             Some((user_id, None)) => UserLookup::NoActiveOrganization { user_id },
