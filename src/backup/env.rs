@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -72,22 +71,15 @@ pub fn write_record(backup_dir: &Path, record: &EnvRecord, now: time::OffsetDate
 /// This env file's records, oldest first.
 pub fn records_for(backup_dir: &Path, env_file: &Path) -> anyhow::Result<Vec<EnvBackup>> {
     let wanted = absolute(env_file).display().to_string();
-    let entries = match std::fs::read_dir(backup_dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", backup_dir.display())),
-    };
-    let mut found: Vec<EnvBackup> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter_map(|p| {
-            let record: EnvRecord = serde_json::from_slice(&std::fs::read(&p).ok()?).ok()?;
-            let id = p.file_stem()?.to_string_lossy().into_owned();
+    // `ids` lists them oldest first; a record is read only if it is this file's.
+    let found = super::ids(backup_dir, super::Kind::Env)?
+        .into_iter()
+        .filter_map(|id| {
+            let bytes = std::fs::read(backup_dir.join(format!("{id}.json"))).ok()?;
+            let record: EnvRecord = serde_json::from_slice(&bytes).ok()?;
             (record.format == FORMAT && record.env_file == wanted).then_some(EnvBackup { id, record })
         })
         .collect();
-    found.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(found)
 }
 
