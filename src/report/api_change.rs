@@ -45,10 +45,7 @@ fn plan_text(o: &ApiToggleOutcome) -> String {
 
 /// The plan, shown before the confirmation prompt (people only).
 pub fn render_api_toggle_plan(o: &ApiToggleOutcome, out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return Ok(());
-    }
-    print_text(&plan_text(o))
+    super::print_plan(out, || plan_text(o))
 }
 
 fn live_line(check: &LiveCheck) -> String {
@@ -123,17 +120,11 @@ fn rollback_text(o: &ApiRollbackOutcome) -> String {
 }
 
 pub fn render_api_rollback_plan(o: &ApiRollbackOutcome, out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return Ok(());
-    }
-    print_text(&rollback_text(o))
+    super::print_plan(out, || rollback_text(o))
 }
 
 pub fn render_api_rollback(o: &ApiRollbackOutcome, out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return print_json(o);
-    }
-    match &o.undo_backup {
+    super::print_outcome(out, o, || match &o.undo_backup {
         Some(b) => {
             let mut text = format!(
                 "Restored organization {} from backup {} through the API: now {}.\nBackup of the settings before \
@@ -144,17 +135,15 @@ pub fn render_api_rollback(o: &ApiRollbackOutcome, out: &Output) -> anyhow::Resu
             if let Some(undo) = &o.undo {
                 text.push_str(&format!("Undo:   {undo}\n"));
             }
-            print_text(&text)
+            text
         }
-        None if o.state == ApiRestore::Conflict && !o.force => print_text(&rollback_text(o)),
-        None if o.state == ApiRestore::AlreadyRestored => print_text(&format!(
+        None if o.state == ApiRestore::Conflict && !o.force => rollback_text(o),
+        None if o.state == ApiRestore::AlreadyRestored => format!(
             "{}Nothing to restore: the settings are already as they were before that change. Nothing was changed.\n",
             rollback_text(o)
-        )),
-        None => {
-            print_text(&format!("{}Dry run: the settings would be restored; nothing was changed.\n", rollback_text(o)))
-        }
-    }
+        ),
+        None => format!("{}Dry run: the settings would be restored; nothing was changed.\n", rollback_text(o)),
+    })
 }
 
 pub fn render_api_backup_list(list: &ApiBackupList, out: &Output) -> anyhow::Result<()> {
@@ -172,12 +161,5 @@ pub fn render_api_backup_list(list: &ApiBackupList, out: &Output) -> anyhow::Res
         })
         .collect();
     let place = format!("changes through the API at {} in {}", list.url, list.backup_dir);
-    super::render_listing(
-        out,
-        list,
-        format!("No backups of {place}."),
-        format!("Backups of {place}"),
-        vec!["ID", "Time (UTC)", "Operation", "Org", "Signed in as", "Before", "After"],
-        rows,
-    )
+    super::render_backups(out, list, &place, &["Org", "Signed in as", "Before", "After"], rows)
 }

@@ -48,36 +48,30 @@ fn plan_table(outcome: &ToggleOutcome, out: &Output) -> String {
 
 /// The plan, shown before the confirmation prompt (people only).
 pub fn render_toggle_plan(outcome: &ToggleOutcome, out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return Ok(());
-    }
-    print_text(&plan_table(outcome, out))
+    super::print_plan(out, || plan_table(outcome, out))
 }
 
 /// The end of an enable/disable command: its whole outcome as JSON, or for people the
 /// plan (dry run, nothing to do) or what was done.
 pub fn render_toggle(outcome: &ToggleOutcome, out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return print_json(outcome);
-    }
-    let n = outcome.plan.changed();
-    match &outcome.backup {
-        None if n == 0 => print_text(&format!(
+    super::print_outcome(out, outcome, || match &outcome.backup {
+        None if outcome.plan.changed() == 0 => format!(
             "{}Nothing to change: every selected organization already has {} {}.\n",
             plan_table(outcome, out),
             outcome.plan.toggle.setting.label(),
             on_off(outcome.plan.toggle.enable)
-        )),
-        None => print_text(&format!(
-            "{}Dry run: {n} organization(s) would change; nothing was changed.\n",
-            plan_table(outcome, out)
-        )),
-        Some(b) => print_text(&format!(
+        ),
+        None => format!(
+            "{}Dry run: {} organization(s) would change; nothing was changed.\n",
+            plan_table(outcome, out),
+            outcome.plan.changed()
+        ),
+        Some(b) => format!(
             "Changed {} organization(s) ({}). Label Studio applies it on the next request.\n\
              Backup: {}\nUndo:   lsauth rollback {}\n",
             outcome.changed, outcome.operation, b.path, b.id
-        )),
-    }
+        ),
+    })
 }
 
 pub fn render_backup_list(list: &BackupList, out: &Output) -> anyhow::Result<()> {
@@ -90,14 +84,7 @@ pub fn render_backup_list(list: &BackupList, out: &Output) -> anyhow::Result<()>
         })
         .collect();
     let place = format!("{} in {}", list.database, list.backup_dir);
-    super::render_listing(
-        out,
-        list,
-        format!("No backups of {place}."),
-        format!("Backups of {place}"),
-        vec!["ID", "Time (UTC)", "Operation", "Rows", "Command"],
-        rows,
-    )
+    super::render_backups(out, list, &place, &["Rows", "Command"], rows)
 }
 
 fn describe(row: &Option<StoredRow>) -> String {
@@ -139,52 +126,37 @@ fn restore_table(outcome: &RollbackOutcome, out: &Output) -> String {
 }
 
 pub fn render_rollback_plan(outcome: &RollbackOutcome, out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return Ok(());
-    }
-    print_text(&restore_table(outcome, out))
+    super::print_plan(out, || restore_table(outcome, out))
 }
 
 pub fn render_rollback(outcome: &RollbackOutcome, out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return print_json(outcome);
-    }
     let to_restore = outcome.plan.to_restore(outcome.force);
-    match &outcome.undo_backup {
-        Some(b) => print_text(&format!(
+    super::print_outcome(out, outcome, || {
+        match &outcome.undo_backup {
+        Some(b) => format!(
             "Restored {} row(s) from backup {}.\nBackup of the state before this rollback: {}\nUndo:   lsauth rollback {}\n",
             outcome.restored, outcome.backup, b.path, b.id
-        )),
-        None if outcome.plan.conflicts() > 0 && !outcome.force => print_text(&restore_table(outcome, out)),
-        None if to_restore == 0 => print_text(&format!(
+        ),
+        None if outcome.plan.conflicts() > 0 && !outcome.force => restore_table(outcome, out),
+        None if to_restore == 0 => format!(
             "{}Nothing to restore: the rows are already as they were before that change.\n",
             restore_table(outcome, out)
-        )),
-        None => print_text(&format!(
+        ),
+        None => format!(
             "{}Dry run: {to_restore} row(s) would be restored; nothing was changed.\n",
             restore_table(outcome, out)
-        )),
+        ),
     }
+    })
 }
 
 pub fn render_env_backup_list(env_file: &str, backups: &[EnvBackupSummary], out: &Output) -> anyhow::Result<()> {
-    if out.json {
-        return print_json(&serde_json::json!({ "env_file": env_file, "backups": backups }));
-    }
-    if backups.is_empty() {
-        return print_text(&format!("No backups of {env_file}.\n"));
-    }
-    let mut table = out.table();
-    table.set_header(vec!["ID", "Time (UTC)", "Operation", "Copy of the file before"]);
-    for b in backups {
-        table.add_row(vec![
-            Cell::new(&b.id),
-            Cell::new(&b.created_at),
-            Cell::new(&b.operation),
-            Cell::new(&b.backup_file),
-        ]);
-    }
-    print_text(&format!("Backups of {env_file}:\n{table}\n"))
+    let rows = backups
+        .iter()
+        .map(|b| super::backup_row(&b.id, &b.created_at, &b.operation, None, vec![Cell::new(&b.backup_file)]))
+        .collect();
+    let document = serde_json::json!({ "env_file": env_file, "backups": backups });
+    super::render_backups(out, &document, env_file, &["Copy of the file before"], rows)
 }
 
 pub fn render_env_rollback(o: &EnvRollbackOutcome, out: &Output) -> anyhow::Result<()> {

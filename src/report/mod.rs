@@ -103,6 +103,23 @@ pub fn print_text(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A command's outcome: as JSON with --json, else the text `text` makes for people.
+pub fn print_outcome<T: Serialize>(out: &Output, outcome: &T, text: impl FnOnce() -> String) -> anyhow::Result<()> {
+    if out.json {
+        return print_json(outcome);
+    }
+    print_text(&text())
+}
+
+/// A plan shown before a prompt or a write: for people only (with --json the whole
+/// outcome is printed once, at the end).
+pub fn print_plan(out: &Output, text: impl FnOnce() -> String) -> anyhow::Result<()> {
+    if out.json {
+        return Ok(());
+    }
+    print_text(&text())
+}
+
 /// Raw bytes to stdout (generated scripts and pages).
 pub fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -126,28 +143,27 @@ pub fn mark(status: crate::findings::Status, out: &Output) -> &'static str {
     }
 }
 
-/// "on"/"off" for a setting.
-/// A listing: the document as JSON, or a sentence when it lists nothing, or a titled table.
-pub fn render_listing<T: Serialize>(
+/// A listing of the backups of `place`: the document as JSON, or a sentence when it lists
+/// nothing, or a titled table whose columns are the id, time and operation, then `rest`.
+pub fn render_backups<T: Serialize>(
     out: &Output,
     document: &T,
-    empty: String,
-    title: String,
-    header: Vec<&str>,
+    place: &str,
+    rest: &[&str],
     rows: Vec<Vec<comfy_table::Cell>>,
 ) -> anyhow::Result<()> {
     if out.json {
         return print_json(document);
     }
     if rows.is_empty() {
-        return print_text(&format!("{empty}\n"));
+        return print_text(&format!("No backups of {place}.\n"));
     }
     let mut table = out.table();
-    table.set_header(header);
+    table.set_header([&["ID", "Time (UTC)", "Operation"], rest].concat());
     for row in rows {
         table.add_row(row);
     }
-    print_text(&format!("{title}:\n{table}\n"))
+    print_text(&format!("Backups of {place}:\n{table}\n"))
 }
 
 /// The first cells of a backup's row in a listing: id, time, and the operation ("rollback
@@ -169,6 +185,7 @@ pub fn backup_row(
     row
 }
 
+/// "on"/"off" for a setting.
 pub fn on_off(value: bool) -> &'static str {
     if value {
         "on"
