@@ -73,23 +73,9 @@ fn unquote(value: &str) -> String {
     }
     if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
         let inner = &v[1..v.len() - 1];
-        let mut out = String::with_capacity(inner.len());
-        let mut chars = inner.chars();
-        while let Some(c) = chars.next() {
-            if c != '\\' {
-                out.push(c);
-                continue;
-            }
-            match chars.next() {
-                Some(e @ ('r' | 'n' | 't')) => {
-                    out.push('\\');
-                    out.push(e);
-                }
-                Some(e) => out.push(e),
-                None => out.push('\\'),
-            }
-        }
-        return out;
+        return crate::envfile::decode_backslashes(inner, |escaped| {
+            (!matches!(escaped, 'r' | 'n' | 't')).then_some(escaped)
+        });
     }
     v.to_string()
 }

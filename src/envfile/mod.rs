@@ -81,6 +81,19 @@ fn strip_eol(s: &str) -> &str {
 
 /// Decode a double-quoted body the way python-dotenv does.
 fn unescape_double(body: &str) -> String {
+    decode_backslashes(body, |escaped| match escaped {
+        'n' => Some('\n'),
+        'r' => Some('\r'),
+        't' => Some('\t'),
+        '"' | '\\' | '\'' => Some(escaped),
+        _ => None,
+    })
+}
+
+/// `body` with each backslash escape `\x` replaced by what `meaning(x)` says, or kept as
+/// written where it says `None`; a backslash at the very end stays. The readers of `.env`
+/// files (python-dotenv, django-environ) differ only in `meaning`.
+pub fn decode_backslashes(body: &str, meaning: impl Fn(char) -> Option<char>) -> String {
     let mut out = String::with_capacity(body.len());
     let mut chars = body.chars();
     while let Some(c) = chars.next() {
@@ -89,16 +102,13 @@ fn unescape_double(body: &str) -> String {
             continue;
         }
         match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some('"') => out.push('"'),
-            Some('\\') => out.push('\\'),
-            Some('\'') => out.push('\''),
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
+            Some(escaped) => match meaning(escaped) {
+                Some(decoded) => out.push(decoded),
+                None => {
+                    out.push('\\');
+                    out.push(escaped);
+                }
+            },
             None => out.push('\\'),
         }
     }

@@ -61,43 +61,49 @@ fn bad_lines_are_named() {
     assert!(EnvDocument::parse(b"A=1\0\n").unwrap_err().reason.contains("binary"));
 }
 
-#[test]
-fn set_value_keeps_the_rest_of_the_line() {
-    let mut d = doc("  export LABEL_STUDIO_API_KEY = \"old\"   # the ML backend's key\r\nOTHER=1");
-    assert!(d.set_value("LABEL_STUDIO_API_KEY", "eyJ.new.sig"));
-    assert_eq!(d.render(), "  export LABEL_STUDIO_API_KEY = \"eyJ.new.sig\"   # the ML backend's key\r\nOTHER=1");
-    assert_eq!(d.get("LABEL_STUDIO_API_KEY"), Some("eyJ.new.sig"));
-    let mut d = doc("A=old # c");
-    d.set_value("A", "needs quoting #");
-    assert_eq!(d.render(), "A=\"needs quoting #\" # c");
-    assert_eq!(d.get("A"), Some("needs quoting #"));
-    let mut d = doc("A='old'\n");
-    d.set_value("A", "new");
-    assert_eq!(d.render(), "A='new'\n");
+/// An edit: the document before, the edit, the text it renders after, and the value the
+/// edited key then reads as.
+type EditCase<'a> = (&'a str, fn(&mut EnvDocument), &'a str, (&'a str, Option<&'a str>));
+
+/// Each edit applied to a document parsed from its text.
+fn check_edits(cases: &[EditCase<'_>]) {
+    for (before, edit, after, (key, value)) in cases {
+        let mut d = doc(before);
+        edit(&mut d);
+        assert_eq!(d.render(), *after, "{before:?}");
+        assert_eq!(d.get(key), *value, "{before:?}");
+    }
 }
 
 #[test]
-fn only_the_deciding_duplicate_changes() {
-    let mut d = doc("K=first\nK=second\n");
-    d.set_value("K", "third");
-    assert_eq!(d.render(), "K=first\nK=third\n");
-}
-
-#[test]
-fn comment_before_and_remove_and_upsert() {
-    let mut d = doc("A=1\r\nK=old\r\n");
-    d.comment_before("K", "K=old (replaced)");
-    assert_eq!(d.render(), "A=1\r\n# K=old (replaced)\r\nK=old\r\n");
-    let mut d = doc("A=1\nK=old");
-    d.remove("K");
-    assert_eq!(d.render(), "A=1");
-    let mut d = doc("A=1");
-    d.upsert("B", "two words");
-    assert_eq!(d.render(), "A=1\nB=\"two words\"");
-    assert_eq!(d.get("B"), Some("two words"));
-    let mut d = doc("A=1\n");
-    d.upsert("A", "2");
-    assert_eq!(d.render(), "A=2\n");
+fn edits_keep_the_rest_of_the_document() {
+    check_edits(&[
+        (
+            "  export LABEL_STUDIO_API_KEY = \"old\"   # the ML backend's key\r\nOTHER=1",
+            |d| assert!(d.set_value("LABEL_STUDIO_API_KEY", "eyJ.new.sig")),
+            "  export LABEL_STUDIO_API_KEY = \"eyJ.new.sig\"   # the ML backend's key\r\nOTHER=1",
+            ("LABEL_STUDIO_API_KEY", Some("eyJ.new.sig")),
+        ),
+        (
+            "A=old # c",
+            |d| assert!(d.set_value("A", "needs quoting #")),
+            "A=\"needs quoting #\" # c",
+            ("A", Some("needs quoting #")),
+        ),
+        ("A='old'\n", |d| assert!(d.set_value("A", "new")), "A='new'\n", ("A", Some("new"))),
+        // Only the duplicate that decides the value (the last) changes.
+        ("K=first\nK=second\n", |d| assert!(d.set_value("K", "third")), "K=first\nK=third\n", ("K", Some("third"))),
+        // The other edits keep the line endings and every other line.
+        (
+            "A=1\r\nK=old\r\n",
+            |d| assert!(d.comment_before("K", "K=old (replaced)")),
+            "A=1\r\n# K=old (replaced)\r\nK=old\r\n",
+            ("K", Some("old")),
+        ),
+        ("A=1\nK=old", |d| assert!(d.remove("K")), "A=1", ("K", None)),
+        ("A=1", |d| d.upsert("B", "two words"), "A=1\nB=\"two words\"", ("B", Some("two words"))),
+        ("A=1\n", |d| d.upsert("A", "2"), "A=2\n", ("A", Some("2"))),
+    ]);
 }
 
 #[test]
@@ -221,4 +227,14 @@ fn render_of_parse_is_identity_for_every_accepted_input_and_nothing_panics() {
         }
     }
     assert!(accepted > 5_000, "the generator reaches valid documents ({accepted})");
+}
+
+#[test]
+fn backslash_escapes_decode_as_each_reader_means_them() {
+    let tab_only = |escaped| (escaped == 't').then_some('\t');
+    assert_eq!(decode_backslashes(r"a\tb\qc\", tab_only), "a\tb\\qc\\", "unknown escapes and a last backslash stay");
+    // django-environ keeps \n, \r, \t as written and drops the backslash of any other.
+    let environ = |escaped| (!matches!(escaped, 'r' | 'n' | 't')).then_some(escaped);
+    assert_eq!(decode_backslashes(r#"\n\"\\x"#, environ), "\\n\"\\x");
+    assert_eq!(doc(r#"K="\n\q\\""#).get("K"), Some("\n\\q\\"), "python-dotenv");
 }
