@@ -282,6 +282,21 @@ field_end() {
   stop_label_studio
 }
 
+# field_fix NAME: legacy tokens off in organization 1, found and fixed as an operator would:
+# doctor names it, enable-legacy --org 1 makes the story's token work again, and migrate-env
+# moves a script's .env to a PAT (kept in PAT_SEEN for the leak checks).
+field_fix() {
+  local env=$WORK/env-$1/.env
+  script_env "$WORK/env-$1"
+  expect 1 "doctor names it" -- --db "$LS_DB" doctor --env-file "$env" --ls-data-dir "$LS_DATA" --json
+  json_is checks/orgs.legacy_disabled/status fail
+  json_is checks/api.release/status pass
+  expect 0 "enable-legacy --org 1" -- --db "$LS_DB" enable-legacy --org 1 --yes
+  STDIN=$tokenfile expect 0 "the token works again" -- token test --url "$LS_URL" --token-stdin --json
+  expect 0 "migrate-env (a script's .env)" -- migrate-env --env-file "$env" --yes --json
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$env")
+}
+
 # 1.16.0 (no jwt_auth) upgraded to 1.23.2: the organization has no row until the first
 # token request creates it with 1.23's defaults: the legacy token is refused at once.
 field_upgrade_from_1_16() {
@@ -299,14 +314,7 @@ field_upgrade_from_1_16() {
   json_is organizations/0/has_settings_row false
   STDIN=$tokenfile expect 1 "after the upgrade: the same token is refused" -- --db "$LS_DB" token test --url "$LS_URL" --token-stdin --json
   json_is cause legacy_disabled
-  script_env "$WORK/env-$name"
-  expect 1 "doctor names it" -- --db "$LS_DB" doctor --env-file "$WORK/env-$name/.env" --ls-data-dir "$LS_DATA" --json
-  json_is checks/orgs.legacy_disabled/status fail
-  json_is checks/api.release/status pass
-  expect 0 "enable-legacy --org 1" -- --db "$LS_DB" enable-legacy --org 1 --yes
-  STDIN=$tokenfile expect 0 "the token works again" -- token test --url "$LS_URL" --token-stdin --json
-  expect 0 "migrate-env (a script's .env)" -- migrate-env --env-file "$WORK/env-$name/.env" --yes --json
-  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$WORK/env-$name/.env")
+  field_fix "$name"
   check "the official SDK reads the migrated .env (users.whoami)" \
     test "$(sdk_whoami "$WORK/env-$name/.env" 2>/dev/null)" = "$ADMIN_EMAIL"
   field_end "$tokenfile"
@@ -364,14 +372,7 @@ field_running_1_21() {
   json_is cause legacy_disabled
   expect 0 "orgs" -- --db "$LS_DB" orgs --json
   json_is organizations/0/legacy_api_tokens_enabled false
-  script_env "$WORK/env-$name"
-  expect 1 "doctor" -- --db "$LS_DB" doctor --env-file "$WORK/env-$name/.env" --ls-data-dir "$LS_DATA" --json
-  json_is checks/api.release/status pass
-  json_is checks/orgs.legacy_disabled/status fail
-  expect 0 "enable-legacy --org 1" -- --db "$LS_DB" enable-legacy --org 1 --yes
-  STDIN=$tokenfile expect 0 "the token works" -- token test --url "$LS_URL" --token-stdin --json
-  expect 0 "migrate-env" -- migrate-env --env-file "$WORK/env-$name/.env" --yes --json
-  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$WORK/env-$name/.env")
+  field_fix "$name"
   expect 0 "the PAT works on 1.21.0" -- token test --env-file "$WORK/env-$name/.env" --json
   field_end "$tokenfile"
 }
