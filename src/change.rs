@@ -61,30 +61,33 @@ impl Toggle {
 /// every row with the same `now`, and keeps each row's `created_at` before and after.
 pub type Timestamp = std::sync::Arc<str>;
 
-/// Timestamps as they are read (from a database or a backup), shared with the texts
-/// just before them when equal: a row keeps its `created_at` from before to after, a
-/// row never changed has `created_at` = `updated_at`, and after a change of `--all`
-/// every row has the same `updated_at`. At 100,000 rows, up to 200,000 texts fewer to
-/// allocate, keep and free.
+/// Timestamps as they are read (from a database or a backup), shared when equal to
+/// `same_as` or to one of the few texts met last: a row keeps its `created_at` from
+/// before to after, a row never changed has `created_at` = `updated_at`, and after a
+/// change of `--all` every row has the same `updated_at`, met again every other text.
+/// At 100,000 rows, up to 300,000 texts fewer to allocate, keep and free.
 #[derive(Default)]
 pub struct SharedTimes {
-    last: Option<Timestamp>,
+    recent: [Option<Timestamp>; SharedTimes::RECENT],
+    /// Where the next new text goes (the oldest is replaced).
+    next: usize,
 }
 
 impl SharedTimes {
-    /// `text` as a timestamp: `same_as` or the last one returned if equal, else new.
+    const RECENT: usize = 4;
+
+    /// `text` as a timestamp: `same_as` or a recent one if equal, else new.
     pub fn get(&mut self, text: &str, same_as: Option<&Timestamp>) -> Timestamp {
         if let Some(t) = same_as.filter(|t| ***t == *text) {
             return t.clone();
         }
-        match &self.last {
-            Some(t) if **t == *text => t.clone(),
-            _ => {
-                let t: Timestamp = text.into();
-                self.last = Some(t.clone());
-                t
-            }
+        if let Some(t) = self.recent.iter().flatten().find(|t| ***t == *text) {
+            return t.clone();
         }
+        let t: Timestamp = text.into();
+        self.recent[self.next] = Some(t.clone());
+        self.next = (self.next + 1) % Self::RECENT;
+        t
     }
 }
 
@@ -248,14 +251,22 @@ pub fn id_list(ids: &[i64]) -> String {
     }
 }
 
-/// `plan_toggle` for the rows just read under the lock, stamped now, refusing ids that
-/// name no organization.
+/// Deciding a write from the rows read under the lock, shown one at a time in id order
+/// (at 100,000 organizations they are never all held at once): `see` each row, then
+/// `decide` whether to write, and which rows (`changes`).
+pub trait Decide {
+    fn see(&mut self, org: OrgSettings) -> anyhow::Result<()>;
+    /// Once every row was seen: whether anything is to be written.
+    fn decide(&mut self) -> anyhow::Result<bool>;
+    /// The rows to write, once `decide` said so.
+    fn changes(&self) -> &[RowChange];
+}
+
+/// `plan_toggle` for rows read now, stamped now, refusing ids that name no organization.
 pub fn plan_toggle_checked(orgs: Vec<OrgSettings>, schema: &JwtSchema, toggle: Toggle) -> anyhow::Result<Plan> {
-    let missing: Vec<i64> = orgs.iter().filter(|o| o.title.is_none()).map(|o| o.id).collect();
-    if !missing.is_empty() {
-        return Err(crate::exit::bad_input(format!("no organization with id {}", id_list(&missing))));
-    }
-    Ok(plan_toggle(orgs, schema.known_defaults(), toggle, &django_timestamp(time::OffsetDateTime::now_utc())))
+    let mut planner = TogglePlanner::stamped_now(schema, toggle);
+    orgs.into_iter().for_each(|org| planner.see(org));
+    planner.finish_checked()
 }
 
 /// Decide what `toggle` does to each organization. `now` stamps `updated_at` (and
@@ -263,16 +274,41 @@ pub fn plan_toggle_checked(orgs: Vec<OrgSettings>, schema: &JwtSchema, toggle: T
 /// what Label Studio gives an organization without a row; `None` when the database does
 /// not tell, and then every organization without a row gets an explicit one (the other
 /// columns with Label Studio 1.22+'s values), since its current state is unknown.
-/// Takes the rows by value: at 100,000 organizations their titles and rows move into the
-/// plan instead of being copied.
 pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: Option<JwtSettings>, toggle: Toggle, now: &str) -> Plan {
-    let now: Timestamp = now.into();
-    let mut lines = Vec::with_capacity(orgs.len());
-    let mut changes = Vec::with_capacity(orgs.len());
-    let assumed = defaults.unwrap_or(crate::settings::CURRENT_DEFAULTS);
-    for org in orgs {
+    let mut planner = TogglePlanner::new(defaults, toggle, now);
+    orgs.into_iter().for_each(|org| planner.see(org));
+    planner.finish()
+}
+
+/// `plan_toggle` one organization at a time, as the rows are read. Takes each row by
+/// value: its title and row move into the plan instead of being copied.
+pub struct TogglePlanner {
+    toggle: Toggle,
+    defaults: Option<JwtSettings>,
+    now: Timestamp,
+    lines: Vec<PlanLine>,
+    changes: Vec<RowChange>,
+    /// Ids read that name no organization.
+    missing: Vec<i64>,
+}
+
+impl TogglePlanner {
+    pub fn new(defaults: Option<JwtSettings>, toggle: Toggle, now: &str) -> Self {
+        TogglePlanner { toggle, defaults, now: now.into(), lines: Vec::new(), changes: Vec::new(), missing: Vec::new() }
+    }
+
+    /// A planner for the database of `schema`, stamping rows with the time now.
+    pub fn stamped_now(schema: &JwtSchema, toggle: Toggle) -> Self {
+        Self::new(schema.known_defaults(), toggle, &django_timestamp(time::OffsetDateTime::now_utc()))
+    }
+
+    pub fn see(&mut self, org: OrgSettings) {
+        let (toggle, defaults) = (self.toggle, self.defaults);
+        if org.title.is_none() {
+            self.missing.push(org.id);
+        }
         let before_unknown = org.row.is_none() && defaults.is_none();
-        let current = org.effective(assumed);
+        let current = org.effective(defaults.unwrap_or(crate::settings::CURRENT_DEFAULTS));
         let before = toggle.setting.get(&current);
         let action = if before == toggle.enable && !before_unknown {
             Action::None
@@ -283,9 +319,10 @@ pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: Option<JwtSettings>, toggle
         };
         let mut wanted = current;
         toggle.setting.set(&mut wanted, toggle.enable);
+        let now = &self.now;
         let after_row = match (&org.row, action) {
             (_, Action::None) => None,
-            (Some(row), _) => Some(row.with_settings(wanted, &now)),
+            (Some(row), _) => Some(row.with_settings(wanted, now)),
             (None, _) => Some(StoredRow {
                 organization_id: org.id,
                 api_tokens_enabled: wanted.api_tokens_enabled,
@@ -297,9 +334,9 @@ pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: Option<JwtSettings>, toggle
         };
         let has_settings_row = org.row.is_some();
         if let Some(after) = after_row {
-            changes.push(RowChange { organization_id: org.id, before: org.row, after: Some(after) });
+            self.changes.push(RowChange { organization_id: org.id, before: org.row, after: Some(after) });
         }
-        lines.push(PlanLine {
+        self.lines.push(PlanLine {
             organization_id: org.id,
             title: org.title.unwrap_or_default(),
             has_settings_row,
@@ -309,8 +346,19 @@ pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: Option<JwtSettings>, toggle
             before_unknown,
         });
     }
-    let changed = changes.len();
-    Plan { toggle, lines, changes, changed }
+
+    pub fn finish(self) -> Plan {
+        let changed = self.changes.len();
+        Plan { toggle: self.toggle, lines: self.lines, changes: self.changes, changed }
+    }
+
+    /// `finish`, refusing ids that name no organization (usage: exit 2).
+    pub fn finish_checked(self) -> anyhow::Result<Plan> {
+        if !self.missing.is_empty() {
+            return Err(crate::exit::bad_input(format!("no organization with id {}", id_list(&self.missing))));
+        }
+        Ok(self.finish())
+    }
 }
 
 #[cfg(test)]
@@ -425,91 +473,209 @@ pub enum RestoreState {
     Conflict,
 }
 
+/// One line of a rollback's plan, as reported (`--json` lists every line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RestoreLine {
+pub struct RestoreLine<'a> {
     pub organization_id: i64,
-    pub title: Option<String>,
+    pub title: Option<&'a str>,
     pub state: RestoreState,
     /// The row now (`null`: no row).
-    pub current: Option<StoredRow>,
+    pub current: &'a Option<StoredRow>,
     /// The row as the change wrote it.
-    pub written: Option<StoredRow>,
+    pub written: &'a Option<StoredRow>,
     /// The row it goes back to (`null`: the row is deleted).
-    pub restore_to: Option<StoredRow>,
+    pub restore_to: &'a Option<StoredRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A rollback's plan: the backup's rows, and beside each what was found now. The rows
+/// are kept as a rollback writes them (`before`: as the change wrote it, `after`: as it
+/// was before the change), so that when every row is found as the change wrote it (the
+/// usual case) they are the rows to write, without a copy. The row found is kept only
+/// when it is neither (a conflict): at 100,000 organizations the plan holds the backup's
+/// rows once, not three times.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RestorePlan {
-    pub lines: Vec<RestoreLine>,
+    /// Sorted by organization id.
+    rows: Vec<RowChange>,
+    /// One per row, in the same order.
+    found: Vec<Found>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Found {
+    title: Option<String>,
+    now: Now,
+}
+
+/// The row found now, against the backup's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Now {
+    /// As it was before the change.
+    AsBefore,
+    /// As the change wrote it.
+    AsWritten,
+    /// Neither.
+    Other(Box<Option<StoredRow>>),
+}
+
+impl Found {
+    /// `row` found now against `undo` (a backup's row turned around).
+    fn judge(undo: &RowChange, title: Option<String>, row: Option<StoredRow>) -> Found {
+        let now = if row == undo.after {
+            Now::AsBefore
+        } else if row == undo.before {
+            Now::AsWritten
+        } else {
+            Now::Other(Box::new(row))
+        };
+        Found { title, now }
+    }
+}
+
+impl Serialize for RestorePlan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Lines<'a>(&'a RestorePlan);
+        impl Serialize for Lines<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.lines())
+            }
+        }
+        let mut plan = serializer.serialize_struct("RestorePlan", 1)?;
+        plan.serialize_field("lines", &Lines(self))?;
+        plan.end()
+    }
 }
 
 impl RestorePlan {
-    pub fn conflicts(&self) -> usize {
-        self.lines.iter().filter(|l| l.state == RestoreState::Conflict).count()
+    /// The lines in organization id order.
+    pub fn lines(&self) -> impl ExactSizeIterator<Item = RestoreLine<'_>> + '_ {
+        self.rows.iter().zip(&self.found).map(|(undo, found)| {
+            let (state, current) = match &found.now {
+                Now::AsBefore => (RestoreState::AlreadyRestored, &undo.after),
+                Now::AsWritten => (RestoreState::Restore, &undo.before),
+                Now::Other(row) => (RestoreState::Conflict, &**row),
+            };
+            RestoreLine {
+                organization_id: undo.organization_id,
+                title: found.title.as_deref(),
+                state,
+                current,
+                written: &undo.before,
+                restore_to: &undo.after,
+            }
+        })
     }
 
-    fn writes(&self, line: &RestoreLine, force: bool) -> bool {
+    pub fn conflicts(&self) -> usize {
+        self.found.iter().filter(|f| matches!(f.now, Now::Other(_))).count()
+    }
+
+    fn writes(line: &RestoreLine<'_>, force: bool) -> bool {
         line.state == RestoreState::Restore || (force && line.state == RestoreState::Conflict)
     }
 
     /// How many rows `changes(force)` writes.
     pub fn to_restore(&self, force: bool) -> usize {
-        self.lines.iter().filter(|l| self.writes(l, force)).count()
+        self.lines().filter(|l| Self::writes(l, force)).count()
+    }
+
+    /// The rows to write when every row is found as the change wrote it (the usual case):
+    /// the plan's own, without a copy (at 100,000 rows a copy is 12 MB more). Else `None`:
+    /// see `changes`.
+    pub fn all_restored_as_written(&self) -> Option<&[RowChange]> {
+        self.found.iter().all(|f| f.now == Now::AsWritten).then_some(&self.rows[..])
     }
 
     /// The rows to write: those to restore, and the conflicts too when forced.
     pub fn changes(&self, force: bool) -> Vec<RowChange> {
-        self.lines
-            .iter()
-            .filter(|l| self.writes(l, force))
-            .map(|l| RowChange {
-                organization_id: l.organization_id,
-                before: l.current.clone(),
-                after: l.restore_to.clone(),
-            })
-            .collect()
+        let mut changes = Vec::with_capacity(self.to_restore(force));
+        changes.extend(self.lines().filter(|l| Self::writes(l, force)).map(|l| RowChange {
+            organization_id: l.organization_id,
+            before: l.current.clone(),
+            after: l.restore_to.clone(),
+        }));
+        changes
     }
 
-    /// Whether the rows read under the lock are still the ones this plan was made from:
-    /// only the rows the backup names are compared, by id, in linear time.
-    pub fn still_holds(&self, current: &[OrgSettings]) -> bool {
-        let by_id: std::collections::HashMap<i64, &Option<StoredRow>> =
-            current.iter().map(|o| (o.id, &o.row)).collect();
-        self.lines.iter().all(|l| by_id.get(&l.organization_id).map_or(l.current.is_none(), |row| **row == l.current))
+    /// Whether `other`, planned from the rows read later, found every row as this plan did
+    /// (titles aside): what a person saw is what would be written.
+    pub fn same_rows_as(&self, other: &RestorePlan) -> bool {
+        self.rows.len() == other.rows.len() && self.lines().zip(other.lines()).all(|(a, b)| a.current == b.current)
+    }
+
+    /// A planner for the same backup rows, to plan again from rows read later.
+    pub fn plan_again(&self) -> RestorePlanner {
+        RestorePlanner::from_undo(self.rows.clone())
     }
 }
 
-/// Compare the rows now with what a backed-up change wrote, row by row.
-///
-/// Both are taken, not copied: the titles and rows move into the plan (at 100,000
-/// organizations, a rollback of `--all`, a copy is 30 MB more). Each recorded row finds
-/// its organization by a binary search in `current` sorted by id (as the database
-/// returns it): O(n log n), with no map to build.
-pub fn plan_restore(mut current: Vec<OrgSettings>, recorded: Vec<RowChange>) -> RestorePlan {
-    current.sort_unstable_by_key(|o| o.id);
-    let lines = recorded
-        .into_iter()
-        .map(|change| {
-            let now = current.binary_search_by_key(&change.organization_id, |o| o.id).ok().map(|at| &mut current[at]);
-            let (title, current_row) = now.map_or((None, None), |o| (o.title.take(), o.row.take()));
-            let state = if current_row == change.before {
-                RestoreState::AlreadyRestored
-            } else if current_row == change.after {
-                RestoreState::Restore
+/// Plans a rollback from the rows now, shown one at a time in id order, against a
+/// backed-up change. The backup's rows are sorted by id once; each row read is matched
+/// by walking them along (a merge): linear, with no map to build and no list of the rows
+/// read. The row read moves into the plan only when it is a conflict.
+#[derive(Debug, Default)]
+pub struct RestorePlanner {
+    plan: RestorePlan,
+}
+
+impl RestorePlanner {
+    /// For the rows a backup recorded (`before` and `after` the change).
+    pub fn new(mut recorded: Vec<RowChange>) -> Self {
+        for change in &mut recorded {
+            std::mem::swap(&mut change.before, &mut change.after);
+        }
+        Self::from_undo(recorded)
+    }
+
+    fn from_undo(mut rows: Vec<RowChange>) -> Self {
+        // Stable, and linear on a backup in id order (as lsauth writes them).
+        rows.sort_by_key(|c| c.organization_id);
+        let found = Vec::with_capacity(rows.len());
+        RestorePlanner { plan: RestorePlan { rows, found } }
+    }
+
+    fn next_row(&self) -> Option<&RowChange> {
+        self.plan.rows.get(self.plan.found.len())
+    }
+
+    pub fn see(&mut self, org: OrgSettings) {
+        // Backup rows before this id: their organization was not read (it no longer exists).
+        while self.next_row().is_some_and(|c| c.organization_id < org.id) {
+            self.judge_next(None, None);
+        }
+        let (mut title, mut row) = (org.title, org.row);
+        while self.next_row().is_some_and(|c| c.organization_id == org.id) {
+            let again = self.plan.rows.get(self.plan.found.len() + 1).is_some_and(|c| c.organization_id == org.id);
+            if again {
+                self.judge_next(title.clone(), row.clone());
             } else {
-                RestoreState::Conflict
-            };
-            RestoreLine {
-                organization_id: change.organization_id,
-                title,
-                state,
-                current: current_row,
-                written: change.after,
-                restore_to: change.before,
+                self.judge_next(title.take(), row.take());
             }
-        })
-        .collect();
-    RestorePlan { lines }
+        }
+    }
+
+    fn judge_next(&mut self, title: Option<String>, row: Option<StoredRow>) {
+        let found = Found::judge(&self.plan.rows[self.plan.found.len()], title, row);
+        self.plan.found.push(found);
+    }
+
+    pub fn finish(mut self) -> RestorePlan {
+        while self.next_row().is_some() {
+            self.judge_next(None, None);
+        }
+        self.plan
+    }
+}
+
+/// Compare the rows now with what a backed-up change wrote, row by row: `RestorePlanner`
+/// over a list.
+pub fn plan_restore(current: Vec<OrgSettings>, recorded: Vec<RowChange>) -> RestorePlan {
+    let mut current = current;
+    current.sort_by_key(|o| o.id);
+    let mut planner = RestorePlanner::new(recorded);
+    current.into_iter().for_each(|org| planner.see(org));
+    planner.finish()
 }
 
 /// A row for tests: PATs on, `legacy` as given, created at the start of 2025.
@@ -549,19 +715,23 @@ mod restore_tests {
             org(3, Some(row(3, false, "c"))),
             org(4, Some(row(4, false, "a"))),
         ];
-        let plan = plan_restore(current.clone(), recorded);
-        let states: Vec<_> = plan.lines.iter().map(|l| l.state).collect();
+        let plan = plan_restore(current.clone(), recorded.clone());
+        let states: Vec<_> = plan.lines().map(|l| l.state).collect();
         use RestoreState::*;
         assert_eq!(states, vec![Restore, Restore, Conflict, AlreadyRestored]);
         assert_eq!(plan.conflicts(), 1);
         let changes = plan.changes(false);
         assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].before, Some(row(1, true, "b")), "written back over the row the change wrote");
         assert_eq!(changes[1].after, None, "an inserted row is deleted again");
         assert_eq!(plan.changes(true).len(), 3);
-        assert!(plan.still_holds(&current));
+        assert!(plan.same_rows_as(&plan_restore(current.clone(), recorded.clone())));
         let mut moved = current.clone();
         moved[2] = org(3, Some(row(3, false, "d")));
-        assert!(!plan.still_holds(&moved), "a row changed since the plan was shown");
+        assert!(!plan.same_rows_as(&plan_restore(moved, recorded.clone())), "a row changed since the plan was shown");
+        let mut retitled = current;
+        retitled[0].title = Some("renamed".into());
+        assert!(plan.same_rows_as(&plan_restore(retitled, recorded)), "a new title changes no row");
     }
 
     #[test]
@@ -587,8 +757,8 @@ mod restore_tests {
         // Rows come back from the database in another order than the backup's.
         let current: Vec<OrgSettings> = (1..=n).rev().map(|id| org(id, Some(row(id, true, "b")))).collect();
         let plan = plan_restore(current, recorded);
-        assert_eq!(plan.lines.len(), n as usize);
-        assert!(plan.lines.iter().all(|l| l.state == RestoreState::Restore));
+        assert_eq!(plan.lines().len(), n as usize);
+        assert!(plan.lines().all(|l| l.state == RestoreState::Restore));
         assert_eq!(plan.changes(false).iter().filter(|c| c.after.is_none()).count(), n as usize / 2);
     }
 }

@@ -141,6 +141,31 @@ fn from_wire((organization_id, before, after): WireChange<'_>, shared: &mut Shar
     RowChange { organization_id, before, after }
 }
 
+/// The rows of a backup, each converted as soon as it is parsed: at 100,000 rows no list
+/// of the file's rows is built beside the list of rows.
+struct RowsFromWire(Vec<RowChange>);
+
+impl<'de> Deserialize<'de> for RowsFromWire {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Vec<RowChange>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of [organization_id, before, after]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut shared = SharedTimes::default();
+                let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(wire) = seq.next_element::<WireChange<'de>>()? {
+                    rows.push(from_wire(wire, &mut shared));
+                }
+                Ok(rows)
+            }
+        }
+        d.deserialize_seq(Visit).map(RowsFromWire)
+    }
+}
+
 /// The file: `{"body": {...}, "checksum": "sha256:..."}`. The checksum comes last so the
 /// body can be streamed to disk while it is hashed.
 #[derive(Deserialize)]
@@ -272,9 +297,8 @@ fn split_as_written(bytes: &[u8]) -> Option<(&str, String)> {
 pub fn read(path: &Path) -> anyhow::Result<Backup> {
     let shown = path.display();
     let body = read_checked(path, |text| {
-        let mut wire: BackupBody<Vec<WireChange<'_>>> = serde_json::from_str(text)?;
-        let mut shared = SharedTimes::default();
-        let rows = std::mem::take(&mut wire.rows).into_iter().map(|w| from_wire(w, &mut shared)).collect();
+        let mut wire: BackupBody<RowsFromWire> = serde_json::from_str(text)?;
+        let rows = std::mem::take(&mut wire.rows.0);
         Ok(wire.with_rows(rows))
     })?;
     if body.format != FORMAT {

@@ -11,8 +11,7 @@ pub mod token;
 use std::time::Duration;
 
 use crate::backup::{self, BackupBody};
-use crate::change::RowChange;
-use crate::change::{Setting, Toggle};
+use crate::change::{Action, Decide, OrgSettings, Plan, RowChange, Setting, Toggle, TogglePlanner};
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::db::{self, Access, Database, Located, OpenOptions, OrgScope};
 use crate::environment::Environment;
@@ -58,10 +57,10 @@ pub struct WriteLabel<'a> {
     pub restores: Option<String>,
 }
 
-/// A write that committed: the rows written, their backup, and how long the write held
-/// the database lock.
+/// A write that committed: how many rows were written, their backup, and how long the
+/// write held the database lock.
 pub struct Committed {
-    pub changes: Vec<RowChange>,
+    pub rows: usize,
     pub backup: BackupRef,
     pub lock_held: std::time::Duration,
 }
@@ -74,7 +73,7 @@ pub fn write_with_backup(
     scope: &OrgScope,
     backup_dir: &std::path::Path,
     label: WriteLabel<'_>,
-    decide: &mut db::Decide<'_>,
+    decide: &mut dyn Decide,
 ) -> anyhow::Result<Option<Committed>> {
     let identity = db.identity();
     let command = crate::secrets::this_command_line();
@@ -95,9 +94,9 @@ pub fn write_with_backup(
         Ok(())
     });
     match result {
-        Ok(Some(db::Written { changes, lock_held })) => {
+        Ok(Some(db::Written { rows, lock_held })) => {
             let (id, path) = written.expect("a committed write has a backup");
-            Ok(Some(Committed { changes, backup: BackupRef { id, path: path.display().to_string() }, lock_held }))
+            Ok(Some(Committed { rows, backup: BackupRef { id, path: path.display().to_string() }, lock_held }))
         }
         Ok(None) => Ok(None),
         Err(err) if err.downcast_ref::<db::CommitOutcomeUnknown>().is_some() => {
@@ -159,13 +158,52 @@ pub fn apply_toggle(
     toggle: Toggle,
     backup_dir: &std::path::Path,
 ) -> anyhow::Result<Option<BackupRef>> {
-    let defaults = db.jwt_schema().clone();
+    let mut deciding = Toggling::new(db.jwt_schema(), toggle, None);
     let label = WriteLabel { operation: toggle.operation(), toggle: Some(toggle), restores: None };
-    let written = write_with_backup(db, scope, backup_dir, label, &mut |current| {
-        let mut plan = crate::change::plan_toggle_checked(current, &defaults, toggle)?;
-        Ok((plan.changed() > 0).then(|| std::mem::take(&mut plan.changes)))
-    })?;
+    let written = write_with_backup(db, scope, backup_dir, label, &mut deciding)?;
     Ok(written.map(|committed| committed.backup))
+}
+
+/// A toggle decided under the lock: planned as the rows are read, and when a person was
+/// shown a plan first, refused unless it decides the same (which orgs, which action).
+pub struct Toggling {
+    planner: Option<TogglePlanner>,
+    shown: Option<Vec<(i64, Action)>>,
+    /// The plan made under the lock, once decided.
+    pub applied: Option<Plan>,
+}
+
+impl Toggling {
+    pub fn new(schema: &crate::settings::JwtSchema, toggle: Toggle, shown: Option<&Plan>) -> Self {
+        Toggling {
+            planner: Some(TogglePlanner::stamped_now(schema, toggle)),
+            shown: shown.map(Plan::decision),
+            applied: None,
+        }
+    }
+}
+
+impl Decide for Toggling {
+    fn see(&mut self, org: OrgSettings) -> anyhow::Result<()> {
+        self.planner.as_mut().expect("rows are seen before the decision").see(org);
+        Ok(())
+    }
+
+    fn decide(&mut self) -> anyhow::Result<bool> {
+        let plan = self.planner.take().expect("decided once").finish_checked()?;
+        if self.shown.as_ref().is_some_and(|shown| *shown != plan.decision()) {
+            return Err(crate::exit::refused(
+                "the settings changed while the plan was shown; nothing was changed: run the command again",
+            ));
+        }
+        let changed = plan.changed() > 0;
+        self.applied = Some(plan);
+        Ok(changed)
+    }
+
+    fn changes(&self) -> &[RowChange] {
+        self.applied.as_ref().map_or(&[], |plan| &plan.changes)
+    }
 }
 
 fn toggle(setting: Setting, enable: bool) -> Toggle {

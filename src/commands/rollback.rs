@@ -5,7 +5,7 @@ use super::{write_with_backup, Ctx, WriteLabel};
 use crate::backup::api::ApiBackup;
 use crate::backup::{self, Backup};
 use crate::change::DbIdentity;
-use crate::change::{plan_api_restore, plan_restore, ApiRestore, RestorePlan};
+use crate::change::{plan_api_restore, ApiRestore, Decide, OrgSettings, RestorePlan, RestorePlanner, RowChange};
 use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
 use crate::exit::{bad_input, refused, ExitStatus};
@@ -111,22 +111,27 @@ fn restore_rows(
     } else {
         OrgScope::ids(chosen.body.rows.iter().map(|r| r.organization_id).collect())
     };
-    let mut recorded = Some(std::mem::take(&mut chosen.body.rows));
+    let recorded = std::mem::take(&mut chosen.body.rows);
     let mut outcome = RollbackOutcome {
         database: db.identity(),
         backup: chosen.id.clone(),
         dry_run: args.change.dry_run,
         force: args.force,
-        plan: RestorePlan { lines: Vec::new() },
+        plan: RestorePlan::default(),
         restored: 0,
         undo_backup: None,
     };
     // A person must see the plan before being asked, so it is read once without the lock
-    // and only compared under it. With --yes nobody is asked: the plan is made once, from
-    // the rows read under the lock.
+    // and planned again under it, to compare. With --yes nobody is asked: the plan is made
+    // once, as the rows are read under the lock.
     let shown = args.change.dry_run || !args.change.yes;
+    let mut planner = RestorePlanner::new(recorded);
     if shown {
-        outcome.plan = plan_restore(db.read_scope(&scope)?, recorded.take().expect("the rows are planned once"));
+        db.visit_scope(&scope, &mut |org| {
+            planner.see(org);
+            Ok(())
+        })?;
+        outcome.plan = planner.finish();
         if outcome.plan.conflicts() > 0 && !args.force {
             return conflicts_refused(ctx, &outcome);
         }
@@ -138,29 +143,19 @@ fn restore_rows(
         report::change::render_rollback_plan(&outcome, &ctx.out)?;
         let question = format!("Restore {to_restore} row(s) from backup {}?", chosen.id);
         terminal::confirm(&question, args.change.yes, ctx.out.json)?;
+        planner = outcome.plan.plan_again();
     }
 
     let label = WriteLabel { operation: "rollback", toggle: None, restores: Some(chosen.id.clone()) };
-    let (plan, force) = (&mut outcome.plan, args.force);
-    let written = write_with_backup(db, &scope, dir, label, &mut |current| {
-        if !shown {
-            *plan = plan_restore(current, recorded.take().expect("the rows are planned once"));
-        } else if !plan.still_holds(&current) {
-            return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
-        }
-        if plan.conflicts() > 0 && !force {
-            // Reported with the plan by `conflicts_refused` once the transaction has ended.
-            return Err(refused("rows changed since the backup was taken; nothing was restored"));
-        }
-        let changes = plan.changes(force);
-        Ok((!changes.is_empty()).then_some(changes))
-    });
+    let mut deciding =
+        Restoring { planner: Some(planner), shown, plan: &mut outcome.plan, force: args.force, copied: None };
+    let written = write_with_backup(db, &scope, dir, label, &mut deciding);
     if !shown && outcome.plan.conflicts() > 0 && !args.force {
         return conflicts_refused(ctx, &outcome);
     }
     if let Some(committed) = written? {
         ctx.note_lock_held(&committed);
-        outcome.restored = committed.changes.len();
+        outcome.restored = committed.rows;
         outcome.undo_backup = Some(committed.backup);
         if !shown {
             // What --yes restored, as a person asked first would have seen it.
@@ -169,6 +164,46 @@ fn restore_rows(
     }
     report::change::render_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)
+}
+
+/// A rollback decided under the lock: with --yes the plan is made as the rows are read;
+/// after a person was shown a plan, the rows are planned again and must be found as they
+/// were shown.
+struct Restoring<'a> {
+    planner: Option<RestorePlanner>,
+    shown: bool,
+    plan: &'a mut RestorePlan,
+    force: bool,
+    /// The rows to write when they are not the plan's own (see `all_restored_as_written`).
+    copied: Option<Vec<RowChange>>,
+}
+
+impl Decide for Restoring<'_> {
+    fn see(&mut self, org: OrgSettings) -> anyhow::Result<()> {
+        self.planner.as_mut().expect("rows are seen before the decision").see(org);
+        Ok(())
+    }
+
+    fn decide(&mut self) -> anyhow::Result<bool> {
+        let now = self.planner.take().expect("decided once").finish();
+        if !self.shown {
+            *self.plan = now;
+        } else if !self.plan.same_rows_as(&now) {
+            return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
+        }
+        if self.plan.conflicts() > 0 && !self.force {
+            // Reported with the plan by `conflicts_refused` once the transaction has ended.
+            return Err(refused("rows changed since the backup was taken; nothing was restored"));
+        }
+        if self.plan.all_restored_as_written().is_none() {
+            self.copied = Some(self.plan.changes(self.force));
+        }
+        Ok(!self.changes().is_empty())
+    }
+
+    fn changes(&self) -> &[RowChange] {
+        self.copied.as_deref().or_else(|| self.plan.all_restored_as_written()).unwrap_or_default()
+    }
 }
 
 /// Values worth masking in a diff of .env files: anything named like a credential.

@@ -2,12 +2,12 @@
 //! `jwt_auth_jwtsettings` for the selected organizations, after showing the plan and
 //! writing a backup, in one transaction.
 
-use super::{write_with_backup, Ctx, WriteLabel};
+use super::{write_with_backup, Ctx, Toggling, WriteLabel};
 use crate::change::{self, Plan, Setting, Toggle};
 use crate::cli::{Selection, ToggleArgs};
 use crate::db::{Access, Database, OrgScope, UserLookup};
 use crate::diagnosis::{self, Cause, ExplainContext};
-use crate::exit::{bad_input, refused, ExitStatus};
+use crate::exit::{bad_input, ExitStatus};
 use crate::outcome::change::{ApiToggleOutcome, LiveCheck, ToggleOutcome};
 use crate::remote;
 use crate::report;
@@ -91,26 +91,13 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
     };
 
     let dir = ctx.backup_dir(args.change.backup_dir.as_deref())?;
-    let mut applied: Option<Plan> = None;
+    let mut deciding = Toggling::new(&schema, toggle, shown.as_ref());
     let label = WriteLabel { operation: toggle.operation(), toggle: Some(toggle), restores: None };
-    let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut |current| {
-        let plan = change::plan_toggle_checked(current, &schema, toggle)?;
-        if let Some(shown) = &shown {
-            if plan.decision() != shown.decision() {
-                return Err(refused(
-                    "the settings changed while the plan was shown; nothing was changed: run the command again",
-                ));
-            }
-        }
-        let mut plan = plan;
-        let changes = (plan.changed() > 0).then(|| std::mem::take(&mut plan.changes));
-        applied = Some(plan);
-        Ok(changes)
-    })?;
-    let mut result = outcome(applied.expect("the plan was made under the lock"));
+    let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut deciding)?;
+    let mut result = outcome(deciding.applied.expect("the plan was made under the lock"));
     if let Some(committed) = written {
         ctx.note_lock_held(&committed);
-        result.changed = committed.changes.len();
+        result.changed = committed.rows;
         result.backup = Some(committed.backup);
         if shown.is_none() {
             report::change::render_toggle_plan(&result, &ctx.out)?;

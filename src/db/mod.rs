@@ -13,7 +13,7 @@ use anyhow::Context;
 use std::time::Duration;
 
 use crate::change::DbIdentity;
-use crate::change::{OrgSettings, RowChange, StoredRow};
+use crate::change::{Decide, OrgSettings, RowChange, StoredRow};
 use crate::exit::bad_input;
 use crate::settings::{JwtSchema, OrgRecord};
 
@@ -74,12 +74,22 @@ pub trait Database {
 
     /// The organizations of `scope` with their rows, ordered by id (no lock taken).
     fn read_scope(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
-        let location = self.target().location();
-        self.scope_rows(scope).with_context(|| format!("reading jwt_auth_jwtsettings in {location}"))
+        let mut all = Vec::new();
+        self.visit_scope(scope, &mut |org| {
+            all.push(org);
+            Ok(())
+        })?;
+        Ok(all)
     }
 
-    /// `read_scope` without the context: what each backend implements.
-    fn scope_rows(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>>;
+    /// `read_scope`, each organization handed to `visit` as it is read instead of kept.
+    fn visit_scope(&mut self, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()> {
+        let location = self.target().location();
+        self.scope_rows(scope, visit).with_context(|| format!("reading jwt_auth_jwtsettings in {location}"))
+    }
+
+    /// `visit_scope` without the context: what each backend implements.
+    fn scope_rows(&mut self, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()>;
 
     /// Begin a transaction that holds the write lock of `jwt_auth_jwtsettings`, waiting
     /// for Label Studio's writers at most the lock timeout: each backend's part of
@@ -89,16 +99,16 @@ pub trait Database {
     /// How long this connection waits for a lock, and how its backend says it waited too long.
     fn lock_wait(&self) -> LockWait;
 
-    /// The one write path: in a single transaction, lock the settings of `scope`, read
-    /// them, let `decide` say which rows change (nothing: `Ok(None)`, and the
-    /// transaction ends without a write), write them with set-based statements, call
+    /// The one write path: in a single transaction, lock the settings of `scope`, show
+    /// each row to `decide` as it is read, let it say which rows change (nothing:
+    /// `Ok(None)`, and the transaction ends without a write), write them with set-based statements, call
     /// `before_commit` (which writes and syncs the backup), then commit. Any error
     /// rolls everything back. Waiting for Label Studio's lock longer than the lock
     /// timeout is reported as such (exit 3), whichever backend waited.
     fn write_rows(
         &mut self,
         scope: &OrgScope,
-        decide: &mut Decide<'_>,
+        decide: &mut dyn Decide,
         before_commit: &mut BeforeCommit<'_>,
     ) -> anyhow::Result<Option<Written>> {
         let location = self.target().location();
@@ -106,14 +116,15 @@ pub trait Database {
         let written = (|| {
             let mut locked = self.lock_settings()?;
             let locked_at = std::time::Instant::now();
-            let current = locked.read(scope)?;
-            let Some(changes) = decide(current)? else {
+            locked.read(scope, &mut |org| decide.see(org))?;
+            if !decide.decide()? {
                 return Ok(None);
-            };
-            let apply = || locked.apply(&changes).context("writing jwt_auth_jwtsettings");
-            write_with_backup_of(&changes, apply, before_commit)?;
+            }
+            let changes = decide.changes();
+            let apply = || locked.apply(changes).context("writing jwt_auth_jwtsettings");
+            write_with_backup_of(changes, apply, before_commit)?;
             locked.commit()?;
-            Ok(Some(Written { changes, lock_held: locked_at.elapsed() }))
+            Ok(Some(Written { rows: changes.len(), lock_held: locked_at.elapsed() }))
         })();
         written.map_err(|e| if (wait.ran_out)(&e) { lock_timeout_error(&location, wait.timeout) } else { e })
     }
@@ -122,9 +133,9 @@ pub trait Database {
 /// A transaction holding the write lock of `jwt_auth_jwtsettings`, as a backend takes it.
 /// Dropped without `commit`, it rolls back.
 pub trait LockedSettings {
-    /// The organizations of `scope` with their rows, ordered by id: the latest committed
-    /// ones, which cannot change before this transaction ends.
-    fn read(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>>;
+    /// The organizations of `scope` with their rows, handed to `visit` in id order: the
+    /// latest committed ones, which cannot change before this transaction ends.
+    fn read(&mut self, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()>;
     /// Write `changes` with set-based statements.
     fn apply(&mut self, changes: &[RowChange]) -> anyhow::Result<()>;
     /// Commit; a connection lost during COMMIT is `CommitOutcomeUnknown`.
@@ -138,16 +149,17 @@ pub struct LockWait {
     pub ran_out: fn(&anyhow::Error) -> bool,
 }
 
-/// A committed write: the rows written and how long the lock was held, from taking it to
-/// the end of the commit (how long Label Studio's writers of the table waited at most).
+/// A committed write: how many rows were written and how long the lock was held, from
+/// taking it to the end of the commit (how long Label Studio's writers of the table
+/// waited at most). The rows are the decider's (`Decide::changes`).
 #[derive(Debug)]
 pub struct Written {
-    pub changes: Vec<RowChange>,
+    pub rows: usize,
     pub lock_held: Duration,
 }
 
-/// Given the rows read under the lock, the rows to write (`None`: write nothing).
-pub type Decide<'a> = dyn FnMut(Vec<OrgSettings>) -> anyhow::Result<Option<Vec<RowChange>>> + 'a;
+/// Takes each organization of a scope as it is read, in id order.
+pub type Visit<'a> = dyn FnMut(OrgSettings) -> anyhow::Result<()> + 'a;
 /// The connection was lost while COMMIT was under way: the database may have committed
 /// or not, and only a new connection can tell. The message names the database and why.
 #[derive(Debug)]

@@ -16,7 +16,7 @@ use super::sql::{
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
     batch_changes, check_tables, tls, wanted_tables, CommitOutcomeUnknown, Database, DbTarget, DoctorFacts, JtiState,
-    LockWait, LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    LockWait, LockedSettings, OpenOptions, Visit, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};
@@ -65,17 +65,31 @@ fn stream<T>(
     sql: &str,
     params: &[&(dyn postgres::types::ToSql + Sync)],
     mut convert: impl FnMut(&postgres::Row) -> T,
-) -> Result<Vec<T>, postgres::Error> {
-    use postgres::fallible_iterator::FallibleIterator;
-    let mut rows = client.query_raw(sql, params.iter().copied())?;
-    let mut out = Vec::with_capacity(rows.size_hint().0);
-    while let Some(row) = rows.next()? {
-        out.push(convert(&row));
-    }
+) -> anyhow::Result<Vec<T>> {
+    let mut out = Vec::new();
+    for_each_row(client, sql, params, |row| {
+        out.push(convert(row));
+        Ok(())
+    })?;
     Ok(out)
 }
 
-fn read_scope(client: &mut impl GenericClient, scope: &OrgScope) -> Result<Vec<OrgSettings>, postgres::Error> {
+/// Run a query and hand each row to `each` as it arrives.
+fn for_each_row(
+    client: &mut impl GenericClient,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+    mut each: impl FnMut(&postgres::Row) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let mut rows = client.query_raw(sql, params.iter().copied())?;
+    while let Some(row) = rows.next()? {
+        each(&row)?;
+    }
+    Ok(())
+}
+
+fn read_scope(client: &mut impl GenericClient, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()> {
     let sql = scope_sql(scope);
     let convert = |r: &postgres::Row| OrgSettings {
         id: int(r, 0),
@@ -90,8 +104,8 @@ fn read_scope(client: &mut impl GenericClient, scope: &OrgScope) -> Result<Vec<O
         }),
     };
     match scope {
-        OrgScope::All => stream(client, &sql, &[], convert),
-        OrgScope::Ids(ids) => stream(client, &sql, &[ids], convert),
+        OrgScope::All => for_each_row(client, &sql, &[], |r| visit(convert(r))),
+        OrgScope::Ids(ids) => for_each_row(client, &sql, &[ids], |r| visit(convert(r))),
     }
 }
 
@@ -353,8 +367,8 @@ impl Database for PgDb {
         })
     }
 
-    fn scope_rows(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
-        Ok(read_scope(&mut self.client, scope)?)
+    fn scope_rows(&mut self, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()> {
+        read_scope(&mut self.client, scope, visit)
     }
 
     fn lock_wait(&self) -> LockWait {
@@ -380,8 +394,8 @@ struct PgLocked<'c> {
 }
 
 impl LockedSettings for PgLocked<'_> {
-    fn read(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
-        Ok(read_scope(&mut self.tx, scope)?)
+    fn read(&mut self, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()> {
+        read_scope(&mut self.tx, scope, visit)
     }
 
     fn apply(&mut self, changes: &[RowChange]) -> anyhow::Result<()> {

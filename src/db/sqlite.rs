@@ -18,7 +18,7 @@ use super::sql::{
 };
 use super::{
     batch_changes, check_tables, wanted_tables, Access, Database, DbTarget, DoctorFacts, JtiState, LockWait,
-    LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    LockedSettings, OpenOptions, Visit, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, SharedTimes, StoredRow};
@@ -41,13 +41,17 @@ fn ids_scope_sql() -> String {
         .replace("{updated}", "CAST(s.updated_at AS TEXT)")
 }
 
-fn read_scope(conn: &Connection, scope: &OrgScope) -> rusqlite::Result<Vec<OrgSettings>> {
+fn read_scope(conn: &Connection, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()> {
     match scope {
-        OrgScope::All => read_all(conn),
+        OrgScope::All => read_all(conn, visit),
         OrgScope::Ids(ids) => {
             let mut shared = SharedTimes::default();
-            let ids = serde_json::to_string(ids).expect("ids");
-            conn.prepare(&ids_scope_sql())?.query_map([ids], |r| org_settings(r, &mut shared))?.collect()
+            let mut stmt = conn.prepare(&ids_scope_sql())?;
+            let mut rows = stmt.query([ids_json(ids)])?;
+            while let Some(r) = rows.next()? {
+                visit(org_settings(r, &mut shared)?)?;
+            }
+            Ok(())
         }
     }
 }
@@ -55,7 +59,7 @@ fn read_scope(conn: &Connection, scope: &OrgScope) -> rusqlite::Result<Vec<OrgSe
 /// Every organization with its row, as two scans merged by id: the join looks each
 /// organization's row up through the index, which at 100,000 organizations takes twice
 /// as long, and this read is made while the write lock is held.
-fn read_all(conn: &Connection) -> rusqlite::Result<Vec<OrgSettings>> {
+fn read_all(conn: &Connection, visit: &mut Visit<'_>) -> anyhow::Result<()> {
     let mut shared = SharedTimes::default();
     let mut rows: Vec<StoredRow> = conn
         .prepare(
@@ -68,14 +72,13 @@ fn read_all(conn: &Connection) -> rusqlite::Result<Vec<OrgSettings>> {
     let mut rows = rows.into_iter().peekable();
     let mut stmt = conn.prepare("SELECT id, title FROM organization ORDER BY id")?;
     let mut orgs = stmt.query([])?;
-    let mut all = Vec::new();
     while let Some(o) = orgs.next()? {
         let id: i64 = o.get(0)?;
         // A row of an organization that no longer exists is not part of any scope.
         while rows.next_if(|r| r.organization_id < id).is_some() {}
-        all.push(OrgSettings { id, title: Some(o.get(1)?), row: rows.next_if(|r| r.organization_id == id) });
+        visit(OrgSettings { id, title: Some(o.get(1)?), row: rows.next_if(|r| r.organization_id == id) })?;
     }
-    Ok(all)
+    Ok(())
 }
 
 /// A settings row from the columns starting at `first`: organization_id, the two
@@ -368,8 +371,8 @@ impl Database for SqliteDb {
         })
     }
 
-    fn scope_rows(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
-        Ok(read_scope(&self.conn, scope)?)
+    fn scope_rows(&mut self, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()> {
+        read_scope(&self.conn, scope, visit)
     }
 
     fn lock_wait(&self) -> LockWait {
@@ -384,8 +387,8 @@ impl Database for SqliteDb {
 }
 
 impl LockedSettings for rusqlite::Transaction<'_> {
-    fn read(&mut self, scope: &OrgScope) -> anyhow::Result<Vec<OrgSettings>> {
-        Ok(read_scope(self, scope)?)
+    fn read(&mut self, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()> {
+        read_scope(self, scope, visit)
     }
 
     fn apply(&mut self, changes: &[RowChange]) -> anyhow::Result<()> {

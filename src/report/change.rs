@@ -103,24 +103,24 @@ fn describe(row: &Option<StoredRow>) -> String {
 fn restore_table(outcome: &RollbackOutcome, out: &Output) -> String {
     let mut table = out.table();
     table.set_header(vec!["Org", "Title", "Now", "Restored to", "Status"]);
-    for line in outcome.plan.lines.iter().take(PLAN_ROWS_SHOWN) {
+    for line in outcome.plan.lines().take(PLAN_ROWS_SHOWN) {
         let status = match line.state {
             RestoreState::Restore => "restore".to_string(),
             RestoreState::AlreadyRestored => "already as before".to_string(),
             RestoreState::Conflict if outcome.force => "changed since (forced)".to_string(),
-            RestoreState::Conflict => format!("CONFLICT: the change wrote {}", describe(&line.written)),
+            RestoreState::Conflict => format!("CONFLICT: the change wrote {}", describe(line.written)),
         };
         table.add_row(vec![
             Cell::new(line.organization_id),
-            Cell::new(line.title.as_deref().unwrap_or("(deleted)")),
-            Cell::new(describe(&line.current)),
-            Cell::new(describe(&line.restore_to)),
+            Cell::new(line.title.unwrap_or("(deleted)")),
+            Cell::new(describe(line.current)),
+            Cell::new(describe(line.restore_to)),
             Cell::new(status),
         ]);
     }
     let mut text = format!("Database: {}\nBackup: {}\n{table}\n", outcome.database, outcome.backup);
-    if outcome.plan.lines.len() > PLAN_ROWS_SHOWN {
-        text.push_str(&format!("... and {} more (--json lists all)\n", outcome.plan.lines.len() - PLAN_ROWS_SHOWN));
+    if outcome.plan.lines().len() > PLAN_ROWS_SHOWN {
+        text.push_str(&format!("... and {} more (--json lists all)\n", outcome.plan.lines().len() - PLAN_ROWS_SHOWN));
     }
     text
 }
