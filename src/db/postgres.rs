@@ -16,7 +16,7 @@ use super::sql::{
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
     batch_changes, check_tables, tls, wanted_tables, CommitOutcomeUnknown, Database, DbTarget, DoctorFacts, JtiState,
-    LockWait, LockedSettings, OpenOptions, Visit, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    LockWait, LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup, Visit,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, StoredRow};

@@ -18,7 +18,7 @@ use super::sql::{
 };
 use super::{
     batch_changes, check_tables, wanted_tables, Access, Database, DbTarget, DoctorFacts, JtiState, LockWait,
-    LockedSettings, OpenOptions, Visit, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup,
+    LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup, Visit,
 };
 use crate::change::DbIdentity;
 use crate::change::{OrgSettings, RowChange, SharedTimes, StoredRow};
