@@ -447,6 +447,14 @@ mod tests {
     }
 
     #[test]
+    fn ids_that_name_no_organization_are_refused() {
+        let orgs = vec![org(1, None), OrgSettings { id: 7, title: None, row: None }];
+        let schema = JwtSchema { migrations: vec!["0001_initial".into()] };
+        let err = plan_toggle_checked(orgs, &schema, ENABLE_LEGACY).unwrap_err();
+        assert!(err.to_string().contains("no organization with id 7"), "{err}");
+    }
+
+    #[test]
     fn wanted_state_is_a_no_op_with_or_without_a_row() {
         let toggle = Toggle { setting: Setting::ApiTokensEnabled, enable: true };
         let plan = plan_toggle(vec![org(1, Some(row(1, true, false))), org(2, None)], defaults(), toggle, NOW);
@@ -732,6 +740,60 @@ mod restore_tests {
         let mut retitled = current;
         retitled[0].title = Some("renamed".into());
         assert!(plan.same_rows_as(&plan_restore(retitled, recorded)), "a new title changes no row");
+    }
+
+    #[test]
+    fn backup_rows_find_their_organization_by_id_in_any_order_and_when_it_is_gone() {
+        let recorded = vec![
+            // Its organization was deleted since: nothing found, not what the change wrote.
+            RowChange { organization_id: 5, before: Some(row(5, false, "a")), after: Some(row(5, true, "b")) },
+            RowChange { organization_id: 2, before: Some(row(2, false, "a")), after: Some(row(2, true, "b")) },
+            // Inserted by the change, its organization deleted since: already as before (no row).
+            RowChange { organization_id: 3, before: None, after: Some(row(3, true, "b")) },
+        ];
+        let mut planner = RestorePlanner::new(recorded);
+        // Rows come in id order, with organizations the backup does not name.
+        planner.see(org(1, Some(row(1, true, "z"))));
+        planner.see(org(2, Some(row(2, true, "b"))));
+        planner.see(org(4, None));
+        let plan = planner.finish();
+        let lines: Vec<_> = plan.lines().map(|l| (l.organization_id, l.title, l.state)).collect();
+        use RestoreState::*;
+        assert_eq!(lines, vec![(2, Some("t"), Restore), (3, None, AlreadyRestored), (5, None, Conflict)]);
+        let line5 = plan.lines().last().unwrap();
+        assert_eq!((line5.current, line5.written), (&None, &Some(row(5, true, "b"))));
+        assert_eq!(plan.to_restore(false), 1);
+        assert_eq!(plan.changes(true).len(), 2, "forced: the gone row is inserted again as it was");
+        assert_eq!(plan.changes(true)[1].before, None);
+    }
+
+    #[test]
+    fn rows_all_as_the_change_wrote_them_are_written_back_without_a_copy() {
+        let recorded = vec![
+            RowChange { organization_id: 1, before: Some(row(1, false, "a")), after: Some(row(1, true, "b")) },
+            RowChange { organization_id: 2, before: None, after: Some(row(2, true, "b")) },
+        ];
+        let written = vec![org(1, Some(row(1, true, "b"))), org(2, Some(row(2, true, "b")))];
+        let plan = plan_restore(written, recorded.clone());
+        let own = plan.all_restored_as_written().expect("every row as written");
+        assert_eq!(own, &plan.changes(false)[..], "the plan's own rows are the rows to write");
+        assert_eq!(own[1], RowChange { organization_id: 2, before: Some(row(2, true, "b")), after: None });
+        let one_restored = vec![org(1, Some(row(1, false, "a"))), org(2, Some(row(2, true, "b")))];
+        let plan = plan_restore(one_restored, recorded);
+        assert!(plan.all_restored_as_written().is_none());
+        assert_eq!(plan.changes(false).len(), 1);
+    }
+
+    #[test]
+    fn timestamps_met_again_are_shared_not_allocated() {
+        let mut shared = SharedTimes::default();
+        let (a, b) = (shared.get("2025-01-01 00:00:00.000000", None), shared.get("2026-11-23 00:00:00.000000", None));
+        for _ in 0..3 {
+            assert!(std::sync::Arc::ptr_eq(&a, &shared.get("2025-01-01 00:00:00.000000", None)));
+            assert!(std::sync::Arc::ptr_eq(&b, &shared.get("2026-11-23 00:00:00.000000", None)));
+        }
+        let created = shared.get("2020-05-05 00:00:00.000000", None);
+        assert!(std::sync::Arc::ptr_eq(&created, &shared.get("2020-05-05 00:00:00.000000", Some(&created))));
     }
 
     #[test]

@@ -163,6 +163,7 @@ fn restore_rows(
         }
     }
     report::change::render_rollback(&outcome, &ctx.out)?;
+    super::leave_for_exit(outcome);
     Ok(ExitStatus::Ok)
 }
 

@@ -104,6 +104,7 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
         }
     }
     report::change::render_toggle(&result, &ctx.out)?;
+    super::leave_for_exit(result);
     Ok(ExitStatus::Ok)
 }
 
