@@ -262,26 +262,28 @@ pub trait Decide {
     fn changes(&self) -> &[RowChange];
 }
 
-/// `plan_toggle` for rows read now, stamped now, refusing ids that name no organization.
+/// `TogglePlanner` over rows read now, stamped now, refusing ids that name no organization.
 pub fn plan_toggle_checked(orgs: Vec<OrgSettings>, schema: &JwtSchema, toggle: Toggle) -> anyhow::Result<Plan> {
     let mut planner = TogglePlanner::stamped_now(schema, toggle);
     orgs.into_iter().for_each(|org| planner.see(org));
     planner.finish_checked()
 }
 
-/// Decide what `toggle` does to each organization. `now` stamps `updated_at` (and
-/// `created_at` of inserted rows), as Django's auto_now fields would. `defaults` are
-/// what Label Studio gives an organization without a row; `None` when the database does
-/// not tell, and then every organization without a row gets an explicit one (the other
-/// columns with Label Studio 1.22+'s values), since its current state is unknown.
+/// `TogglePlanner` over a list.
+#[cfg(test)]
 pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: Option<JwtSettings>, toggle: Toggle, now: &str) -> Plan {
     let mut planner = TogglePlanner::new(defaults, toggle, now);
     orgs.into_iter().for_each(|org| planner.see(org));
     planner.finish()
 }
 
-/// `plan_toggle` one organization at a time, as the rows are read. Takes each row by
-/// value: its title and row move into the plan instead of being copied.
+/// Decides what `toggle` does to each organization, one at a time, as the rows are read.
+/// `now` stamps `updated_at` (and `created_at` of inserted rows), as Django's auto_now
+/// fields would. `defaults` are what Label Studio gives an organization without a row;
+/// `None` when the database does not tell, and then every organization without a row gets
+/// an explicit one (the other columns with Label Studio 1.22+'s values), since its current
+/// state is unknown. Takes each row by value: its title and row move into the plan
+/// instead of being copied.
 pub struct TogglePlanner {
     toggle: Toggle,
     defaults: Option<JwtSettings>,
@@ -676,8 +678,8 @@ impl RestorePlanner {
     }
 }
 
-/// Compare the rows now with what a backed-up change wrote, row by row: `RestorePlanner`
-/// over a list.
+/// `RestorePlanner` over a list, in any order.
+#[cfg(test)]
 pub fn plan_restore(current: Vec<OrgSettings>, recorded: Vec<RowChange>) -> RestorePlan {
     let mut current = current;
     current.sort_by_key(|o| o.id);

@@ -101,8 +101,8 @@ pub trait Database {
 
     /// The one write path: in a single transaction, lock the settings of `scope`, show
     /// each row to `decide` as it is read, let it say which rows change (nothing:
-    /// `Ok(None)`, and the transaction ends without a write), write them with set-based statements, call
-    /// `before_commit` (which writes and syncs the backup), then commit. Any error
+    /// `Ok(None)`, and the transaction ends without a write), write them with set-based
+    /// statements, call `before_commit` (which writes and syncs the backup), then commit. Any error
     /// rolls everything back. Waiting for Label Studio's lock longer than the lock
     /// timeout is reported as such (exit 3), whichever backend waited.
     fn write_rows(
