@@ -9,6 +9,7 @@ pub mod api;
 pub mod env;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -18,12 +19,15 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::change::DbIdentity;
-use crate::change::{RowChange, SharedTimes, StoredRow, Toggle};
+use crate::change::{RowChange, SharedTimes, StoredRow, Timestamp, Toggle};
 use crate::environment::Environment;
 use crate::exit::bad_input;
 use crate::fsutil;
 
-pub const FORMAT: &str = "lsauth-backup/1";
+/// The format written. Timestamps are kept in a table the rows refer to by index.
+pub const FORMAT: &str = "lsauth-backup/2";
+/// The first format, with each row's timestamps in place: still read.
+pub const FORMAT_1: &str = "lsauth-backup/1";
 
 /// The body of a backup. `Rows` is a slice when writing (no copy of 100,000 rows) and a
 /// `Vec` when reading.
@@ -61,42 +65,99 @@ impl<R> BackupBody<R> {
 }
 
 /// A row on disk: `[api_tokens_enabled, legacy_api_tokens_enabled, api_token_ttl_days,
-/// created_at, updated_at]`. Compact because a backup of `--all` on 100,000
-/// organizations is written (and hashed) before the commit, while the lock is held.
-/// Read with the timestamps borrowed from the file's bytes: only the texts that differ
-/// from the ones before them are allocated (`SharedTimes`).
-type WireRow<'a> = (bool, bool, i64, Text<'a>, Text<'a>);
-/// A text borrowed from the backup's bytes when it holds no escape (every timestamp),
-/// owned otherwise.
-struct Text<'a>(Cow<'a, str>);
+/// created_at, updated_at]`, each timestamp an index into the backup's table of
+/// timestamps (`lsauth-backup/1` wrote the texts in place). Compact because a backup of
+/// `--all` on 100,000 organizations is written while the lock is held and read back,
+/// checked and parsed before a rollback: four texts made up 110 of a row's 125 bytes,
+/// and a change of `--all` has only a few distinct ones.
+type WireRow<'a> = (bool, bool, i64, Stamp<'a>, Stamp<'a>);
 
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+/// A timestamp on disk: an index into the table (`lsauth-backup/2`) or the text itself
+/// (`/1`), borrowed from the backup's bytes when it holds no escape.
+enum Stamp<'a> {
+    At(u64),
+    Text(Cow<'a, str>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Stamp<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Cow<'de, str>;
+            type Value = Stamp<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
+                f.write_str("a timestamp or its index in the table of timestamps")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Stamp::At(v))
             }
             fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Cow::Borrowed(v))
+                Ok(Stamp::Text(Cow::Borrowed(v)))
             }
             fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v.to_owned()))
+                Ok(Stamp::Text(Cow::Owned(v.to_owned())))
             }
         }
-        d.deserialize_str(Visit).map(Text)
+        d.deserialize_any(Visit)
     }
 }
 
 /// A change on disk: `[organization_id, before, after]`, `null` for "no row".
 type WireChange<'a> = (i64, Option<WireRow<'a>>, Option<WireRow<'a>>);
 
-struct CompactRows<'a>(&'a [RowChange]);
+/// The distinct timestamps of a list of changes, in order of first use, and each
+/// change's four indexes into them (created and updated, before and after).
+struct TimeTable<'a> {
+    times: Vec<&'a str>,
+    indexes: Vec<[u32; 4]>,
+}
 
-struct CompactSide<'a>(&'a Option<StoredRow>);
+impl<'a> TimeTable<'a> {
+    fn of(changes: &'a [RowChange]) -> Self {
+        let mut at: HashMap<&'a str, u32> = HashMap::new();
+        let mut times = Vec::new();
+        // The same text is usually the same allocation (`SharedTimes`): the last few
+        // are recognised by address before a hash lookup.
+        let mut recent: [Option<(*const u8, u32)>; 4] = [None; 4];
+        let mut next = 0;
+        let mut index_of = |t: &'a Timestamp| -> u32 {
+            let addr = t.as_ptr();
+            if let Some((_, i)) = recent.iter().flatten().find(|(a, _)| *a == addr) {
+                return *i;
+            }
+            let i = *at.entry(&**t).or_insert_with(|| {
+                times.push(&**t);
+                (times.len() - 1) as u32
+            });
+            recent[next] = Some((addr, i));
+            next = (next + 1) % recent.len();
+            i
+        };
+        let mut pair = |side: &'a Option<StoredRow>| match side {
+            Some(r) => [index_of(&r.created_at), index_of(&r.updated_at)],
+            None => [0, 0],
+        };
+        let indexes = changes
+            .iter()
+            .map(|change| {
+                let (before, after) = (pair(&change.before), pair(&change.after));
+                [before[0], before[1], after[0], after[1]]
+            })
+            .collect();
+        TimeTable { times, indexes }
+    }
+}
 
-impl Serialize for CompactSide<'_> {
+/// The rows as `lsauth-backup/2` writes them: `{"times": [...], "changes": [...]}`.
+struct TabledRows<'a>(&'a [RowChange]);
+
+struct IndexedChanges<'a> {
+    changes: &'a [RowChange],
+    indexes: &'a [[u32; 4]],
+}
+
+struct IndexedSide<'a>(&'a Option<StoredRow>, [u32; 2]);
+
+impl Serialize for IndexedSide<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
         match self.0 {
@@ -106,63 +167,156 @@ impl Serialize for CompactSide<'_> {
                 t.serialize_element(&r.api_tokens_enabled)?;
                 t.serialize_element(&r.legacy_api_tokens_enabled)?;
                 t.serialize_element(&r.api_token_ttl_days)?;
-                t.serialize_element(&r.created_at)?;
-                t.serialize_element(&r.updated_at)?;
+                t.serialize_element(&self.1[0])?;
+                t.serialize_element(&self.1[1])?;
                 t.end()
             }
         }
     }
 }
 
-impl Serialize for CompactRows<'_> {
+impl Serialize for IndexedChanges<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for c in self.0 {
-            seq.serialize_element(&(c.organization_id, CompactSide(&c.before), CompactSide(&c.after)))?;
+        let mut seq = s.serialize_seq(Some(self.changes.len()))?;
+        for (c, [a, b, d, e]) in self.changes.iter().zip(self.indexes) {
+            seq.serialize_element(&(
+                c.organization_id,
+                IndexedSide(&c.before, [*a, *b]),
+                IndexedSide(&c.after, [*d, *e]),
+            ))?;
         }
         seq.end()
     }
 }
 
-fn from_wire((organization_id, before, after): WireChange<'_>, shared: &mut SharedTimes) -> RowChange {
-    let mut row = |w: Option<WireRow>, like: Option<&StoredRow>| {
-        w.map(|(api, legacy, ttl, created_at, updated_at)| StoredRow {
-            organization_id,
-            api_tokens_enabled: api,
-            legacy_api_tokens_enabled: legacy,
-            api_token_ttl_days: ttl,
-            created_at: shared.get(&created_at.0, like.map(|r| &r.created_at)),
-            updated_at: shared.get(&updated_at.0, like.map(|r| &r.updated_at)),
-        })
-    };
-    let before = row(before, None);
-    let after = row(after, before.as_ref());
-    RowChange { organization_id, before, after }
+impl Serialize for TabledRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let table = TimeTable::of(self.0);
+        let mut m = s.serialize_struct("Rows", 2)?;
+        m.serialize_field("times", &table.times)?;
+        m.serialize_field("changes", &IndexedChanges { changes: self.0, indexes: &table.indexes })?;
+        m.end()
+    }
 }
 
-/// The rows of a backup, each converted as soon as it is parsed: at 100,000 rows no list
-/// of the file's rows is built beside the list of rows.
-struct RowsFromWire(Vec<RowChange>);
+/// Where a backup's timestamps come from while its rows are read.
+enum Times {
+    /// `lsauth-backup/1`: the texts are in the rows; equal ones met close together are
+    /// shared.
+    InPlace(SharedTimes),
+    /// `lsauth-backup/2`: the rows hold indexes into this table.
+    Table(Vec<Timestamp>),
+}
+
+impl Times {
+    fn get<E: serde::de::Error>(&mut self, stamp: Stamp<'_>, same_as: Option<&Timestamp>) -> Result<Timestamp, E> {
+        match (self, stamp) {
+            (Times::InPlace(shared), Stamp::Text(t)) => Ok(shared.get(&t, same_as)),
+            (Times::Table(table), Stamp::At(i)) => {
+                usize::try_from(i).ok().and_then(|i| table.get(i)).cloned().ok_or_else(|| {
+                    E::custom(format!("timestamp {i} is not in the table of {} timestamps", table.len()))
+                })
+            }
+            (Times::InPlace(_), Stamp::At(_)) => Err(E::custom("a timestamp index where lsauth-backup/1 has a text")),
+            (Times::Table(_), Stamp::Text(_)) => Err(E::custom("a timestamp text where lsauth-backup/2 has an index")),
+        }
+    }
+
+    fn change<E: serde::de::Error>(
+        &mut self,
+        (organization_id, before, after): WireChange<'_>,
+    ) -> Result<RowChange, E> {
+        let mut row = |w: Option<WireRow>, like: Option<&StoredRow>| -> Result<Option<StoredRow>, E> {
+            w.map(|(api, legacy, ttl, created_at, updated_at)| {
+                Ok(StoredRow {
+                    organization_id,
+                    api_tokens_enabled: api,
+                    legacy_api_tokens_enabled: legacy,
+                    api_token_ttl_days: ttl,
+                    created_at: self.get(created_at, like.map(|r| &r.created_at))?,
+                    updated_at: self.get(updated_at, like.map(|r| &r.updated_at))?,
+                })
+            })
+            .transpose()
+        };
+        let before = row(before, None)?;
+        let after = row(after, before.as_ref())?;
+        Ok(RowChange { organization_id, before, after })
+    }
+}
+
+/// The changes of a backup, each converted as soon as it is parsed: at 100,000 rows no
+/// list of the file's rows is built beside the list of rows.
+struct ChangesSeed(Times);
+
+impl<'de> serde::de::DeserializeSeed<'de> for ChangesSeed {
+    type Value = Vec<RowChange>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ChangesSeed {
+    type Value = Vec<RowChange>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of [organization_id, before, after]")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(wire) = seq.next_element::<WireChange<'de>>()? {
+            rows.push(self.0.change(wire)?);
+        }
+        Ok(rows)
+    }
+}
+
+/// A backup's rows as read: `lsauth-backup/2`'s `{"times": [...], "changes": [...]}`
+/// or `/1`'s list of changes with the texts in place, and which of the two it was.
+struct RowsFromWire {
+    rows: Vec<RowChange>,
+    tabled: bool,
+}
 
 impl<'de> Deserialize<'de> for RowsFromWire {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Vec<RowChange>;
+            type Value = RowsFromWire;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of [organization_id, before, after]")
+                f.write_str("{\"times\": [...], \"changes\": [...]} or a list of changes")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut shared = SharedTimes::default();
-                let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(wire) = seq.next_element::<WireChange<'de>>()? {
-                    rows.push(from_wire(wire, &mut shared));
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                let rows = ChangesSeed(Times::InPlace(SharedTimes::default())).visit_seq(seq)?;
+                Ok(RowsFromWire { rows, tabled: false })
+            }
+            // The table is written before the changes, which refer to it; the checksum
+            // covers the exact bytes, so no other order is ever read.
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                if map.next_key::<Cow<str>>()?.as_deref() != Some("times") {
+                    return Err(A::Error::custom("the rows do not start with their table of timestamps"));
                 }
-                Ok(rows)
+                let times: Vec<Stamp<'de>> = map.next_value()?;
+                let table = times
+                    .into_iter()
+                    .map(|t| match t {
+                        Stamp::Text(t) => Ok(Timestamp::from(&*t)),
+                        Stamp::At(_) => Err(A::Error::custom("the table of timestamps holds a number")),
+                    })
+                    .collect::<Result<_, _>>()?;
+                if map.next_key::<Cow<str>>()?.as_deref() != Some("changes") {
+                    return Err(A::Error::custom("the table of timestamps is not followed by the changes"));
+                }
+                let rows = map.next_value_seed(ChangesSeed(Times::Table(table)))?;
+                if map.next_key::<Cow<str>>()?.is_some() {
+                    return Err(A::Error::custom("the rows hold more than times and changes"));
+                }
+                Ok(RowsFromWire { rows, tabled: true })
             }
         }
-        d.deserialize_seq(Visit).map(RowsFromWire)
+        d.deserialize_any(Visit)
     }
 }
 
@@ -240,7 +394,7 @@ fn valid_id(id: &str) -> bool {
 
 /// Write and sync a new backup, streamed and hashed on the way; returns its id and path.
 pub fn write(dir: &Path, id: &str, body: &BackupBody<&[RowChange]>) -> anyhow::Result<(String, PathBuf)> {
-    write_checked(dir, id, &body.with_rows(CompactRows(body.rows)))
+    write_checked(dir, id, &body.with_rows(TabledRows(body.rows)))
 }
 
 /// Write and sync `{"body": BODY, "checksum": "sha256:..."}` as the new file `ID.json`
@@ -305,11 +459,21 @@ pub fn read(path: &Path) -> anyhow::Result<Backup> {
     let shown = path.display();
     let body = read_checked(path, |text| {
         let mut wire: BackupBody<RowsFromWire> = serde_json::from_str(text)?;
-        let rows = std::mem::take(&mut wire.rows.0);
-        Ok(wire.with_rows(rows))
+        let tabled = wire.rows.tabled;
+        let rows = std::mem::take(&mut wire.rows.rows);
+        Ok((wire.with_rows(rows), tabled))
     })?;
-    if body.format != FORMAT {
-        return Err(bad_input(format!("backup {shown} has format {:?}; this lsauth reads {FORMAT}", body.format)));
+    let (body, tabled) = body;
+    match (body.format.as_str(), tabled) {
+        (FORMAT, true) | (FORMAT_1, false) => {}
+        (FORMAT | FORMAT_1, _) => {
+            return Err(bad_input(format!("backup {shown} is corrupt: its rows are not laid out as {}", body.format)))
+        }
+        (other, _) => {
+            return Err(bad_input(format!(
+                "backup {shown} has format {other:?}; this lsauth reads {FORMAT} and {FORMAT_1}"
+            )))
+        }
     }
     let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Backup { id, path: path.to_path_buf(), body })
@@ -490,6 +654,81 @@ mod tests {
         let relaid = format!("{{ \"checksum\": \"{}\", \"body\": {} }}", file.checksum, file.body.get());
         std::fs::write(&path, relaid).unwrap();
         assert_eq!(load(dir.path(), "x").unwrap().body, odd);
+    }
+
+    /// A backup file holding `body` exactly, with its checksum, as another lsauth
+    /// (or an older one) would have written it.
+    fn write_raw(dir: &Path, id: &str, body: &str) -> PathBuf {
+        let path = dir.join(format!("{id}.json"));
+        std::fs::write(&path, format!("{{\"body\":{body},\"checksum\":\"{}\"}}\n", checksum(body.as_bytes()))).unwrap();
+        path
+    }
+
+    const HEADER: &str = r#""created_at":"2026-11-22T12:00:00.000001Z","operation":"enable-legacy","command":["lsauth","enable-legacy","--all"],"database":{"kind":"sqlite","location":"/data/ls.sqlite3"},"toggle":null,"restores":null"#;
+
+    #[test]
+    fn timestamps_are_written_once_in_a_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut many = body();
+        let stamped = many.rows[0].clone();
+        many.rows = (1..=100)
+            .map(|id| {
+                let mut c = stamped.clone();
+                c.organization_id = id;
+                c.after.as_mut().unwrap().organization_id = id;
+                if id % 2 == 0 {
+                    let mut before = c.after.clone().unwrap();
+                    before.legacy_api_tokens_enabled = false;
+                    before.created_at = "2025-01-01 00:00:00.000000".into();
+                    before.updated_at = before.created_at.clone();
+                    c.after.as_mut().unwrap().created_at = before.created_at.clone();
+                    c.before = Some(before);
+                }
+                c
+            })
+            .collect();
+        let (_, path) = write(dir.path(), "x", &as_written(&many)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(r#""rows":{"times":["2026-11-22 12:00:00.000001","2025-01-01 00:00:00.000000"],"changes":[[1,null,[true,true,73000,0,0]],[2,[true,false,73000,1,1],[true,true,73000,1,0]],"#),
+            "{}",
+            &text[..400]
+        );
+        assert_eq!(text.matches("2025-01-01").count(), 1, "each text once");
+        let back = load(dir.path(), "x").unwrap().body;
+        assert_eq!(back, many);
+        let after = back.rows[1].after.as_ref().unwrap();
+        assert!(std::sync::Arc::ptr_eq(&after.created_at, &back.rows[1].before.as_ref().unwrap().created_at));
+    }
+
+    #[test]
+    fn a_backup_of_the_first_format_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = r#"[[1,null,[true,true,73000,"2026-11-22 12:00:00.000001","2026-11-22 12:00:00.000001"]]]"#;
+        write_raw(dir.path(), "old", &format!(r#"{{"format":"lsauth-backup/1",{HEADER},"rows":{rows}}}"#));
+        let back = load(dir.path(), "old").unwrap().body;
+        assert_eq!(back, BackupBody { format: FORMAT_1.into(), ..body() });
+    }
+
+    #[test]
+    fn a_backup_whose_rows_do_not_match_its_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let v1_rows = r#"[[1,null,[true,true,73000,"2026-11-22 12:00:00.000001","2026-11-22 12:00:00.000001"]]]"#;
+        let tabled = |changes: &str| format!(r#"{{"times":["2026-11-22 12:00:00.000001"],"changes":{changes}}}"#);
+        let cases = [
+            ("lsauth-backup/2", v1_rows.to_string(), "not laid out as lsauth-backup/2"),
+            ("lsauth-backup/1", tabled("[[1,null,[true,true,73000,0,0]]]"), "not laid out as lsauth-backup/1"),
+            ("lsauth-backup/2", tabled("[[1,null,[true,true,73000,0,1]]]"), "timestamp 1 is not in the table of 1"),
+            ("lsauth-backup/2", tabled(r#"[[1,null,[true,true,73000,0,"2026-11-22"]]]"#), "a timestamp text where"),
+            ("lsauth-backup/2", r#"{"changes":[],"times":[]}"#.to_string(), "do not start with their table"),
+            ("lsauth-backup/3", tabled("[]"), "has format \"lsauth-backup/3\"; this lsauth reads"),
+        ];
+        for (format, rows, expected) in cases {
+            write_raw(dir.path(), "x", &format!(r#"{{"format":"{format}",{HEADER},"rows":{rows}}}"#));
+            let err = format!("{:#}", load(dir.path(), "x").unwrap_err());
+            assert!(err.contains(expected), "{format} {rows}: {err}");
+            assert_eq!(crate::exit::status_of(&load(dir.path(), "x").unwrap_err()), crate::exit::ExitStatus::BadInput);
+        }
     }
 
     #[test]

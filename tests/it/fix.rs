@@ -249,6 +249,45 @@ fn bad_backups_are_refused(fx: &dyn Fixture) {
     assert_eq!(list["backups"], serde_json::json!([]), "other databases' backups are not listed");
 }
 
+/// A backup as lsauth wrote it before timestamps were tabled (`lsauth-backup/1`): the
+/// same document with each row's timestamps in place, checksummed again.
+fn as_first_format(file: &Path) {
+    use sha2::Digest;
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let mut body = doc["body"].clone();
+    assert_eq!(body["format"], "lsauth-backup/2");
+    let times = body["rows"]["times"].as_array().unwrap().clone();
+    let mut changes = body["rows"]["changes"].as_array().unwrap().clone();
+    for side in changes.iter_mut().flat_map(|c| c.as_array_mut().unwrap()[1..].iter_mut()) {
+        if let Some(row) = side.as_array_mut() {
+            for at in &mut row[3..] {
+                *at = times[at.as_u64().unwrap() as usize].clone();
+            }
+        }
+    }
+    body["format"] = "lsauth-backup/1".into();
+    body["rows"] = changes.into();
+    let text = body.to_string();
+    let sum: String = sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(file, format!("{{\"body\":{text},\"checksum\":\"sha256:{sum}\"}}\n")).unwrap();
+}
+
+fn a_backup_of_the_first_format_still_rolls_back(fx: &dyn Fixture) {
+    fx.seed_classic();
+    let dir = tempfile::tempdir().unwrap();
+    let before = fx.settings_full();
+    run(fx, dir.path(), &["enable-legacy", "--all", "--yes"]).expect_code(0);
+    let file = backup_files(dir.path()).pop().unwrap();
+    as_first_format(&file);
+    assert!(std::fs::read_to_string(&file).unwrap().contains(r#""format":"lsauth-backup/1""#));
+    let list = run(fx, dir.path(), &["rollback", "--list", "--json"]).json();
+    assert_eq!(list["backups"][0]["rows"], 2, "{list}");
+    let out = run(fx, dir.path(), &["rollback", "--latest", "--yes"]);
+    out.expect_code(0);
+    assert!(out.stdout.contains("Restored 2 row(s)"), "{}", out.stdout);
+    assert_eq!(fx.settings_full(), before, "every row exactly as before, the inserted one gone");
+}
+
 fn json_plan_and_table_plan_agree(fx: &dyn Fixture) {
     fx.seed_classic();
     let dir = tempfile::tempdir().unwrap();
@@ -272,6 +311,7 @@ on_both_backends!(
     rollback_restores_exact_rows_and_can_be_rolled_back,
     rollback_refuses_rows_changed_since_unless_forced,
     bad_backups_are_refused,
+    a_backup_of_the_first_format_still_rolls_back,
     json_plan_and_table_plan_agree,
 );
 
