@@ -10,32 +10,45 @@ use crate::diagnosis::{Cause, CredentialKind};
 /// Where a backup was written.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BackupRef {
+    /// What `lsauth rollback ID` takes.
     pub id: String,
+    /// The file, for people who want to look at it.
     pub path: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ToggleOutcome {
+    /// `enable-legacy`, `disable-legacy`, `enable-pat` or `disable-pat`.
     pub operation: &'static str,
     pub database: DbIdentity,
+    /// True when nothing was written: the plan is what would have been.
     pub dry_run: bool,
+    /// One line per organization in scope, with what it needs.
     pub plan: Plan,
     /// Rows written (0 for a dry run or when nothing needed changing).
     pub changed: usize,
+    /// The backup written before the commit; `null` when nothing was written.
     pub backup: Option<BackupRef>,
 }
 
+/// One database backup in `rollback --list`.
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupSummary {
     pub id: String,
+    /// When the change was made, RFC 3339 UTC.
     pub created_at: String,
+    /// The command that made it (`enable-legacy`, ..., `rollback`).
     pub operation: String,
+    /// Its whole command line, secrets masked.
     pub command: String,
+    /// How many rows it changed.
     pub rows: usize,
+    /// For a rollback: the backup it restored.
     pub restores: Option<String>,
     pub path: String,
 }
 
+/// `rollback --list`: the backups of one database, oldest first.
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupList {
     pub database: DbIdentity,
@@ -43,13 +56,18 @@ pub struct BackupList {
     pub backups: Vec<BackupSummary>,
 }
 
+/// `rollback` of a database backup.
 #[derive(Debug, Clone, Serialize)]
 pub struct RollbackOutcome {
     pub database: DbIdentity,
+    /// The id of the backup restored.
     pub backup: String,
     pub dry_run: bool,
+    /// Whether rows changed since the backup were restored anyway.
     pub force: bool,
+    /// One line per row the backup holds: restore, already restored, or conflict.
     pub plan: RestorePlan,
+    /// Rows written (0 for a dry run, or when every row was already as before).
     pub restored: usize,
     /// The backup of the state before this rollback (to roll the rollback back).
     pub undo_backup: Option<BackupRef>,

@@ -21,6 +21,7 @@ pub enum CredentialSource {
 /// Who the old token belongs to, and how lsauth knows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Owner {
+    /// The user's id, email and active organization (the one whose settings apply).
     pub id: i64,
     pub email: Option<String>,
     pub active_organization: Option<i64>,
@@ -68,6 +69,7 @@ pub enum ServerAction {
 #[derive(Debug, Clone, Serialize)]
 pub struct ServerChange {
     pub action: ServerAction,
+    /// The change in one sentence, secrets masked.
     pub detail: String,
 }
 
@@ -79,11 +81,16 @@ pub struct MigrateOutcome {
     pub changed: bool,
     /// One sentence on what changed (or "Nothing was changed.").
     pub summary: String,
+    /// Why the migration failed, when it did.
     pub error: Option<String>,
     pub env_file: String,
+    /// The variable holding the key (`LABEL_STUDIO_API_KEY`, ...).
     pub variable: String,
+    /// `pat` or `password`: what the file moves to.
     pub to: &'static str,
+    /// Label Studio's base URL, never with `user:password@`.
     pub url: String,
+    /// The key the file held, masked, and its kind.
     pub old_token: String,
     pub old_kind: TokenKind,
     /// `ml_backend` or `other`: which client reads the file.
@@ -97,15 +104,21 @@ pub struct MigrateOutcome {
     pub credential: CredentialSource,
     /// The new PAT, masked (`null` for --to password or before one exists).
     pub new_token: Option<String>,
+    /// Who the new credential signs in as, as the API answered.
     pub user: Option<ApiUser>,
+    /// True once the new credential signed in to the API as the same user.
     pub verified: bool,
     pub dry_run: bool,
     pub file_written: bool,
+    /// The file's change as a diff, secrets masked.
     pub diff: String,
+    /// The copy of the file as it was, and the id `rollback --env-file` takes.
     pub backup_file: Option<String>,
     pub backup_id: Option<String>,
     /// The file's mode, kept as it was.
     pub mode: Option<String>,
+    /// Every change made on the server or in its database, in order: a PAT minted or
+    /// revoked, a setting turned on. Empty means none.
     pub server_changes: Vec<ServerChange>,
     pub warnings: Vec<String>,
 }

@@ -7,33 +7,47 @@ use crate::diagnosis::{ApiUser, Cause};
 use crate::token::{Inspection, TokenKind};
 use crate::tokencheck::{DbFacts, SignatureCheck};
 
+/// `token inspect`: what a token is, without the network.
 #[derive(Debug, Clone, Serialize)]
 pub struct InspectReport {
+    /// The token, masked.
     pub token: String,
+    /// Where it came from: the argument, stdin, an env file and its variable, ...
     pub source: String,
     pub kind: TokenKind,
+    /// The kind in words.
     pub description: &'static str,
     #[serde(flatten)]
     pub inspection: Inspection,
+    /// `iat` and `exp` of a JWT as UTC times.
     pub issued_at: Option<String>,
     pub expires_at: Option<String>,
+    /// Whether the JWT's signature matches the SECRET_KEY found, if one was.
     pub signature: SignatureCheck,
+    /// What the database says about the token, when one was given.
     pub database: Option<DbFacts>,
+    /// Why it would fail (exit 1 when any).
     pub problems: Vec<String>,
     pub warnings: Vec<String>,
 }
 
+/// `token test`: what the API says about a token, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct TestReport {
+    /// The token, masked.
     pub token: String,
     pub source: String,
     pub kind: TokenKind,
+    /// True when the API accepted it.
     pub ok: bool,
+    /// The cause found, with its explanation and fix in words.
     pub cause: Cause,
     pub explanation: String,
     pub fix: String,
+    /// Who the API says the token belongs to, when it worked.
     pub user: Option<ApiUser>,
     pub label_studio_version: Option<String>,
+    /// The base URL tested (never with `user:password@`) and where it came from.
     pub url: String,
     pub url_source: String,
     /// The HTTP status and detail that decided the cause.
