@@ -115,22 +115,11 @@ impl<'a> TimeTable<'a> {
     fn of(changes: &'a [RowChange]) -> Self {
         let mut at: HashMap<&'a str, u32> = HashMap::new();
         let mut times = Vec::new();
-        // The same text is usually the same allocation (`SharedTimes`): the last few
-        // are recognised by address before a hash lookup.
-        let mut recent: [Option<(*const u8, u32)>; 4] = [None; 4];
-        let mut next = 0;
         let mut index_of = |t: &'a Timestamp| -> u32 {
-            let addr = t.as_ptr();
-            if let Some((_, i)) = recent.iter().flatten().find(|(a, _)| *a == addr) {
-                return *i;
-            }
-            let i = *at.entry(&**t).or_insert_with(|| {
+            *at.entry(&**t).or_insert_with(|| {
                 times.push(&**t);
                 (times.len() - 1) as u32
-            });
-            recent[next] = Some((addr, i));
-            next = (next + 1) % recent.len();
-            i
+            })
         };
         let mut pair = |side: &'a Option<StoredRow>| match side {
             Some(r) => [index_of(&r.created_at), index_of(&r.updated_at)],
