@@ -13,7 +13,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -52,7 +52,7 @@ pub fn client_config(mode: SslMode, root_cert: Option<&Path>) -> anyhow::Result<
         .context("setting up TLS")?;
     let (verifier, description): (Arc<dyn ServerCertVerifier>, String) = match check {
         Check::Nothing => (
-            Arc::new(LibpqVerifier { provider, chain: None }),
+            Arc::new(LibpqVerifier { algorithms: provider.signature_verification_algorithms, chain: None }),
             format!("sslmode={}: encrypted when the server offers TLS, certificate not verified", mode.as_str()),
         ),
         Check::Chain | Check::ChainAndName => {
@@ -62,7 +62,10 @@ pub fn client_config(mode: SslMode, root_cert: Option<&Path>) -> anyhow::Result<
                 .context("building the certificate verifier")?;
             if check == Check::Chain {
                 (
-                    Arc::new(LibpqVerifier { provider, chain: Some(inner) }),
+                    Arc::new(LibpqVerifier {
+                        algorithms: provider.signature_verification_algorithms,
+                        chain: Some(inner),
+                    }),
                     format!(
                         "sslmode={}: TLS required, certificate chain verified against {from}, host name not checked",
                         mode.as_str()
@@ -115,9 +118,13 @@ fn load_roots(root_cert: Option<&Path>) -> anyhow::Result<(RootCertStore, String
 /// signatures are always checked, so the session key is bound to the certificate.
 #[derive(Debug)]
 struct LibpqVerifier {
-    provider: Arc<CryptoProvider>,
+    /// The provider's handshake-signature algorithms (a table of static references).
+    algorithms: WebPkiSupportedAlgorithms,
     chain: Option<Arc<WebPkiServerVerifier>>,
 }
+
+/// What a handshake-signature check answers.
+type Signature = Result<HandshakeSignatureValid, rustls::Error>;
 
 impl ServerCertVerifier for LibpqVerifier {
     fn verify_server_cert(
@@ -137,25 +144,15 @@ impl ServerCertVerifier for LibpqVerifier {
         }
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls12_signature(&self, msg: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Signature {
+        verify_tls12_signature(msg, cert, dss, &self.algorithms)
     }
 
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls13_signature(&self, msg: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Signature {
+        verify_tls13_signature(msg, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.algorithms.supported_schemes()
     }
 }
