@@ -842,6 +842,18 @@ mod time_tests {
     }
 }
 
+/// Where a change through the API acts: the Label Studio, the signed-in user, and that
+/// user's active organization (the only one `/api/jwt/settings` changes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiAccount {
+    /// Label Studio's base URL, never with `user:password@`.
+    pub url: String,
+    pub organization_id: i64,
+    pub organization_title: Option<String>,
+    pub user_id: i64,
+    pub user_email: Option<String>,
+}
+
 /// The two switches as `/api/jwt/settings` reads and writes them, for the caller's
 /// active organization (the endpoint shows nothing else: no row, no ttl, no times).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

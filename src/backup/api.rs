@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{read_checked, write_checked, Kind};
-use crate::change::{ApiSettings, Toggle};
+use crate::change::{ApiAccount, ApiSettings, Toggle};
 use crate::exit::bad_input;
 
 pub const FORMAT: &str = "lsauth-api-backup/1";
@@ -18,20 +18,12 @@ pub const ID_PREFIX: &str = "api-";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiBackupBody {
-    pub format: String,
-    pub created_at: String,
-    /// `enable-legacy`, ..., or `rollback`.
-    pub operation: String,
-    /// The command line, secrets masked.
-    pub command: Vec<String>,
+    #[serde(flatten)]
+    pub header: super::Header,
     /// Always `api`: the change went through `/api/jwt/settings`, not the database.
     pub via: String,
-    /// Label Studio's base URL, without any `user:password@`.
-    pub url: String,
-    pub organization_id: i64,
-    pub organization_title: Option<String>,
-    pub user_id: i64,
-    pub user_email: Option<String>,
+    #[serde(flatten)]
+    pub account: ApiAccount,
     pub toggle: Option<Toggle>,
     /// For a rollback: the backup it restored.
     pub restores: Option<String>,
@@ -48,15 +40,16 @@ pub struct ApiBackup {
 
 /// Write and sync a new API backup; returns its id and path.
 pub fn write(dir: &Path, now: time::OffsetDateTime, body: &ApiBackupBody) -> anyhow::Result<(String, PathBuf)> {
-    let id = super::new_id(now, &format!("{ID_PREFIX}{}", body.operation));
+    let id = super::new_id(now, &format!("{ID_PREFIX}{}", body.header.operation));
     write_checked(dir, &id, body)
 }
 
 pub fn read(path: &Path) -> anyhow::Result<ApiBackup> {
     let shown = path.display();
     let body: ApiBackupBody = read_checked(path, |body| serde_json::from_str(body))?;
-    if body.format != FORMAT {
-        return Err(bad_input(format!("backup {shown} has format {:?}; this lsauth reads {FORMAT}", body.format)));
+    if body.header.format != FORMAT {
+        let format = &body.header.format;
+        return Err(bad_input(format!("backup {shown} has format {format:?}; this lsauth reads {FORMAT}")));
     }
     let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(ApiBackup { id, path: path.to_path_buf(), body })
@@ -68,7 +61,7 @@ pub fn load(dir: &Path, id: &str) -> anyhow::Result<ApiBackup> {
 
 /// The API backups made at `url`, oldest first; corrupt files are returned for reporting.
 pub fn list_for(dir: &Path, url: &str) -> anyhow::Result<(Vec<ApiBackup>, super::Skipped)> {
-    Ok(super::scan(dir, super::ids(dir, Kind::Api)?.into_iter(), read, |b| b.body.url == url, None))
+    Ok(super::scan(dir, super::ids(dir, Kind::Api)?.into_iter(), read, |b| b.body.account.url == url, None))
 }
 
 #[cfg(test)]
@@ -79,16 +72,15 @@ mod tests {
 
     fn body() -> ApiBackupBody {
         ApiBackupBody {
-            format: FORMAT.into(),
-            created_at: "2026-11-23T12:00:00Z".into(),
-            operation: "enable-legacy".into(),
-            command: vec!["lsauth".into(), "enable-legacy".into(), "--via-api".into()],
+            header: super::super::tests::header(FORMAT, "enable-legacy", &["--via-api"]),
             via: "api".into(),
-            url: "https://ls.example.com/".into(),
-            organization_id: 1,
-            organization_title: Some("Label Studio".into()),
-            user_id: 1,
-            user_email: Some("admin@example.com".into()),
+            account: ApiAccount {
+                url: "https://ls.example.com/".into(),
+                organization_id: 1,
+                organization_title: Some("Label Studio".into()),
+                user_id: 1,
+                user_email: Some("admin@example.com".into()),
+            },
             toggle: Some(Toggle { setting: Setting::LegacyApiTokensEnabled, enable: true }),
             restores: None,
             before: ApiSettings { api_tokens_enabled: true, legacy_api_tokens_enabled: false },

@@ -16,11 +16,9 @@ pub const FORMAT: &str = "lsauth-env-backup/1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvRecord {
-    pub format: String,
-    pub created_at: String,
-    /// `migrate-env` or `rollback`.
-    pub operation: String,
-    pub command: Vec<String>,
+    /// Its operation is `migrate-env` or `rollback`.
+    #[serde(flatten)]
+    pub header: super::Header,
     /// The env file, absolute.
     pub env_file: String,
     /// The copy of the file as it was before, absolute.
@@ -60,7 +58,7 @@ pub fn copy_beside(env_file: &Path, bytes: &[u8], now: time::OffsetDateTime) -> 
 
 pub fn write_record(backup_dir: &Path, record: &EnvRecord, now: time::OffsetDateTime) -> anyhow::Result<String> {
     fsutil::ensure_private_dir(backup_dir)?;
-    let suffix = if record.operation == "migrate-env" { "migrate-env" } else { "env-rollback" };
+    let suffix = if record.header.operation == "migrate-env" { "migrate-env" } else { "env-rollback" };
     let id = super::new_id(now, suffix);
     let mut bytes = serde_json::to_vec_pretty(record)?;
     bytes.push(b'\n');
@@ -77,7 +75,7 @@ pub fn records_for(backup_dir: &Path, env_file: &Path) -> anyhow::Result<Vec<Env
         .filter_map(|id| {
             let bytes = std::fs::read(backup_dir.join(format!("{id}.json"))).ok()?;
             let record: EnvRecord = serde_json::from_slice(&bytes).ok()?;
-            (record.format == FORMAT && record.env_file == wanted).then_some(EnvBackup { id, record })
+            (record.header.format == FORMAT && record.env_file == wanted).then_some(EnvBackup { id, record })
         })
         .collect();
     Ok(found)
@@ -122,10 +120,7 @@ pub fn commit_rewrite(
     let now = time::OffsetDateTime::now_utc();
     let copy = copy_beside(&target.path, before, now)?;
     let record = EnvRecord {
-        format: FORMAT.into(),
-        created_at: now.format(&time::format_description::well_known::Rfc3339)?,
-        operation: operation.into(),
-        command: crate::secrets::this_command_line(),
+        header: super::Header::new(FORMAT, now, operation)?,
         env_file: absolute(&target.path).display().to_string(),
         backup_file: absolute(&copy).display().to_string(),
         before_sha256: sha256(before),

@@ -29,17 +29,37 @@ pub const FORMAT: &str = "lsauth-backup/2";
 /// The first format, with each row's timestamps in place: still read.
 pub const FORMAT_1: &str = "lsauth-backup/1";
 
+/// What every record lsauth keeps of a change begins with (database, API and `.env`
+/// backups alike): its format, when the change was made, and the command that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: String,
+    /// When the change was made, RFC 3339 UTC.
+    pub created_at: String,
+    /// `enable-legacy`, `disable-pat`, `migrate-env`, ..., or `rollback`.
+    pub operation: String,
+    /// The command line, secrets masked.
+    pub command: Vec<String>,
+}
+
+impl Header {
+    /// The header of a record in `format` of a change this process makes at `now`.
+    pub fn new(format: &str, now: time::OffsetDateTime, operation: &str) -> anyhow::Result<Header> {
+        Ok(Header {
+            format: format.into(),
+            created_at: now.format(&time::format_description::well_known::Rfc3339)?,
+            operation: operation.into(),
+            command: crate::secrets::this_command_line(),
+        })
+    }
+}
+
 /// The body of a backup. `Rows` is a slice when writing (no copy of 100,000 rows) and a
 /// `Vec` when reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupBody<Rows = Vec<RowChange>> {
-    pub format: String,
-    /// When the change was made, RFC 3339 UTC.
-    pub created_at: String,
-    /// `enable-legacy`, `disable-pat`, ..., or `rollback`.
-    pub operation: String,
-    /// The command line, secrets masked.
-    pub command: Vec<String>,
+    #[serde(flatten)]
+    pub header: Header,
     pub database: DbIdentity,
     /// The toggle applied, for enable/disable operations.
     pub toggle: Option<Toggle>,
@@ -52,10 +72,7 @@ pub struct BackupBody<Rows = Vec<RowChange>> {
 impl<R> BackupBody<R> {
     fn with_rows<S>(&self, rows: S) -> BackupBody<S> {
         BackupBody {
-            format: self.format.clone(),
-            created_at: self.created_at.clone(),
-            operation: self.operation.clone(),
-            command: self.command.clone(),
+            header: self.header.clone(),
             database: self.database.clone(),
             toggle: self.toggle,
             restores: self.restores.clone(),
@@ -453,10 +470,13 @@ pub fn read(path: &Path) -> anyhow::Result<Backup> {
         Ok((wire.with_rows(rows), tabled))
     })?;
     let (body, tabled) = body;
-    match (body.format.as_str(), tabled) {
+    match (body.header.format.as_str(), tabled) {
         (FORMAT, true) | (FORMAT_1, false) => {}
         (FORMAT | FORMAT_1, _) => {
-            return Err(bad_input(format!("backup {shown} is corrupt: its rows are not laid out as {}", body.format)))
+            return Err(bad_input(format!(
+                "backup {shown} is corrupt: its rows are not laid out as {}",
+                body.header.format
+            )))
         }
         (other, _) => {
             return Err(bad_input(format!(
@@ -577,12 +597,20 @@ mod tests {
     use crate::change::StoredRow;
     use std::os::unix::fs::PermissionsExt;
 
+    /// The header of a record made on 2026-11-22 by `lsauth OPERATION ARGS...`.
+    pub(crate) fn header(format: &str, operation: &str, args: &[&str]) -> Header {
+        let command = ["lsauth", operation].iter().chain(args).map(|a| a.to_string()).collect();
+        Header {
+            format: format.into(),
+            created_at: "2026-11-22T12:00:00.000001Z".into(),
+            operation: operation.into(),
+            command,
+        }
+    }
+
     fn body() -> BackupBody {
         BackupBody {
-            format: FORMAT.into(),
-            created_at: "2026-11-22T12:00:00.000001Z".into(),
-            operation: "enable-legacy".into(),
-            command: vec!["lsauth".into(), "enable-legacy".into(), "--all".into()],
+            header: header(FORMAT, "enable-legacy", &["--all"]),
             database: DbIdentity { kind: "sqlite".into(), location: "/data/ls.sqlite3".into() },
             toggle: None,
             restores: None,
@@ -696,7 +724,7 @@ mod tests {
         let rows = r#"[[1,null,[true,true,73000,"2026-11-22 12:00:00.000001","2026-11-22 12:00:00.000001"]]]"#;
         write_raw(dir.path(), "old", &format!(r#"{{"format":"lsauth-backup/1",{HEADER},"rows":{rows}}}"#));
         let back = load(dir.path(), "old").unwrap().body;
-        assert_eq!(back, BackupBody { format: FORMAT_1.into(), ..body() });
+        assert_eq!(back, BackupBody { header: Header { format: FORMAT_1.into(), ..body().header }, ..body() });
     }
 
     #[test]

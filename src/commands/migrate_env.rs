@@ -25,7 +25,8 @@ use crate::envfile::EnvDocument;
 use crate::exit::{bad_input, refused, status_of, Classified, ExitStatus};
 use crate::fsutil;
 use crate::outcome::migrate::{
-    capitalize, summarize, CredentialSource, ExistingPat, MigrateOutcome, Owner, Preflight, ServerAction, ServerChange,
+    capitalize, summarize, CredentialSource, EnvClient, ExistingPat, MigrateOutcome, MigrateResult, MigrateTo, Owner,
+    OwnerSource, Preflight, PreflightSource, ServerAction, ServerChange,
 };
 use crate::remote::{login, same_email, unreachable_at, Caller};
 use crate::report;
@@ -101,17 +102,17 @@ fn jti_prefix(pat: &str) -> String {
 impl<'a> Migration<'a> {
     fn new(ctx: &'a Ctx, args: &'a MigrateEnvArgs) -> Self {
         let outcome = MigrateOutcome {
-            result: "failed",
+            result: MigrateResult::Failed,
             changed: false,
             summary: String::new(),
             error: None,
             env_file: args.env_file.display().to_string(),
             variable: String::new(),
-            to: if args.to == MigrateTarget::Password { "password" } else { "pat" },
+            to: if args.to == MigrateTarget::Password { MigrateTo::Password } else { MigrateTo::Pat },
             url: String::new(),
             old_token: String::new(),
             old_kind: TokenKind::Unknown,
-            client: "other",
+            client: EnvClient::Other,
             ml_backend_markers: Vec::new(),
             owner: None,
             preflight: None,
@@ -197,7 +198,7 @@ impl<'a> Migration<'a> {
                 id: user.id,
                 email: user.email,
                 active_organization: user.active_organization,
-                source: "whoami",
+                source: OwnerSource::Whoami,
             }));
         }
         let Some(db) = db else { return Ok(None) };
@@ -218,7 +219,7 @@ impl<'a> Migration<'a> {
             id: u.id,
             email: Some(u.email),
             active_organization: u.active_organization_id,
-            source: "database",
+            source: OwnerSource::Database,
         }))
     }
 
@@ -234,7 +235,7 @@ impl<'a> Migration<'a> {
             ClientKind::Auto => !markers.is_empty(),
         };
         self.outcome.ml_backend_markers = markers.clone();
-        self.outcome.client = if is_ml { "ml_backend" } else { "other" };
+        self.outcome.client = if is_ml { EnvClient::MlBackend } else { EnvClient::Other };
         if !is_ml || self.args.pat_capable {
             return Ok(());
         }
@@ -245,7 +246,7 @@ impl<'a> Migration<'a> {
         };
         let fix = match self.outcome.owner.as_ref() {
             // whoami answered with the legacy key: it works, and the file can keep it.
-            Some(Owner { source: "whoami", .. }) => "keep the legacy key, which works now".to_string(),
+            Some(Owner { source: OwnerSource::Whoami, .. }) => "keep the legacy key, which works now".to_string(),
             Some(Owner { active_organization: Some(org), .. }) => {
                 format!("lsauth enable-legacy --org {org} (the organization Label Studio consults for this key)")
             }
@@ -349,20 +350,24 @@ impl<'a> Migration<'a> {
 
     fn preflight(&mut self, db: Option<&mut Box<dyn Database>>, caller: &Caller<'_>) -> anyhow::Result<()> {
         let org = self.outcome.owner.as_ref().and_then(|o| o.active_organization);
-        let mut result = Preflight { organization_id: org, api_tokens_enabled: None, source: "unknown" };
+        let mut result = Preflight { organization_id: org, api_tokens_enabled: None, source: PreflightSource::Unknown };
         if let (Some(db), Some(org_id)) = (db, org) {
             let schema = db.jwt_schema().clone();
             if let Some(found) = db.read_scope(&OrgScope::ids(vec![org_id]))?.into_iter().next() {
                 let known = found.effective_if_known(schema.known_defaults()).map(|e| e.api_tokens_enabled);
                 if known.is_some() {
-                    result = Preflight { organization_id: Some(org_id), api_tokens_enabled: known, source: "database" };
+                    result = Preflight {
+                        organization_id: Some(org_id),
+                        api_tokens_enabled: known,
+                        source: PreflightSource::Database,
+                    };
                 }
             }
         }
         if result.api_tokens_enabled.is_none() {
             if let Some(on) = caller.api().block_on(Self::preflight_api(caller)) {
                 result.api_tokens_enabled = Some(on);
-                result.source = "api";
+                result.source = PreflightSource::Api;
             }
         }
         self.outcome.preflight = Some(result);
@@ -558,7 +563,7 @@ impl<'a> Migration<'a> {
         }
         if !self.to_password() && s.old.kind == TokenKind::Pat && !self.args.pat_stdin && self.args.login.is_none() {
             if let Ok(user) = s.api.block_on(verify_pat(&s.api, &s.old.token)) {
-                self.outcome.result = "already_migrated";
+                self.outcome.result = MigrateResult::AlreadyMigrated;
                 self.outcome.user = Some(user);
                 self.outcome.verified = true;
                 return Ok(ExitStatus::Ok);
@@ -680,7 +685,7 @@ impl<'a> Migration<'a> {
         self.outcome.backup_id = Some(committed.backup_id);
         self.outcome.backup_file = Some(committed.backup_file.display().to_string());
         self.outcome.mode = Some(format!("{:o}", target.mode));
-        self.outcome.result = "migrated";
+        self.outcome.result = MigrateResult::Migrated;
         Ok(ExitStatus::Ok)
     }
 
@@ -718,7 +723,7 @@ impl<'a> Migration<'a> {
         let shown_new = pat_given.unwrap_or(PLACEHOLDER);
         let new = self.rewrite(s, shown_new, password.unwrap_or("<password>")).render();
         self.outcome.diff = self.diff(s, &new);
-        self.outcome.result = "dry_run";
+        self.outcome.result = MigrateResult::DryRun;
         Ok(ExitStatus::Ok)
     }
 
@@ -762,7 +767,7 @@ impl<'a> Migration<'a> {
         let trimmed = message.trim_end_matches(['.', ' ']).len();
         message.truncate(trimmed);
         self.outcome.error = Some(message.clone());
-        self.outcome.result = "failed";
+        self.outcome.result = MigrateResult::Failed;
         if self.ctx.out.json {
             let _ = report::migrate::render(&self.outcome, &self.ctx.out);
         }

@@ -76,15 +76,11 @@ pub fn write_with_backup(
     decide: &mut dyn Decide,
 ) -> anyhow::Result<Option<Committed>> {
     let identity = db.identity();
-    let command = crate::secrets::this_command_line();
     let mut written: Option<(String, std::path::PathBuf)> = None;
     let result = db.write_rows(scope, decide, &mut |changes| {
         let now = time::OffsetDateTime::now_utc();
         let body = BackupBody {
-            format: backup::FORMAT.into(),
-            created_at: now.format(&time::format_description::well_known::Rfc3339)?,
-            operation: label.operation.into(),
-            command: command.clone(),
+            header: backup::Header::new(backup::FORMAT, now, label.operation)?,
             database: identity.clone(),
             toggle: label.toggle,
             restores: label.restores.clone(),
@@ -428,16 +424,9 @@ pub fn write_api_settings(
     }
     let now = time::OffsetDateTime::now_utc();
     let body = backup::api::ApiBackupBody {
-        format: backup::api::FORMAT.into(),
-        created_at: now.format(&time::format_description::well_known::Rfc3339)?,
-        operation: write.operation.into(),
-        command: crate::secrets::this_command_line(),
+        header: backup::Header::new(backup::api::FORMAT, now, write.operation)?,
         via: "api".into(),
-        url: write.target.url.clone(),
-        organization_id: write.target.organization_id,
-        organization_title: write.target.organization_title.clone(),
-        user_id: write.target.user_id,
-        user_email: write.target.user_email.clone(),
+        account: write.target.account.clone(),
         toggle: write.toggle,
         restores: write.restores.clone(),
         before: write.before,
@@ -500,11 +489,11 @@ pub fn write_api_settings(
 /// The command that undoes a change made through the API. The web login always works,
 /// so it is named when the email is known.
 pub fn api_undo_command(backup_id: &str, target: &crate::outcome::change::ApiTarget) -> String {
-    let who = match &target.user_email {
+    let who = match &target.account.user_email {
         Some(email) => format!("--login {email}"),
         None => "--token-stdin".into(),
     };
-    format!("lsauth rollback {backup_id} --url {} {who}", target.url)
+    format!("lsauth rollback {backup_id} --url {} {who}", target.account.url)
 }
 
 /// Where the change goes: the URL, the signed-in user's active organization and its
@@ -519,12 +508,12 @@ pub fn api_target(session: &ApiSession) -> anyhow::Result<crate::outcome::change
         ))
     })?;
     let organization_title = signed.api.block_on(crate::remote::organization_title(&signed.caller(), organization_id));
-    Ok(crate::outcome::change::ApiTarget {
+    let account = crate::change::ApiAccount {
         url: session.url.clone(),
         organization_id,
         organization_title,
         user_id: signed.user.id,
         user_email: signed.user.email.clone(),
-        credential: signed.kind,
-    })
+    };
+    Ok(crate::outcome::change::ApiTarget { account, credential: signed.kind })
 }

@@ -11,7 +11,7 @@ use crate::db::{Access, OrgScope};
 use crate::exit::{bad_input, refused, ExitStatus};
 use crate::outcome::change::{
     ApiBackupList, ApiBackupSummary, ApiRollbackOutcome, BackupList, BackupSummary, EnvBackupSummary,
-    EnvRollbackOutcome, RollbackOutcome,
+    EnvRollbackOutcome, EnvRollbackResult, ListedBackup, RollbackOutcome,
 };
 use crate::report;
 use crate::terminal;
@@ -21,10 +21,8 @@ const READ_ALL_FROM: usize = 1000;
 
 fn summary(b: &Backup) -> BackupSummary {
     BackupSummary {
-        id: b.id.clone(),
-        created_at: b.body.created_at.clone(),
-        operation: b.body.operation.clone(),
-        command: b.body.command.join(" "),
+        listed: ListedBackup::new(&b.id, &b.body.header),
+        command: b.body.header.command.join(" "),
         rows: b.body.rows.len(),
         restores: b.body.restores.clone(),
         path: b.path.display().to_string(),
@@ -227,9 +225,7 @@ fn env_rollback(
         let backups: Vec<EnvBackupSummary> = envbackup::records_for(dir, env_file)?
             .into_iter()
             .map(|b| EnvBackupSummary {
-                id: b.id,
-                created_at: b.record.created_at,
-                operation: b.record.operation,
+                listed: ListedBackup::new(&b.id, &b.record.header),
                 backup_file: b.record.backup_file,
             })
             .collect();
@@ -256,7 +252,7 @@ fn env_rollback(
         env_file: env_file.display().to_string(),
         backup: chosen.id.clone(),
         dry_run: args.change.dry_run,
-        result: "already_restored",
+        result: EnvRollbackResult::AlreadyRestored,
         diff: String::new(),
         undo_backup_file: None,
         undo_backup_id: None,
@@ -283,7 +279,7 @@ fn env_rollback(
         )));
     }
     if args.change.dry_run {
-        outcome.result = "would_restore";
+        outcome.result = EnvRollbackResult::WouldRestore;
         report::change::render_env_rollback(&outcome, &ctx.out)?;
         return Ok(ExitStatus::Ok);
     }
@@ -300,7 +296,7 @@ fn env_rollback(
     outcome.undo_backup_id = Some(committed.backup_id);
     outcome.undo_backup_file = Some(committed.backup_file.display().to_string());
     outcome.mode = mode.map(|m| format!("{m:o}"));
-    outcome.result = "restored";
+    outcome.result = EnvRollbackResult::Restored;
     report::change::render_env_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)
 }
@@ -313,12 +309,10 @@ fn api_url(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<String> {
 
 fn api_summary(b: &ApiBackup) -> ApiBackupSummary {
     ApiBackupSummary {
-        id: b.id.clone(),
-        created_at: b.body.created_at.clone(),
-        operation: b.body.operation.clone(),
-        organization_id: b.body.organization_id,
-        organization_title: b.body.organization_title.clone(),
-        user_email: b.body.user_email.clone(),
+        listed: ListedBackup::new(&b.id, &b.body.header),
+        organization_id: b.body.account.organization_id,
+        organization_title: b.body.account.organization_title.clone(),
+        user_email: b.body.account.user_email.clone(),
         before: b.body.before,
         after: b.body.after,
         restores: b.body.restores.clone(),
@@ -355,24 +349,24 @@ fn api_rollback(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow
             })?
         }
     };
-    let mut session = ctx.sign_in_api(&args.api, None, Some(&chosen.body.url))?;
-    if session.url != chosen.body.url {
+    let mut session = ctx.sign_in_api(&args.api, None, Some(&chosen.body.account.url))?;
+    if session.url != chosen.body.account.url {
         return Err(bad_input(format!(
             "backup {} was made through {}, not {}; nothing was restored",
-            chosen.id, chosen.body.url, session.url
+            chosen.id, chosen.body.account.url, session.url
         )));
     }
     let target = super::api_target(&session)?;
-    if target.organization_id != chosen.body.organization_id {
+    if target.account.organization_id != chosen.body.account.organization_id {
         return Err(refused(format!(
             "backup {} is of organization {}, but the active organization of {} is {}: the API changes the active \
              organization only. Sign in as a user whose active organization is {} (or switch it in Label Studio); \
              nothing was restored",
             chosen.id,
-            chosen.body.organization_id,
+            chosen.body.account.organization_id,
             session.signed.who(),
-            target.organization_id,
-            chosen.body.organization_id
+            target.account.organization_id,
+            chosen.body.account.organization_id
         )));
     }
     let signed = &session.signed;
@@ -406,7 +400,10 @@ fn api_rollback(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow
     }
     report::api_change::render_api_rollback_plan(&outcome, &ctx.out)?;
     terminal::confirm(
-        &format!("Restore organization {} from backup {} through the API?", chosen.body.organization_id, chosen.id),
+        &format!(
+            "Restore organization {} from backup {} through the API?",
+            chosen.body.account.organization_id, chosen.id
+        ),
         args.change.yes,
         ctx.out.json,
     )?;

@@ -135,7 +135,7 @@ fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<E
     if signed.kind.needs() == Some(toggle.setting) && !toggle.enable && before != after {
         outcome.warnings.push(format!(
             "{} signs in with {}: once this is applied it no longer authenticates; sign in with --login to undo it",
-            outcome.target.user_email.as_deref().unwrap_or("this user"),
+            outcome.target.account.user_email.as_deref().unwrap_or("this user"),
             signed.kind.describe()
         ));
     }
@@ -145,8 +145,10 @@ fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<E
     }
     report::api_change::render_api_toggle_plan(&outcome, &ctx.out)?;
     outcome.warnings_shown = outcome.warnings.len();
-    let question =
-        format!("Apply {} to organization {} through the API?", outcome.operation, outcome.target.organization_id);
+    let question = format!(
+        "Apply {} to organization {} through the API?",
+        outcome.operation, outcome.target.account.organization_id
+    );
     terminal::confirm(&question, args.change.yes, ctx.out.json)?;
 
     let dir = ctx.backup_dir(args.change.backup_dir.as_deref())?;

@@ -10,9 +10,8 @@ use crate::cli::{TokenArgs, TokenInspectArgs, TokenTestArgs};
 use crate::db::Access;
 use crate::diagnosis::{self, Cause, ExplainContext, Finding};
 use crate::exit::{bad_input, ExitStatus};
-use crate::outcome::token::{InspectReport, TestReport};
+use crate::outcome::token::{InspectReport, TestReport, TokenSubject, Verdict};
 use crate::report;
-use crate::secrets::mask;
 use crate::settings::{self, JwtFlag};
 use crate::sources::{read_env_file, token_source, url_source, TokenSource};
 use crate::token::{self, Claims, Inspection, TokenKind};
@@ -49,9 +48,7 @@ pub fn inspect(ctx: &Ctx, args: &TokenInspectArgs) -> anyhow::Result<ExitStatus>
     let problems = inspect_problems(&inspection, &signature, database.as_ref(), &JwtFlag::from_env(&ctx.env));
     let claims: &Claims = inspection.claims.as_ref().unwrap_or(&EMPTY_CLAIMS);
     let report = InspectReport {
-        token: if ctx.out.show_secrets { inspection.token.clone() } else { mask(&inspection.token) },
-        source: source.source,
-        kind: inspection.kind,
+        subject: TokenSubject::new(&inspection, source.source, ctx.out.show_secrets),
         description: inspection.kind.describe(),
         issued_at: rfc3339(claims.iat),
         expires_at: rfc3339(claims.exp),
@@ -131,13 +128,8 @@ fn report_for(
     }
     TestReport {
         clients: Vec::new(),
-        token: if run.show_secrets { inspection.token.clone() } else { mask(&inspection.token) },
-        source: source.source.clone(),
-        kind: inspection.kind,
-        ok: finding.cause == Cause::Ok,
-        cause: finding.cause,
-        explanation,
-        fix,
+        subject: TokenSubject::new(inspection, source.source.clone(), run.show_secrets),
+        verdict: Verdict { ok: finding.cause == Cause::Ok, cause: finding.cause, explanation, fix },
         user: finding.user.clone(),
         label_studio_version: run.version.clone(),
         url: run.url.to_string(),
@@ -189,7 +181,7 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let mut report = report_for(&run, &source, &inspection, finding, database, warnings);
     report.clients = clients;
     report::token::render_test(&report, &ctx.out)?;
-    Ok(exit_for([report.cause]))
+    Ok(exit_for([report.verdict.cause]))
 }
 
 /// One token per line (blank lines and `#` comments skipped), tested concurrently over
@@ -238,7 +230,7 @@ fn test_many(
             .collect::<Vec<_>>()
     });
     report::token::render_many(&reports, &ctx.out)?;
-    Ok(exit_for(reports.iter().map(|r| r.cause)))
+    Ok(exit_for(reports.iter().map(|r| r.verdict.cause)))
 }
 
 pub fn run(ctx: &Ctx, args: &TokenArgs) -> anyhow::Result<ExitStatus> {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::change::DbIdentity;
-use crate::change::{ApiRestore, ApiSettings, Plan, RestorePlan};
+use crate::change::{ApiAccount, ApiRestore, ApiSettings, Plan, RestorePlan};
 use crate::diagnosis::{Cause, CredentialKind};
 
 /// Where a backup was written.
@@ -31,14 +31,28 @@ pub struct ToggleOutcome {
     pub backup: Option<BackupRef>,
 }
 
-/// One database backup in `rollback --list`.
+/// What every line of `rollback --list` begins with, whatever the backup's kind.
 #[derive(Debug, Clone, Serialize)]
-pub struct BackupSummary {
+pub struct ListedBackup {
+    /// What `lsauth rollback ID` takes.
     pub id: String,
     /// When the change was made, RFC 3339 UTC.
     pub created_at: String,
-    /// The command that made it (`enable-legacy`, ..., `rollback`).
+    /// The command that made it (`enable-legacy`, ..., `migrate-env`, `rollback`).
     pub operation: String,
+}
+
+impl ListedBackup {
+    pub fn new(id: &str, header: &crate::backup::Header) -> ListedBackup {
+        ListedBackup { id: id.into(), created_at: header.created_at.clone(), operation: header.operation.clone() }
+    }
+}
+
+/// One database backup in `rollback --list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupSummary {
+    #[serde(flatten)]
+    pub listed: ListedBackup,
     /// Its whole command line, secrets masked.
     pub command: String,
     /// How many rows it changed.
@@ -75,10 +89,20 @@ pub struct RollbackOutcome {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvBackupSummary {
-    pub id: String,
-    pub created_at: String,
-    pub operation: String,
+    #[serde(flatten)]
+    pub listed: ListedBackup,
     pub backup_file: String,
+}
+
+/// What a rollback of an env file did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvRollbackResult {
+    Restored,
+    /// The file was already as the backup holds it.
+    AlreadyRestored,
+    /// A dry run: it would be restored.
+    WouldRestore,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,8 +110,7 @@ pub struct EnvRollbackOutcome {
     pub env_file: String,
     pub backup: String,
     pub dry_run: bool,
-    /// `restored`, `already_restored`, or `would_restore` for a dry run.
-    pub result: &'static str,
+    pub result: EnvRollbackResult,
     pub diff: String,
     /// The copy of the file as it was before this rollback, and its record.
     pub undo_backup_file: Option<String>,
@@ -99,12 +122,8 @@ pub struct EnvRollbackOutcome {
 /// Where a change through the API went: the URL, the organization, who signed in.
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiTarget {
-    /// Label Studio's base URL, never with `user:password@`.
-    pub url: String,
-    pub organization_id: i64,
-    pub organization_title: Option<String>,
-    pub user_id: i64,
-    pub user_email: Option<String>,
+    #[serde(flatten)]
+    pub account: ApiAccount,
     pub credential: CredentialKind,
 }
 
@@ -177,9 +196,8 @@ pub struct ApiBackupList {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiBackupSummary {
-    pub id: String,
-    pub created_at: String,
-    pub operation: String,
+    #[serde(flatten)]
+    pub listed: ListedBackup,
     pub organization_id: i64,
     pub organization_title: Option<String>,
     pub user_email: Option<String>,

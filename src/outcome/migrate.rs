@@ -18,6 +18,45 @@ pub enum CredentialSource {
     NotObtained,
 }
 
+/// How a migration ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrateResult {
+    Migrated,
+    /// `--dry-run`: nothing was changed anywhere.
+    DryRun,
+    /// The file already held a working PAT.
+    AlreadyMigrated,
+    /// Stopped before the file was written; `error` says why.
+    Failed,
+}
+
+/// What the file moves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrateTo {
+    Pat,
+    /// `LABEL_STUDIO_USERNAME` / `LABEL_STUDIO_PASSWORD`.
+    Password,
+}
+
+/// Which client reads the file: an ML backend sends the key without refreshing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvClient {
+    MlBackend,
+    Other,
+}
+
+/// How lsauth knows who owns the old token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerSource {
+    /// `whoami` answered with the token: it works.
+    Whoami,
+    Database,
+}
+
 /// Who the old token belongs to, and how lsauth knows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Owner {
@@ -25,8 +64,27 @@ pub struct Owner {
     pub id: i64,
     pub email: Option<String>,
     pub active_organization: Option<i64>,
-    /// `whoami` (the token works) or `database`.
-    pub source: &'static str,
+    pub source: OwnerSource,
+}
+
+/// Where the preflight learned whether PATs are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreflightSource {
+    Database,
+    /// GET /api/jwt/settings.
+    Api,
+    Unknown,
+}
+
+impl PreflightSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PreflightSource::Database => "database",
+            PreflightSource::Api => "api",
+            PreflightSource::Unknown => "unknown",
+        }
+    }
 }
 
 /// What lsauth found out before changing anything: will a new PAT work?
@@ -36,8 +94,7 @@ pub struct Preflight {
     /// `api_tokens_enabled` of the owner's active organization as Label Studio applies
     /// it; `null` when lsauth could not find out.
     pub api_tokens_enabled: Option<bool>,
-    /// `database`, `api` (GET /api/jwt/settings) or `unknown`.
-    pub source: &'static str,
+    pub source: PreflightSource,
 }
 
 /// A PAT the user already has, as Label Studio lists it (no signature: not a secret).
@@ -75,8 +132,7 @@ pub struct ServerChange {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MigrateOutcome {
-    /// `migrated`, `dry_run`, `already_migrated`, or `failed`.
-    pub result: &'static str,
+    pub result: MigrateResult,
     /// Whether anything changed anywhere: the file, the server, the database.
     pub changed: bool,
     /// One sentence on what changed (or "Nothing was changed.").
@@ -86,15 +142,13 @@ pub struct MigrateOutcome {
     pub env_file: String,
     /// The variable holding the key (`LABEL_STUDIO_API_KEY`, ...).
     pub variable: String,
-    /// `pat` or `password`: what the file moves to.
-    pub to: &'static str,
+    pub to: MigrateTo,
     /// Label Studio's base URL, never with `user:password@`.
     pub url: String,
     /// The key the file held, masked, and its kind.
     pub old_token: String,
     pub old_kind: TokenKind,
-    /// `ml_backend` or `other`: which client reads the file.
-    pub client: &'static str,
+    pub client: EnvClient,
     /// The variables that made lsauth take the file for an ML backend's.
     pub ml_backend_markers: Vec<String>,
     pub owner: Option<Owner>,

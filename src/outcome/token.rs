@@ -4,17 +4,32 @@ use serde::Serialize;
 
 use crate::clients::ClientResult;
 use crate::diagnosis::{ApiUser, Cause};
+use crate::secrets::mask;
 use crate::token::{Inspection, TokenKind};
 use crate::tokencheck::{DbFacts, SignatureCheck};
 
-/// `token inspect`: what a token is, without the network.
+/// Which token a report is about.
 #[derive(Debug, Clone, Serialize)]
-pub struct InspectReport {
-    /// The token, masked.
+pub struct TokenSubject {
+    /// The token, masked (whole with `--show-secrets`).
     pub token: String,
     /// Where it came from: the argument, stdin, an env file and its variable, ...
     pub source: String,
     pub kind: TokenKind,
+}
+
+impl TokenSubject {
+    pub fn new(inspection: &Inspection, source: String, show_secrets: bool) -> TokenSubject {
+        let token = if show_secrets { inspection.token.clone() } else { mask(&inspection.token) };
+        TokenSubject { token, source, kind: inspection.kind }
+    }
+}
+
+/// `token inspect`: what a token is, without the network.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    #[serde(flatten)]
+    pub subject: TokenSubject,
     /// The kind in words.
     pub description: &'static str,
     #[serde(flatten)]
@@ -31,19 +46,24 @@ pub struct InspectReport {
     pub warnings: Vec<String>,
 }
 
-/// `token test`: what the API says about a token, and why.
+/// What the API's answers mean for a token.
 #[derive(Debug, Clone, Serialize)]
-pub struct TestReport {
-    /// The token, masked.
-    pub token: String,
-    pub source: String,
-    pub kind: TokenKind,
+pub struct Verdict {
     /// True when the API accepted it.
     pub ok: bool,
     /// The cause found, with its explanation and fix in words.
     pub cause: Cause,
     pub explanation: String,
     pub fix: String,
+}
+
+/// `token test`: what the API says about a token, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestReport {
+    #[serde(flatten)]
+    pub subject: TokenSubject,
+    #[serde(flatten)]
+    pub verdict: Verdict,
     /// Who the API says the token belongs to, when it worked.
     pub user: Option<ApiUser>,
     pub label_studio_version: Option<String>,

@@ -11,13 +11,14 @@ fn on_off(b: bool) -> &'static str {
     super::on_off(b)
 }
 
-fn header(t: &ApiTarget) -> String {
+fn header(target: &ApiTarget) -> String {
+    let t = &target.account;
     let title = t.organization_title.as_deref().map(|s| format!(" \"{s}\"")).unwrap_or_default();
     let who = t.user_email.clone().unwrap_or_else(|| format!("user {}", t.user_id));
     format!(
         "Through the API: {} as {who} (signed in with {})\nOrganization {}{title} (the active organization of {who})\n",
         t.url,
-        t.credential.describe(),
+        target.credential.describe(),
         t.organization_id,
     )
 }
@@ -71,19 +72,19 @@ pub fn render_api_toggle(o: &ApiToggleOutcome, out: &Output) -> anyhow::Result<(
         return print_text(&format!(
             "{}Nothing to change: organization {} already has {setting}. Nothing was changed.\n",
             plan_text(o),
-            o.target.organization_id
+            o.target.account.organization_id
         ));
     }
     let Some(backup) = &o.backup else {
         return print_text(&format!(
             "{}Dry run: organization {} would change through the API; nothing was changed.\n",
             plan_text(o),
-            o.target.organization_id
+            o.target.account.organization_id
         ));
     };
     let mut text = format!(
         "Changed organization {} ({}) through the API: now {setting}. Label Studio applies it on the next request.\n",
-        o.target.organization_id, o.operation
+        o.target.account.organization_id, o.operation
     );
     text.push_str(&match o.read_back {
         Some(s) if s == o.after => "Read back: the server shows the new settings.\n".to_string(),
@@ -129,7 +130,7 @@ pub fn render_api_rollback(o: &ApiRollbackOutcome, out: &Output) -> anyhow::Resu
             let mut text = format!(
                 "Restored organization {} from backup {} through the API: now {}.\nBackup of the settings before \
                  this rollback: {}\n",
-                o.target.organization_id, o.backup, o.restore_to, b.path
+                o.target.account.organization_id, o.backup, o.restore_to, b.path
             );
             text.push_str(&warnings(&o.warnings));
             if let Some(undo) = &o.undo {
@@ -157,7 +158,7 @@ pub fn render_api_backup_list(list: &ApiBackupList, out: &Output) -> anyhow::Res
                 Cell::new(b.before.to_string()),
                 Cell::new(b.after.to_string()),
             ];
-            super::backup_row(&b.id, &b.created_at, &b.operation, b.restores.as_deref(), rest)
+            super::backup_row(&b.listed, b.restores.as_deref(), rest)
         })
         .collect();
     let place = format!("changes through the API at {} in {}", list.url, list.backup_dir);

@@ -4,7 +4,9 @@ use comfy_table::Cell;
 
 use super::{on_off, print_json, print_text, Output};
 use crate::change::{Action, RestoreState, StoredRow};
-use crate::outcome::change::{BackupList, EnvBackupSummary, EnvRollbackOutcome, RollbackOutcome, ToggleOutcome};
+use crate::outcome::change::{
+    BackupList, EnvBackupSummary, EnvRollbackOutcome, EnvRollbackResult, RollbackOutcome, ToggleOutcome,
+};
 
 /// Rows shown in a plan table; the rest are counted, not listed.
 const PLAN_ROWS_SHOWN: usize = 50;
@@ -80,7 +82,7 @@ pub fn render_backup_list(list: &BackupList, out: &Output) -> anyhow::Result<()>
         .iter()
         .map(|b| {
             let rest = vec![Cell::new(b.rows), Cell::new(&b.command)];
-            super::backup_row(&b.id, &b.created_at, &b.operation, b.restores.as_deref(), rest)
+            super::backup_row(&b.listed, b.restores.as_deref(), rest)
         })
         .collect();
     let place = format!("{} in {}", list.database, list.backup_dir);
@@ -151,10 +153,7 @@ pub fn render_rollback(outcome: &RollbackOutcome, out: &Output) -> anyhow::Resul
 }
 
 pub fn render_env_backup_list(env_file: &str, backups: &[EnvBackupSummary], out: &Output) -> anyhow::Result<()> {
-    let rows = backups
-        .iter()
-        .map(|b| super::backup_row(&b.id, &b.created_at, &b.operation, None, vec![Cell::new(&b.backup_file)]))
-        .collect();
+    let rows = backups.iter().map(|b| super::backup_row(&b.listed, None, vec![Cell::new(&b.backup_file)])).collect();
     let document = serde_json::json!({ "env_file": env_file, "backups": backups });
     super::render_backups(out, &document, env_file, &["Copy of the file before"], rows)
 }
@@ -165,13 +164,13 @@ pub fn render_env_rollback(o: &EnvRollbackOutcome, out: &Output) -> anyhow::Resu
     }
     let mut t = o.diff.clone();
     match o.result {
-        "already_restored" => {
+        EnvRollbackResult::AlreadyRestored => {
             t.push_str(&format!("Nothing to restore: {} is already as it was before {}.\n", o.env_file, o.backup))
         }
-        "would_restore" => {
+        EnvRollbackResult::WouldRestore => {
             t.push_str(&format!("Dry run: {} would be restored from {}; nothing was changed.\n", o.env_file, o.backup))
         }
-        "restored" => {
+        EnvRollbackResult::Restored => {
             t.push_str(&format!("Restored {} from backup {}.\n", o.env_file, o.backup));
             if let Some(mode) = &o.mode {
                 t.push_str(&format!("Mode restored: {mode}\n"));
@@ -183,7 +182,6 @@ pub fn render_env_rollback(o: &EnvRollbackOutcome, out: &Output) -> anyhow::Resu
                 ));
             }
         }
-        _ => {}
     }
     print_text(&t)
 }

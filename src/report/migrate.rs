@@ -3,7 +3,7 @@
 //! path, a failure included.
 
 use super::{print_json, print_text, Output};
-use crate::outcome::migrate::{MigrateOutcome, ServerAction};
+use crate::outcome::migrate::{MigrateOutcome, MigrateResult, MigrateTo, ServerAction};
 
 pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
     if out.json {
@@ -21,15 +21,15 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
             Some(false) => "off",
             None => "unknown (a minted PAT that fails verification is revoked again)",
         };
-        t.push_str(&format!("Preflight: PATs for {org}: {state} (from {}).\n", p.source));
+        t.push_str(&format!("Preflight: PATs for {org}: {state} (from {}).\n", p.source.as_str()));
     }
     match (o.result, &o.user) {
-        ("already_migrated", Some(user)) => t.push_str(&format!(
+        (MigrateResult::AlreadyMigrated, Some(user)) => t.push_str(&format!(
             "{} already holds a working PAT (user {}): nothing to migrate.\n",
             o.variable,
             user.email.as_deref().unwrap_or("?")
         )),
-        (_, Some(user)) if o.to == "password" && o.verified => t.push_str(&format!(
+        (_, Some(user)) if o.to == MigrateTo::Password && o.verified => t.push_str(&format!(
             "Verified: signed in through the web login as {} (id {}).\n",
             user.email.as_deref().unwrap_or("?"),
             user.id
@@ -42,11 +42,11 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         _ => {}
     }
     match o.result {
-        "dry_run" => {
+        MigrateResult::DryRun => {
             t.push_str(&format!("Dry run: nothing was changed ({} and the server are as they were).\n", o.env_file))
         }
-        "migrated" => {
-            let what = if o.to == "password" {
+        MigrateResult::Migrated => {
+            let what = if o.to == MigrateTo::Password {
                 "LABEL_STUDIO_USERNAME / LABEL_STUDIO_PASSWORD"
             } else {
                 "a Personal Access Token"
@@ -61,10 +61,10 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    if o.result == "migrated" {
+    if o.result == MigrateResult::Migrated {
         t.push_str(&format!("What changed: {}\n", o.summary));
     }
-    if o.result != "dry_run" && o.result != "already_migrated" {
+    if !matches!(o.result, MigrateResult::DryRun | MigrateResult::AlreadyMigrated) {
         for c in &o.server_changes {
             let mark = if c.action == ServerAction::PatRevokeFailed { "!" } else { "-" };
             t.push_str(&format!("{mark} on the server: {}\n", c.detail));

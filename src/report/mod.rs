@@ -169,18 +169,19 @@ pub fn render_backups<T: Serialize>(
 /// The first cells of a backup's row in a listing: id, time, and the operation ("rollback
 /// of ID" for a rollback), then `rest`.
 pub fn backup_row(
-    id: &str,
-    created_at: &str,
-    operation: &str,
+    listed: &crate::outcome::change::ListedBackup,
     restores: Option<&str>,
     rest: Vec<comfy_table::Cell>,
 ) -> Vec<comfy_table::Cell> {
     let operation = match restores {
-        Some(restored) => format!("{operation} of {restored}"),
-        None => operation.to_string(),
+        Some(restored) => format!("{} of {restored}", listed.operation),
+        None => listed.operation.clone(),
     };
-    let mut row =
-        vec![comfy_table::Cell::new(id), comfy_table::Cell::new(created_at), comfy_table::Cell::new(operation)];
+    let mut row = vec![
+        comfy_table::Cell::new(&listed.id),
+        comfy_table::Cell::new(&listed.created_at),
+        comfy_table::Cell::new(operation),
+    ];
     row.extend(rest);
     row
 }

@@ -15,7 +15,7 @@ pub fn render_inspect(r: &InspectReport, out: &Output) -> anyhow::Result<()> {
     if out.json {
         return print_json(r);
     }
-    let mut t = format!("Token:     {} (from {})\nKind:      {}\n", r.token, r.source, r.description);
+    let mut t = format!("Token:     {} (from {})\nKind:      {}\n", r.subject.token, r.subject.source, r.description);
     if let Some(c) = &r.inspection.claims {
         if let Some(u) = &c.user_id {
             t.push_str(&format!("User id:   {u}\n"));
@@ -76,20 +76,20 @@ pub fn render_test(r: &TestReport, out: &Output) -> anyhow::Result<()> {
     }
     let mut t = format!(
         "{} {} ({})\nToken:   {} ({}, from {})\nServer:  {} (Label Studio {})\n",
-        mark(r.ok, out),
-        r.cause.as_str(),
-        r.explanation,
-        r.token,
-        r.kind.as_str(),
-        r.source,
+        mark(r.verdict.ok, out),
+        r.verdict.cause.as_str(),
+        r.verdict.explanation,
+        r.subject.token,
+        r.subject.kind.as_str(),
+        r.subject.source,
         r.url,
         r.label_studio_version.as_deref().unwrap_or("?")
     );
     if let Some(u) = &r.user {
         t.push_str(&format!("User:    {} (id {})\n", u.email.as_deref().unwrap_or("?"), u.id));
     }
-    if !r.ok {
-        t.push_str(&format!("Fix:     {}\n", r.fix));
+    if !r.verdict.ok {
+        t.push_str(&format!("Fix:     {}\n", r.verdict.fix));
     }
     for w in &r.warnings {
         t.push_str(&format!("warning: {w}\n"));
@@ -126,14 +126,14 @@ pub fn render_many(reports: &[TestReport], out: &Output) -> anyhow::Result<()> {
     table.set_header(vec!["Source", "Token", "Kind", "Result", "User", "Fix"]);
     for r in reports {
         table.add_row(vec![
-            Cell::new(&r.source),
-            Cell::new(&r.token),
-            Cell::new(r.kind.as_str()),
-            Cell::new(format!("{} {}", mark(r.ok, out), r.cause.as_str())),
+            Cell::new(&r.subject.source),
+            Cell::new(&r.subject.token),
+            Cell::new(r.subject.kind.as_str()),
+            Cell::new(format!("{} {}", mark(r.verdict.ok, out), r.verdict.cause.as_str())),
             Cell::new(r.user.as_ref().and_then(|u| u.email.clone()).unwrap_or_default()),
-            Cell::new(if r.ok { String::new() } else { r.fix.clone() }),
+            Cell::new(if r.verdict.ok { String::new() } else { r.verdict.fix.clone() }),
         ]);
     }
-    let ok = reports.iter().filter(|r| r.ok).count();
+    let ok = reports.iter().filter(|r| r.verdict.ok).count();
     print_text(&format!("{table}\n{ok} of {} tokens work.\n", reports.len()))
 }

@@ -69,7 +69,7 @@ fn enable_legacy_all_updates_and_inserts_rows(fx: &dyn Fixture) {
     let backup = lsauth::backup::read(&files[0]).unwrap();
     assert_eq!(backup.body.rows.len(), 2);
     assert_eq!(backup.body.rows[1].before, None, "org 2 had no row");
-    assert!(backup.body.command.iter().any(|a| a == "enable-legacy"));
+    assert!(backup.body.header.command.iter().any(|a| a == "enable-legacy"));
     assert_eq!(backup.body.database.kind, fx.kind());
 }
 

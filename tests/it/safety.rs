@@ -129,7 +129,7 @@ fn verified_backup_matches(dir: &Path, rows: &[Vec<Option<String>>], operation: 
     let Ok(entries) = std::fs::read_dir(dir) else { return false };
     entries.filter_map(|e| e.ok()).any(|e| {
         let Ok(b) = lsauth::backup::read(&e.path()) else { return false };
-        b.body.operation == operation
+        b.body.header.operation == operation
             && b.body.rows.iter().all(|change| {
                 let now = by_org.get(change.organization_id.to_string().as_str());
                 match (&change.after, now) {
