@@ -88,6 +88,23 @@ mod tests {
         }
     }
 
+    /// Backups already on disk are read by key, and a rollback shows them as written: the
+    /// header and account are Rust groupings only, not a new layout.
+    #[test]
+    fn the_body_is_laid_out_as_the_first_api_backups_were() {
+        let expected = [
+            r#"{"format":"lsauth-api-backup/1","created_at":"2026-11-22T12:00:00.000001Z","operation":"enable-legacy","#,
+            r#""command":["lsauth","enable-legacy","--via-api"],"via":"api","url":"https://ls.example.com/","#,
+            r#""organization_id":1,"organization_title":"Label Studio","user_id":1,"user_email":"admin@example.com","#,
+            r#""toggle":{"setting":"legacy_api_tokens_enabled","enable":true},"restores":null,"#,
+            r#""before":{"api_tokens_enabled":true,"legacy_api_tokens_enabled":false},"#,
+            r#""after":{"api_tokens_enabled":true,"legacy_api_tokens_enabled":true}}"#,
+        ]
+        .concat();
+        assert_eq!(serde_json::to_string(&body()).unwrap(), expected);
+        assert_eq!(serde_json::from_str::<ApiBackupBody>(&expected).unwrap(), body());
+    }
+
     #[test]
     fn round_trip_private_and_told_apart_by_name() {
         let dir = tempfile::tempdir().unwrap();

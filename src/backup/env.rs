@@ -151,3 +151,37 @@ pub fn commit_rewrite(
 pub fn parse_mode(text: &str) -> Option<u32> {
     u32::from_str_radix(text, 8).ok().filter(|m| *m <= 0o7777)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record as lsauth has always written it (pretty JSON): read by key into the shared
+    /// header, and written again to the same bytes.
+    #[test]
+    fn a_record_reads_and_writes_as_before() {
+        let written = r#"{
+  "format": "lsauth-env-backup/1",
+  "created_at": "2026-11-22T12:00:00Z",
+  "operation": "migrate-env",
+  "command": [
+    "lsauth",
+    "migrate-env",
+    "--env-file",
+    ".env"
+  ],
+  "env_file": "/srv/ml/.env",
+  "backup_file": "/srv/ml/.env.backup.20261122_120000",
+  "before_sha256": "aa",
+  "after_sha256": "bb",
+  "mode": "640"
+}"#;
+        let record: EnvRecord = serde_json::from_str(written).unwrap();
+        assert_eq!(record.header.operation, "migrate-env");
+        assert_eq!(record.header.command.len(), 4);
+        assert_eq!(record.mode.as_deref(), Some("640"));
+        assert_eq!(serde_json::to_string_pretty(&record).unwrap(), written);
+        let older = written.replace(",\n  \"mode\": \"640\"", "");
+        assert_eq!(serde_json::from_str::<EnvRecord>(&older).unwrap().mode, None, "records from before the mode");
+    }
+}

@@ -629,6 +629,20 @@ mod tests {
         }
     }
 
+    /// Backups are checked by their exact bytes: the shared header is a Rust grouping,
+    /// and the body begins as every /2 backup does.
+    #[test]
+    fn the_header_is_written_in_place_at_the_head_of_the_body() {
+        let text = serde_json::to_string(&body()).unwrap();
+        let head = [
+            r#"{"format":"lsauth-backup/2","created_at":"2026-11-22T12:00:00.000001Z","operation":"enable-legacy","#,
+            r#""command":["lsauth","enable-legacy","--all"],"database":{"kind":"sqlite","location":"/data/ls.sqlite3"},"#,
+            r#""toggle":null,"restores":null,"rows":"#,
+        ]
+        .concat();
+        assert!(text.starts_with(&head), "{text}");
+    }
+
     fn as_written(b: &BackupBody) -> BackupBody<&[RowChange]> {
         b.with_rows(&b.rows[..])
     }

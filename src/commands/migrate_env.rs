@@ -25,8 +25,8 @@ use crate::envfile::EnvDocument;
 use crate::exit::{bad_input, refused, status_of, Classified, ExitStatus};
 use crate::fsutil;
 use crate::outcome::migrate::{
-    capitalize, summarize, CredentialSource, EnvClient, ExistingPat, MigrateOutcome, MigrateResult, MigrateTo, Owner,
-    OwnerSource, Preflight, PreflightSource, ServerAction, ServerChange,
+    capitalize, summarize, CredentialSource, EnvClient, ExistingPat, FileChange, MigrateOutcome, MigrateResult,
+    MigrateTo, NewCredential, Owner, OwnerSource, Preflight, PreflightSource, ServerAction, ServerChange,
 };
 use crate::remote::{login, same_email, unreachable_at, Caller};
 use crate::report;
@@ -117,16 +117,9 @@ impl<'a> Migration<'a> {
             owner: None,
             preflight: None,
             would_revoke: Vec::new(),
-            credential: CredentialSource::NotObtained,
-            new_token: None,
-            user: None,
-            verified: false,
+            new_credential: NewCredential::none(),
             dry_run: args.change.dry_run,
-            file_written: false,
-            diff: String::new(),
-            backup_file: None,
-            backup_id: None,
-            mode: None,
+            file: FileChange::default(),
             server_changes: Vec::new(),
             warnings: Vec::new(),
         };
@@ -564,8 +557,7 @@ impl<'a> Migration<'a> {
         if !self.to_password() && s.old.kind == TokenKind::Pat && !self.args.pat_stdin && self.args.login.is_none() {
             if let Ok(user) = s.api.block_on(verify_pat(&s.api, &s.old.token)) {
                 self.outcome.result = MigrateResult::AlreadyMigrated;
-                self.outcome.user = Some(user);
-                self.outcome.verified = true;
+                self.outcome.new_credential.verified_as(user);
                 return Ok(ExitStatus::Ok);
             }
         }
@@ -589,7 +581,7 @@ impl<'a> Migration<'a> {
         let mut pat_given = if self.args.pat_stdin { Some(sources::read_secret_stdin("PAT")?) } else { None };
         let mut password = if self.args.password_stdin { Some(sources::read_secret_stdin("password")?) } else { None };
         let how = self.choose_source(&s, legacy_check.as_ref(), pat_given.is_some())?;
-        self.outcome.credential = how;
+        self.outcome.new_credential.credential = how;
         self.check_owner_known(how)?;
 
         // Sign in first where the credential comes from a login: it changes nothing, and
@@ -658,8 +650,7 @@ impl<'a> Migration<'a> {
         let user = session.block_on(login(&session, &email, &pw))?;
         self.check_same_user(&user)?;
         if how == CredentialSource::Password {
-            self.outcome.user = Some(user);
-            self.outcome.verified = true;
+            self.outcome.new_credential.verified_as(user);
         }
         *password = Some(pw);
         Ok(Some(session))
@@ -675,16 +666,17 @@ impl<'a> Migration<'a> {
         password: Option<&str>,
     ) -> anyhow::Result<ExitStatus> {
         let new_text = self.rewrite(s, new_value, password.unwrap_or_default()).render();
-        self.outcome.diff = self.diff(s, &new_text);
+        self.outcome.file.diff = self.diff(s, &new_text);
         let dir = self.ctx.backup_dir(self.args.change.backup_dir.as_deref())?;
         let before = s.doc.render();
         let committed =
             envbackup::commit_rewrite(&target, before.as_bytes(), new_text.as_bytes(), None, &dir, "migrate-env")?;
         self.unwritten.clear();
-        self.outcome.file_written = true;
-        self.outcome.backup_id = Some(committed.backup_id);
-        self.outcome.backup_file = Some(committed.backup_file.display().to_string());
-        self.outcome.mode = Some(format!("{:o}", target.mode));
+        let file = &mut self.outcome.file;
+        file.file_written = true;
+        file.backup_id = Some(committed.backup_id);
+        file.backup_file = Some(committed.backup_file.display().to_string());
+        file.mode = Some(format!("{:o}", target.mode));
         self.outcome.result = MigrateResult::Migrated;
         Ok(ExitStatus::Ok)
     }
@@ -710,9 +702,8 @@ impl<'a> Migration<'a> {
             .block_on(verify_pat(&s.api, &pat.token))
             .map_err(|f| explained("verifying the new PAT", &diagnosis::refine(f, pats_on), &context))?;
         self.check_same_user(&user)?;
-        self.outcome.user = Some(user);
-        self.outcome.verified = true;
-        self.outcome.new_token = Some(mask(&pat.token));
+        self.outcome.new_credential.verified_as(user);
+        self.outcome.new_credential.new_token = Some(mask(&pat.token));
         Ok(())
     }
 
@@ -722,7 +713,7 @@ impl<'a> Migration<'a> {
         }
         let shown_new = pat_given.unwrap_or(PLACEHOLDER);
         let new = self.rewrite(s, shown_new, password.unwrap_or("<password>")).render();
-        self.outcome.diff = self.diff(s, &new);
+        self.outcome.file.diff = self.diff(s, &new);
         self.outcome.result = MigrateResult::DryRun;
         Ok(ExitStatus::Ok)
     }
@@ -779,7 +770,7 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
     let mut m = Migration::new(ctx, args);
     match m.execute() {
         Ok(status) => {
-            let file = m.outcome.file_written.then(|| m.outcome.env_file.clone());
+            let file = m.outcome.file.file_written.then(|| m.outcome.env_file.clone());
             m.outcome.changed = file.is_some() || !m.outcome.server_changes.is_empty();
             m.outcome.summary = summarize(&m.outcome.server_changes, file.as_deref());
             report::migrate::render(&m.outcome, &ctx.out)?;

@@ -130,6 +130,43 @@ pub struct ServerChange {
     pub detail: String,
 }
 
+/// The credential the file moves to, and whether it was seen to work.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewCredential {
+    pub credential: CredentialSource,
+    /// The new PAT, masked (`null` for --to password or before one exists).
+    pub new_token: Option<String>,
+    /// Who the new credential signs in as, as the API answered.
+    pub user: Option<ApiUser>,
+    /// True once the new credential signed in to the API as the same user.
+    pub verified: bool,
+}
+
+impl NewCredential {
+    pub fn none() -> NewCredential {
+        NewCredential { credential: CredentialSource::NotObtained, new_token: None, user: None, verified: false }
+    }
+
+    /// The API answered the new credential as `user` (the owner of the old key).
+    pub fn verified_as(&mut self, user: ApiUser) {
+        self.user = Some(user);
+        self.verified = true;
+    }
+}
+
+/// What became of the env file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileChange {
+    pub file_written: bool,
+    /// The file's change as a diff, secrets masked.
+    pub diff: String,
+    /// The copy of the file as it was, and the id `rollback --env-file` takes.
+    pub backup_file: Option<String>,
+    pub backup_id: Option<String>,
+    /// The file's mode, kept as it was.
+    pub mode: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MigrateOutcome {
     pub result: MigrateResult,
@@ -155,22 +192,11 @@ pub struct MigrateOutcome {
     pub preflight: Option<Preflight>,
     /// PATs `--revoke-existing` would revoke if Label Studio refuses a second one.
     pub would_revoke: Vec<ExistingPat>,
-    pub credential: CredentialSource,
-    /// The new PAT, masked (`null` for --to password or before one exists).
-    pub new_token: Option<String>,
-    /// Who the new credential signs in as, as the API answered.
-    pub user: Option<ApiUser>,
-    /// True once the new credential signed in to the API as the same user.
-    pub verified: bool,
+    #[serde(flatten)]
+    pub new_credential: NewCredential,
     pub dry_run: bool,
-    pub file_written: bool,
-    /// The file's change as a diff, secrets masked.
-    pub diff: String,
-    /// The copy of the file as it was, and the id `rollback --env-file` takes.
-    pub backup_file: Option<String>,
-    pub backup_id: Option<String>,
-    /// The file's mode, kept as it was.
-    pub mode: Option<String>,
+    #[serde(flatten)]
+    pub file: FileChange,
     /// Every change made on the server or in its database, in order: a PAT minted or
     /// revoked, a setting turned on. Empty means none.
     pub server_changes: Vec<ServerChange>,
@@ -202,6 +228,54 @@ pub fn capitalize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Scripts read these keys: grouping the fields in Rust must not move or rename them.
+    #[test]
+    fn a_migrate_outcome_keeps_its_json_keys_and_their_order() {
+        let mut new_credential = NewCredential::none();
+        new_credential.verified_as(ApiUser { id: 7, email: Some("a@b.c".into()), active_organization: Some(1) });
+        let outcome = MigrateOutcome {
+            result: MigrateResult::Migrated,
+            changed: true,
+            summary: "S".into(),
+            error: None,
+            env_file: ".env".into(),
+            variable: "LABEL_STUDIO_API_KEY".into(),
+            to: MigrateTo::Pat,
+            url: "http://ls".into(),
+            old_token: "0123…4567".into(),
+            old_kind: TokenKind::Legacy,
+            client: EnvClient::MlBackend,
+            ml_backend_markers: vec!["MODEL_DIR".into()],
+            owner: None,
+            preflight: Some(Preflight {
+                organization_id: Some(1),
+                api_tokens_enabled: Some(true),
+                source: PreflightSource::Api,
+            }),
+            would_revoke: Vec::new(),
+            new_credential,
+            dry_run: false,
+            file: FileChange {
+                file_written: true,
+                diff: "D".into(),
+                mode: Some("600".into()),
+                ..FileChange::default()
+            },
+            server_changes: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let expected = [
+            r#"{"result":"migrated","changed":true,"summary":"S","error":null,"env_file":".env","#,
+            r#""variable":"LABEL_STUDIO_API_KEY","to":"pat","url":"http://ls","old_token":"0123…4567","#,
+            r#""old_kind":"legacy","client":"ml_backend","ml_backend_markers":["MODEL_DIR"],"owner":null,"#,
+            r#""preflight":{"organization_id":1,"api_tokens_enabled":true,"source":"api"},"would_revoke":[],"#,
+            r#""credential":"not_obtained","new_token":null,"user":{"id":7,"email":"a@b.c","active_organization":1},"#,
+            r#""verified":true,"dry_run":false,"file_written":true,"diff":"D","backup_file":null,"backup_id":null,"#,
+            r#""mode":"600","server_changes":[],"warnings":[]}"#,
+        ];
+        assert_eq!(serde_json::to_string(&outcome).unwrap(), expected.concat());
+    }
 
     #[test]
     fn summaries_say_exactly_what_changed() {

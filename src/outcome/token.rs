@@ -78,3 +78,52 @@ pub struct TestReport {
     /// How each kind of client fares with this key, measured (single-token runs only).
     pub clients: Vec<ClientResult>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::inspect;
+
+    const LEGACY: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    #[test]
+    fn the_subject_shows_a_token_masked_unless_secrets_are_asked_for() {
+        let inspection = inspect(LEGACY, 0);
+        let masked = TokenSubject::new(&inspection, ".env (LABEL_STUDIO_API_KEY)".into(), false);
+        assert_eq!(masked.token, "0123…4567");
+        assert_eq!(masked.kind, TokenKind::Legacy);
+        assert_eq!(TokenSubject::new(&inspection, "argument".into(), true).token, LEGACY);
+    }
+
+    /// Scripts read these keys: grouping the fields in Rust must not move or rename them.
+    #[test]
+    fn a_test_report_keeps_its_json_keys_and_their_order() {
+        let inspection = inspect(LEGACY, 0);
+        let report = TestReport {
+            subject: TokenSubject::new(&inspection, "argument".into(), false),
+            verdict: Verdict {
+                ok: false,
+                cause: Cause::LegacyDisabled,
+                explanation: "why".into(),
+                fix: "lsauth enable-legacy --org 1".into(),
+            },
+            user: None,
+            label_studio_version: Some("1.23.2".into()),
+            url: "http://ls".into(),
+            url_source: "--url".into(),
+            status: Some(401),
+            detail: None,
+            database: None,
+            warnings: Vec::new(),
+            clients: Vec::new(),
+        };
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            r#"{"token":"0123…4567","source":"argument","kind":"legacy","ok":false,"cause":"legacy_disabled","#
+                .to_owned()
+                + r#""explanation":"why","fix":"lsauth enable-legacy --org 1","user":null,"label_studio_version":"1.23.2","#
+                + r#""url":"http://ls","url_source":"--url","status":401,"detail":null,"database":null,"warnings":[],"#
+                + r#""clients":[]}"#
+        );
+    }
+}

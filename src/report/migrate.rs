@@ -10,8 +10,8 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         return print_json(o);
     }
     let mut t = String::new();
-    if !o.diff.is_empty() {
-        t.push_str(&o.diff);
+    if !o.file.diff.is_empty() {
+        t.push_str(&o.file.diff);
         t.push('\n');
     }
     if let Some(p) = &o.preflight {
@@ -23,18 +23,18 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         };
         t.push_str(&format!("Preflight: PATs for {org}: {state} (from {}).\n", p.source.as_str()));
     }
-    match (o.result, &o.user) {
+    match (o.result, &o.new_credential.user) {
         (MigrateResult::AlreadyMigrated, Some(user)) => t.push_str(&format!(
             "{} already holds a working PAT (user {}): nothing to migrate.\n",
             o.variable,
             user.email.as_deref().unwrap_or("?")
         )),
-        (_, Some(user)) if o.to == MigrateTo::Password && o.verified => t.push_str(&format!(
+        (_, Some(user)) if o.to == MigrateTo::Password && o.new_credential.verified => t.push_str(&format!(
             "Verified: signed in through the web login as {} (id {}).\n",
             user.email.as_deref().unwrap_or("?"),
             user.id
         )),
-        (_, Some(user)) if o.verified => t.push_str(&format!(
+        (_, Some(user)) if o.new_credential.verified => t.push_str(&format!(
             "Verified: the new PAT refreshes and its access token passes whoami as {} (id {}).\n",
             user.email.as_deref().unwrap_or("?"),
             user.id
@@ -55,7 +55,7 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
                 "{} now uses {what} ({}). Restart the integration to pick it up.\n",
                 o.env_file, o.variable
             ));
-            if let (Some(file), Some(id)) = (&o.backup_file, &o.backup_id) {
+            if let (Some(file), Some(id)) = (&o.file.backup_file, &o.file.backup_id) {
                 t.push_str(&format!("Backup: {file}\nUndo:   lsauth rollback --env-file {} {id}\n", o.env_file));
             }
         }
