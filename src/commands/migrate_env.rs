@@ -187,12 +187,7 @@ impl<'a> Migration<'a> {
         db: Option<&mut Box<dyn Database>>,
     ) -> anyhow::Result<Option<Owner>> {
         if let Some(user) = legacy_check.and_then(|f| f.user.clone()) {
-            return Ok(Some(Owner {
-                id: user.id,
-                email: user.email,
-                active_organization: user.active_organization,
-                source: OwnerSource::Whoami,
-            }));
+            return Ok(Some(Owner { user, source: OwnerSource::Whoami }));
         }
         let Some(db) = db else { return Ok(None) };
         let facts = match s.old.kind {
@@ -209,9 +204,7 @@ impl<'a> Migration<'a> {
             TokenKind::Unknown => None,
         };
         Ok(facts.map(|u| Owner {
-            id: u.id,
-            email: Some(u.email),
-            active_organization: u.active_organization_id,
+            user: ApiUser { id: u.id, email: Some(u.email), active_organization: u.active_organization_id },
             source: OwnerSource::Database,
         }))
     }
@@ -240,10 +233,12 @@ impl<'a> Migration<'a> {
         let fix = match self.outcome.owner.as_ref() {
             // whoami answered with the legacy key: it works, and the file can keep it.
             Some(Owner { source: OwnerSource::Whoami, .. }) => "keep the legacy key, which works now".to_string(),
-            Some(Owner { active_organization: Some(org), .. }) => {
+            Some(Owner { user: ApiUser { active_organization: Some(org), .. }, .. }) => {
                 format!("lsauth enable-legacy --org {org} (the organization Label Studio consults for this key)")
             }
-            Some(Owner { email: Some(email), .. }) => format!("lsauth enable-legacy --user {email}"),
+            Some(Owner { user: ApiUser { email: Some(email), .. }, .. }) => {
+                format!("lsauth enable-legacy --user {email}")
+            }
             _ => "lsauth enable-legacy --user OWNER_EMAIL".into(),
         };
         let what = if self.to_password() {
@@ -303,11 +298,11 @@ impl<'a> Migration<'a> {
                 "cannot tell who owns the current token (it does not work and no database says): the new credential \
                  could belong to another user. Give --db so lsauth can look the owner up, or --allow-other-user",
             )),
-            (Some(owner), Some(email)) if !same_email(owner.email.as_deref(), email) => Err(refused(format!(
+            (Some(owner), Some(email)) if !same_email(owner.user.email.as_deref(), email) => Err(refused(format!(
                 "the current token belongs to {} (id {}), not to {email}: sign in as the owner, or add \
                  --allow-other-user",
-                owner.email.as_deref().unwrap_or("?"),
-                owner.id
+                owner.user.email.as_deref().unwrap_or("?"),
+                owner.user.id
             ))),
             _ => Ok(()),
         }
@@ -318,13 +313,13 @@ impl<'a> Migration<'a> {
             return Ok(());
         }
         match &self.outcome.owner {
-            Some(owner) if owner.id != user.id => Err(refused(format!(
+            Some(owner) if owner.user.id != user.id => Err(refused(format!(
                 "the new credential belongs to {} (id {}) but the current token to {} (id {}) (add \
                  --allow-other-user to accept that)",
                 user.email.as_deref().unwrap_or("?"),
                 user.id,
-                owner.email.as_deref().unwrap_or("?"),
-                owner.id
+                owner.user.email.as_deref().unwrap_or("?"),
+                owner.user.id
             ))),
             _ => Ok(()),
         }
@@ -342,7 +337,7 @@ impl<'a> Migration<'a> {
     }
 
     fn preflight(&mut self, db: Option<&mut Box<dyn Database>>, caller: &Caller<'_>) -> anyhow::Result<()> {
-        let org = self.outcome.owner.as_ref().and_then(|o| o.active_organization);
+        let org = self.outcome.owner.as_ref().and_then(|o| o.user.active_organization);
         let mut result = Preflight { organization_id: org, api_tokens_enabled: None, source: PreflightSource::Unknown };
         if let (Some(db), Some(org_id)) = (db, org) {
             let schema = db.jwt_schema().clone();
@@ -379,7 +374,7 @@ impl<'a> Migration<'a> {
             (org, Some(base)) if !can_enable => format!(
                 "lsauth enable-pat --via-api --url {} --login {}{}",
                 crate::secrets::shown_url(base),
-                self.outcome.owner.as_ref().and_then(|o| o.email.clone()).unwrap_or_else(|| "OWNER_EMAIL".into()),
+                self.outcome.owner.as_ref().and_then(|o| o.user.email.clone()).unwrap_or_else(|| "OWNER_EMAIL".into()),
                 org.map(|o| format!(" (where the database is at hand: lsauth enable-pat --org {o})"))
                     .unwrap_or_default()
             ),
@@ -688,8 +683,8 @@ impl<'a> Migration<'a> {
             return Err(refused(format!("the new credential is not a PAT ({})", pat.kind.describe())));
         }
         let context = ExplainContext {
-            organization_id: self.outcome.owner.as_ref().and_then(|o| o.active_organization),
-            owner_email: self.outcome.owner.as_ref().and_then(|o| o.email.clone()),
+            organization_id: self.outcome.owner.as_ref().and_then(|o| o.user.active_organization),
+            owner_email: self.outcome.owner.as_ref().and_then(|o| o.user.email.clone()),
             variable: Some(s.variable.clone()),
             ..ExplainContext::default()
         };

@@ -61,9 +61,8 @@ pub enum OwnerSource {
 #[derive(Debug, Clone, Serialize)]
 pub struct Owner {
     /// The user's id, email and active organization (the one whose settings apply).
-    pub id: i64,
-    pub email: Option<String>,
-    pub active_organization: Option<i64>,
+    #[serde(flatten)]
+    pub user: ApiUser,
     pub source: OwnerSource,
 }
 
@@ -247,7 +246,10 @@ mod tests {
             old_kind: TokenKind::Legacy,
             client: EnvClient::MlBackend,
             ml_backend_markers: vec!["MODEL_DIR".into()],
-            owner: None,
+            owner: Some(Owner {
+                user: ApiUser { id: 7, email: Some("a@b.c".into()), active_organization: Some(1) },
+                source: OwnerSource::Database,
+            }),
             preflight: Some(Preflight {
                 organization_id: Some(1),
                 api_tokens_enabled: Some(true),
@@ -268,7 +270,8 @@ mod tests {
         let expected = [
             r#"{"result":"migrated","changed":true,"summary":"S","error":null,"env_file":".env","#,
             r#""variable":"LABEL_STUDIO_API_KEY","to":"pat","url":"http://ls","old_token":"0123…4567","#,
-            r#""old_kind":"legacy","client":"ml_backend","ml_backend_markers":["MODEL_DIR"],"owner":null,"#,
+            r#""old_kind":"legacy","client":"ml_backend","ml_backend_markers":["MODEL_DIR"],"#,
+            r#""owner":{"id":7,"email":"a@b.c","active_organization":1,"source":"database"},"#,
             r#""preflight":{"organization_id":1,"api_tokens_enabled":true,"source":"api"},"would_revoke":[],"#,
             r#""credential":"not_obtained","new_token":null,"user":{"id":7,"email":"a@b.c","active_organization":1},"#,
             r#""verified":true,"dry_run":false,"file_written":true,"diff":"D","backup_file":null,"backup_id":null,"#,
