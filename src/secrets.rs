@@ -25,6 +25,15 @@ pub fn mask(secret: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// A token as lsauth prints it: masked, whole only with `--show-secrets`.
+pub fn shown_token(token: &str, show_secrets: bool) -> String {
+    if show_secrets {
+        token.to_string()
+    } else {
+        mask(token)
+    }
+}
+
 /// A password or any secret that is not a token: nothing of it.
 pub fn mask_password(_secret: &str) -> String {
     HIDDEN.to_string()
@@ -182,6 +191,14 @@ pub fn masked_command_line(args: impl IntoIterator<Item = String>) -> Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_shown_whole_only_when_secrets_are_asked_for() {
+        let token = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(shown_token(token, false), "0123…4567");
+        assert_eq!(shown_token(token, true), token);
+        assert_eq!(shown_token("short", false), HIDDEN);
+    }
 
     #[test]
     fn tokens_show_four_and_four_and_nothing_else_does() {

@@ -561,7 +561,7 @@ fn project_checks(
                 .fix(format!("sign in as {} and create an access token under Account & Settings", user.email));
             continue;
         };
-        let shown = if ctx.out.show_secrets { key.clone() } else { mask(&key) };
+        let shown = crate::secrets::shown_token(&key, ctx.out.show_secrets);
         chain.push(format!("legacy token {shown}"));
         let Some(active) = user.active_organization_id else {
             chain.push("no active organization: the token is accepted".into());

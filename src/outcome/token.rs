@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::clients::ClientResult;
 use crate::diagnosis::{ApiUser, Cause};
-use crate::secrets::mask;
+use crate::secrets::shown_token;
 use crate::token::{Inspection, TokenKind};
 use crate::tokencheck::{DbFacts, SignatureCheck};
 
@@ -20,8 +20,7 @@ pub struct TokenSubject {
 
 impl TokenSubject {
     pub fn new(inspection: &Inspection, source: String, show_secrets: bool) -> TokenSubject {
-        let token = if show_secrets { inspection.token.clone() } else { mask(&inspection.token) };
-        TokenSubject { token, source, kind: inspection.kind }
+        TokenSubject { token: shown_token(&inspection.token, show_secrets), source, kind: inspection.kind }
     }
 }
 
