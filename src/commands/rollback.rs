@@ -10,7 +10,7 @@ use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
 use crate::exit::{bad_input, refused, ExitStatus};
 use crate::outcome::change::{
-    ApiBackupList, ApiBackupSummary, ApiRollbackOutcome, BackupList, BackupSummary, EnvBackupSummary,
+    ApiBackupList, ApiBackupSummary, ApiRollbackOutcome, ApiTarget, BackupList, BackupSummary, EnvBackupSummary,
     EnvRollbackOutcome, EnvRollbackResult, ListedBackup, RollbackOutcome,
 };
 use crate::report;
@@ -324,51 +324,11 @@ fn api_summary(b: &ApiBackup) -> ApiBackupSummary {
 /// organization must be the backup's, and the settings must still be what the change
 /// wrote (else refused, unless --force).
 fn api_rollback(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow::Result<ExitStatus> {
-    let chosen = match &args.which.id {
-        Some(id) if backup::kind_of(id) != backup::Kind::Api => {
-            return Err(bad_input(format!(
-                "backup {id} is a database backup, not one made through the API: restore it without --via-api, \
-                 --url, --login or --token-stdin"
-            )))
-        }
-        Some(id) => backup::api::load(dir, id)?,
-        None => {
-            let url = api_url(ctx, args)?;
-            let (found, skipped) = backup::api::list_for(dir, &url)?;
-            for (path, why) in skipped {
-                ctx.out.note(format!("lsauth: warning: skipping {}: {why}", path.display()));
-            }
-            if args.which.list {
-                let backups = found.iter().map(api_summary).collect();
-                let list = ApiBackupList { url, backup_dir: dir.display().to_string(), backups };
-                report::api_change::render_api_backup_list(&list, &ctx.out)?;
-                return Ok(ExitStatus::Ok);
-            }
-            found.into_iter().last().ok_or_else(|| {
-                bad_input(format!("no backup of a change through the API at {url} in {}", dir.display()))
-            })?
-        }
+    let Some(chosen) = choose_api_backup(ctx, args, dir)? else {
+        return Ok(ExitStatus::Ok);
     };
     let mut session = ctx.sign_in_api(&args.api, None, Some(&chosen.body.account.url))?;
-    if session.url != chosen.body.account.url {
-        return Err(bad_input(format!(
-            "backup {} was made through {}, not {}; nothing was restored",
-            chosen.id, chosen.body.account.url, session.url
-        )));
-    }
-    let target = super::api_target(&session)?;
-    if target.account.organization_id != chosen.body.account.organization_id {
-        return Err(refused(format!(
-            "backup {} is of organization {}, but the active organization of {} is {}: the API changes the active \
-             organization only. Sign in as a user whose active organization is {} (or switch it in Label Studio); \
-             nothing was restored",
-            chosen.id,
-            chosen.body.account.organization_id,
-            session.signed.who(),
-            target.account.organization_id,
-            chosen.body.account.organization_id
-        )));
-    }
+    let target = backups_target(&chosen, &session)?;
     let signed = &session.signed;
     let current = signed.api.block_on(crate::remote::read_settings(&signed.caller(), &signed.who()))?;
     let mut outcome = ApiRollbackOutcome {
@@ -423,4 +383,58 @@ fn api_rollback(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow
     outcome.warnings = written.warnings;
     report::api_change::render_api_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)
+}
+
+/// The API backup a rollback restores: the one named, or the latest made through this URL.
+/// `None` when `--list` asked only for the list, which is then shown.
+fn choose_api_backup(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow::Result<Option<ApiBackup>> {
+    if let Some(id) = &args.which.id {
+        if backup::kind_of(id) != backup::Kind::Api {
+            return Err(bad_input(format!(
+                "backup {id} is a database backup, not one made through the API: restore it without --via-api, \
+                 --url, --login or --token-stdin"
+            )));
+        }
+        return backup::api::load(dir, id).map(Some);
+    }
+    let url = api_url(ctx, args)?;
+    let (found, skipped) = backup::api::list_for(dir, &url)?;
+    for (path, why) in skipped {
+        ctx.out.note(format!("lsauth: warning: skipping {}: {why}", path.display()));
+    }
+    if args.which.list {
+        let backups = found.iter().map(api_summary).collect();
+        let list = ApiBackupList { url, backup_dir: dir.display().to_string(), backups };
+        report::api_change::render_api_backup_list(&list, &ctx.out)?;
+        return Ok(None);
+    }
+    let latest = found.into_iter().last();
+    latest
+        .map(Some)
+        .ok_or_else(|| bad_input(format!("no backup of a change through the API at {url} in {}", dir.display())))
+}
+
+/// Where the rollback goes, checked to be where the backup's change went: the API
+/// restores only the signed-in user's active organization, at the URL signed in to, so a
+/// backup made elsewhere is refused before anything is written.
+fn backups_target(chosen: &ApiBackup, session: &super::ApiSession) -> anyhow::Result<ApiTarget> {
+    if session.url != chosen.body.account.url {
+        return Err(bad_input(format!(
+            "backup {} was made through {}, not {}; nothing was restored",
+            chosen.id, chosen.body.account.url, session.url
+        )));
+    }
+    let target = super::api_target(session)?;
+    let wanted = chosen.body.account.organization_id;
+    if target.account.organization_id != wanted {
+        return Err(refused(format!(
+            "backup {} is of organization {wanted}, but the active organization of {} is {}: the API changes the \
+             active organization only. Sign in as a user whose active organization is {wanted} (or switch it in \
+             Label Studio); nothing was restored",
+            chosen.id,
+            session.signed.who(),
+            target.account.organization_id,
+        )));
+    }
+    Ok(target)
 }

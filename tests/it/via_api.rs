@@ -286,6 +286,36 @@ fn a_rollback_refuses_a_conflict_and_another_active_organization() {
 }
 
 #[test]
+fn a_rollback_refuses_a_backup_of_another_kind_or_url_and_an_empty_list_restoring_nothing() {
+    let fake = server();
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("state");
+
+    // Nothing made through this URL yet: --latest has nothing to restore.
+    let none = with_login(&fake, &backups, &["rollback", "--latest", "--yes"]).run();
+    none.expect_code(2);
+    assert!(none.stderr.contains("no backup of a change through the API at"), "{}", none.stderr);
+
+    // A database backup's id is not restored through the API.
+    let db_id = "20261122T090503Z-enable-legacy-1a2b";
+    let wrong_kind = with_login(&fake, &backups, &["rollback", db_id, "--yes"]).run();
+    wrong_kind.expect_code(2);
+    assert!(wrong_kind.stderr.contains("is a database backup"), "{}", wrong_kind.stderr);
+
+    // A backup made through one Label Studio is not restored on another.
+    let json = with_login(&fake, &backups, &["enable-legacy", "--via-api", "--yes", "--json"]).run().json();
+    let id = json["backup"]["id"].as_str().unwrap().to_string();
+    let other = server();
+    let elsewhere = with_login(&other, &backups, &["rollback", &id, "--yes"]).run();
+    elsewhere.expect_code(2);
+    assert!(elsewhere.stderr.contains(&format!("was made through {}/", fake.url)), "{}", elsewhere.stderr);
+    assert!(elsewhere.stderr.contains("nothing was restored"), "{}", elsewhere.stderr);
+    assert_eq!(posts(&other), 0, "nothing written to the other Label Studio");
+    assert!(org(&fake, 1).legacy_enabled, "the change stands where it was made");
+    assert_eq!(files(&backups).len(), 1, "no backup made by a refused rollback");
+}
+
+#[test]
 fn options_that_do_not_fit_are_usage_errors_with_the_way_that_does() {
     let fake = server();
     let url_only = lsauth(["enable-legacy", "--url", &fake.url]).run();
