@@ -408,10 +408,10 @@ fn choose_api_backup(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> a
         report::api_change::render_api_backup_list(&list, &ctx.out)?;
         return Ok(None);
     }
-    let latest = found.into_iter().last();
-    latest
-        .map(Some)
-        .ok_or_else(|| bad_input(format!("no backup of a change through the API at {url} in {}", dir.display())))
+    let Some(latest) = found.into_iter().last() else {
+        return Err(bad_input(format!("no backup of a change through the API at {url} in {}", dir.display())));
+    };
+    Ok(Some(latest))
 }
 
 /// Where the rollback goes, checked to be where the backup's change went: the API
