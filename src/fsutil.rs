@@ -66,15 +66,27 @@ pub fn write_new_file_with(
         fill(&mut buffered).context("writing the temporary file")?;
         buffered.flush().context("writing the temporary file")?;
     }
+    // The mode on the open descriptor: exact whatever the umask, and never through a name
+    // someone else could have swapped.
+    tmp.as_file().set_permissions(Permissions::from_mode(mode)).context("setting the temporary file's mode")?;
     tmp.as_file().sync_all().context("syncing the temporary file")?;
+    let written = identity(tmp.as_file()).context("reading the temporary file back")?;
     let mut attempt = 1;
     loop {
         let name = if attempt == 1 { format!("{stem}{suffix}") } else { format!("{stem}-{attempt}{suffix}") };
         let path = dir.join(name);
+        if !is_same_file(tmp.path(), written) {
+            let at = tmp.path().to_path_buf();
+            let _ = tmp.into_temp_path().keep();
+            return Err(swapped(&at, &path));
+        }
         // persist_noclobber links the temp file into place: it fails instead of replacing.
         match tmp.persist_noclobber(&path) {
             Ok(_) => {
                 sync_dir(dir)?;
+                if !is_same_file(&path, written) {
+                    return Err(swapped(&path, &path));
+                }
                 return Ok(path);
             }
             Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
@@ -134,6 +146,12 @@ pub struct ReplaceTarget {
     pub mode: u32,
     pub uid: u32,
     pub gid: u32,
+    /// The file's identity when it was checked: a rewrite in place must meet the same one.
+    pub dev: u64,
+    pub ino: u64,
+    /// The file is a mount point (`docker run -v ./.env:/app/.env`): no rename can replace
+    /// it (EBUSY), so it is rewritten in place, which is not atomic.
+    pub in_place: bool,
 }
 
 impl ReplaceTarget {
@@ -152,34 +170,151 @@ impl ReplaceTarget {
     }
 }
 
+/// How a file's new content got there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    /// A complete new file renamed over the old one: a reader saw one or the other.
+    Atomically,
+    /// Truncated and written in place (a bind-mounted file): a reader at that moment could
+    /// have seen a partial file.
+    InPlace,
+}
+
+/// A file as it may be read: a regular file, no larger than `limit`, opened without
+/// blocking (a FIFO would hang an ordinary open) and checked on the open descriptor, so
+/// what is checked is what is read. Exit 2 for anything else.
+pub fn read_regular_file(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
+    let meta = file.metadata().map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(crate::exit::bad_input(format!("{shown} is {}, not a regular file", describe_type(&meta))));
+    }
+    if meta.len() > limit {
+        return Err(crate::exit::bad_input(format!(
+            "{shown} is {} bytes, more than the {} MiB lsauth reads",
+            meta.len(),
+            limit >> 20
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // `take` keeps a file that grows while it is read within the limit too.
+    (&mut file)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(crate::exit::bad_input(format!("{shown} grew past the {} MiB lsauth reads", limit >> 20)));
+    }
+    Ok(bytes)
+}
+
+/// The most of a `.env` file lsauth reads: far beyond any real one, small enough that a
+/// wrong path (a log, `/dev/zero`) is refused at once.
+pub const ENV_FILE_LIMIT: u64 = 16 << 20;
+/// The most of a backup file lsauth reads (100,000 organizations take about 20 MiB).
+pub const BACKUP_LIMIT: u64 = 1 << 30;
+
+/// What kind of thing a non-regular file is, in words.
+pub fn describe_type(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Whether `real` (symlinks resolved) is a mount point: another device than its directory,
+/// or a bind mount of a file of the same file system, which only the mount table shows.
+fn is_mount_point(real: &Path, meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let dir = real.parent().unwrap_or(Path::new("/"));
+    if fs::metadata(dir).is_ok_and(|d| d.dev() != meta.dev()) {
+        return true;
+    }
+    let Ok(table) = fs::read_to_string("/proc/self/mountinfo") else { return false };
+    let wanted = real.as_os_str().as_encoded_bytes();
+    // Field 5 is the mount point, with space, tab, newline and backslash written in octal.
+    table.lines().filter_map(|l| l.split(' ').nth(4)).any(|m| unescape_mountinfo(m) == wanted)
+}
+
+fn unescape_mountinfo(field: &str) -> Vec<u8> {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b.get(i + 1..i + 4).filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match octal {
+            Some(d) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Check, before anything is written, that `path` can be replaced keeping what must be
 /// kept: the file behind a symlink is replaced in its own directory (the link stays a
 /// link), that directory must take new files (exit 2), and the new file must be able to
 /// get the old one's owner and group (refused otherwise: a service reading the file as
-/// its owner would lose it).
+/// its owner would lose it). A mount point cannot be renamed over: it must be writable in
+/// place instead (exit 2 when it is not).
 pub fn prepare_replace(path: &Path) -> anyhow::Result<ReplaceTarget> {
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let shown = path.display();
     let link = fs::symlink_metadata(path).map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
     let real = fs::canonicalize(path).map_err(|e| crate::exit::bad_input(format!("cannot resolve {shown}: {e}")))?;
     let meta = fs::metadata(&real).map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
     if !meta.is_file() {
-        return Err(crate::exit::bad_input(format!("{shown} is not a regular file")));
+        return Err(crate::exit::bad_input(format!("{shown} is {}, not a regular file", describe_type(&meta))));
     }
-    let dir = real.parent().unwrap_or(Path::new("/"));
-    let probe = tempfile::Builder::new().prefix(".lsauth-probe-").tempfile_in(dir).map_err(|e| {
-        crate::exit::bad_input(format!(
-            "cannot create files in {} ({e}): {shown} cannot be replaced safely",
-            dir.display()
-        ))
-    })?;
-    if std::os::unix::fs::fchown(probe.as_file(), Some(meta.uid()), Some(meta.gid())).is_err() {
-        return Err(crate::exit::refused(format!(
-            "{shown} belongs to uid {} gid {}, which this user cannot give a new file: run lsauth as that user or \
-             as root (a file with another owner could lock out the service that reads it)",
-            meta.uid(),
-            meta.gid()
-        )));
+    let in_place = is_mount_point(&real, &meta);
+    if in_place {
+        fs::OpenOptions::new().write(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(&real).map_err(
+            |e| {
+                crate::exit::bad_input(format!(
+                    "{shown} is a mount point (a bind-mounted file) and cannot be written ({e}): change it where it \
+                     is mounted from"
+                ))
+            },
+        )?;
+    } else {
+        let dir = real.parent().unwrap_or(Path::new("/"));
+        let probe = tempfile::Builder::new().prefix(".lsauth-probe-").tempfile_in(dir).map_err(|e| {
+            crate::exit::bad_input(format!(
+                "cannot create files in {} ({e}): {shown} cannot be replaced safely",
+                dir.display()
+            ))
+        })?;
+        if std::os::unix::fs::fchown(probe.as_file(), Some(meta.uid()), Some(meta.gid())).is_err() {
+            return Err(crate::exit::refused(format!(
+                "{shown} belongs to uid {} gid {}, which this user cannot give a new file: run lsauth as that user \
+                 or as root (a file with another owner could lock out the service that reads it)",
+                meta.uid(),
+                meta.gid()
+            )));
+        }
     }
     Ok(ReplaceTarget {
         path: path.to_path_buf(),
@@ -188,17 +323,50 @@ pub fn prepare_replace(path: &Path) -> anyhow::Result<ReplaceTarget> {
         mode: meta.permissions().mode() & 0o7777,
         uid: meta.uid(),
         gid: meta.gid(),
+        dev: meta.dev(),
+        ino: meta.ino(),
+        in_place,
     })
 }
 
-/// Replace the file behind `target` with `bytes` atomically: a temporary file in the real
-/// file's directory gets the content, the owner, group and mode (`mode`, else the old
-/// file's exact mode), is synced, and renamed over the real file; then the directory is
-/// synced. A reader sees the old file or the new one, never a mix; a symlink stays a
-/// symlink.
-pub fn replace_file(target: &ReplaceTarget, bytes: &[u8], mode: Option<u32>) -> anyhow::Result<()> {
-    let dir = target.real.parent().unwrap_or(Path::new("/"));
+/// The device and inode of an open file.
+fn identity(file: &fs::File) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    file.metadata().map(|m| (m.dev(), m.ino()))
+}
+
+/// Whether `path` itself (not what a symlink there points to) is the file `id` names.
+fn is_same_file(path: &Path, id: (u64, u64)) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file() && (m.dev(), m.ino()) == id)
+}
+
+/// A name in a directory that someone else changed between lsauth's write and its rename:
+/// reported, never success.
+fn swapped(what: &Path, target: &Path) -> anyhow::Error {
+    crate::exit::refused(format!(
+        "{} was replaced by someone else while lsauth wrote it; {} may not hold what lsauth wrote: check it and \
+         who can write to {}",
+        what.display(),
+        target.display(),
+        target.parent().unwrap_or(Path::new("/")).display()
+    ))
+}
+
+/// Replace the file behind `target` with `bytes`: a temporary file in the real file's
+/// directory (created exclusively, never through a symlink) gets the content, the owner,
+/// group and mode (`mode`, else the old file's exact mode) on its open descriptor, is
+/// synced, checked to still be the file at its name, and renamed over the real file; then
+/// the directory is synced and the name checked to be the file written. A reader sees the
+/// old file or the new one, never a mix; a symlink stays a symlink. A mount point is
+/// rewritten in place instead (`Replaced::InPlace`).
+pub fn replace_file(target: &ReplaceTarget, bytes: &[u8], mode: Option<u32>) -> anyhow::Result<Replaced> {
     let mode = mode.unwrap_or(target.mode);
+    if target.in_place {
+        rewrite_in_place(target, bytes, mode)?;
+        return Ok(Replaced::InPlace);
+    }
+    let dir = target.real.parent().unwrap_or(Path::new("/"));
     let mut tmp = tempfile::Builder::new()
         .prefix(".lsauth-tmp-")
         .permissions(Permissions::from_mode(0o600))
@@ -207,16 +375,127 @@ pub fn replace_file(target: &ReplaceTarget, bytes: &[u8], mode: Option<u32>) -> 
     tmp.write_all(bytes).with_context(|| format!("writing a temporary file in {}", dir.display()))?;
     std::os::unix::fs::fchown(tmp.as_file(), Some(target.uid), Some(target.gid))
         .with_context(|| format!("giving the new {} its owner back", target.path.display()))?;
-    // fchown may clear set-id bits; set the mode last.
-    fs::set_permissions(tmp.path(), Permissions::from_mode(mode))?;
+    // fchown may clear set-id bits; set the mode last, on the descriptor (never by path).
+    tmp.as_file().set_permissions(Permissions::from_mode(mode))?;
     tmp.as_file().sync_all().context("syncing the temporary file")?;
+    let written = identity(tmp.as_file()).context("reading the temporary file back")?;
+    #[cfg(test)]
+    hooks::before_rename(tmp.path());
+    if !is_same_file(tmp.path(), written) {
+        let at = tmp.path().to_path_buf();
+        // Not ours any more: never delete or rename what now stands at that name.
+        let _ = tmp.into_temp_path().keep();
+        return Err(swapped(&at, &target.path));
+    }
     tmp.persist(&target.real).map_err(|e| e.error).with_context(|| format!("replacing {}", target.path.display()))?;
-    sync_dir(dir)
+    sync_dir(dir)?;
+    if !is_same_file(&target.real, written) {
+        return Err(swapped(&target.real, &target.path));
+    }
+    Ok(Replaced::Atomically)
+}
+
+/// Truncate and write the very file that was checked (same device and inode, no symlink
+/// followed at the last step), then sync it.
+fn rewrite_in_place(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = target.path.display();
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&target.real)
+        .with_context(|| format!("opening {shown} to write it in place"))?;
+    if identity(&file).ok() != Some((target.dev, target.ino)) {
+        return Err(swapped(&target.real, &target.path));
+    }
+    file.set_len(0).with_context(|| format!("truncating {shown}"))?;
+    file.write_all(bytes).with_context(|| format!("writing {shown} in place"))?;
+    if target.mode != mode {
+        file.set_permissions(Permissions::from_mode(mode))?;
+    }
+    file.sync_all().with_context(|| format!("syncing {shown}"))
+}
+
+/// A deterministic stand-in for another local user racing lsauth: tests set what happens
+/// between the write of the temporary file and its rename.
+#[cfg(test)]
+mod hooks {
+    use std::cell::RefCell;
+    use std::path::Path;
+
+    type Hook = Box<dyn Fn(&Path)>;
+
+    thread_local! {
+        pub static BEFORE_RENAME: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    }
+
+    pub fn before_rename(tmp: &Path) {
+        BEFORE_RENAME.with(|h| {
+            if let Some(hook) = h.borrow().as_ref() {
+                hook(tmp)
+            }
+        })
+    }
 }
 
 #[cfg(test)]
 mod replace_tests {
     use super::*;
+
+    /// Another user of a shared directory swaps lsauth's temporary file for a symlink to a
+    /// file of root's: nothing is chmod-ed through the link, the `.env` does not become the
+    /// link, and the write is reported as failed.
+    #[test]
+    fn a_swapped_temporary_file_is_refused_and_nothing_is_chmoded_through_it() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "secret\n").unwrap();
+        fs::set_permissions(&victim, Permissions::from_mode(0o600)).unwrap();
+        let path = dir.path().join(".env");
+        fs::write(&path, "A=1\n").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
+        let target = prepare_replace(&path).unwrap();
+        let victim_for_hook = victim.clone();
+        hooks::BEFORE_RENAME.with(|h| {
+            *h.borrow_mut() = Some(Box::new(move |tmp: &Path| {
+                fs::remove_file(tmp).unwrap();
+                symlink(&victim_for_hook, tmp).unwrap();
+            }))
+        });
+        let err = replace_file(&target, b"A=2\n", None).unwrap_err();
+        hooks::BEFORE_RENAME.with(|h| *h.borrow_mut() = None);
+        assert_eq!(crate::exit::status_of(&err), crate::exit::ExitStatus::Problem);
+        assert!(err.to_string().contains("replaced by someone else"), "{err}");
+        assert_eq!(fs::metadata(&victim).unwrap().permissions().mode() & 0o7777, 0o600, "victim not chmod-ed");
+        assert_eq!(fs::read(&victim).unwrap(), b"secret\n");
+        assert!(!fs::symlink_metadata(&path).unwrap().file_type().is_symlink(), "the .env is not the attacker's link");
+        assert_eq!(fs::read(&path).unwrap(), b"A=1\n", "the .env is as it was");
+    }
+
+    #[test]
+    fn fifos_devices_directories_and_oversized_files_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = read_regular_file(&fifo, 1 << 20).unwrap_err();
+        assert!(err.to_string().contains("a named pipe (FIFO), not a regular file"), "{err}");
+        let err = read_regular_file(Path::new("/dev/zero"), 1 << 20).unwrap_err();
+        assert!(err.to_string().contains("a device"), "{err}");
+        assert!(read_regular_file(dir.path(), 1 << 20).unwrap_err().to_string().contains("a directory"));
+        let big = dir.path().join("big");
+        fs::write(&big, vec![b'a'; (1 << 20) + 1]).unwrap();
+        assert!(read_regular_file(&big, 1 << 20).unwrap_err().to_string().contains("more than the 1 MiB"));
+        fs::write(&big, b"A=1\n").unwrap();
+        assert_eq!(read_regular_file(&big, 1 << 20).unwrap(), b"A=1\n");
+    }
+
+    #[test]
+    fn mountinfo_escapes_are_decoded() {
+        assert_eq!(unescape_mountinfo("/srv/my\\040app/.env"), b"/srv/my app/.env".to_vec());
+        assert_eq!(unescape_mountinfo("/srv/a\\b"), b"/srv/a\\b".to_vec());
+    }
 
     #[test]
     fn replace_keeps_the_exact_mode_and_warns_about_exposure() {

@@ -101,7 +101,7 @@ pub fn find(explicit_dir: Option<&Path>, default_data_dir: Option<PathBuf>, env:
     };
     let from_dir = |dir: &Path| {
         let path = dir.join(".env");
-        let bytes = std::fs::read(&path).ok()?;
+        let bytes = crate::fsutil::read_regular_file(&path, crate::fsutil::ENV_FILE_LIMIT).ok()?;
         let text = String::from_utf8_lossy(&bytes);
         let value = read_env_value(&text, "SECRET_KEY").filter(|k| !k.is_empty())?;
         Some(SecretKey { value, source: format!("{} (SECRET_KEY)", path.display()) })

@@ -25,11 +25,8 @@ pub struct TokenSource {
 
 pub fn read_env_file(path: &Path) -> anyhow::Result<EnvDocument> {
     let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| bad_input(format!("cannot read env file {shown}: {e}")))?;
-    if meta.is_dir() {
-        return Err(bad_input(format!("{shown} is a directory, not an env file")));
-    }
-    let bytes = std::fs::read(path).map_err(|e| bad_input(format!("cannot read env file {shown}: {e}")))?;
+    let bytes = crate::fsutil::read_regular_file(path, crate::fsutil::ENV_FILE_LIMIT)
+        .map_err(|e| bad_input(format!("env file: {e}")))?;
     EnvDocument::parse(&bytes).map_err(|e| bad_input(format!("{shown}: {e}")))
 }
 

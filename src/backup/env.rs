@@ -73,7 +73,7 @@ pub fn records_for(backup_dir: &Path, env_file: &Path) -> anyhow::Result<Vec<Env
     let found = super::ids(backup_dir, super::Kind::Env)?
         .into_iter()
         .filter_map(|id| {
-            let bytes = std::fs::read(backup_dir.join(format!("{id}.json"))).ok()?;
+            let bytes = fsutil::read_regular_file(&backup_dir.join(format!("{id}.json")), fsutil::BACKUP_LIMIT).ok()?;
             let record: EnvRecord = serde_json::from_slice(&bytes).ok()?;
             (record.header.format == FORMAT && record.env_file == wanted).then_some(EnvBackup { id, record })
         })
@@ -97,6 +97,8 @@ pub struct Committed {
     pub backup_file: PathBuf,
     /// The record's id in the backup directory (what `lsauth rollback --env-file` takes).
     pub backup_id: String,
+    /// Whether the file was rewritten in place (a mount point) rather than replaced.
+    pub in_place: bool,
 }
 
 /// Replace an env file's content, undoably: the old bytes are copied beside the file and
@@ -113,7 +115,8 @@ pub fn commit_rewrite(
     operation: &str,
 ) -> anyhow::Result<Committed> {
     let shown = target.path.display();
-    let current = std::fs::read(&target.real).map_err(|e| bad_input(format!("re-reading {shown}: {e}")))?;
+    let current = fsutil::read_regular_file(&target.real, fsutil::ENV_FILE_LIMIT)
+        .map_err(|e| bad_input(format!("re-reading {shown}: {e}")))?;
     if current != before {
         return Err(crate::exit::refused(format!("{shown} changed while lsauth worked; it was not written")));
     }
@@ -127,12 +130,12 @@ pub fn commit_rewrite(
         after_sha256: sha256(after),
         mode: Some(format!("{:o}", target.mode)),
     };
-    let written = write_record(backup_dir, &record, now).and_then(|id| {
-        fsutil::replace_file(target, after, mode)?;
-        Ok(id)
-    });
+    let written =
+        write_record(backup_dir, &record, now).and_then(|id| Ok((id, fsutil::replace_file(target, after, mode)?)));
     match written {
-        Ok(backup_id) => Ok(Committed { backup_file: copy, backup_id }),
+        Ok((backup_id, how)) => {
+            Ok(Committed { backup_file: copy, backup_id, in_place: how == fsutil::Replaced::InPlace })
+        }
         Err(e) => {
             // Nothing was replaced: take the backup away again, so that nothing is left
             // that the output does not mention.

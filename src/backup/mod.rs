@@ -426,7 +426,8 @@ pub(crate) fn write_checked<T: Serialize>(dir: &Path, id: &str, body: &T) -> any
 /// parsed where it lies in the file's bytes (a 100,000-row backup is not copied).
 pub(crate) fn read_checked<T>(path: &Path, parse: impl FnOnce(&str) -> serde_json::Result<T>) -> anyhow::Result<T> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| bad_input(format!("cannot read backup {shown}: {e}")))?;
+    let bytes = crate::fsutil::read_regular_file(path, crate::fsutil::BACKUP_LIMIT)
+        .map_err(|e| bad_input(format!("backup: {e}")))?;
     let (body, sum) = match split_as_written(&bytes) {
         Some(found) => found,
         None => {
@@ -523,6 +524,9 @@ pub fn ids(dir: &Path, kind: Kind) -> anyhow::Result<Vec<String>> {
     };
     let mut ids: Vec<String> = entries
         .filter_map(|e| e.ok())
+        // A FIFO or device named like a backup is no backup (reading it could hang); a
+        // symlink is followed by the read, which checks the file it reaches.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
         .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json").map(String::from))
         .filter(|id| !id.starts_with('.') && kind_of(id) == kind)
         .collect();

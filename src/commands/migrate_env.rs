@@ -672,6 +672,7 @@ impl<'a> Migration<'a> {
         file.backup_id = Some(committed.backup_id);
         file.backup_file = Some(committed.backup_file.display().to_string());
         file.mode = Some(format!("{:o}", target.mode));
+        file.in_place = committed.in_place;
         self.outcome.result = MigrateResult::Migrated;
         Ok(ExitStatus::Ok)
     }

@@ -238,7 +238,7 @@ fn env_rollback(
             .pop()
             .ok_or_else(|| bad_input(format!("no backup of {} in {}", env_file.display(), dir.display())))?,
     };
-    let saved = std::fs::read(&chosen.record.backup_file)
+    let saved = crate::fsutil::read_regular_file(chosen.record.backup_file.as_ref(), crate::fsutil::ENV_FILE_LIMIT)
         .map_err(|e| bad_input(format!("backup copy {} is unreadable: {e}", chosen.record.backup_file)))?;
     if envbackup::sha256(&saved) != chosen.record.before_sha256 {
         return Err(bad_input(format!(
@@ -246,7 +246,7 @@ fn env_rollback(
             chosen.record.backup_file
         )));
     }
-    let current = std::fs::read(env_file).map_err(|e| bad_input(format!("cannot read {}: {e}", env_file.display())))?;
+    let current = crate::fsutil::read_regular_file(env_file, crate::fsutil::ENV_FILE_LIMIT)?;
     let current_sha = envbackup::sha256(&current);
     let mut outcome = EnvRollbackOutcome {
         env_file: env_file.display().to_string(),
@@ -257,6 +257,7 @@ fn env_rollback(
         undo_backup_file: None,
         undo_backup_id: None,
         mode: None,
+        in_place: false,
     };
     if current_sha == chosen.record.before_sha256 {
         report::change::render_env_rollback(&outcome, &ctx.out)?;
@@ -296,6 +297,7 @@ fn env_rollback(
     outcome.undo_backup_id = Some(committed.backup_id);
     outcome.undo_backup_file = Some(committed.backup_file.display().to_string());
     outcome.mode = mode.map(|m| format!("{m:o}"));
+    outcome.in_place = committed.in_place;
     outcome.result = EnvRollbackResult::Restored;
     report::change::render_env_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)

@@ -1,7 +1,5 @@
 //! `lsauth token inspect` (offline) and `lsauth token test` (against the API).
 
-use std::path::PathBuf;
-
 use futures_util::stream::{self, StreamExt};
 
 use super::Ctx;
@@ -189,12 +187,13 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
 fn test_many(
     ctx: &Ctx,
     api: &Api,
-    list: &PathBuf,
+    list: &std::path::Path,
     concurrency: usize,
     url: (&str, &str),
     warnings: Vec<String>,
 ) -> anyhow::Result<ExitStatus> {
-    let text = std::fs::read_to_string(list).map_err(|e| bad_input(format!("cannot read {}: {e}", list.display())))?;
+    let bytes = crate::fsutil::read_regular_file(list, crate::fsutil::ENV_FILE_LIMIT)?;
+    let text = String::from_utf8(bytes).map_err(|_| bad_input(format!("{} is not UTF-8 text", list.display())))?;
     let tokens: Vec<(usize, String)> = text
         .lines()
         .enumerate()

@@ -4,8 +4,10 @@
 //! ML backends and docker compose users write): `KEY=value`, an optional `export `
 //! prefix, unquoted values ending at ` #` comments, 'single' quotes taken literally,
 //! "double" quotes with backslash escapes, quoted values spanning lines, comments, blank
-//! lines, LF or CRLF line ends, and a last line without a newline. When a key appears
-//! twice the last one wins, as in those loaders.
+//! lines, LF, CRLF or lone CR line ends, and a last line without a newline. When a key
+//! appears twice the last one wins, as in those loaders. Where python-dotenv's releases
+//! disagree (a byte order mark, `KEY= # comment`), lsauth reads as the current one (1.2)
+//! does and says what older ones read; what it writes reads the same in both.
 
 use std::fmt;
 
@@ -38,7 +40,12 @@ struct Line {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EnvDocument {
     lines: Vec<Line>,
+    /// The file starts with a UTF-8 byte order mark (kept in the first line's `raw`).
+    bom: bool,
 }
+
+/// The byte order mark Notepad writes at the start of a UTF-8 file.
+const BOM: &str = "\u{feff}";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
@@ -70,21 +77,57 @@ fn is_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
 }
 
-/// Split text into physical lines, each keeping its line end.
+/// Split text into physical lines, each keeping its line end: LF, CRLF, or a CR alone,
+/// which python-dotenv also ends a line at (`A=1\rB=2` sets B).
 fn physical_lines(text: &str) -> Vec<&str> {
-    text.split_inclusive('\n').collect()
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = match bytes[i] {
+            b'\n' => i + 1,
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => i + 2,
+            b'\r' => i + 1,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        lines.push(&text[start..end]);
+        start = end;
+        i = end;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
 }
 
 fn strip_eol(s: &str) -> &str {
-    s.strip_suffix("\r\n").or_else(|| s.strip_suffix('\n')).unwrap_or(s)
+    s.strip_suffix("\r\n").or_else(|| s.strip_suffix('\n')).or_else(|| s.strip_suffix('\r')).unwrap_or(s)
 }
 
-/// Decode a double-quoted body the way python-dotenv does.
+/// Whitespace as Python's `str.isspace` has it (Rust's adds none of U+001C..U+001F).
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Whitespace within a line: python-dotenv's `[^\S\r\n]`.
+fn is_line_space(c: char) -> bool {
+    is_py_space(c) && c != '\r' && c != '\n'
+}
+
+/// Decode a double-quoted body the way python-dotenv does (`\\[\\'"abfnrtv]`).
 fn unescape_double(body: &str) -> String {
     decode_backslashes(body, |escaped| match escaped {
         'n' => Some('\n'),
         'r' => Some('\r'),
         't' => Some('\t'),
+        'a' => Some('\u{7}'),
+        'b' => Some('\u{8}'),
+        'f' => Some('\u{c}'),
+        'v' => Some('\u{b}'),
         '"' | '\\' | '\'' => Some(escaped),
         _ => None,
     })
@@ -115,8 +158,9 @@ pub fn decode_backslashes(body: &str, meaning: impl Fn(char) -> Option<char>) ->
     out
 }
 
+/// Decode a single-quoted body: python-dotenv decodes `\\` and `\'` only.
 fn unescape_single(body: &str) -> String {
-    body.replace("\\'", "'").replace("\\\\", "\\")
+    decode_backslashes(body, |escaped| matches!(escaped, '\'' | '\\').then_some(escaped))
 }
 
 /// Where a quoted body ends: the index of the closing quote in `s`, honouring escapes.
@@ -153,7 +197,11 @@ fn parse_line(physical: &[&str], i: usize) -> Result<(Line, usize), ParseError> 
     let key_len = rest.char_indices().find(|&(_, c)| !is_key_char(c)).map(|(i, _)| i).unwrap_or(rest.len());
     let key = &rest[..key_len];
     if key.is_empty() || !key.starts_with(is_key_start) {
-        return Err(ParseError { line: number, reason: format!("expected KEY=value, found {:?}", content) });
+        // The line may hold a secret: say where, never what.
+        return Err(ParseError {
+            line: number,
+            reason: "expected KEY=value (a name of letters, digits and _ . -, then =)".into(),
+        });
     }
     let after_key = rest[key_len..].trim_start();
     if after_key.is_empty() || after_key.starts_with('#') {
@@ -164,23 +212,39 @@ fn parse_line(physical: &[&str], i: usize) -> Result<(Line, usize), ParseError> 
     let Some(value_text) = after_key.strip_prefix('=') else {
         return Err(ParseError { line: number, reason: format!("expected '=' after {key}") });
     };
-    let value_text = value_text.trim_start_matches([' ', '\t']);
+    let spaced = value_text.starts_with(is_line_space);
+    let value_text = value_text.trim_start_matches(is_line_space);
     match value_text.chars().next() {
         Some('"') => quoted_entry(physical, i, key, value_text, Quote::Double),
         Some('\'') => quoted_entry(physical, i, key, value_text, Quote::Single),
-        _ => Ok((unquoted_entry(first, key, value_text, number), 1)),
+        // `KEY= # comment`: empty for python-dotenv 1.2; before 1.2 it read `# comment`.
+        Some('#') if spaced => Ok((unquoted_entry(first, key, &value_text[..0], number), 1)),
+        _ => Ok((unquoted_entry(first, key, strip_eol(value_text), number), 1)),
     }
+}
+
+/// Where an unquoted value ends: python-dotenv cuts it at the first run of whitespace
+/// followed by `#` (`re.sub(r"\s+#.*", "", part)`), then drops trailing whitespace.
+fn unquoted_value(text: &str) -> &str {
+    let mut run_start = None;
+    let mut cut = text.len();
+    for (i, c) in text.char_indices() {
+        if is_py_space(c) {
+            run_start.get_or_insert(i);
+        } else if c == '#' && run_start.is_some() {
+            cut = run_start.unwrap_or(i);
+            break;
+        } else {
+            run_start = None;
+        }
+    }
+    text[..cut].trim_end_matches(is_py_space)
 }
 
 /// `KEY=value # comment`: the value ends at the comment, trailing blanks dropped.
 fn unquoted_entry(first: &str, key: &str, value_text: &str, number: usize) -> Line {
-    let value = match value_text.find(" #").or_else(|| value_text.find("\t#")) {
-        Some(at) => &value_text[..at],
-        None if value_text.starts_with('#') => "",
-        None => value_text,
-    };
     let start = value_text.as_ptr() as usize - first.as_ptr() as usize;
-    let value = value.trim_end();
+    let value = unquoted_value(value_text);
     let kind = Kind::Entry {
         key: key.to_string(),
         value: Some(value.to_string()),
@@ -241,15 +305,38 @@ impl EnvDocument {
             let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
             ParseError { line, reason: "not UTF-8 text".into() }
         })?;
-        let physical = physical_lines(text);
-        let mut lines = Vec::new();
+        let bom = text.starts_with(BOM);
+        let physical = physical_lines(text.strip_prefix(BOM).unwrap_or(text));
+        let mut lines = Vec::with_capacity(physical.len());
         let mut i = 0;
         while i < physical.len() {
             let (line, consumed) = parse_line(&physical, i)?;
             lines.push(line);
             i += consumed;
         }
-        Ok(EnvDocument { lines })
+        if bom {
+            // Rendered back as it was: the mark stays at the front of the first line.
+            match lines.first_mut() {
+                Some(first) => {
+                    first.raw.insert_str(0, BOM);
+                    if let Kind::Entry { span: Some((start, end)), .. } = &mut first.kind {
+                        *start += BOM.len();
+                        *end += BOM.len();
+                    }
+                }
+                None => lines.push(Line { raw: BOM.to_string(), kind: Kind::Other, number: 1 }),
+            }
+        }
+        Ok(EnvDocument { lines, bom })
+    }
+
+    /// With a byte order mark, the variable on the first line: python-dotenv 1.2 reads it,
+    /// older releases read its name as `\u{feff}NAME`, so for them it is unset.
+    pub fn bom_hidden_key(&self) -> Option<&str> {
+        match self.lines.first().map(|l| &l.kind) {
+            Some(Kind::Entry { key, .. }) if self.bom => Some(key),
+            _ => None,
+        }
     }
 
     /// The value of `key` (the last assignment wins); `None` when unset or bare.
@@ -269,10 +356,11 @@ impl EnvDocument {
 
     /// Every key assigned, in order, once each.
     pub fn keys(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
         let mut keys: Vec<String> = Vec::new();
         for l in &self.lines {
             if let Kind::Entry { key, .. } = &l.kind {
-                if !keys.contains(key) {
+                if seen.insert(key.as_str()) {
                     keys.push(key.clone());
                 }
             }
@@ -280,14 +368,29 @@ impl EnvDocument {
         keys
     }
 
+    /// Every variable as the loaders read the file: name to value (`None` for a bare
+    /// name), the last assignment winning. One pass.
+    pub fn values(&self) -> std::collections::HashMap<&str, Option<&str>> {
+        let mut values = std::collections::HashMap::new();
+        for l in &self.lines {
+            if let Kind::Entry { key, value, .. } = &l.kind {
+                let old = values.get(key.as_str()).copied().flatten();
+                // A bare name after an assignment leaves the value python-dotenv read.
+                values.insert(key.as_str(), value.as_deref().or(old));
+            }
+        }
+        values
+    }
+
     /// Values of variables named like credentials (TOKEN, KEY, PASSWORD, SECRET, ...):
     /// what output that shows this file must mask.
     pub fn secret_values(&self) -> Vec<String> {
         const HINTS: [&str; 6] = ["TOKEN", "KEY", "PASSWORD", "SECRET", "PASS", "AUTH"];
+        let values = self.values();
         self.keys()
             .into_iter()
             .filter(|k| HINTS.iter().any(|h| k.to_ascii_uppercase().contains(h)))
-            .filter_map(|k| self.get(&k).filter(|v| !v.is_empty()).map(String::from))
+            .filter_map(|k| values.get(k.as_str()).copied().flatten().filter(|v| !v.is_empty()).map(String::from))
             .collect()
     }
 
@@ -317,7 +420,12 @@ impl EnvDocument {
         let Some(index) = self.deciding(key) else { return false };
         let line = &mut self.lines[index];
         let Kind::Entry { quote, span: Some((start, end)), .. } = line.kind.clone() else { return false };
-        let written = quote_value(value, quote);
+        let mut written = quote_value(value, quote);
+        // `KEY= # comment`: the new value goes before the comment, with a blank between,
+        // or `#` would join the value (`KEY= value# comment` reads `value# comment`).
+        if start == end && line.raw[end..].starts_with('#') && !written.is_empty() {
+            written.push(' ');
+        }
         let raw = format!("{}{}{}", &line.raw[..start], written, &line.raw[end..]);
         let reparsed = EnvDocument::parse(raw.as_bytes()).expect("an edited line parses");
         let mut edited = reparsed.lines.into_iter().next().expect("one line");

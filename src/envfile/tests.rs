@@ -14,7 +14,8 @@ fn values_as_the_loaders_read_them() {
     assert_eq!(d.get("E"), Some("value"));
     assert_eq!(d.get("F"), Some(""));
     assert_eq!(d.get("G"), Some("spaced"));
-    assert_eq!(d.get("H"), Some(""));
+    // As python-dotenv reads it: `#` right after `=` is part of the value.
+    assert_eq!(d.get("H"), Some("#nothing"));
     assert_eq!(d.get("MISSING"), None);
 }
 

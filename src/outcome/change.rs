@@ -117,6 +117,8 @@ pub struct EnvRollbackOutcome {
     pub undo_backup_id: Option<String>,
     /// The mode restored from the backup record (octal), when it recorded one.
     pub mode: Option<String>,
+    /// Rewritten in place (a bind-mounted file), not replaced atomically.
+    pub in_place: bool,
 }
 
 /// Where a change through the API went: the URL, the organization, who signed in.

@@ -164,6 +164,9 @@ pub struct FileChange {
     pub backup_id: Option<String>,
     /// The file's mode, kept as it was.
     pub mode: Option<String>,
+    /// The file is a mount point (a bind-mounted `.env`): it was rewritten in place, which
+    /// is not atomic, since no rename can replace it.
+    pub in_place: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -275,7 +278,7 @@ mod tests {
             r#""preflight":{"organization_id":1,"api_tokens_enabled":true,"source":"api"},"would_revoke":[],"#,
             r#""credential":"not_obtained","new_token":null,"user":{"id":7,"email":"a@b.c","active_organization":1},"#,
             r#""verified":true,"dry_run":false,"file_written":true,"diff":"D","backup_file":null,"backup_id":null,"#,
-            r#""mode":"600","server_changes":[],"warnings":[]}"#,
+            r#""mode":"600","in_place":false,"server_changes":[],"warnings":[]}"#,
         ];
         assert_eq!(serde_json::to_string(&outcome).unwrap(), expected.concat());
     }

@@ -175,6 +175,9 @@ pub fn render_env_rollback(o: &EnvRollbackOutcome, out: &Output) -> anyhow::Resu
             if let Some(mode) = &o.mode {
                 t.push_str(&format!("Mode restored: {mode}\n"));
             }
+            if o.in_place {
+                t.push_str(super::migrate::IN_PLACE);
+            }
             if let (Some(f), Some(id)) = (&o.undo_backup_file, &o.undo_backup_id) {
                 t.push_str(&format!(
                     "Copy of the file before this rollback: {f}\nUndo:   lsauth rollback --env-file {} {id}\n",

@@ -5,6 +5,11 @@
 use super::{print_json, print_text, Output};
 use crate::outcome::migrate::{MigrateOutcome, MigrateResult, MigrateTo, ServerAction};
 
+/// Said whenever a file was rewritten in place: a reader at that moment could have seen
+/// part of it, which an atomic replace rules out.
+pub const IN_PLACE: &str =
+    "The file is a mount point (bind-mounted), so it was written in place, not atomically (backup first).\n";
+
 pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
     if out.json {
         return print_json(o);
@@ -55,6 +60,9 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
                 "{} now uses {what} ({}). Restart the integration to pick it up.\n",
                 o.env_file, o.variable
             ));
+            if o.file.in_place {
+                t.push_str(IN_PLACE);
+            }
             if let (Some(file), Some(id)) = (&o.file.backup_file, &o.file.backup_id) {
                 t.push_str(&format!("Backup: {file}\nUndo:   lsauth rollback --env-file {} {id}\n", o.env_file));
             }
