@@ -82,7 +82,7 @@ pub fn subpath_warning(url_text: &str) -> Option<String> {
     if path == "/" || path.is_empty() || path.ends_with('/') {
         return None;
     }
-    let trimmed = url_text.trim();
+    let trimmed = crate::secrets::mask_url(url_text.trim());
     Some(format!(
         "LABEL_STUDIO_URL={trimmed} has a sub-path and no trailing slash: the SDK's refresh request (urljoin) loses \
          the sub-path {path} and PATs fail to refresh; use {trimmed}/"

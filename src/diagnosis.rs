@@ -255,7 +255,7 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
     };
     let org_flag = match (ctx.organization_id, &ctx.owner_email) {
         (Some(id), _) => format!("--org {id}"),
-        (None, Some(email)) => format!("--user {email}"),
+        (None, Some(email)) => format!("--user {}", crate::shown::outside(email)),
         (None, None) => "--user OWNER_EMAIL".to_string(),
     };
     let var = ctx.variable.as_deref().unwrap_or("LABEL_STUDIO_API_KEY");
@@ -268,7 +268,9 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
         ),
         None => format!("lsauth {operation} {org_flag}"),
     };
-    let location = f.location.as_deref().unwrap_or("another URL");
+    // What the server said is shown escaped: it is the server's text, not lsauth's.
+    let location = crate::shown::outside(f.location.as_deref().unwrap_or("another URL"));
+    let detail = f.detail.as_deref().map(crate::shown::outside);
     match f.cause {
         Cause::Ok => ("Label Studio accepts this token.".into(), "nothing to fix".into()),
         Cause::LegacyDisabled => (
@@ -317,7 +319,7 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
             format!("set {var} to the legacy token or the PAT exactly as Label Studio shows it"),
         ),
         Cause::NotLabelStudio => (
-            format!("The URL does not answer like Label Studio ({}).", f.detail.as_deref().unwrap_or("no version")),
+            format!("The URL does not answer like Label Studio ({}).", detail.as_deref().unwrap_or("no version")),
             "set LABEL_STUDIO_URL to the Label Studio base URL, including any sub-path (http://host/label-studio)".into(),
         ),
         Cause::Redirected => (
@@ -325,14 +327,14 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
             format!("set LABEL_STUDIO_URL to the final URL ({location} without its path), e.g. https:// instead of http://"),
         ),
         Cause::Unreachable => (
-            format!("Label Studio could not be reached: {}", f.detail.as_deref().unwrap_or("no answer")),
+            format!("Label Studio could not be reached: {}", detail.as_deref().unwrap_or("no answer")),
             "check LABEL_STUDIO_URL, that Label Studio runs, and the network between them".into(),
         ),
         Cause::Unexpected => (
             format!(
                 "Label Studio answered {} {}",
                 f.status.map(|s| s.to_string()).unwrap_or_default(),
-                f.detail.as_deref().unwrap_or("(no detail)")
+                detail.as_deref().unwrap_or("(no detail)")
             ),
             "run lsauth doctor for the full picture".into(),
         ),

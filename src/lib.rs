@@ -22,6 +22,7 @@ pub mod report;
 pub mod secret_key;
 pub mod secrets;
 pub mod settings;
+pub mod shown;
 pub mod sources;
 pub mod terminal;
 pub mod token;
@@ -40,8 +41,17 @@ pub fn main_entry() -> ExitCode {
     match commands::run(cli, env) {
         Ok(status) => status.into(),
         Err(err) if is_broken_pipe(&err) => ExitStatus::Ok.into(),
+        Err(err) if db::is_lock_wait(&err) => {
+            // A read that met a lock past --lock-timeout: as unreachable as the write path's.
+            eprintln!(
+                "lsauth: error: {}: the database stayed locked by another writer past --lock-timeout; nothing was \
+                 changed",
+                shown::terminal_text(&format!("{err:#}"))
+            );
+            ExitStatus::Unreachable.into()
+        }
         Err(err) => {
-            eprintln!("lsauth: error: {err:#}");
+            eprintln!("lsauth: error: {}", shown::terminal_text(&format!("{err:#}")));
             status_of(&err).into()
         }
     }

@@ -142,7 +142,10 @@ pub fn settings_from(step: &str, who: &str, result: &Result<Answer, NoAnswer>) -
              the JWT tokens of 1.17; older releases have no organization token settings at all), or --url is not \
              Label Studio's base URL"
         ))),
-        (400, _) => Err(refused(format!("{step}: Label Studio refused the values (400: {})", a.body.trim()))),
+        (400, _) => Err(refused(format!(
+            "{step}: Label Studio refused the values (400: {})",
+            crate::shown::outside(a.body.trim())
+        ))),
         (status, _) if a.is_redirect() => Err(refused(format!(
             "{step}: Label Studio redirected ({status}) to {}: give the final URL with --url",
             a.location.as_deref().unwrap_or("another URL")

@@ -39,15 +39,25 @@ pub fn mask_password(_secret: &str) -> String {
     HIDDEN.to_string()
 }
 
-/// A URL without its `user:password@` (unchanged when it has no password or is no URL).
+/// A URL's text without its `user:password@` (or a bare `user@`, which may be a token).
+/// Text that does not parse as a URL is cut by hand: whatever stands between `://` and
+/// the last `@` before the host's end goes, so an invalid URL never shows its password
+/// either. Anything else is returned as it is.
 pub fn mask_url(text: &str) -> String {
-    match url::Url::parse(text) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(None);
-            let _ = url.set_username("");
-            url.to_string()
+    if let Ok(url) = url::Url::parse(text) {
+        if url.has_host() && (url.password().is_some() || !url.username().is_empty()) {
+            return shown_url(&url);
         }
-        _ => text.to_string(),
+        if url.has_host() || !text.contains('@') {
+            return text.to_string();
+        }
+    }
+    let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return text.to_string() };
+    let rest = &text[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &text[..scheme_end], &rest[at + 1..]),
+        None => text.to_string(),
     }
 }
 
@@ -108,29 +118,47 @@ pub fn mask_env_text(text: &str, known: &[&str]) -> String {
     for line in text.split_inclusive('\n') {
         out.push_str(&mask_env_line(line, known));
     }
-    let mut known: Vec<&&str> = known.iter().filter(|s| !s.is_empty()).collect();
+    // A secret value over several lines (a quoted key or certificate) masks its first
+    // line above; the lines after it are masked wherever they stand.
+    let pieces = multi_line_secrets(text);
+    let mut known: Vec<&str> = known.iter().copied().chain(pieces.iter().map(String::as_str)).collect();
+    known.retain(|s| !s.is_empty());
     known.sort_by_key(|s| std::cmp::Reverse(s.len()));
     for s in known {
-        if out.contains(*s) {
+        if out.contains(s) {
             let replacement = if looks_like_token(s) { mask(s) } else { mask_password(s) };
-            out = out.replace(*s, &replacement);
+            out = out.replace(s, &replacement);
         }
     }
     out
+}
+
+/// The lines of every multi-line value in `text` that is secret by its name or shape.
+fn multi_line_secrets(text: &str) -> Vec<String> {
+    let Ok(doc) = crate::envfile::EnvDocument::parse(text.as_bytes()) else { return Vec::new() };
+    let mut pieces = Vec::new();
+    for (name, value) in doc.values() {
+        let Some(value) = value.filter(|v| v.contains(['\n', '\r'])) else { continue };
+        if looks_secret_name(name) || looks_like_token(value) || value.contains("PRIVATE KEY") || value.len() >= 20 {
+            pieces.extend(value.split(['\n', '\r']).map(str::trim).filter(|p| p.len() >= 4).map(String::from));
+        }
+    }
+    pieces
 }
 
 /// `[# ][export ]NAME=VALUE[ # comment]`: the value masked, the rest as it was.
 fn mask_env_line(line: &str, known: &[&str]) -> String {
     let body_end = line.trim_end_matches(['\n', '\r']).len();
     let (body, eol) = line.split_at(body_end);
-    let mut rest = body.trim_start();
+    // A byte order mark before the first name is no part of it.
+    let mut rest = body.trim_start_matches('\u{feff}').trim_start();
     let mut start = body.len() - rest.len();
     if let Some(r) = rest.strip_prefix('#') {
         let r2 = r.trim_start();
         start += rest.len() - r2.len();
         rest = r2;
     }
-    if let Some(r) = rest.strip_prefix("export ") {
+    if let Some(r) = rest.strip_prefix("export").filter(|r| r.starts_with([' ', '\t'])) {
         let r2 = r.trim_start();
         start += rest.len() - r2.len();
         rest = r2;

@@ -30,6 +30,19 @@ pub fn read_env_file(path: &Path) -> anyhow::Result<EnvDocument> {
     EnvDocument::parse(&bytes).map_err(|e| bad_input(format!("{shown}: {e}")))
 }
 
+/// A warning for a file that starts with a UTF-8 byte order mark (Notepad writes one):
+/// python-dotenv 1.2 skips it, older releases read the first variable's name with the mark
+/// in front (`\u{feff}NAME`), so for them NAME is unset. Names the variable, never its value.
+pub fn bom_warning(path: &Path, doc: &EnvDocument) -> Option<String> {
+    doc.bom_hidden_key().map(|key| {
+        format!(
+            "{} starts with a byte order mark: python-dotenv before 1.2 reads its first variable as \\ufeff{key}, \
+             so {key} is unset for clients on those releases; save the file as UTF-8 without a BOM",
+            path.display()
+        )
+    })
+}
+
 pub fn token_source(
     positional: Option<&str>,
     from_stdin: bool,

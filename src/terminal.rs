@@ -28,7 +28,7 @@ pub fn confirm(question: &str, yes: bool, json: bool) -> anyhow::Result<()> {
             "no terminal to ask for confirmation: add --yes to apply this change (nothing was changed)",
         ));
     }
-    let answer = dialoguer::Confirm::new().with_prompt(question).default(false).interact();
+    let answer = dialoguer::Confirm::new().with_prompt(crate::shown::terminal_text(question)).default(false).interact();
     match answer {
         Ok(true) => Ok(()),
         Ok(false) | Err(_) => Err(refused("not confirmed: nothing was changed")),

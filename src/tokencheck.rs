@@ -155,7 +155,7 @@ pub fn database_problems(i: &Inspection, f: &DbFacts, flag: &JwtFlag) -> Vec<DbP
         add("no user has this legacy key in this database".into(), None);
     }
     if let Some(owner) = f.owner.as_ref().filter(|o| !o.is_active) {
-        add(format!("its user {} is inactive", owner.email), None);
+        add(format!("its user {} is inactive", crate::shown::outside(&owner.email)), None);
     }
     if let Some(org) = &f.organization {
         if i.kind == TokenKind::Legacy && !org.settings.legacy_api_tokens_enabled && !flag.is_off() {

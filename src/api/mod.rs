@@ -74,10 +74,16 @@ fn install_crypto_provider() {
 pub fn parse_base_url(text: &str) -> anyhow::Result<url::Url> {
     let trimmed = text.trim();
     let mut url = url::Url::parse(trimmed).map_err(|e| {
-        bad_input(format!("invalid Label Studio URL {trimmed:?}: {e} (expected http(s)://host[:port][/path])"))
+        bad_input(format!(
+            "invalid Label Studio URL {:?}: {e} (expected http(s)://host[:port][/path])",
+            crate::secrets::mask_url(trimmed)
+        ))
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(bad_input(format!("invalid Label Studio URL {trimmed:?}: expected http(s)://host[:port][/path]")));
+        return Err(bad_input(format!(
+            "invalid Label Studio URL {:?}: expected http(s)://host[:port][/path]",
+            crate::secrets::mask_url(trimmed)
+        )));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -215,7 +221,7 @@ async fn read_capped(mut response: reqwest::Response, url: &url::Url) -> Result<
     while let Some(chunk) = response.chunk().await.map_err(|e| no_answer(url, &e))? {
         if body.len() + chunk.len() > MAX_BODY {
             return Err(NoAnswer {
-                url: url.to_string(),
+                url: crate::secrets::shown_url(url),
                 reason: format!(
                     "the answer is larger than {} KiB: not read (not a Label Studio answer)",
                     MAX_BODY >> 10
@@ -228,7 +234,7 @@ async fn read_capped(mut response: reqwest::Response, url: &url::Url) -> Result<
 }
 
 fn no_answer(url: &url::Url, err: &reqwest::Error) -> NoAnswer {
-    NoAnswer { url: url.to_string(), reason: crate::exit::one_line(err) }
+    NoAnswer { url: crate::secrets::shown_url(url), reason: crate::exit::one_line(err) }
 }
 
 /// Whether a host is this machine (plain http there is no exposure).

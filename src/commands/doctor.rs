@@ -79,13 +79,21 @@ fn configuration(
     }
     match &s.url {
         Some((url, from)) => {
-            checks.pass("config.url", sec, format!("Label Studio URL: {url}")).detail(format!("from {from}"));
+            checks
+                .pass("config.url", sec, format!("Label Studio URL: {}", crate::secrets::mask_url(url)))
+                .detail(format!("from {from}"));
         }
         None => {
             checks
                 .skip("config.url", sec, "no Label Studio URL: API checks skipped")
                 .fix("give --url, --env-file with LABEL_STUDIO_URL, or set LABEL_STUDIO_URL");
         }
+    }
+    if let Some(warning) = s.env_doc.as_ref().and_then(|(p, d)| sources::bom_warning(p, d)) {
+        checks
+            .warn("config.env_file_bom", sec, "the env file starts with a byte order mark")
+            .detail(warning)
+            .fix("save the file as UTF-8 without a BOM (sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)");
     }
     match &s.token {
         Some(t) => {
@@ -308,7 +316,9 @@ fn creator_check(checks: &mut Checks, facts: &db::DoctorFacts) {
             .creators_without_key
             .iter()
             .take(LIST_LIMIT)
-            .map(|(org, email)| format!("organization {org}: creator {email} has no legacy token"))
+            .map(|(org, email)| {
+                format!("organization {org}: creator {} has no legacy token", crate::shown::outside(email))
+            })
             .collect();
         checks
             .warn(
@@ -388,7 +398,7 @@ fn token_checks(
         let owner = f.owner.as_ref().map(|o| {
             format!(
                 "owner {} (active organization {})",
-                o.email,
+                crate::shown::outside(&o.email),
                 o.active_organization_id.map(|i| i.to_string()).unwrap_or("none".into())
             )
         });
@@ -435,14 +445,22 @@ fn api_and_live_checks(
             checks.pass(
                 "api.reachable",
                 sec,
-                format!("Label Studio {v} answers at {}{sub}", crate::secrets::shown_url(&base)),
+                format!(
+                    "Label Studio {} answers at {}{sub}",
+                    crate::shown::outside(v),
+                    crate::secrets::shown_url(&base)
+                ),
             );
             match schema.map(|s| crate::settings::release_mismatch(v, s)) {
                 Some(Some(why)) => {
                     checks.warn("api.release", sec, why).fix("point --db and --url at the same instance");
                 }
                 Some(None) => {
-                    checks.pass("api.release", sec, format!("the database's jwt_auth migrations fit Label Studio {v}"));
+                    checks.pass(
+                        "api.release",
+                        sec,
+                        format!("the database's jwt_auth migrations fit Label Studio {}", crate::shown::outside(v)),
+                    );
                 }
                 None => {}
             }
@@ -470,7 +488,8 @@ fn api_and_live_checks(
         };
         let (why, fix) = diagnosis::explain(&finding, &context);
         if finding.cause == Cause::Ok {
-            let who = finding.user.as_ref().and_then(|u| u.email.clone()).unwrap_or_default();
+            let who = crate::shown::outside(finding.user.as_ref().and_then(|u| u.email.as_deref()).unwrap_or_default())
+                .into_owned();
             checks.pass("token.live", Section::Tokens, format!("the server accepts the token ({who})"));
         } else if matches!(finding.cause, Cause::Unreachable | Cause::NotLabelStudio | Cause::Redirected) {
             checks.skip("token.live", Section::Tokens, "not tested: the API did not answer as Label Studio");
@@ -553,12 +572,13 @@ fn project_checks(
             checks.fail(id, sec, format!("{feature}: {who} is unknown (deleted user)"));
             continue;
         };
-        chain.push(format!("{who} {} (id {})", user.email, user.id));
+        let email = crate::shown::outside(&user.email).into_owned();
+        chain.push(format!("{who} {email} (id {})", user.id));
         let Some(key) = db.legacy_key_of(user.id)? else {
             checks
-                .fail(id, sec, format!("{feature}: {who} {} has no legacy token", user.email))
+                .fail(id, sec, format!("{feature}: {who} {email} has no legacy token"))
                 .detail(chain.join(" → "))
-                .fix(format!("sign in as {} and create an access token under Account & Settings", user.email));
+                .fix(format!("sign in as {email} and create an access token under Account & Settings"));
             continue;
         };
         let shown = crate::secrets::shown_token(&key, ctx.out.show_secrets);

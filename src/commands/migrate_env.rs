@@ -150,6 +150,15 @@ impl<'a> Migration<'a> {
                 },
             )?,
         };
+        if doc.bom_hidden_key() == Some(variable.as_str()) {
+            return Err(bad_input(format!(
+                "{} starts with a byte order mark right before {variable}: python-dotenv before 1.2 reads that \
+                 variable as \\ufeff{variable}, so clients may not see it at all; save the file as UTF-8 without a \
+                 BOM (signature) and run again (nothing was changed)",
+                path.display()
+            )));
+        }
+        self.outcome.warnings.extend(sources::bom_warning(&path, &doc));
         let old_value = doc.get(&variable).unwrap_or_default().to_string();
         let old = token::inspect(&old_value, tokencheck::now_secs());
         self.secrets.extend([old.token.clone(), old_value]);
@@ -515,6 +524,25 @@ impl<'a> Migration<'a> {
         Ok(())
     }
 
+    /// The file's new bytes, checked to read back as intended (`envfile::check_rewrite`):
+    /// refused otherwise, before anything is written.
+    fn rewritten(&self, s: &Setup, new_value: &str, password: &str) -> anyhow::Result<String> {
+        let text = self.rewrite(s, new_value, password).render();
+        let login = self.args.login.as_deref().unwrap_or_default();
+        let changed: Vec<(&str, Option<&str>)> = if self.to_password() {
+            vec![(&s.variable, None), ("LABEL_STUDIO_USERNAME", Some(login)), ("LABEL_STUDIO_PASSWORD", Some(password))]
+        } else {
+            vec![(&s.variable, Some(new_value))]
+        };
+        crate::envfile::check_rewrite(&s.doc, text.as_bytes(), &changed).map_err(|why| {
+            refused(format!(
+                "{}: {why}; nothing was written (report this file's layout, without its values, to lsauth)",
+                s.path.display()
+            ))
+        })?;
+        Ok(text)
+    }
+
     fn rewrite(&self, s: &Setup, new_value: &str, password: &str) -> EnvDocument {
         let today = time::OffsetDateTime::now_utc().date();
         let note = if self.to_password() {
@@ -660,7 +688,7 @@ impl<'a> Migration<'a> {
         new_value: &str,
         password: Option<&str>,
     ) -> anyhow::Result<ExitStatus> {
-        let new_text = self.rewrite(s, new_value, password.unwrap_or_default()).render();
+        let new_text = self.rewritten(s, new_value, password.unwrap_or_default())?;
         self.outcome.file.diff = self.diff(s, &new_text);
         let dir = self.ctx.backup_dir(self.args.change.backup_dir.as_deref())?;
         let before = s.doc.render();
@@ -708,7 +736,7 @@ impl<'a> Migration<'a> {
             self.verify_new(s, pat)?;
         }
         let shown_new = pat_given.unwrap_or(PLACEHOLDER);
-        let new = self.rewrite(s, shown_new, password.unwrap_or("<password>")).render();
+        let new = self.rewritten(s, shown_new, password.unwrap_or("<password>"))?;
         self.outcome.file.diff = self.diff(s, &new);
         self.outcome.result = MigrateResult::DryRun;
         Ok(ExitStatus::Ok)

@@ -228,7 +228,7 @@ impl Ctx {
         match given {
             Some(p) => Ok(p),
             None if crate::terminal::interactive() && !self.out.json => {
-                crate::terminal::secret_prompt(&format!("Password for {email}"))
+                crate::terminal::secret_prompt(&format!("Password for {}", crate::shown::outside(email)))
             }
             None => Err(crate::exit::bad_input("give the password with --password-stdin (no terminal to ask)")),
         }

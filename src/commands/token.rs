@@ -158,10 +158,12 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let api = Api::new(base.clone(), args.timeout.duration())?;
     ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));
     let mut warnings = url_warnings(&base, env_doc.is_some());
+    warnings.extend(doc_ref.and_then(|(p, d)| crate::sources::bom_warning(p, d)));
     warnings.extend(crate::clients::subpath_warning(&url_text));
 
     if let Some(list) = &args.all_from {
-        return test_many(ctx, &api, list, args.concurrency, (&url_text, &url_from), warnings);
+        let shown = crate::secrets::shown_url(&base);
+        return test_many(ctx, &api, list, args.concurrency, (&shown, &url_from), warnings);
     }
 
     let source = token_source(args.token.token.as_deref(), args.token.token_stdin, doc_ref, &ctx.env)?;

@@ -260,11 +260,24 @@ pub enum UserLookup {
 }
 
 /// A lock wait that ran out: Label Studio (or someone) held the lock too long.
-fn lock_timeout_error(location: &str, waited: Duration) -> anyhow::Error {
+pub(crate) fn lock_timeout_error(location: &str, waited: Duration) -> anyhow::Error {
     crate::exit::unreachable_error(format!(
         "{location} stayed locked by another writer for {:.1}s (--lock-timeout); nothing was changed",
         waited.as_secs_f64()
     ))
+}
+
+/// Whether an error is a lock wait that ran out anywhere in its chain (SQLite busy or
+/// locked, PostgreSQL's lock_timeout): whatever read met it, the database could not be
+/// reached in time, exit 3.
+pub fn is_lock_wait(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<rusqlite::Error>()
+            .and_then(|e| e.sqlite_error_code())
+            .is_some_and(|code| matches!(code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+            || c.downcast_ref::<::postgres::Error>().and_then(|e| e.code())
+                == Some(&::postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+    })
 }
 
 /// Open the database and check it is a Label Studio database with JWT settings.

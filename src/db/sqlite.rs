@@ -189,6 +189,28 @@ fn is_busy(err: &anyhow::Error) -> bool {
     })
 }
 
+/// Why the first read of a database failed, in the words an operator needs: a lock held
+/// past `--lock-timeout` and a crashed writer's hot journal are "cannot reach it now"
+/// (exit 3, as for a write), anything else is "this is no database lsauth can read".
+fn first_read_error(path: &Path, err: rusqlite::Error, waited: Duration) -> anyhow::Error {
+    let shown = path.display().to_string();
+    let code = err.sqlite_error_code();
+    let journal = PathBuf::from(format!("{shown}-journal"));
+    if matches!(code, Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)) {
+        return super::lock_timeout_error(&shown, waited);
+    }
+    if code == Some(ErrorCode::ReadOnly) && journal.exists() {
+        return crate::exit::unreachable_error(format!(
+            "{} is a hot journal: a writer (Label Studio, or anything else) stopped in the middle of a \
+             transaction, and SQLite must roll it back before {shown} can be read, which lsauth's read-only open \
+             does not do. The next writer rolls it back at its first access: start Label Studio (or run \
+             sqlite3 {shown} 'PRAGMA quick_check' as the file's owner), then run lsauth again; nothing was changed",
+            crate::shown::outside(&journal.display().to_string())
+        ));
+    }
+    bad_input(format!("cannot read {shown}: {err}"))
+}
+
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Say precisely why a path cannot be a database, before SQLite sees it.
@@ -201,11 +223,23 @@ fn check_file(path: &Path) -> anyhow::Result<()> {
         }
         Err(e) => return Err(bad_input(format!("cannot access {shown}: {e}"))),
     };
-    if meta.is_dir() {
-        return Err(bad_input(format!("{shown} is a directory, not a SQLite database file")));
+    if !meta.is_file() {
+        return Err(bad_input(format!(
+            "{shown} is {}, not a SQLite database file",
+            crate::fsutil::describe_type(&meta)
+        )));
     }
     let mut header = [0u8; 16];
-    let mut file = std::fs::File::open(path).map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
+    // Non-blocking, and checked on the descriptor: a FIFO put in its place meanwhile
+    // cannot hang the read.
+    let mut file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+    }
+    .map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(bad_input(format!("{shown} is not a regular file, not a SQLite database file")));
+    }
     let read = file.read(&mut header).map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
     if read > 0 && (read < 16 || &header != SQLITE_MAGIC) {
         return Err(bad_input(format!("{shown} is not a SQLite database file")));
@@ -225,11 +259,12 @@ impl SqliteDb {
             .map_err(|e| bad_input(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(options.lock_timeout)?;
         let shown = path.display().to_string();
-        let present = table_names(&conn).map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
+        let present = table_names(&conn).map_err(|e| first_read_error(path, e, options.lock_timeout))?;
         check_tables(&shown, &present)?;
         let migrations = conn
             .prepare(JWT_MIGRATIONS_SQL)
             .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| first_read_error(path, e, options.lock_timeout))
             .with_context(|| format!("reading django_migrations in {shown}"))?;
         Ok(SqliteDb {
             conn,

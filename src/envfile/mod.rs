@@ -487,6 +487,35 @@ impl EnvDocument {
     }
 }
 
+/// Check that `after` (the bytes about to be written) reads as intended: every variable in
+/// `changed` exactly as given (`None`: unset), every other variable of `before` as it was,
+/// and no variable added that is not in `changed`. The message names variables, never
+/// values. This is what stands between an edit that went wrong (a quote, a comment, a
+/// duplicate) and a file whose client reads something other than what lsauth reports.
+pub fn check_rewrite(before: &EnvDocument, after: &[u8], changed: &[(&str, Option<&str>)]) -> Result<(), String> {
+    let doc = EnvDocument::parse(after).map_err(|e| format!("the rewritten file does not parse ({e})"))?;
+    let (old, new) = (before.values(), doc.values());
+    for (key, want) in changed {
+        let got = new.get(key).copied().flatten();
+        if got != *want {
+            return Err(format!("{key} would not read the new value from the rewritten file"));
+        }
+    }
+    let is_changed = |k: &str| changed.iter().any(|(c, _)| *c == k);
+    for (key, value) in &old {
+        if !is_changed(key) && new.get(key) != Some(value) {
+            return Err(format!("{key} would read differently from the rewritten file"));
+        }
+    }
+    if let Some(key) = new.keys().find(|k| !is_changed(k) && !old.contains_key(*k)) {
+        return Err(format!("the rewritten file would set {key}, which lsauth did not mean to"));
+    }
+    if doc.bom_hidden_key().is_some_and(is_changed) {
+        return Err("the changed variable is on the first line, behind a byte order mark".into());
+    }
+    Ok(())
+}
+
 /// A value as it must be written: in the line's own quote style, unquoted only when
 /// nothing in it needs quotes.
 pub fn quote_value(value: &str, style: Quote) -> String {

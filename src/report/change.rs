@@ -22,7 +22,7 @@ fn plan_table(outcome: &ToggleOutcome, out: &Output) -> String {
         for line in changing.iter().take(PLAN_ROWS_SHOWN) {
             table.add_row(vec![
                 Cell::new(line.organization_id),
-                Cell::new(&line.title),
+                Cell::new(crate::shown::outside(&line.title)),
                 Cell::new(if line.has_settings_row { "yes" } else { "no" }),
                 Cell::new(if line.before_unknown { "unknown" } else { on_off(line.before) }),
                 Cell::new(on_off(line.after)),
@@ -114,7 +114,7 @@ fn restore_table(outcome: &RollbackOutcome, out: &Output) -> String {
         };
         table.add_row(vec![
             Cell::new(line.organization_id),
-            Cell::new(line.title.unwrap_or("(deleted)")),
+            Cell::new(crate::shown::outside(line.title.unwrap_or("(deleted)"))),
             Cell::new(describe(line.current)),
             Cell::new(describe(line.restore_to)),
             Cell::new(status),

@@ -16,7 +16,12 @@ pub fn render(report: &DoctorReport, out: &Output) -> anyhow::Result<()> {
     for section in sections {
         text.push_str(&format!("{}\n", section.title()));
         for check in report.checks.iter().filter(|c| c.section == section) {
-            text.push_str(&format!("  {:<4} {}  [{}]\n", mark(check.status, out), check.summary, check.id));
+            text.push_str(&format!(
+                "  {:<4} {}  [{}]\n",
+                mark(check.status, out),
+                crate::shown::outside(&check.summary),
+                check.id
+            ));
             if let Some(detail) = &check.detail {
                 if check.status != Status::Pass || out.verbose {
                     for line in detail.lines() {
@@ -26,7 +31,7 @@ pub fn render(report: &DoctorReport, out: &Output) -> anyhow::Result<()> {
             }
             if let Some(fix) = &check.fix {
                 if matches!(check.status, Status::Fail | Status::Warn) || out.verbose {
-                    text.push_str(&format!("         fix: {fix}\n"));
+                    text.push_str(&format!("         fix: {}\n", crate::shown::outside(fix)));
                 }
             }
         }

@@ -32,16 +32,16 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         (MigrateResult::AlreadyMigrated, Some(user)) => t.push_str(&format!(
             "{} already holds a working PAT (user {}): nothing to migrate.\n",
             o.variable,
-            user.email.as_deref().unwrap_or("?")
+            crate::shown::outside(user.email.as_deref().unwrap_or("?"))
         )),
         (_, Some(user)) if o.to == MigrateTo::Password && o.new_credential.verified => t.push_str(&format!(
             "Verified: signed in through the web login as {} (id {}).\n",
-            user.email.as_deref().unwrap_or("?"),
+            crate::shown::outside(user.email.as_deref().unwrap_or("?")),
             user.id
         )),
         (_, Some(user)) if o.new_credential.verified => t.push_str(&format!(
             "Verified: the new PAT refreshes and its access token passes whoami as {} (id {}).\n",
-            user.email.as_deref().unwrap_or("?"),
+            crate::shown::outside(user.email.as_deref().unwrap_or("?")),
             user.id
         )),
         _ => {}

@@ -70,13 +70,13 @@ impl Output {
     /// A diagnostic line on stderr, shown only with `-v`.
     pub fn verbose(&self, line: impl AsRef<str>) {
         if self.verbose {
-            eprintln!("lsauth: {}", line.as_ref());
+            eprintln!("lsauth: {}", crate::shown::terminal_text(line.as_ref()));
         }
     }
 
     /// A progress or warning line on stderr (never part of the result).
     pub fn note(&self, line: impl AsRef<str>) {
-        eprintln!("{}", line.as_ref());
+        eprintln!("{}", crate::shown::terminal_text(line.as_ref()));
     }
 }
 
@@ -95,7 +95,8 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 pub fn print_text(text: &str) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
-    lock.write_all(text.as_bytes())?;
+    // Every renderer escapes the values it shows; this catches whatever one missed.
+    lock.write_all(crate::shown::terminal_text(text).as_bytes())?;
     if !text.ends_with('\n') {
         writeln!(lock)?;
     }

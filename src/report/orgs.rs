@@ -37,8 +37,8 @@ pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
         };
         table.add_row(vec![
             Cell::new(org.id),
-            Cell::new(&org.title),
-            Cell::new(org.creator_email.as_deref().unwrap_or("-")),
+            Cell::new(crate::shown::outside(&org.title)),
+            Cell::new(crate::shown::outside(org.creator_email.as_deref().unwrap_or("-"))),
             Cell::new(org.active_members),
             Cell::new(if org.has_settings_row { "yes" } else { "no" }),
             Cell::new(from_defaults(org.api_tokens_enabled)),

@@ -18,10 +18,10 @@ pub fn render_inspect(r: &InspectReport, out: &Output) -> anyhow::Result<()> {
     let mut t = format!("Token:     {} (from {})\nKind:      {}\n", r.subject.token, r.subject.source, r.description);
     if let Some(c) = &r.inspection.claims {
         if let Some(u) = &c.user_id {
-            t.push_str(&format!("User id:   {u}\n"));
+            t.push_str(&format!("User id:   {}\n", crate::shown::outside(u)));
         }
         if let Some(j) = &c.jti {
-            t.push_str(&format!("jti:       {j}\n"));
+            t.push_str(&format!("jti:       {}\n", crate::shown::outside(j)));
         }
     }
     if let Some(i) = &r.issued_at {
@@ -38,7 +38,7 @@ pub fn render_inspect(r: &InspectReport, out: &Output) -> anyhow::Result<()> {
         if let Some(o) = &db.owner {
             t.push_str(&format!(
                 "Owner:     {} (id {}, {}), active organization {}\n",
-                o.email,
+                crate::shown::outside(&o.email),
                 o.id,
                 if o.is_active { "active" } else { "INACTIVE" },
                 o.active_organization_id.map(|i| i.to_string()).unwrap_or_else(|| "none".into())
@@ -78,15 +78,15 @@ pub fn render_test(r: &TestReport, out: &Output) -> anyhow::Result<()> {
         "{} {} ({})\nToken:   {} ({}, from {})\nServer:  {} (Label Studio {})\n",
         mark(r.verdict.ok, out),
         r.verdict.cause.as_str(),
-        r.verdict.explanation,
+        crate::shown::outside(&r.verdict.explanation),
         r.subject.token,
         r.subject.kind.as_str(),
         r.subject.source,
         r.url,
-        r.label_studio_version.as_deref().unwrap_or("?")
+        crate::shown::outside(r.label_studio_version.as_deref().unwrap_or("?"))
     );
     if let Some(u) = &r.user {
-        t.push_str(&format!("User:    {} (id {})\n", u.email.as_deref().unwrap_or("?"), u.id));
+        t.push_str(&format!("User:    {} (id {})\n", crate::shown::outside(u.email.as_deref().unwrap_or("?")), u.id));
     }
     if !r.verdict.ok {
         t.push_str(&format!("Fix:     {}\n", r.verdict.fix));
@@ -108,9 +108,11 @@ pub fn clients_table(clients: &[crate::clients::ClientResult], out: &Output) -> 
         let result = match (c.ok, c.status) {
             (true, _) => format!("{} ok", mark(true, out)),
             (false, Some(status)) => {
-                format!("{} {status} {}", mark(false, out), c.detail.as_deref().unwrap_or(""))
+                format!("{} {status} {}", mark(false, out), crate::shown::outside(c.detail.as_deref().unwrap_or("")))
             }
-            (false, None) => format!("{} {}", mark(false, out), c.detail.as_deref().unwrap_or("no answer")),
+            (false, None) => {
+                format!("{} {}", mark(false, out), crate::shown::outside(c.detail.as_deref().unwrap_or("no answer")))
+            }
         };
         let id = serde_json::to_value(c.id).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
         table.add_row(vec![Cell::new(id), Cell::new(c.sends), Cell::new(result)]);
@@ -130,7 +132,7 @@ pub fn render_many(reports: &[TestReport], out: &Output) -> anyhow::Result<()> {
             Cell::new(&r.subject.token),
             Cell::new(r.subject.kind.as_str()),
             Cell::new(format!("{} {}", mark(r.verdict.ok, out), r.verdict.cause.as_str())),
-            Cell::new(r.user.as_ref().and_then(|u| u.email.clone()).unwrap_or_default()),
+            Cell::new(crate::shown::outside(r.user.as_ref().and_then(|u| u.email.as_deref()).unwrap_or_default())),
             Cell::new(if r.verdict.ok { String::new() } else { r.verdict.fix.clone() }),
         ]);
     }

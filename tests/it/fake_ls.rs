@@ -58,6 +58,8 @@ pub struct FakeState {
     pub lose_settings_answer: bool,
     /// `(method, path, Authorization header)` of every request.
     pub requests: Vec<(String, String, Option<String>)>,
+    /// The release `/api/version` names, when not 1.23.2 (a hostile server's text, say).
+    pub release: Option<String>,
 }
 
 pub struct FakeLs {
@@ -476,7 +478,8 @@ fn answer(s: &mut FakeState, r: &Request<'_>) -> Reply {
         }
         ("GET", "/health") => json(200, serde_json::json!({"status": "UP"})),
         ("GET", "/api/version") => {
-            json(200, serde_json::json!({"release": "1.23.2", "label-studio-os-package": {"version": "1.23.2"}}))
+            let release = s.release.clone().unwrap_or_else(|| "1.23.2".into());
+            json(200, serde_json::json!({"release": release, "label-studio-os-package": {"version": "1.23.2"}}))
         }
         ("GET", "/api/current-user/whoami") => {
             let Some((scheme, value)) = auth.and_then(|a| a.split_once(' ')) else {

@@ -2,6 +2,7 @@
 //! PostgreSQL server alike (see `on_both_backends!`).
 
 mod harness;
+mod hostile;
 
 mod demo;
 mod discovery;
