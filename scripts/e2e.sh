@@ -433,6 +433,62 @@ story_trust() {
   story_flag_off "$db"
   story_via_api "$db"
   story_installed_wheel "$db"
+  story_hostile "$db"
+}
+
+no_raw_esc() { ! grep -q $'\x1b' "$1"; }
+
+# in_mount_namespace SRC DST ARGS...: lsauth with DST a bind mount of SRC, as `docker run
+# -v SRC:DST` makes it, in a mount namespace of its own (nothing stays mounted).
+in_mount_namespace() {
+  local src=$1 dst=$2; shift 2
+  steps=$((steps + 1))
+  set +e
+  unshare --mount --map-root-user sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$src" "$dst" "$LSAUTH" "$@" \
+    >"$OUT" 2>"$ERR" </dev/null
+  local got=$?; set -e
+  if grep -qF "$LS_TOKEN" "$OUT" "$ERR"; then echo "  FAIL a full token was printed"; failures=$((failures + 1)); return; fi
+  if [ "$got" = 0 ]; then echo "  ok   lsauth $1 on a bind-mounted file (exit 0)"; else
+    echo "  FAIL lsauth $1 on a bind-mounted file: exit $got"; sed 's/^/       /' "$OUT" "$ERR"; failures=$((failures + 1)); fi
+}
+
+# Issue 25 on the real server: a title a member set with an escape sequence and a newline,
+# a password in --url, a bind-mounted .env rewritten (with --revoke-existing) in place.
+story_hostile() {
+  local db=$1 dir=$WORK/hostile-$db pwfile=$WORK/password-$db
+  mkdir -p "$dir/app"
+  echo "story: hostile strings from the real server are shown escaped"
+  expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
+  local title
+  title=$(curl -fs -m 10 -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/organizations/1" |
+    python3 -c 'import json,sys; print(json.dumps({"title": json.load(sys.stdin)["title"]}))')
+  check "a member retitles the organization with an escape sequence (PATCH)" curl -fs -m 10 -o /dev/null -X PATCH \
+    -H "Authorization: Token $LS_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"title": "Acme\u001b[2J\u001b[H\nforged | row"}' "$LS_URL/api/organizations/1"
+  expect 0 "orgs" -- --db "$LS_DB" orgs
+  check "orgs shows the title escaped" grep -qF 'Acme\x1b[2J\x1b[H\nforged' "$OUT"
+  check "no raw ESC in orgs" no_raw_esc "$OUT"
+  STDIN=$pwfile expect 0 "the --via-api plan" -- disable-legacy --via-api --url "$LS_URL" --login "$ADMIN_EMAIL" \
+    --password-stdin --dry-run
+  check "the --via-api plan shows the title escaped" grep -qF 'Acme\x1b[2J' "$OUT"
+  check "no raw ESC in the plan" no_raw_esc "$OUT"
+  check "the title is set back" curl -fs -m 10 -o /dev/null -X PATCH -H "Authorization: Token $LS_TOKEN" \
+    -H 'Content-Type: application/json' -d "$title" "$LS_URL/api/organizations/1"
+
+  echo "story: a password in --url is never shown"
+  set +e; "$LSAUTH" doctor --url "http://bot:Hunter2Secret@${LS_URL#http://}" >"$OUT" 2>"$ERR"; set -e
+  check "doctor does not show it" sh -c "! grep -q Hunter2Secret '$OUT' '$ERR'"
+
+  echo "story: a bind-mounted .env is written in place, after a real --revoke-existing"
+  script_env "$dir/host"; : >"$dir/app/.env"; cp "$dir/host/.env" "$dir/original.env"
+  in_mount_namespace "$dir/host/.env" "$dir/app/.env" migrate-env --env-file "$dir/app/.env" --yes --revoke-existing
+  check "it says the write was in place" grep -qF "written in place, not atomically" "$OUT"
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$dir/host/.env")
+  check "the mounted file holds the new PAT" test -n "$PAT_SEEN"
+  expect 0 "the PAT works" -- token test --env-file "$dir/host/.env" --json
+  in_mount_namespace "$dir/host/.env" "$dir/app/.env" rollback --env-file "$dir/app/.env" --latest --yes
+  check "rolled back in place, byte for byte" cmp -s "$dir/host/.env" "$dir/original.env"
+  unset PAT_SEEN
 }
 
 # Issue 15: `pip install lsauth` next to Label Studio, in its own venv, then `lsauth doctor`

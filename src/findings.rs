@@ -85,10 +85,16 @@ impl Checks {
     }
 
     /// Run a group of checks; one that errors is reported as failed, and the rest go on.
-    pub fn guard(&mut self, id: &str, section: Section, group: impl FnOnce(&mut Checks) -> anyhow::Result<()>) {
-        if let Err(err) = group(self) {
-            self.fail(id, section, "this check could not run").detail(format!("{err:#}"));
-        }
+    /// The error is handed back for what it says about the run (a lock wait: exit 3).
+    pub fn guard(
+        &mut self,
+        id: &str,
+        section: Section,
+        group: impl FnOnce(&mut Checks) -> anyhow::Result<()>,
+    ) -> Option<anyhow::Error> {
+        let err = group(self).err()?;
+        self.fail(id, section, "this check could not run").detail(format!("{err:#}"));
+        Some(err)
     }
 
     pub fn counts(&self) -> Counts {

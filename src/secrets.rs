@@ -114,23 +114,42 @@ pub fn mask_value(name: &str, value: &str, known: &[&str]) -> String {
 /// `mask_value`; then any remaining occurrence of a known secret anywhere is masked too.
 /// Line ends and everything else are kept, so a diff of two masked texts lines up.
 pub fn mask_env_text(text: &str, known: &[&str]) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        out.push_str(&mask_env_line(line, known));
+    let masker = EnvMasker::new(&[text], known);
+    text.split_inclusive('\n').map(|line| masker.line(line)).collect()
+}
+
+/// Masks the lines of `.env` texts one at a time, so that a diff masks only the lines it
+/// shows (linear in the file, whatever the number of secrets in it).
+pub struct EnvMasker<'a> {
+    /// The known secrets and the lines of multi-line secret values, longest first.
+    known: Vec<std::borrow::Cow<'a, str>>,
+}
+
+impl<'a> EnvMasker<'a> {
+    pub fn new(texts: &[&str], known: &[&'a str]) -> Self {
+        // A secret value over several lines (a quoted key or certificate): its first line
+        // is masked as an assignment, the lines after it wherever they stand.
+        let pieces = texts.iter().flat_map(|t| multi_line_secrets(t)).map(std::borrow::Cow::Owned);
+        let mut known: Vec<std::borrow::Cow<'a, str>> =
+            known.iter().map(|s| std::borrow::Cow::Borrowed(*s)).chain(pieces).filter(|s| !s.is_empty()).collect();
+        known.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        known.dedup();
+        EnvMasker { known }
     }
-    // A secret value over several lines (a quoted key or certificate) masks its first
-    // line above; the lines after it are masked wherever they stand.
-    let pieces = multi_line_secrets(text);
-    let mut known: Vec<&str> = known.iter().copied().chain(pieces.iter().map(String::as_str)).collect();
-    known.retain(|s| !s.is_empty());
-    known.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for s in known {
-        if out.contains(s) {
-            let replacement = if looks_like_token(s) { mask(s) } else { mask_password(s) };
-            out = out.replace(s, &replacement);
+
+    /// One line (with its line end): the assignment's value masked by its name and shape,
+    /// then any known secret wherever it stands.
+    pub fn line(&self, line: &str) -> String {
+        let names: Vec<&str> = self.known.iter().map(|k| k.as_ref()).collect();
+        let mut out = mask_env_line(line, &names);
+        for s in &names {
+            if out.contains(s) {
+                let replacement = if looks_like_token(s) { mask(s) } else { mask_password(s) };
+                out = out.replace(s, &replacement);
+            }
         }
+        out
     }
-    out
 }
 
 /// The lines of every multi-line value in `text` that is secret by its name or shape.

@@ -772,23 +772,30 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let mut db_handle = open_database(&mut checks, ctx, &located)?;
     let db_reachable = db_handle.is_some();
 
+    // A read that met a lock past --lock-timeout: the database could not be reached in
+    // time (exit 3), as on every other path.
+    let mut lock_waited = false;
     if let Some(db) = db_handle.as_deref_mut() {
         let mut orgs = Vec::new();
-        checks.guard("database.error", Section::Database, |c| {
-            orgs = database_checks(c, ctx, db)?;
-            Ok(())
-        });
-        checks.guard("orgs.error", Section::Organizations, |c| organization_checks(c, ctx, db, &orgs));
+        let errors = [
+            checks.guard("database.error", Section::Database, |c| {
+                orgs = database_checks(c, ctx, db)?;
+                Ok(())
+            }),
+            checks.guard("orgs.error", Section::Organizations, |c| organization_checks(c, ctx, db, &orgs)),
+        ];
+        lock_waited = errors.iter().flatten().any(db::is_lock_wait);
     }
 
     let inspection = sources.token.as_ref().map(|t| token::inspect(&t.value, tokencheck::now_secs()));
     let mut facts = None;
     if let (Some(source), Some(inspection)) = (&sources.token, &inspection) {
         if let Some(db) = db_handle.as_deref_mut() {
-            checks.guard("token.error", Section::Tokens, |_| {
+            let failed = checks.guard("token.error", Section::Tokens, |_| {
                 facts = Some(tokencheck::gather_db_facts(db, inspection)?);
                 Ok(())
             });
+            lock_waited |= failed.as_ref().is_some_and(db::is_lock_wait);
         }
         let secret = ctx.secret_key(args.ls_data_dir.as_deref());
         token_checks(&mut checks, source, inspection, facts.as_ref(), secret, &JwtFlag::from_env(&ctx.env));
@@ -806,8 +813,12 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
 
     if let Some(project) = args.project {
         match db_handle.as_deref_mut() {
-            Some(db) => checks
-                .guard("project.error", Section::Project, |c| project_checks(c, ctx, db, project, api_client.as_ref())),
+            Some(db) => {
+                let failed = checks.guard("project.error", Section::Project, |c| {
+                    project_checks(c, ctx, db, project, api_client.as_ref())
+                });
+                lock_waited |= failed.as_ref().is_some_and(db::is_lock_wait);
+            }
             None => {
                 checks.skip("project.exists", Section::Project, "--project needs the database");
             }
@@ -817,7 +828,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let report = DoctorReport { counts: checks.counts(), checks: checks.checks.clone() };
     report::doctor::render(&report, &ctx.out)?;
     let nothing_reached = !db_reachable && !api_reachable && (located.is_ok() || sources.url.is_some());
-    if nothing_reached {
+    if nothing_reached || lock_waited {
         return Ok(ExitStatus::Unreachable);
     }
     Ok(checks.exit_status(args.strict))

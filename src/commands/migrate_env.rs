@@ -556,7 +556,7 @@ impl<'a> Migration<'a> {
             d.comment_before(&s.variable, &format!("{old_line}  # {note}"));
         }
         if self.to_password() {
-            d.remove(&s.variable);
+            d.remove_all(&s.variable);
             d.upsert("LABEL_STUDIO_USERNAME", self.args.login.as_deref().unwrap_or_default());
             d.upsert("LABEL_STUDIO_PASSWORD", password);
         } else {

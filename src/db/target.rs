@@ -248,7 +248,8 @@ fn pgpass_lookup(env: &Environment, host: &PgHost, port: u16, dbname: &str, user
     if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
         return None;
     }
-    let text = std::fs::read_to_string(&path).ok()?;
+    let bytes = crate::fsutil::read_regular_file(&path, crate::fsutil::ENV_FILE_LIMIT).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     let host_name = match host {
         PgHost::Tcp(h) => h.clone(),
         // libpq matches a Unix-socket connection against "localhost".

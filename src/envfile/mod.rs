@@ -205,8 +205,11 @@ fn parse_line(physical: &[&str], i: usize) -> Result<(Line, usize), ParseError> 
     }
     let after_key = rest[key_len..].trim_start();
     if after_key.is_empty() || after_key.starts_with('#') {
-        // A bare key: python-dotenv reads it as set without a value.
-        let kind = Kind::Entry { key: key.to_string(), value: None, quote: Quote::None, span: None };
+        // A bare key: python-dotenv reads it as set without a value (unset for clients).
+        // Its span is the empty place after the name, where an edit puts `=value`.
+        let key_end = rest.as_ptr() as usize - first.as_ptr() as usize + key_len;
+        let span = Some((key_end, key_end));
+        let kind = Kind::Entry { key: key.to_string(), value: None, quote: Quote::None, span };
         return Ok((Line { raw: first.to_string(), kind, number }, 1));
     }
     let Some(value_text) = after_key.strip_prefix('=') else {
@@ -269,10 +272,14 @@ fn quoted_entry(
     let body_start = value_text.as_ptr() as usize - first.as_ptr() as usize + 1;
     let mut raw = first.to_string();
     let mut consumed = 1;
+    // Only what each appended line adds is scanned (a value of 10,000 lines is linear);
+    // a line ends on a line end, never inside an escape, so scanning resumes cleanly.
+    let mut scanned = body_start;
     let close = loop {
-        if let Some(at) = closing_quote(&raw[body_start..], q) {
-            break body_start + at;
+        if let Some(at) = closing_quote(&raw[scanned..], q) {
+            break scanned + at;
         }
+        scanned = raw.len();
         if i + consumed >= physical.len() {
             return Err(ParseError { line: number, reason: format!("unterminated {q}quoted value for {key}") });
         }
@@ -288,7 +295,10 @@ fn quoted_entry(
             reason: format!("unexpected text after the closing quote of {key}: {tail:?}"),
         });
     }
-    let value = if quote == Quote::Double { unescape_double(body) } else { unescape_single(body) };
+    // python-dotenv reads the file in text mode: a CRLF or lone CR inside the quotes is a
+    // newline in the value (an escaped `\r` stays a CR: escapes are decoded after that).
+    let body = body.replace("\r\n", "\n").replace('\r', "\n");
+    let value = if quote == Quote::Double { unescape_double(&body) } else { unescape_single(&body) };
     let span = Some((body_start - 1, close + 1));
     let kind = Kind::Entry { key: key.to_string(), value: Some(value), quote, span };
     Ok((Line { raw, kind, number }, consumed))
@@ -344,14 +354,14 @@ impl EnvDocument {
         self.entry(key).map(|e| e.value)
     }
 
-    /// The entry that decides `key`'s value.
+    /// The entry that decides `key`'s value: the last one naming it, as in python-dotenv,
+    /// where a bare `KEY` after `KEY=value` leaves it unset (`None` then).
     pub fn entry(&self, key: &str) -> Option<Entry<'_>> {
-        self.lines.iter().rev().find_map(|l| match &l.kind {
-            Kind::Entry { key: k, value: Some(v), quote, .. } if k == key => {
-                Some(Entry { key: k, value: v, line: l.number })
-            }
+        let last = self.lines.iter().rev().find(|l| matches!(&l.kind, Kind::Entry { key: k, .. } if k == key))?;
+        match &last.kind {
+            Kind::Entry { key: k, value: Some(v), .. } => Some(Entry { key: k, value: v, line: last.number }),
             _ => None,
-        })
+        }
     }
 
     /// Every key assigned, in order, once each.
@@ -374,9 +384,7 @@ impl EnvDocument {
         let mut values = std::collections::HashMap::new();
         for l in &self.lines {
             if let Kind::Entry { key, value, .. } = &l.kind {
-                let old = values.get(key.as_str()).copied().flatten();
-                // A bare name after an assignment leaves the value python-dotenv read.
-                values.insert(key.as_str(), value.as_deref().or(old));
+                values.insert(key.as_str(), value.as_deref());
             }
         }
         values
@@ -399,9 +407,9 @@ impl EnvDocument {
         self.lines.iter().map(|l| l.raw.as_str()).collect()
     }
 
-    /// Index of the line that decides `key` (the last assignment with a value).
+    /// Index of the line that decides `key`: the last one naming it, bare or not.
     fn deciding(&self, key: &str) -> Option<usize> {
-        self.lines.iter().rposition(|l| matches!(&l.kind, Kind::Entry { key: k, span: Some(_), .. } if k == key))
+        self.lines.iter().rposition(|l| matches!(&l.kind, Kind::Entry { key: k, .. } if k == key))
     }
 
     /// The line end this document uses (CRLF if any line has one).
@@ -419,8 +427,12 @@ impl EnvDocument {
     pub fn set_value(&mut self, key: &str, value: &str) -> bool {
         let Some(index) = self.deciding(key) else { return false };
         let line = &mut self.lines[index];
-        let Kind::Entry { quote, span: Some((start, end)), .. } = line.kind.clone() else { return false };
+        let Kind::Entry { quote, span: Some((start, end)), value: old, .. } = line.kind.clone() else { return false };
         let mut written = quote_value(value, quote);
+        if old.is_none() {
+            // A bare name gets its `=`.
+            written.insert(0, '=');
+        }
         // `KEY= # comment`: the new value goes before the comment, with a blank between,
         // or `#` would join the value (`KEY= value# comment` reads `value# comment`).
         if start == end && line.raw[end..].starts_with('#') && !written.is_empty() {
@@ -438,7 +450,10 @@ impl EnvDocument {
     pub fn comment_before(&mut self, key: &str, text: &str) -> bool {
         let Some(index) = self.deciding(key) else { return false };
         let eol = self.eol();
-        let raw: String = text.lines().map(|l| format!("# {l}{eol}")).collect();
+        // Every line of `text` commented, whatever ends it (a lone CR would end the comment
+        // for python-dotenv and leave the rest as a line of its own).
+        let text = text.trim_end_matches(['\n', '\r']).replace("\r\n", "\n");
+        let raw: String = text.split(['\n', '\r']).map(|l| format!("# {l}{eol}")).collect();
         let number = self.lines[index].number;
         self.lines.insert(index, Line { raw, kind: Kind::Other, number });
         true
@@ -468,6 +483,16 @@ impl EnvDocument {
         }
     }
 
+    /// Remove every assignment of `key`, so that no loader reads it: removing only the
+    /// deciding one would bring an earlier (until then overridden) one back to life.
+    pub fn remove_all(&mut self, key: &str) -> usize {
+        let mut removed = 0;
+        while self.remove(key) {
+            removed += 1;
+        }
+        removed
+    }
+
     /// Set `key`: in place when it is assigned, else appended at the end.
     pub fn upsert(&mut self, key: &str, value: &str) {
         if self.set_value(key, value) {
@@ -493,6 +518,10 @@ impl EnvDocument {
 /// values. This is what stands between an edit that went wrong (a quote, a comment, a
 /// duplicate) and a file whose client reads something other than what lsauth reports.
 pub fn check_rewrite(before: &EnvDocument, after: &[u8], changed: &[(&str, Option<&str>)]) -> Result<(), String> {
+    let is_changed = |k: &str| changed.iter().any(|(c, _)| *c == k);
+    if before.bom_hidden_key().is_some_and(is_changed) {
+        return Err("the changed variable is on the first line, behind a byte order mark".into());
+    }
     let doc = EnvDocument::parse(after).map_err(|e| format!("the rewritten file does not parse ({e})"))?;
     let (old, new) = (before.values(), doc.values());
     for (key, want) in changed {
@@ -501,7 +530,6 @@ pub fn check_rewrite(before: &EnvDocument, after: &[u8], changed: &[(&str, Optio
             return Err(format!("{key} would not read the new value from the rewritten file"));
         }
     }
-    let is_changed = |k: &str| changed.iter().any(|(c, _)| *c == k);
     for (key, value) in &old {
         if !is_changed(key) && new.get(key) != Some(value) {
             return Err(format!("{key} would read differently from the rewritten file"));

@@ -4,10 +4,11 @@
 const CONTEXT: usize = 3;
 
 /// `--- a` / `+++ b` and one hunk spanning the changed lines (edits to a .env touch one
-/// region). Both texts are masked first (`secrets::mask_env_text`): every assignment by
-/// its name and value, and every known secret wherever it stands.
+/// region). Every line shown is masked (`secrets::EnvMasker`): each assignment by its name
+/// and value, and every known secret wherever it stands. Only the lines shown are masked,
+/// so a diff of a 40,000-line file costs what its hunk costs.
 pub fn unified(old: &str, new: &str, label: &str, secrets: &[&str]) -> String {
-    let (old, new) = (crate::secrets::mask_env_text(old, secrets), crate::secrets::mask_env_text(new, secrets));
+    let masker = crate::secrets::EnvMasker::new(&[old, new], secrets);
     let a: Vec<&str> = old.split_inclusive('\n').collect();
     let b: Vec<&str> = new.split_inclusive('\n').collect();
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
@@ -26,6 +27,7 @@ pub fn unified(old: &str, new: &str, label: &str, secrets: &[&str]) -> String {
         b_end - start
     );
     let line = |sign: char, text: &str| {
+        let text = &masker.line(text);
         let body = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(text);
         let note = if text.ends_with('\n') { "" } else { "\n\\ No newline at end of file" };
         format!("{sign}{body}{note}\n")

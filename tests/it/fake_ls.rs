@@ -60,6 +60,14 @@ pub struct FakeState {
     pub requests: Vec<(String, String, Option<String>)>,
     /// The release `/api/version` names, when not 1.23.2 (a hostile server's text, say).
     pub release: Option<String>,
+    /// Titles set by a member (`PATCH /api/organizations/ID`), else `org_title(id)`.
+    pub titles: HashMap<i64, String>,
+}
+
+impl FakeState {
+    fn title(&self, id: i64) -> String {
+        self.titles.get(&id).cloned().unwrap_or_else(|| org_title(id))
+    }
 }
 
 pub struct FakeLs {
@@ -255,7 +263,7 @@ fn serve(stream: TcpStream, state: Arc<Mutex<FakeState>>) {
 
 fn whoami(s: &FakeState, user_id: i64) -> Reply {
     let u = &s.users[&user_id];
-    let meta = u.active_org.map(|o| serde_json::json!({"title": org_title(o), "email": u.email}));
+    let meta = u.active_org.map(|o| serde_json::json!({"title": s.title(o), "email": u.email}));
     json(
         200,
         serde_json::json!({"id": user_id, "email": u.email, "username": "", "active_organization": u.active_org,
@@ -471,10 +479,7 @@ fn answer(s: &mut FakeState, r: &Request<'_>) -> Reply {
                 return error(403, "You do not have permission to perform this action.");
             }
             // The real answer carries the organization's invite token too.
-            json(
-                200,
-                serde_json::json!({"id": id, "title": org_title(id), "token": "InviteTokenNotASecretOfLsauth0000"}),
-            )
+            json(200, serde_json::json!({"id": id, "title": s.title(id), "token": "InviteTokenNotASecretOfLsauth0000"}))
         }
         ("GET", "/health") => json(200, serde_json::json!({"status": "UP"})),
         ("GET", "/api/version") => {

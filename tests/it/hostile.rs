@@ -281,6 +281,7 @@ fn a_read_that_meets_a_lock_is_exit_3(fx: &dyn Fixture) {
     for args in [
         vec!["orgs"],
         vec!["enable-legacy", "--all", "--dry-run", "--backup-dir", &backups.path().display().to_string()],
+        vec!["doctor"],
     ] {
         let holder = hold_exclusive(fx, Duration::from_secs(4));
         let mut all = vec!["--db".to_string(), fx.db_arg(), "--lock-timeout".into(), "1".into()];
@@ -288,7 +289,8 @@ fn a_read_that_meets_a_lock_is_exit_3(fx: &dyn Fixture) {
         let run = lsauth(all).run();
         holder.join().unwrap();
         run.expect_code(3);
-        assert!(run.stderr.contains("locked by another writer"), "{args:?}: {}", run.stderr);
+        let said = run.all_output();
+        assert!(said.contains("locked by another writer") || said.contains("lock timeout"), "{args:?}: {said}");
     }
 }
 
@@ -319,4 +321,51 @@ fn a_hot_journal_is_named() {
     let conn = json["checks"].as_array().unwrap().iter().find(|c| c["id"] == "database.connection").unwrap().clone();
     assert_eq!(conn["status"], "fail", "{json}");
     assert!(conn["detail"].as_str().unwrap().contains("hot journal"), "{conn}");
+}
+
+/// A member retitled the organization (`PATCH /api/organizations/ID`): the `--via-api`
+/// plan an operator confirms shows the title escaped.
+#[test]
+fn the_via_api_plan_shows_a_server_title_escaped() {
+    let fake = FakeLs::start(SECRET);
+    fake.add_user(1, "admin@acme.test", 1);
+    fake.with(|s| {
+        s.users.get_mut(&1).unwrap().password = "pw-for-hostile".into();
+        s.titles.insert(1, POISON.into());
+    });
+    fake.set_org(1, true, false);
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["enable-legacy", "--via-api", "--dry-run", "--url", &fake.url, "--login", "admin@acme.test"];
+    let run = lsauth(args.iter().copied().chain(["--password-stdin"]))
+        .env("LSAUTH_BACKUP_DIR", dir.path().display().to_string())
+        .stdin("pw-for-hostile\n")
+        .run();
+    run.expect_code(0);
+    no_raw_escape(&run.all_output());
+    assert!(run.stdout.contains("\\x1b[2J"), "{}", run.stdout);
+    assert!(!run.stdout.lines().any(|l| l.trim_start().starts_with("forged")), "{}", run.stdout);
+}
+
+/// The migrate-env diff shows the file's own lines: an escape sequence in one of them is
+/// shown escaped, and the plan above it cannot be rewritten.
+#[test]
+fn the_migrate_env_diff_shows_file_contents_escaped() {
+    let fake = FakeLs::start(SECRET);
+    fake.add_user(1, "admin@acme.test", 1);
+    fake.set_org(1, true, true);
+    fake.add_legacy(KEY, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    std::fs::write(
+        &env,
+        format!("LABEL_STUDIO_URL={}\nNOTE=x\u{1b}[1A\u{1b}[2K\u{202e}\nLABEL_STUDIO_API_KEY={KEY}\n", fake.url),
+    )
+    .unwrap();
+    let run = lsauth(["migrate-env", "--env-file", &env.display().to_string(), "--dry-run"])
+        .env("LSAUTH_BACKUP_DIR", dir.path().join("b").display().to_string())
+        .run();
+    run.expect_code(0);
+    no_raw_escape(&run.all_output());
+    assert!(run.stdout.contains("NOTE=x\\x1b[1A\\x1b[2K\\u{202e}"), "{}", run.stdout);
+    assert!(!run.all_output().contains(KEY), "{}", run.all_output());
 }

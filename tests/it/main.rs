@@ -8,6 +8,7 @@ mod demo;
 mod discovery;
 mod docs;
 mod doctor;
+mod dotenv_diff;
 mod fake_ls;
 mod fix;
 mod generated;
