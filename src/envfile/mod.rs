@@ -213,7 +213,7 @@ fn parse_line(physical: &[&str], i: usize) -> Result<(Line, usize), ParseError> 
         return Ok((Line { raw: first.to_string(), kind, number }, 1));
     }
     let Some(value_text) = after_key.strip_prefix('=') else {
-        return Err(ParseError { line: number, reason: format!("expected '=' after {key}") });
+        return Err(ParseError { line: number, reason: "expected KEY=value ('=' after the name)".into() });
     };
     let spaced = value_text.starts_with(is_line_space);
     let value_text = value_text.trim_start_matches(is_line_space);
@@ -292,7 +292,8 @@ fn quoted_entry(
     if !(tail.is_empty() || tail.starts_with('#')) {
         return Err(ParseError {
             line: number + consumed - 1,
-            reason: format!("unexpected text after the closing quote of {key}: {tail:?}"),
+            // The text after the quote may be part of a secret: named, not quoted.
+            reason: format!("unexpected text after the closing quote of {key}'s value"),
         });
     }
     // python-dotenv reads the file in text mode: a CRLF or lone CR inside the quotes is a

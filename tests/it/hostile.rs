@@ -52,6 +52,11 @@ fn orgs_and_plans_show_outside_strings_escaped(fx: &dyn Fixture) {
         }
         assert!(!out.lines().any(|l| l.trim_start().starts_with("forged")), "{args:?}: no forged line:\n{out}");
     }
+    // The owner of a key, from the database, as token inspect shows it.
+    fx.exec(&format!("UPDATE authtoken_token SET key = '{KEY}' WHERE user_id = 1"));
+    let run = lsauth(["--db", &fx.db_arg(), "token", "inspect", KEY]).run();
+    no_raw_escape(&run.all_output());
+    assert!(run.stdout.contains("evil\\x1b]0;pwned\\x07@acme.test"), "{}", run.stdout);
     // --json keeps the exact strings.
     let json = lsauth(["--db", &fx.db_arg(), "orgs", "--json"]).run().json();
     let titles: Vec<&str> =
@@ -120,11 +125,18 @@ fn a_bom_is_named_and_no_line_of_the_file_is_printed() {
 fn a_line_that_does_not_parse_is_named_never_quoted() {
     let dir = tempfile::tempdir().unwrap();
     let env = dir.path().join(".env");
-    std::fs::write(&env, format!("LABEL_STUDIO_URL=http://x/\n1BAD={KEY}\n")).unwrap();
-    let run = lsauth(["token", "inspect", "--env-file", &env.display().to_string()]).run();
-    run.expect_code(2);
-    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
-    assert!(!run.all_output().contains(&KEY[..12]), "{}", run.all_output());
+    for (text, line) in [
+        (format!("LABEL_STUDIO_URL=http://x/\n1BAD={KEY}\n"), "line 2"),
+        (format!("A=1\nLABEL_STUDIO_API_KEY=\"{KEY}\"{OTHER_KEY}\n"), "line 2"),
+        (format!("KEY=\"-----BEGIN\"\n{KEY} and more\n"), "line 2"),
+    ] {
+        std::fs::write(&env, text).unwrap();
+        let run = lsauth(["token", "inspect", "--env-file", &env.display().to_string(), "--json"]).run();
+        run.expect_code(2);
+        assert!(run.stderr.contains(line), "{}", run.stderr);
+        assert!(!run.all_output().contains(&KEY[..12]), "{}", run.all_output());
+        assert!(!run.all_output().contains(&OTHER_KEY[..12]), "{}", run.all_output());
+    }
 }
 
 // ---------------------------------------------------------------- what the reader reads
