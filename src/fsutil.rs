@@ -189,7 +189,9 @@ pub fn read_regular_file(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
     let shown = path.display();
     let mut file = fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        // Non-blocking: a FIFO fails at once instead of waiting for a writer; no tty given
+        // as a path becomes the controlling terminal.
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
     let meta = file.metadata().map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
@@ -240,14 +242,10 @@ pub fn describe_type(meta: &fs::Metadata) -> &'static str {
     }
 }
 
-/// Whether `real` (symlinks resolved) is a mount point: another device than its directory,
-/// or a bind mount of a file of the same file system, which only the mount table shows.
-fn is_mount_point(real: &Path, meta: &fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let dir = real.parent().unwrap_or(Path::new("/"));
-    if fs::metadata(dir).is_ok_and(|d| d.dev() != meta.dev()) {
-        return true;
-    }
+/// Whether `real` (symlinks resolved) is a mount point, as the mount table says (a bind
+/// mount of a file of the same file system has its directory's device, and on overlayfs an
+/// ordinary file may have another device than its directory: neither tells).
+fn is_mount_point(real: &Path) -> bool {
     let Ok(table) = fs::read_to_string("/proc/self/mountinfo") else { return false };
     let wanted = real.as_os_str().as_encoded_bytes();
     // Field 5 is the mount point, with space, tab, newline and backslash written in octal.
@@ -289,7 +287,7 @@ pub fn prepare_replace(path: &Path) -> anyhow::Result<ReplaceTarget> {
     if !meta.is_file() {
         return Err(crate::exit::bad_input(format!("{shown} is {}, not a regular file", describe_type(&meta))));
     }
-    let in_place = is_mount_point(&real, &meta);
+    let in_place = is_mount_point(&real);
     if in_place {
         fs::OpenOptions::new().write(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(&real).map_err(
             |e| {
@@ -360,12 +358,33 @@ fn swapped(what: &Path, target: &Path) -> anyhow::Error {
 /// the directory is synced and the name checked to be the file written. A reader sees the
 /// old file or the new one, never a mix; a symlink stays a symlink. A mount point is
 /// rewritten in place instead (`Replaced::InPlace`).
-pub fn replace_file(target: &ReplaceTarget, bytes: &[u8], mode: Option<u32>) -> anyhow::Result<Replaced> {
+pub fn replace_file(target: &ReplaceTarget, bytes: &[u8], mode: Option<u32>) -> Result<Replaced, ReplaceError> {
     let mode = mode.unwrap_or(target.mode);
     if target.in_place {
         rewrite_in_place(target, bytes, mode)?;
         return Ok(Replaced::InPlace);
     }
+    let untouched = |error| ReplaceError { error, touched: false };
+    replace_atomically(target, bytes, mode).map_err(untouched)?.map_err(|error| ReplaceError { error, touched: true })
+}
+
+/// A replace that failed: `touched` once the file may no longer be what it was (renamed
+/// over, or truncated in place), so its backup must stay and be named.
+#[derive(Debug)]
+pub struct ReplaceError {
+    pub error: anyhow::Error,
+    pub touched: bool,
+}
+
+impl From<ReplaceError> for anyhow::Error {
+    fn from(e: ReplaceError) -> Self {
+        e.error
+    }
+}
+
+/// The atomic replace: the outer error is from before the rename (nothing touched), the
+/// inner one from after it.
+fn replace_atomically(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> anyhow::Result<anyhow::Result<Replaced>> {
     let dir = target.real.parent().unwrap_or(Path::new("/"));
     let mut tmp = tempfile::Builder::new()
         .prefix(".lsauth-tmp-")
@@ -388,32 +407,43 @@ pub fn replace_file(target: &ReplaceTarget, bytes: &[u8], mode: Option<u32>) -> 
         return Err(swapped(&at, &target.path));
     }
     tmp.persist(&target.real).map_err(|e| e.error).with_context(|| format!("replacing {}", target.path.display()))?;
-    sync_dir(dir)?;
-    if !is_same_file(&target.real, written) {
-        return Err(swapped(&target.real, &target.path));
-    }
-    Ok(Replaced::Atomically)
+    Ok(sync_dir(dir).and_then(|()| {
+        if is_same_file(&target.real, written) {
+            Ok(Replaced::Atomically)
+        } else {
+            Err(swapped(&target.real, &target.path))
+        }
+    }))
 }
 
 /// Truncate and write the very file that was checked (same device and inode, no symlink
 /// followed at the last step), then sync it.
-fn rewrite_in_place(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+fn rewrite_in_place(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> Result<(), ReplaceError> {
     use std::os::unix::fs::OpenOptionsExt;
     let shown = target.path.display();
+    let before = |error| ReplaceError { error, touched: false };
     let mut file = fs::OpenOptions::new()
         .write(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(&target.real)
-        .with_context(|| format!("opening {shown} to write it in place"))?;
+        .with_context(|| format!("opening {shown} to write it in place"))
+        .map_err(before)?;
     if identity(&file).ok() != Some((target.dev, target.ino)) {
-        return Err(swapped(&target.real, &target.path));
+        return Err(before(swapped(&target.real, &target.path)));
     }
-    file.set_len(0).with_context(|| format!("truncating {shown}"))?;
-    file.write_all(bytes).with_context(|| format!("writing {shown} in place"))?;
+    // The mode first: the likeliest failure (a file this user may write but not chmod)
+    // comes before anything of the content is gone.
     if target.mode != mode {
-        file.set_permissions(Permissions::from_mode(mode))?;
+        file.set_permissions(Permissions::from_mode(mode))
+            .with_context(|| format!("setting the mode of {shown}"))
+            .map_err(before)?;
     }
-    file.sync_all().with_context(|| format!("syncing {shown}"))
+    let written = file
+        .set_len(0)
+        .with_context(|| format!("truncating {shown}"))
+        .and_then(|()| file.write_all(bytes).with_context(|| format!("writing {shown} in place")))
+        .and_then(|()| file.sync_all().with_context(|| format!("syncing {shown}")));
+    written.map_err(|error| ReplaceError { error, touched: true })
 }
 
 /// A deterministic stand-in for another local user racing lsauth: tests set what happens
@@ -465,6 +495,8 @@ mod replace_tests {
         });
         let err = replace_file(&target, b"A=2\n", None).unwrap_err();
         hooks::BEFORE_RENAME.with(|h| *h.borrow_mut() = None);
+        assert!(!err.touched, "refused before the rename: the .env was not touched");
+        let err = err.error;
         assert_eq!(crate::exit::status_of(&err), crate::exit::ExitStatus::Problem);
         assert!(err.to_string().contains("replaced by someone else"), "{err}");
         assert_eq!(fs::metadata(&victim).unwrap().permissions().mode() & 0o7777, 0o600, "victim not chmod-ed");

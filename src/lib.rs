@@ -41,14 +41,14 @@ pub fn main_entry() -> ExitCode {
     match commands::run(cli, env) {
         Ok(status) => status.into(),
         Err(err) if is_broken_pipe(&err) => ExitStatus::Ok.into(),
-        Err(err) if db::is_lock_wait(&err) => {
-            // A read that met a lock past --lock-timeout: as unreachable as the write path's.
+        Err(err) if db::is_lock_wait(&err) && !err.chain().any(|c| c.is::<db::LockTimeout>()) => {
+            // The database's own words for a lock wait, and what they mean.
             eprintln!(
                 "lsauth: error: {}: the database stayed locked by another writer past --lock-timeout; nothing was \
                  changed",
                 shown::terminal_text(&format!("{err:#}"))
             );
-            ExitStatus::Unreachable.into()
+            status_of(&err).into()
         }
         Err(err) => {
             eprintln!("lsauth: error: {}", shown::terminal_text(&format!("{err:#}")));

@@ -40,9 +40,10 @@ pub fn mask_password(_secret: &str) -> String {
 }
 
 /// A URL's text without its `user:password@` (or a bare `user@`, which may be a token).
-/// Text that does not parse as a URL is cut by hand: whatever stands between `://` and
-/// the last `@` before the host's end goes, so an invalid URL never shows its password
-/// either. Anything else is returned as it is.
+/// Text that does not parse as a URL is cut by hand: whatever stands between `://` and the
+/// last `@` before the next blank goes (a password may hold `/`, `?` or `#`, which is why
+/// such a URL does not parse), so an invalid URL never shows its password either.
+/// Anything else is returned as it is.
 pub fn mask_url(text: &str) -> String {
     if let Ok(url) = url::Url::parse(text) {
         if url.has_host() && (url.password().is_some() || !url.username().is_empty()) {
@@ -54,7 +55,7 @@ pub fn mask_url(text: &str) -> String {
     }
     let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return text.to_string() };
     let rest = &text[scheme_end..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
         Some(at) => format!("{}{}", &text[..scheme_end], &rest[at + 1..]),
         None => text.to_string(),
@@ -237,6 +238,23 @@ pub fn masked_command_line(args: impl IntoIterator<Item = String>) -> Vec<String
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn urls_never_show_their_userinfo_even_when_they_do_not_parse() {
+        assert_eq!(mask_url("http://bot:Hunter2@ls.example.com/x"), "http://ls.example.com/x");
+        assert_eq!(mask_url("https://TOKENVALUE@ls.example.com/"), "https://ls.example.com/");
+        for bad in ["http://u:pa/ss@host", "http://u:p#ss@host", "http://u:p?ss@host:8080", "http://u:p@host:99999"] {
+            let shown = mask_url(bad);
+            assert!(!shown.contains("u:p"), "{bad} -> {shown}");
+            assert!(shown.starts_with("http://host"), "{bad} -> {shown}");
+        }
+        for kept in
+            ["a@b.c", "mailto:a@b.c", "http://ls.example.com/", "cannot reach http://host: ask admin@example.com"]
+        {
+            assert_eq!(mask_url(kept), kept);
+        }
+    }
+
     use super::*;
 
     #[test]

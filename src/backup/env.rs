@@ -130,22 +130,28 @@ pub fn commit_rewrite(
         after_sha256: sha256(after),
         mode: Some(format!("{:o}", target.mode)),
     };
-    let written =
-        write_record(backup_dir, &record, now).and_then(|id| Ok((id, fsutil::replace_file(target, after, mode)?)));
-    match written {
-        Ok((backup_id, how)) => {
-            Ok(Committed { backup_file: copy, backup_id, in_place: how == fsutil::Replaced::InPlace })
+    let id = match write_record(backup_dir, &record, now) {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = std::fs::remove_file(&copy);
+            return Err(e);
+        }
+    };
+    match fsutil::replace_file(target, after, mode) {
+        Ok(how) => Ok(Committed { backup_file: copy, backup_id: id, in_place: how == fsutil::Replaced::InPlace }),
+        Err(e) if e.touched => {
+            // The file may hold part of the change or none of it: its backup stays, named.
+            Err(e.error.context(crate::exit::refused(format!(
+                "{shown} may not be as it was: its backup is {} (lsauth rollback --env-file {shown} {id})",
+                copy.display()
+            ))))
         }
         Err(e) => {
             // Nothing was replaced: take the backup away again, so that nothing is left
             // that the output does not mention.
             let _ = std::fs::remove_file(&copy);
-            if let Ok(records) = records_for(backup_dir, &target.path) {
-                for r in records.iter().filter(|r| r.record.backup_file == record.backup_file) {
-                    let _ = std::fs::remove_file(backup_dir.join(format!("{}.json", r.id)));
-                }
-            }
-            Err(e)
+            let _ = std::fs::remove_file(backup_dir.join(format!("{id}.json")));
+            Err(e.error)
         }
     }
 }

@@ -637,15 +637,16 @@ fn locate_database(ctx: &Ctx) -> anyhow::Result<Result<Located, String>> {
     Ok(Ok(located))
 }
 
-/// database.connection: open the database read-only, or say why not.
+/// database.connection: open the database read-only, or say why not. The flag says the
+/// open met a lock held past --lock-timeout (the run then exits 3).
 fn open_database(
     checks: &mut Checks,
     ctx: &Ctx,
     located: &Result<Located, String>,
-) -> anyhow::Result<Option<Box<dyn Database>>> {
+) -> anyhow::Result<(Option<Box<dyn Database>>, bool)> {
     let Ok(l) = located else {
         checks.skip("database.connection", Section::Database, "no database");
-        return Ok(None);
+        return Ok((None, false));
     };
     let opened =
         ctx.lock_timeout().and_then(|t| db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: t }));
@@ -653,14 +654,14 @@ fn open_database(
         Ok(db) => {
             let transport = db.transport().map(|t| format!(" ({t})")).unwrap_or_default();
             checks.pass("database.connection", Section::Database, format!("{}{transport}", l.target));
-            Ok(Some(db))
+            Ok((Some(db), false))
         }
         Err(e) if ctx.db_given_explicitly() && status_of(&e) == ExitStatus::BadInput => Err(e),
         Err(e) => {
             checks
                 .fail("database.connection", Section::Database, format!("cannot use {}", l.target))
                 .detail(format!("{e:#}"));
-            Ok(None)
+            Ok((None, db::is_lock_wait(&e)))
         }
     }
 }
@@ -769,12 +770,11 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let sources = sources(ctx, args)?;
     let located = locate_database(ctx)?;
     configuration(&mut checks, ctx, &located, &sources, args.ls_data_dir.as_deref());
-    let mut db_handle = open_database(&mut checks, ctx, &located)?;
+    let (mut db_handle, mut lock_waited) = open_database(&mut checks, ctx, &located)?;
     let db_reachable = db_handle.is_some();
 
     // A read that met a lock past --lock-timeout: the database could not be reached in
     // time (exit 3), as on every other path.
-    let mut lock_waited = false;
     if let Some(db) = db_handle.as_deref_mut() {
         let mut orgs = Vec::new();
         let errors = [
@@ -784,7 +784,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
             }),
             checks.guard("orgs.error", Section::Organizations, |c| organization_checks(c, ctx, db, &orgs)),
         ];
-        lock_waited = errors.iter().flatten().any(db::is_lock_wait);
+        lock_waited |= errors.iter().flatten().any(db::is_lock_wait);
     }
 
     let inspection = sources.token.as_ref().map(|t| token::inspect(&t.value, tokencheck::now_secs()));

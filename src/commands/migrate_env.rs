@@ -37,6 +37,9 @@ use crate::token::{self, Inspection, TokenKind};
 use crate::tokencheck;
 
 const PLACEHOLDER: &str = "<PAT to be minted>";
+/// A value shaped like a PAT (base64url parts and dots), for checking before the mint that
+/// the rewrite of the real one will read back.
+const PAT_SHAPED: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2hhcGUtb25seQ";
 
 /// Everything one run knows and has done.
 struct Migration<'a> {
@@ -150,10 +153,14 @@ impl<'a> Migration<'a> {
                 },
             )?,
         };
-        if doc.bom_hidden_key() == Some(variable.as_str()) {
+        // Every variable the migration writes: behind a byte order mark it may be unset for
+        // the client whatever lsauth writes.
+        let writes = [variable.as_str(), "LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD"];
+        if let Some(key) = doc.bom_hidden_key().filter(|k| writes[..if self.to_password() { 3 } else { 1 }].contains(k))
+        {
             return Err(bad_input(format!(
-                "{} starts with a byte order mark right before {variable}: python-dotenv before 1.2 reads that \
-                 variable as \\ufeff{variable}, so clients may not see it at all; save the file as UTF-8 without a \
+                "{} starts with a byte order mark right before {key}: python-dotenv before 1.2 reads that \
+                 variable as \\ufeff{key}, so clients may not see it at all; save the file as UTF-8 without a \
                  BOM (signature) and run again (nothing was changed)",
                 path.display()
             )));
@@ -631,6 +638,9 @@ impl<'a> Migration<'a> {
         if self.args.change.dry_run {
             return self.dry_run(&s, pat_given.as_deref(), password.as_deref());
         }
+        // The rewrite must read back as intended before anything changes on the server
+        // (a mint, a revoke): checked here with the value to come, or one of its shape.
+        self.rewritten(&s, pat_given.as_deref().unwrap_or(PAT_SHAPED), password.as_deref().unwrap_or_default())?;
         self.confirm(&s, how, enable_first)?;
 
         if enable_first {

@@ -259,25 +259,53 @@ pub enum UserLookup {
     Active { user_id: i64, organization_id: i64 },
 }
 
-/// A lock wait that ran out: Label Studio (or someone) held the lock too long.
-pub(crate) fn lock_timeout_error(location: &str, waited: Duration) -> anyhow::Error {
-    crate::exit::unreachable_error(format!(
-        "{location} stayed locked by another writer for {:.1}s (--lock-timeout); nothing was changed",
-        waited.as_secs_f64()
-    ))
+/// A lock wait that ran out: Label Studio (or someone) held the lock too long. Exit 3
+/// (`exit::status_of` knows lock waits), whether a read or a write met it.
+#[derive(Debug)]
+pub struct LockTimeout {
+    pub location: String,
+    pub waited: Duration,
 }
 
-/// Whether an error is a lock wait that ran out anywhere in its chain (SQLite busy or
-/// locked, PostgreSQL's lock_timeout): whatever read met it, the database could not be
-/// reached in time, exit 3.
-pub fn is_lock_wait(err: &anyhow::Error) -> bool {
+impl std::fmt::Display for LockTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} stayed locked by another writer for {:.1}s (--lock-timeout); nothing was changed",
+            self.location,
+            self.waited.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for LockTimeout {}
+
+pub(crate) fn lock_timeout_error(location: &str, waited: Duration) -> anyhow::Error {
+    LockTimeout { location: location.to_string(), waited }.into()
+}
+
+/// SQLite gave up waiting for a lock (its busy timeout is `--lock-timeout`).
+pub(crate) fn is_sqlite_busy(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         c.downcast_ref::<rusqlite::Error>()
             .and_then(|e| e.sqlite_error_code())
             .is_some_and(|code| matches!(code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
-            || c.downcast_ref::<::postgres::Error>().and_then(|e| e.code())
-                == Some(&::postgres::error::SqlState::LOCK_NOT_AVAILABLE)
     })
+}
+
+/// PostgreSQL cancelled a statement at `lock_timeout` (55P03).
+pub(crate) fn is_pg_lock_timeout(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<::postgres::Error>().and_then(|e| e.code())
+            == Some(&::postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+    })
+}
+
+/// Whether an error is a lock wait that ran out anywhere in its chain (lsauth's own
+/// `LockTimeout`, SQLite busy or locked, PostgreSQL's lock_timeout): whatever read or write
+/// met it, the database could not be reached in time, exit 3.
+pub fn is_lock_wait(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| c.is::<LockTimeout>()) || is_sqlite_busy(err) || is_pg_lock_timeout(err)
 }
 
 /// Open the database and check it is a Label Studio database with JWT settings.
@@ -481,6 +509,21 @@ pub(crate) enum SqlValue<'a> {
 
 #[cfg(test)]
 mod tests {
+
+    /// A lock wait is exit 3 wherever it is met, however it was wrapped on the way up.
+    #[test]
+    fn lock_waits_are_unreachable_wherever_they_are_met() {
+        use crate::exit::{status_of, ExitStatus};
+        let busy = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None);
+        let read = anyhow::Error::from(busy).context("reading organizations from x.sqlite3");
+        assert!(is_lock_wait(&read));
+        assert_eq!(status_of(&read), ExitStatus::Unreachable);
+        let ours = lock_timeout_error("x.sqlite3", Duration::from_secs(1)).context("enable-legacy");
+        assert_eq!(status_of(&ours), ExitStatus::Unreachable);
+        assert!(format!("{ours:#}").contains("stayed locked by another writer for 1.0s"));
+        assert_eq!(status_of(&anyhow::anyhow!("something else")), ExitStatus::Problem);
+    }
+
     use super::*;
     use crate::change::test_row as row;
 

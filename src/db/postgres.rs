@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
 
 use super::sql::{
@@ -191,11 +190,6 @@ fn apply_changes(client: &mut impl GenericClient, changes: &[RowChange]) -> anyh
     Ok(())
 }
 
-fn is_lock_timeout(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|c| c.downcast_ref::<postgres::Error>().and_then(|e| e.code()) == Some(&SqlState::LOCK_NOT_AVAILABLE))
-}
-
 /// The server's reason for a failed connection, in one line, never with the password.
 fn connect_reason(err: &postgres::Error) -> String {
     if let Some(db) = err.as_db_error() {
@@ -372,7 +366,7 @@ impl Database for PgDb {
     }
 
     fn lock_wait(&self) -> LockWait {
-        LockWait { timeout: self.lock_timeout, ran_out: is_lock_timeout }
+        LockWait { timeout: self.lock_timeout, ran_out: super::is_pg_lock_timeout }
     }
 
     fn lock_settings(&mut self) -> anyhow::Result<Box<dyn LockedSettings + '_>> {

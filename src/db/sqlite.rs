@@ -181,14 +181,6 @@ fn apply_changes(conn: &Connection, changes: &[RowChange]) -> rusqlite::Result<(
     Ok(())
 }
 
-fn is_busy(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<rusqlite::Error>()
-            .and_then(|e| e.sqlite_error_code())
-            .is_some_and(|code| matches!(code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
-    })
-}
-
 /// Why the first read of a database failed, in the words an operator needs: a lock held
 /// past `--lock-timeout` and a crashed writer's hot journal are "cannot reach it now"
 /// (exit 3, as for a write), anything else is "this is no database lsauth can read".
@@ -234,7 +226,7 @@ fn check_file(path: &Path) -> anyhow::Result<()> {
     // cannot hang the read.
     let mut file = {
         use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path)
     }
     .map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
     if !file.metadata().is_ok_and(|m| m.is_file()) {
@@ -411,7 +403,7 @@ impl Database for SqliteDb {
     }
 
     fn lock_wait(&self) -> LockWait {
-        LockWait { timeout: self.lock_timeout, ran_out: is_busy }
+        LockWait { timeout: self.lock_timeout, ran_out: super::is_sqlite_busy }
     }
 
     fn lock_settings(&mut self) -> anyhow::Result<Box<dyn LockedSettings + '_>> {

@@ -394,12 +394,19 @@ impl EnvDocument {
     /// Values of variables named like credentials (TOKEN, KEY, PASSWORD, SECRET, ...):
     /// what output that shows this file must mask.
     pub fn secret_values(&self) -> Vec<String> {
+        // Every value ever assigned to such a name, not only the deciding one: masking
+        // errs on the side of hiding (an overridden key is a secret too).
         const HINTS: [&str; 6] = ["TOKEN", "KEY", "PASSWORD", "SECRET", "PASS", "AUTH"];
-        let values = self.values();
-        self.keys()
-            .into_iter()
-            .filter(|k| HINTS.iter().any(|h| k.to_ascii_uppercase().contains(h)))
-            .filter_map(|k| values.get(k.as_str()).copied().flatten().filter(|v| !v.is_empty()).map(String::from))
+        let mut seen = std::collections::HashSet::new();
+        self.lines
+            .iter()
+            .filter_map(|l| match &l.kind {
+                Kind::Entry { key, value: Some(v), .. } if !v.is_empty() => Some((key, v)),
+                _ => None,
+            })
+            .filter(|(k, _)| HINTS.iter().any(|h| k.to_ascii_uppercase().contains(h)))
+            .filter(|(_, v)| seen.insert(v.as_str()))
+            .map(|(_, v)| v.clone())
             .collect()
     }
 
@@ -538,9 +545,6 @@ pub fn check_rewrite(before: &EnvDocument, after: &[u8], changed: &[(&str, Optio
     }
     if let Some(key) = new.keys().find(|k| !is_changed(k) && !old.contains_key(*k)) {
         return Err(format!("the rewritten file would set {key}, which lsauth did not mean to"));
-    }
-    if doc.bom_hidden_key().is_some_and(is_changed) {
-        return Err("the changed variable is on the first line, behind a byte order mark".into());
     }
     Ok(())
 }
