@@ -44,6 +44,16 @@ impl Caller<'_> {
         }
     }
 
+    /// As `get`, answered once per run (`Api::get_once`): for whoami, which sign-in and the
+    /// organization's title both read.
+    pub async fn get_once(&self, path: &str) -> Result<Answer, NoAnswer> {
+        match self {
+            Caller::Token(api, key) => api.get_once(path, Auth::Token(key)).await,
+            Caller::Bearer(api, access) => api.get_once(path, Auth::Bearer(access)).await,
+            Caller::Session(api) => api.get_once(path, Auth::None).await,
+        }
+    }
+
     pub async fn post(&self, path: &str, body: &serde_json::Value) -> Result<Answer, NoAnswer> {
         match self {
             Caller::Token(api, key) => api.post_json(path, body, Auth::Token(key)).await,
@@ -89,7 +99,8 @@ pub async fn login(api: &Api, email: &str, password: &str) -> anyhow::Result<Api
         }
         status => return Err(refused(format!("logging in as {email}: unexpected answer {status}"))),
     }
-    let who = api.get("api/current-user/whoami", Auth::None).await.map_err(unreachable)?;
+    // Once signed in, the session's whoami is what sign-in and the title both read.
+    let who = api.get_once("api/current-user/whoami", Auth::None).await.map_err(unreachable)?;
     let user = diagnosis::whoami_session(&who).ok_or_else(|| {
         refused(format!("logging in as {email}: the session is not signed in (whoami answered {})", who.status))
     })?;
@@ -179,7 +190,7 @@ pub async fn organization_title(caller: &Caller<'_>, id: i64) -> Option<String> 
     let title_of = |a: &Answer, pointer: &str| {
         (a.status == 200).then(|| a.json()?.pointer(pointer)?.as_str().map(String::from)).flatten()
     };
-    if let Ok(a) = caller.get("api/current-user/whoami").await {
+    if let Ok(a) = caller.get_once("api/current-user/whoami").await {
         let active = a.json().and_then(|j| j.get("active_organization")?.as_i64());
         if active == Some(id) {
             if let Some(title) = title_of(&a, "/active_organization_meta/title") {
@@ -248,14 +259,15 @@ fn not_signed_in(f: &Finding, kind: CredentialKind) -> anyhow::Error {
 
 /// Sign in with a token: a legacy key as `Token`, a PAT refreshed to an access token, or
 /// an access token as it is; whoami says who it is.
-pub fn sign_in_with_token(base: url::Url, timeout: Duration, raw: &str) -> anyhow::Result<SignedIn> {
-    let api = Api::new(base, timeout)?;
+/// On `api`, a client for token checks: what it already asked (a probe's whoami) is not
+/// asked again.
+pub fn sign_in_with_token(api: Api, raw: &str) -> anyhow::Result<SignedIn> {
     let inspection = token::inspect(raw, crate::tokencheck::now_secs());
     let token = inspection.token.clone();
     let (held, kind) = match inspection.kind {
         TokenKind::Legacy => (Held::Token(token), CredentialKind::LegacyToken),
         TokenKind::Pat => {
-            let result = api.block_on(api.refresh(&token));
+            let result = api.block_on(api.refresh_once(&token));
             let access = diagnosis::refresh(&result).map_err(|f| not_signed_in(&f, CredentialKind::Pat))?;
             (Held::Pat { pat: token, access }, CredentialKind::Pat)
         }
@@ -270,7 +282,7 @@ pub fn sign_in_with_token(base: url::Url, timeout: Duration, raw: &str) -> anyho
     let mut signed = SignedIn { api, held, user: ApiUser { id: 0, email: None, active_organization: None }, kind };
     let finding = {
         let caller = signed.caller();
-        let result = signed.api.block_on(caller.get("api/current-user/whoami"));
+        let result = signed.api.block_on(caller.get_once("api/current-user/whoami"));
         match kind {
             CredentialKind::LegacyToken => diagnosis::whoami_legacy(&result),
             _ => diagnosis::whoami_bearer(&result),

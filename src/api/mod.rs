@@ -62,6 +62,9 @@ pub struct Api {
     /// Only for web-login sessions: token checks never carry cookies, so a session can
     /// never make a rejected token look accepted.
     cookies: Option<std::sync::Arc<reqwest::cookie::Jar>>,
+    /// Answers of `get_once` (by path and `Authorization` value) and `refresh_once` (by
+    /// PAT), for this run.
+    answered: std::sync::Mutex<std::collections::HashMap<(String, String), Result<Answer, NoAnswer>>>,
 }
 
 /// Install ring as rustls's process-wide provider once (reqwest is built without one).
@@ -121,7 +124,7 @@ impl Api {
         }
         let client = builder.build()?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Api { base, client, runtime, cookies })
+        Ok(Api { base, client, runtime, cookies, answered: Default::default() })
     }
 
     /// A cookie this session holds for the base URL.
@@ -165,13 +168,17 @@ impl Api {
         self.runtime.block_on(work)
     }
 
-    fn headers(auth: &Auth<'_>) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        let value = match auth {
+    fn authorization(auth: &Auth<'_>) -> Option<String> {
+        match auth {
             Auth::None => None,
             Auth::Token(t) => Some(format!("Token {t}")),
             Auth::Bearer(t) => Some(format!("Bearer {t}")),
-        };
+        }
+    }
+
+    fn headers(auth: &Auth<'_>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let value = Self::authorization(auth);
         if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
             let mut v = v;
             v.set_sensitive(true);
@@ -193,6 +200,31 @@ impl Api {
     pub async fn get(&self, path: &str, auth: Auth<'_>) -> Result<Answer, NoAnswer> {
         let url = self.url(path);
         self.send(self.client.get(url.clone()).headers(Self::headers(&auth)), &url).await
+    }
+
+    /// A GET answered once per run for the same path and credential: the reads several
+    /// checks ask (whoami with one key) go out once. Only for reads whose answer cannot
+    /// change during the run as lsauth uses it (never a read-back after a change).
+    pub async fn get_once(&self, path: &str, auth: Auth<'_>) -> Result<Answer, NoAnswer> {
+        let key = (path.to_string(), Self::authorization(&auth).unwrap_or_default());
+        if let Some(answer) = self.answered.lock().expect("not poisoned").get(&key) {
+            return answer.clone();
+        }
+        let answer = self.get(path, auth).await;
+        self.answered.lock().expect("not poisoned").insert(key, answer.clone());
+        answer
+    }
+
+    /// `refresh`, answered once per run for the same PAT: the probe and a sign-in with the
+    /// same PAT share one access token (it lives 5 minutes; `SignedIn::renew` asks anew).
+    pub async fn refresh_once(&self, pat: &str) -> Result<Answer, NoAnswer> {
+        let key = ("api/token/refresh/".to_string(), pat.to_string());
+        if let Some(answer) = self.answered.lock().expect("not poisoned").get(&key) {
+            return answer.clone();
+        }
+        let answer = self.refresh(pat).await;
+        self.answered.lock().expect("not poisoned").insert(key, answer.clone());
+        answer
     }
 
     /// `POST api/token/refresh/` with a PAT (no authentication needed).

@@ -424,18 +424,27 @@ fn api_and_live_checks(
     facts: Option<&DbFacts>,
     from_env_file: bool,
     schema: Option<&crate::settings::JwtSchema>,
+    other_keys: &[String],
 ) -> bool {
     let sec = Section::Api;
     let base = api.base().clone();
     let (version, finding, clients) = api.block_on(async {
         let version = diagnosis::version(&api.get("api/version", Auth::None).await);
-        let (finding, clients) = match token {
-            Some((_, inspection)) => (
-                Some(tokencheck::probe(api, inspection, &version).await),
-                tokencheck::probe_clients(api, inspection, &version).await,
-            ),
-            None => (None, Vec::new()),
+        let probe = async {
+            match token {
+                Some((_, inspection)) => {
+                    let (finding, clients) = tokencheck::probe_all(api, inspection, &version).await;
+                    (Some(finding), clients)
+                }
+                None => (None, Vec::new()),
+            }
         };
+        // Legacy keys other checks test live, with the probe (answered once, kept by the
+        // client); the configured key itself is the probe's.
+        let configured = token.map(|(_, i)| i.token.as_str());
+        let others = other_keys.iter().filter(|k| Some(k.as_str()) != configured && version.is_ok());
+        let whoamis = others.map(|k| api.get_once("api/current-user/whoami", Auth::Token(k)));
+        let ((finding, clients), _) = futures_util::future::join(probe, futures_util::future::join_all(whoamis)).await;
         (version, finding, clients)
     });
     let reachable = !matches!(&version, Err(f) if f.cause == Cause::Unreachable);
@@ -561,20 +570,21 @@ fn project_checks(
         sec,
         format!("project {} {:?} → organization {org_id}", project.id, project.title.clone().unwrap_or_default()),
     );
-    let defaults = db.jwt_schema().model_defaults();
     let roles = [
         ("project.ml_backend_key", "ML backend /setup", "the project's creator", project.project_creator),
         ("project.export_key", "exports with media", "the organization's creator", project.organization_creator),
     ];
+    let flag_off = JwtFlag::from_env(&ctx.env).is_off();
     for (id, feature, who, user_id) in roles {
         let mut chain = vec![format!("project {project_id}")];
-        let Some(user) = user_id.map(|u| db.user_by_id(u)).transpose()?.flatten() else {
+        let role = role_key(db, user_id)?;
+        let Some(user) = role.user else {
             checks.fail(id, sec, format!("{feature}: {who} is unknown (deleted user)"));
             continue;
         };
         let email = crate::shown::outside(&user.email).into_owned();
         chain.push(format!("{who} {email} (id {})", user.id));
-        let Some(key) = db.legacy_key_of(user.id)? else {
+        let Some(key) = role.key else {
             checks
                 .fail(id, sec, format!("{feature}: {who} {email} has no legacy token"))
                 .detail(chain.join(" → "))
@@ -588,10 +598,9 @@ fn project_checks(
             checks.pass(id, sec, format!("{feature}: {who}'s legacy token is accepted")).detail(chain.join(" → "));
             continue;
         };
-        let org = db.read_scope(&db::OrgScope::ids(vec![active]))?.into_iter().next();
-        let legacy_on = org.as_ref().map(|o| o.effective(defaults).legacy_api_tokens_enabled).unwrap_or(true);
+        let legacy_on = role.legacy_on;
         chain.push(format!("active organization {active}: legacy tokens {}", report::on_off(legacy_on)));
-        if !legacy_on && !JwtFlag::from_env(&ctx.env).is_off() {
+        if !legacy_on && !flag_off {
             checks
                 .fail(
                     id,
@@ -604,7 +613,7 @@ fn project_checks(
         }
         if let Some(api) = api {
             let finding = api.block_on(async {
-                diagnosis::whoami_legacy(&api.get("api/current-user/whoami", Auth::Token(&key)).await)
+                diagnosis::whoami_legacy(&api.get_once("api/current-user/whoami", Auth::Token(&key)).await)
             });
             chain.push(format!("live test: {}", finding.cause.as_str()));
             if finding.cause != Cause::Ok {
@@ -619,6 +628,57 @@ fn project_checks(
         checks.pass(id, sec, format!("{feature}: {who}'s legacy token works")).detail(chain.join(" → "));
     }
     Ok(())
+}
+
+/// What the database says of one project role's user and legacy key, before any request.
+struct RoleKey {
+    user: Option<db::UserFacts>,
+    key: Option<String>,
+    /// Legacy tokens on for the organization Label Studio consults for that user.
+    legacy_on: bool,
+}
+
+impl RoleKey {
+    /// The key the project check tests live, if it gets that far.
+    fn live_test(&self, flag_off: bool) -> Option<&str> {
+        let user = self.user.as_ref()?;
+        (user.active_organization_id.is_some() && (self.legacy_on || flag_off)).then_some(self.key.as_deref()?)
+    }
+}
+
+fn role_key(db: &mut dyn Database, user_id: Option<i64>) -> anyhow::Result<RoleKey> {
+    let user = user_id.map(|u| db.user_by_id(u)).transpose()?.flatten();
+    let key = match &user {
+        Some(u) => db.legacy_key_of(u.id)?,
+        None => None,
+    };
+    let defaults = db.jwt_schema().model_defaults();
+    let legacy_on = match user.as_ref().and_then(|u| u.active_organization_id) {
+        Some(active) => db
+            .read_scope(&db::OrgScope::ids(vec![active]))?
+            .into_iter()
+            .next()
+            .map(|o| o.effective(defaults).legacy_api_tokens_enabled)
+            .unwrap_or(true),
+        None => true,
+    };
+    Ok(RoleKey { user, key, legacy_on })
+}
+
+/// The legacy keys `--project`'s checks will test live: asked for together with the
+/// configured token's probe, so they add no round trip of their own.
+fn project_live_keys(ctx: &Ctx, db: &mut dyn Database, project_id: i64) -> Vec<String> {
+    let Ok(Some(project)) = db.project(project_id) else { return Vec::new() };
+    if project.organization_id.is_none() {
+        return Vec::new();
+    }
+    let flag_off = JwtFlag::from_env(&ctx.env).is_off();
+    let mut keys: Vec<String> = [project.project_creator, project.organization_creator]
+        .into_iter()
+        .filter_map(|user| role_key(db, user).ok()?.live_test(flag_off).map(String::from))
+        .collect();
+    keys.dedup();
+    keys
 }
 
 /// Where the database is, or why there is none to check: an explicit --db that cannot
@@ -675,6 +735,7 @@ fn api_checks(
     inspection: Option<&Inspection>,
     facts: Option<&DbFacts>,
     schema: Option<&crate::settings::JwtSchema>,
+    other_keys: &[String],
 ) -> (Option<Api>, bool) {
     let Some((url, _)) = &sources.url else {
         checks.skip("api.reachable", Section::Api, "no URL configured");
@@ -686,7 +747,8 @@ fn api_checks(
     match api::parse_base_url(url).and_then(|base| Api::new(base, args.timeout.duration())) {
         Ok(api) => {
             let token = sources.token.as_ref().zip(inspection);
-            let reachable = api_and_live_checks(checks, &api, token, facts, sources.env_doc.is_some(), schema);
+            let reachable =
+                api_and_live_checks(checks, &api, token, facts, sources.env_doc.is_some(), schema, other_keys);
             (Some(api), reachable)
         }
         Err(e) => {
@@ -705,20 +767,22 @@ fn jwt_settings_check(
     checks: &mut Checks,
     ctx: &Ctx,
     args: &DoctorArgs,
-    base: &url::Url,
+    api: Api,
     token: Option<&TokenSource>,
     inspection: Option<&Inspection>,
 ) -> anyhow::Result<()> {
     const ID: &str = "api.jwt_settings";
     let sec = Section::Api;
-    let url = crate::secrets::shown_url(base);
+    let base = api.base().clone();
+    let url = crate::secrets::shown_url(&base);
     let timeout = args.timeout.duration();
     let signed = match (&args.login, token) {
         (Some(email), _) => {
             let password = ctx.login_password(email, args.password_stdin)?;
             crate::remote::sign_in_with_login(base.clone(), timeout, email, &password)
         }
-        (None, Some(t)) => crate::remote::sign_in_with_token(base.clone(), timeout, &t.value),
+        // The probe's client: its whoami with this token is not sent again.
+        (None, Some(t)) => crate::remote::sign_in_with_token(api, &t.value),
         (None, None) => {
             checks.skip(ID, sec, "not read: no token and no --login to sign in with");
             return Ok(());
@@ -802,12 +866,17 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     }
 
     let schema = db_handle.as_deref().map(|db| db.jwt_schema().clone());
-    let (api_client, api_reachable) =
-        api_checks(&mut checks, args, &sources, inspection.as_ref(), facts.as_ref(), schema.as_ref());
+    let project_keys = match (args.project, db_handle.as_deref_mut()) {
+        (Some(project), Some(db)) => project_live_keys(ctx, db, project),
+        _ => Vec::new(),
+    };
+    let (mut api_client, api_reachable) =
+        api_checks(&mut checks, args, &sources, inspection.as_ref(), facts.as_ref(), schema.as_ref(), &project_keys);
 
     if db_handle.is_none() && api_reachable {
-        if let Some(api) = &api_client {
-            jwt_settings_check(&mut checks, ctx, args, api.base(), sources.token.as_ref(), inspection.as_ref())?;
+        // No database: no project checks either, so the client goes to the sign-in.
+        if let Some(api) = api_client.take() {
+            jwt_settings_check(&mut checks, ctx, args, api, sources.token.as_ref(), inspection.as_ref())?;
         }
     }
 

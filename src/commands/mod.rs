@@ -341,13 +341,13 @@ impl Ctx {
         let timeout = creds.timeout();
         let (signed, stdin_token) = if creds.token_stdin {
             let token = sources::read_secret_stdin("token")?;
-            let signed = crate::remote::sign_in_with_token(base, timeout, &token)?;
+            let signed = crate::remote::sign_in_with_token(crate::api::Api::new(base, timeout)?, &token)?;
             (signed, Some(TokenSource { value: token, source: "standard input".into(), variable: None }))
         } else if let Some(email) = &creds.login {
             let password = self.login_password(email, creds.password_stdin)?;
             (crate::remote::sign_in_with_login(base, timeout, email, &password)?, None)
         } else if let Some(token) = &env_token {
-            (crate::remote::sign_in_with_token(base, timeout, &token.value)?, None)
+            (crate::remote::sign_in_with_token(crate::api::Api::new(base, timeout)?, &token.value)?, None)
         } else {
             return Err(crate::exit::bad_input(
                 "--via-api needs someone to sign in: --login EMAIL (the web login), --token-stdin (a PAT, or a \

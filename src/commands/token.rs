@@ -14,7 +14,7 @@ use crate::settings::{self, JwtFlag};
 use crate::sources::{read_env_file, token_source, url_source, TokenSource};
 use crate::token::{self, Claims, Inspection, TokenKind};
 use crate::tokencheck::{
-    check_signature, gather_db_facts, inspect_problems, now_secs, probe, probe_clients, url_warnings, DbFacts,
+    check_signature, gather_db_facts, inspect_problems, now_secs, probe, probe_all, url_warnings, DbFacts,
 };
 
 fn db_facts(ctx: &Ctx, inspection: &Inspection, warnings: &mut Vec<String>) -> anyhow::Result<Option<DbFacts>> {
@@ -172,8 +172,7 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let database = db_facts(ctx, &inspection, &mut warnings)?;
     let (version, finding, clients) = api.block_on(async {
         let version = diagnosis::version(&api.get("api/version", Auth::None).await);
-        let finding = probe(&api, &inspection, &version).await;
-        let clients = probe_clients(&api, &inspection, &version).await;
+        let (finding, clients) = probe_all(&api, &inspection, &version).await;
         (version.ok(), finding, clients)
     });
     let shown = crate::secrets::shown_url(&base);

@@ -62,6 +62,10 @@ pub struct FakeState {
     pub release: Option<String>,
     /// Titles set by a member (`PATCH /api/organizations/ID`), else `org_title(id)`.
     pub titles: HashMap<i64, String>,
+    /// Requests being answered now (held for `delay`), and the most there ever were: what
+    /// lsauth sent together.
+    pub in_flight: usize,
+    pub max_in_flight: usize,
 }
 
 impl FakeState {
@@ -225,11 +229,14 @@ fn serve(stream: TcpStream, state: Arc<Mutex<FakeState>>) {
     let (reply, delay) = {
         let mut s = state.lock().unwrap();
         s.requests.push((method.clone(), path.clone(), auth.clone()));
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
         let request =
             Request { method: &method, path: &path, auth: auth.as_deref(), body: &body, cookies, headers: &headers };
         (answer(&mut s, &request), s.delay)
     };
     std::thread::sleep(delay);
+    state.lock().unwrap().in_flight -= 1;
     if reply.status == 0 {
         return; // the connection closes unanswered
     }

@@ -14,6 +14,7 @@ mod fix;
 mod generated;
 mod migrate;
 mod orgs;
+mod roundtrips;
 mod safety;
 mod secrets;
 mod token;
