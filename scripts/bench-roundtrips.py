@@ -11,9 +11,12 @@ of sequential round trips, (time at D - time at 0) / D, beside the command's dep
     scripts/bench-roundtrips.py --url http://127.0.0.1:8080 --db sqlite:///path/label_studio.sqlite3 \
         --token LEGACY_KEY --email admin@example.com --password 'S3cret-pass!' [--delay 0.1] [--runs 3]
 
-It mints a PAT with the legacy token for the PAT rows (or uses --pat) and leaves the legacy
-token's organization as it found it. Start a Label Studio for it with any script that runs
-one on loopback (`scripts/e2e.sh` installs one under ~/.cache/lsauth-e2e).
+It changes the instance it measures, so point it at a throwaway one: legacy tokens are
+switched on for every organization (`enable-legacy --all`, so the legacy rows pass), a PAT
+is minted with the legacy token (an existing one of that user is revoked first) unless
+--pat is given, and a project is created for `doctor --project`. Start a Label Studio for it
+with any script that runs one on loopback (`scripts/e2e.sh` installs one under
+~/.cache/lsauth-e2e).
 """
 
 import argparse
@@ -178,7 +181,7 @@ def main():
         ("migrate-env --dry-run, legacy key", ["migrate-env", "--env-file", legacy_env, "--dry-run"], None, 2),
         ("enable-legacy --via-api --dry-run --login",
          ["enable-legacy", "--via-api", "--dry-run", "--url", proxy.url, "--login", args.email, "--password-stdin"],
-         (args.password + "\n").encode(), 3),
+         (args.password + "\n").encode(), 4),
         # The floor with 8 at a time: the version, then 50 tokens' chains (1 round trip for a
         # legacy key or a refused PAT, 2 for the working PAT) 8 by 8: 1 + ceil(51 / 8).
         ("token test --all-from, 50 tokens (8 at a time)",

@@ -48,6 +48,15 @@ impl Answer {
     }
 }
 
+/// A request whose answer a run keeps (see `Api::get_once`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Asked {
+    /// A GET: path and `Authorization` value.
+    Get(String, String),
+    /// A refresh of this PAT.
+    Refresh(String),
+}
+
 /// Why no answer came back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoAnswer {
@@ -62,9 +71,9 @@ pub struct Api {
     /// Only for web-login sessions: token checks never carry cookies, so a session can
     /// never make a rejected token look accepted.
     cookies: Option<std::sync::Arc<reqwest::cookie::Jar>>,
-    /// Answers of `get_once` (by path and `Authorization` value) and `refresh_once` (by
-    /// PAT), for this run.
-    answered: std::sync::Mutex<std::collections::HashMap<(String, String), Result<Answer, NoAnswer>>>,
+    timeout: Duration,
+    /// Answers of `get_once` and `refresh_once`, for this run.
+    answered: std::sync::Mutex<std::collections::HashMap<Asked, Answer>>,
 }
 
 /// Install ring as rustls's process-wide provider once (reqwest is built without one).
@@ -124,7 +133,13 @@ impl Api {
         }
         let client = builder.build()?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Api { base, client, runtime, cookies, answered: Default::default() })
+        Ok(Api { base, client, runtime, cookies, timeout, answered: Default::default() })
+    }
+
+    /// A client for token checks at the same URL, with nothing of this one's: no cookies
+    /// (a session must never make a rejected token look accepted), no kept answers.
+    pub fn token_client(&self) -> anyhow::Result<Api> {
+        Self::new(self.base.clone(), self.timeout)
     }
 
     /// A cookie this session holds for the base URL.
@@ -204,27 +219,39 @@ impl Api {
 
     /// A GET answered once per run for the same path and credential: the reads several
     /// checks ask (whoami with one key) go out once. Only for reads whose answer cannot
-    /// change during the run as lsauth uses it (never a read-back after a change).
+    /// change during the run as lsauth uses it; a change made through this client forgets
+    /// them (`forget`).
     pub async fn get_once(&self, path: &str, auth: Auth<'_>) -> Result<Answer, NoAnswer> {
-        let key = (path.to_string(), Self::authorization(&auth).unwrap_or_default());
-        if let Some(answer) = self.answered.lock().expect("not poisoned").get(&key) {
-            return answer.clone();
-        }
-        let answer = self.get(path, auth).await;
-        self.answered.lock().expect("not poisoned").insert(key, answer.clone());
-        answer
+        let key = Asked::Get(path.to_string(), Self::authorization(&auth).unwrap_or_default());
+        self.once(key, self.get(path, auth)).await
     }
 
     /// `refresh`, answered once per run for the same PAT: the probe and a sign-in with the
     /// same PAT share one access token (it lives 5 minutes; `SignedIn::renew` asks anew).
     pub async fn refresh_once(&self, pat: &str) -> Result<Answer, NoAnswer> {
-        let key = ("api/token/refresh/".to_string(), pat.to_string());
-        if let Some(answer) = self.answered.lock().expect("not poisoned").get(&key) {
-            return answer.clone();
+        self.once(Asked::Refresh(pat.to_string()), self.refresh(pat)).await
+    }
+
+    /// The answer to `asked` this run, else `ask`'s, kept when the server answered (no
+    /// answer, a timeout, is asked again next time).
+    async fn once(
+        &self,
+        asked: Asked,
+        ask: impl std::future::Future<Output = Result<Answer, NoAnswer>>,
+    ) -> Result<Answer, NoAnswer> {
+        if let Some(answer) = self.answered.lock().expect("not poisoned").get(&asked) {
+            return Ok(answer.clone());
         }
-        let answer = self.refresh(pat).await;
-        self.answered.lock().expect("not poisoned").insert(key, answer.clone());
+        let answer = ask.await;
+        if let Ok(a) = &answer {
+            self.answered.lock().expect("not poisoned").insert(asked, a.clone());
+        }
         answer
+    }
+
+    /// Forget every kept answer: called once this client changed something on the server.
+    pub fn forget(&self) {
+        self.answered.lock().expect("not poisoned").clear();
     }
 
     /// `POST api/token/refresh/` with a PAT (no authentication needed).
