@@ -42,6 +42,8 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('migrate-env', 'migrate-env', [CompletionResultType]::ParameterValue, 'Move an integration''s .env from a legacy token to a PAT (or username/password), verified')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('upgrade-check', 'upgrade-check', [CompletionResultType]::ParameterValue, 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)')
+            [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Write explicit settings rows with today''s values for organizations without one, so that no release''s change of defaults reaches them')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Undo a change from its backup (list backups, restore one, or the latest)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -299,6 +301,38 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'lsauth;upgrade-check' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The release to upgrade to (1.17.0 to 1.23.2, or latest)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour and symbols')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a database lock held by Label Studio (0 to 3600)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print tokens and passwords in full instead of masked')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'lsauth;pin' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'An organization id (repeatable)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The active organization of this user (repeatable)')
+            [CompletionResult]::new('--backup-dir', '--backup-dir', [CompletionResultType]::ParameterName, 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour and symbols')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a database lock held by Label Studio (0 to 3600)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every organization')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Apply without asking (required when there is no terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Apply without asking (required when there is no terminal)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan and change nothing, on disk or in the database')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print tokens and passwords in full instead of masked')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'lsauth;rollback' {
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Restore this .env file from a migrate-env backup instead of database rows')
             [CompletionResult]::new('--backup-dir', '--backup-dir', [CompletionResultType]::ParameterName, 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]')
@@ -336,6 +370,8 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('migrate-env', 'migrate-env', [CompletionResultType]::ParameterValue, 'Move an integration''s .env from a legacy token to a PAT (or username/password), verified')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('upgrade-check', 'upgrade-check', [CompletionResultType]::ParameterValue, 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)')
+            [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Write explicit settings rows with today''s values for organizations without one, so that no release''s change of defaults reaches them')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Undo a change from its backup (list backups, restore one, or the latest)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -376,6 +412,12 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             break
         }
         'lsauth;help;manpage' {
+            break
+        }
+        'lsauth;help;upgrade-check' {
+            break
+        }
+        'lsauth;help;pin' {
             break
         }
         'lsauth;help;rollback' {

@@ -46,11 +46,17 @@ _lsauth() {
             lsauth,orgs)
                 cmd="lsauth__subcmd__orgs"
                 ;;
+            lsauth,pin)
+                cmd="lsauth__subcmd__pin"
+                ;;
             lsauth,rollback)
                 cmd="lsauth__subcmd__rollback"
                 ;;
             lsauth,token)
                 cmd="lsauth__subcmd__token"
+                ;;
+            lsauth,upgrade-check)
+                cmd="lsauth__subcmd__upgrade__subcmd__check"
                 ;;
             lsauth__subcmd__help,completions)
                 cmd="lsauth__subcmd__help__subcmd__completions"
@@ -82,11 +88,17 @@ _lsauth() {
             lsauth__subcmd__help,orgs)
                 cmd="lsauth__subcmd__help__subcmd__orgs"
                 ;;
+            lsauth__subcmd__help,pin)
+                cmd="lsauth__subcmd__help__subcmd__pin"
+                ;;
             lsauth__subcmd__help,rollback)
                 cmd="lsauth__subcmd__help__subcmd__rollback"
                 ;;
             lsauth__subcmd__help,token)
                 cmd="lsauth__subcmd__help__subcmd__token"
+                ;;
+            lsauth__subcmd__help,upgrade-check)
+                cmd="lsauth__subcmd__help__subcmd__upgrade__subcmd__check"
                 ;;
             lsauth__subcmd__help__subcmd__token,inspect)
                 cmd="lsauth__subcmd__help__subcmd__token__subcmd__inspect"
@@ -119,7 +131,7 @@ _lsauth() {
 
     case "${cmd}" in
         lsauth)
-            opts="-v -h -V --db --json --verbose --color --show-secrets --lock-timeout --help --version doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help"
+            opts="-v -h -V --db --json --verbose --color --show-secrets --lock-timeout --help --version doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,7 +449,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__help)
-            opts="doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help"
+            opts="doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -590,6 +602,20 @@ _lsauth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        lsauth__subcmd__help__subcmd__pin)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         lsauth__subcmd__help__subcmd__rollback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -635,6 +661,20 @@ _lsauth() {
         lsauth__subcmd__help__subcmd__token__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        lsauth__subcmd__help__subcmd__upgrade__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -737,6 +777,44 @@ _lsauth() {
                 return 0
             fi
             case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        lsauth__subcmd__pin)
+            opts="-y -v -h --org --all --user --yes --dry-run --backup-dir --db --json --verbose --color --show-secrets --lock-timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -942,6 +1020,36 @@ _lsauth() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        lsauth__subcmd__upgrade__subcmd__check)
+            opts="-v -h --to --db --json --verbose --color --show-secrets --lock-timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -39,6 +39,8 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand migrate-env 'Move an integration''s .env from a legacy token to a PAT (or username/password), verified'
             cand completions 'Print the shell completion script for SHELL'
             cand manpage 'Print the man page (roff)'
+            cand upgrade-check 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)'
+            cand pin 'Write explicit settings rows with today''s values for organizations without one, so that no release''s change of defaults reaches them'
             cand rollback 'Undo a change from its backup (list backups, restore one, or the latest)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -279,6 +281,36 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'lsauth;upgrade-check'= {
+            cand --to 'The release to upgrade to (1.17.0 to 1.23.2, or latest)'
+            cand --db 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]'
+            cand --color 'When to use colour and symbols'
+            cand --lock-timeout 'Seconds to wait for a database lock held by Label Studio (0 to 3600)'
+            cand --json 'Print one JSON document on stdout instead of tables'
+            cand -v 'Say where things came from (database source, TLS) on stderr'
+            cand --verbose 'Say where things came from (database source, TLS) on stderr'
+            cand --show-secrets 'Print tokens and passwords in full instead of masked'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'lsauth;pin'= {
+            cand --org 'An organization id (repeatable)'
+            cand --user 'The active organization of this user (repeatable)'
+            cand --backup-dir 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]'
+            cand --db 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]'
+            cand --color 'When to use colour and symbols'
+            cand --lock-timeout 'Seconds to wait for a database lock held by Label Studio (0 to 3600)'
+            cand --all 'Every organization'
+            cand -y 'Apply without asking (required when there is no terminal)'
+            cand --yes 'Apply without asking (required when there is no terminal)'
+            cand --dry-run 'Show the plan and change nothing, on disk or in the database'
+            cand --json 'Print one JSON document on stdout instead of tables'
+            cand -v 'Say where things came from (database source, TLS) on stderr'
+            cand --verbose 'Say where things came from (database source, TLS) on stderr'
+            cand --show-secrets 'Print tokens and passwords in full instead of masked'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'lsauth;rollback'= {
             cand --env-file 'Restore this .env file from a migrate-env backup instead of database rows'
             cand --backup-dir 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]'
@@ -315,6 +347,8 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand migrate-env 'Move an integration''s .env from a legacy token to a PAT (or username/password), verified'
             cand completions 'Print the shell completion script for SHELL'
             cand manpage 'Print the man page (roff)'
+            cand upgrade-check 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)'
+            cand pin 'Write explicit settings rows with today''s values for organizations without one, so that no release''s change of defaults reaches them'
             cand rollback 'Undo a change from its backup (list backups, restore one, or the latest)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -343,6 +377,10 @@ set edit:completion:arg-completer[lsauth] = {|@words|
         &'lsauth;help;completions'= {
         }
         &'lsauth;help;manpage'= {
+        }
+        &'lsauth;help;upgrade-check'= {
+        }
+        &'lsauth;help;pin'= {
         }
         &'lsauth;help;rollback'= {
         }

@@ -44,6 +44,8 @@ complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "token" -d 'Tell what 
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "migrate-env" -d 'Move an integration\'s .env from a legacy token to a PAT (or username/password), verified'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "upgrade-check" -d 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)'
+complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "pin" -d 'Write explicit settings rows with today\'s values for organizations without one, so that no release\'s change of defaults reaches them'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "rollback" -d 'Undo a change from its backup (list backups, restore one, or the latest)'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l env-file -d 'An integration\'s .env: its LABEL_STUDIO_URL and token are checked too' -r -F
@@ -249,6 +251,31 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l json -d 'Print
 complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
 complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -s h -l help -d 'Print help'
+complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l to -d 'The release to upgrade to (1.17.0 to 1.23.2, or latest)' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l json -d 'Print one JSON document on stdout instead of tables'
+complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
+complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
+complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -s h -l help -d 'Print help'
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l org -d 'An organization id (repeatable)' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l user -d 'The active organization of this user (repeatable)' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l all -d 'Every organization'
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l json -d 'Print one JSON document on stdout instead of tables'
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l env-file -d 'Restore this .env file from a migrate-env backup instead of database rows' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
@@ -271,17 +298,19 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l json -d 'Prin
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -s h -l help -d 'Print help'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "doctor" -d 'Find every known cause of a failing token and name the exact fix (changes nothing)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "orgs" -d 'Show each organization\'s token settings, as stored and as Label Studio applies them'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "enable-legacy" -d 'Turn legacy API tokens on for organizations (legacy_api_tokens_enabled = true)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "disable-legacy" -d 'Turn legacy API tokens off for organizations'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "enable-pat" -d 'Turn Personal Access Tokens on for organizations (api_tokens_enabled = true)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "disable-pat" -d 'Turn Personal Access Tokens off for organizations'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "token" -d 'Tell what a token is and why Label Studio accepts or rejects it'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "migrate-env" -d 'Move an integration\'s .env from a legacy token to a PAT (or username/password), verified'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "completions" -d 'Print the shell completion script for SHELL'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "manpage" -d 'Print the man page (roff)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "rollback" -d 'Undo a change from its backup (list backups, restore one, or the latest)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "doctor" -d 'Find every known cause of a failing token and name the exact fix (changes nothing)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "orgs" -d 'Show each organization\'s token settings, as stored and as Label Studio applies them'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "enable-legacy" -d 'Turn legacy API tokens on for organizations (legacy_api_tokens_enabled = true)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "disable-legacy" -d 'Turn legacy API tokens off for organizations'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "enable-pat" -d 'Turn Personal Access Tokens on for organizations (api_tokens_enabled = true)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "disable-pat" -d 'Turn Personal Access Tokens off for organizations'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "token" -d 'Tell what a token is and why Label Studio accepts or rejects it'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "migrate-env" -d 'Move an integration\'s .env from a legacy token to a PAT (or username/password), verified'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "completions" -d 'Print the shell completion script for SHELL'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "upgrade-check" -d 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "pin" -d 'Write explicit settings rows with today\'s values for organizations without one, so that no release\'s change of defaults reaches them'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "rollback" -d 'Undo a change from its backup (list backups, restore one, or the latest)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "inspect" -d 'What a token is, offline: kind, claims, expiry, signature, database facts'
 complete -c lsauth -n "__fish_lsauth_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "test" -d 'Test a token against the API the way clients use it, and name the cause of a 401'

@@ -184,6 +184,10 @@ pub struct PlanLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
     pub toggle: Toggle,
+    /// A pin (`lsauth pin`): rows written with the values Label Studio applies today, for
+    /// the organizations without one; `toggle` then names legacy tokens, as the lines do.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pin: bool,
     pub lines: Vec<PlanLine>,
     /// The rows that change (no-ops left out), for the backup and the write; taken out
     /// of the plan when it is applied.
@@ -286,6 +290,8 @@ pub fn plan_toggle(orgs: Vec<OrgSettings>, defaults: Option<JwtSettings>, toggle
 /// instead of being copied.
 pub struct TogglePlanner {
     toggle: Toggle,
+    /// Pin instead: see `Plan::pin`.
+    pin: bool,
     defaults: Option<JwtSettings>,
     now: Timestamp,
     lines: Vec<PlanLine>,
@@ -296,7 +302,29 @@ pub struct TogglePlanner {
 
 impl TogglePlanner {
     pub fn new(defaults: Option<JwtSettings>, toggle: Toggle, now: &str) -> Self {
-        TogglePlanner { toggle, defaults, now: now.into(), lines: Vec::new(), changes: Vec::new(), missing: Vec::new() }
+        TogglePlanner {
+            toggle,
+            pin: false,
+            defaults,
+            now: now.into(),
+            lines: Vec::new(),
+            changes: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
+
+    /// A planner for `lsauth pin`: an explicit row, with the values Label Studio applies
+    /// today, for every organization without one, so that no release's change of defaults
+    /// reaches it. Organizations with a row, and a database whose defaults are unknown, are
+    /// left as they are.
+    pub fn pinning(defaults: Option<JwtSettings>, now: &str) -> Self {
+        let legacy = Toggle { setting: Setting::LegacyApiTokensEnabled, enable: true };
+        TogglePlanner { pin: true, ..Self::new(defaults, legacy, now) }
+    }
+
+    /// `pinning` for the database of `schema`, stamped now.
+    pub fn pinning_now(schema: &JwtSchema) -> Self {
+        Self::pinning(schema.known_defaults(), &django_timestamp(time::OffsetDateTime::now_utc()))
     }
 
     /// A planner for the database of `schema`, stamping rows with the time now.
@@ -312,7 +340,13 @@ impl TogglePlanner {
         let before_unknown = org.row.is_none() && defaults.is_none();
         let current = org.effective(defaults.unwrap_or(crate::settings::CURRENT_DEFAULTS));
         let before = toggle.setting.get(&current);
-        let action = if before == toggle.enable && !before_unknown {
+        let action = if self.pin {
+            if org.row.is_some() || before_unknown || org.title.is_none() {
+                Action::None
+            } else {
+                Action::Insert
+            }
+        } else if before == toggle.enable && !before_unknown {
             Action::None
         } else if org.row.is_some() {
             Action::Update
@@ -320,7 +354,9 @@ impl TogglePlanner {
             Action::Insert
         };
         let mut wanted = current;
-        toggle.setting.set(&mut wanted, toggle.enable);
+        if !self.pin {
+            toggle.setting.set(&mut wanted, toggle.enable);
+        }
         let now = &self.now;
         let after_row = match (&org.row, action) {
             (_, Action::None) => None,
@@ -343,7 +379,7 @@ impl TogglePlanner {
             title: org.title.unwrap_or_default(),
             has_settings_row,
             before,
-            after: toggle.enable,
+            after: if self.pin { before } else { toggle.enable },
             action,
             before_unknown,
         });
@@ -351,7 +387,7 @@ impl TogglePlanner {
 
     pub fn finish(self) -> Plan {
         let changed = self.changes.len();
-        Plan { toggle: self.toggle, lines: self.lines, changes: self.changes, changed }
+        Plan { toggle: self.toggle, pin: self.pin, lines: self.lines, changes: self.changes, changed }
     }
 
     /// `finish`, refusing ids that name no organization (usage: exit 2).

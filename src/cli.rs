@@ -159,6 +159,19 @@ lsauth completions zsh > \"${fpath[1]}/_lsauth\"\n  lsauth completions fish > ~/
     #[command(hide = true)]
     Manpage,
 
+    /// Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)
+    #[command(after_help = "Exit status: 0 the upgrade rejects nothing that works today, 1 it does, 2 a release \
+lsauth does not know (or a downgrade), 3 the database could not be reached.\n\nExamples:\n  \
+lsauth upgrade-check --to latest\n  lsauth --db postgres://ls@db/labelstudio upgrade-check --to 1.23.2 --json")]
+    UpgradeCheck(UpgradeCheckArgs),
+
+    /// Write explicit settings rows with today's values for organizations without one, so
+    /// that no release's change of defaults reaches them
+    #[command(after_help = "On Label Studio 1.17 to 1.21 an organization without a row keeps legacy tokens; \
+on 1.22 and later the same organization rejects them. Pin before upgrading (lsauth upgrade-check says \
+when).\n\nExamples:\n  lsauth pin --all --dry-run\n  lsauth pin --org 2 --yes\n  lsauth rollback --latest")]
+    Pin(PinArgs),
+
     /// Undo a change from its backup (list backups, restore one, or the latest)
     #[command(after_help = "Examples:\n  lsauth rollback --list\n  lsauth rollback --latest --dry-run\n  \
 lsauth rollback 20261122T120603123456Z-enable-legacy --yes\n\n\
@@ -200,6 +213,38 @@ pub struct ChangeArgs {
     /// Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeCheckArgs {
+    /// The release to upgrade to (1.17.0 to 1.23.2, or latest)
+    #[arg(long, value_name = "RELEASE")]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// An organization id (repeatable)
+    #[arg(long = "org", value_name = "ID")]
+    pub orgs: Vec<i64>,
+
+    /// Every organization
+    #[arg(long, conflicts_with_all = ["orgs", "users"])]
+    pub all: bool,
+
+    /// The active organization of this user (repeatable)
+    #[arg(long = "user", value_name = "EMAIL")]
+    pub users: Vec<String>,
+
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+impl PinArgs {
+    /// The organizations, as every database change selects them (a pin has no --via-api).
+    pub fn selection(&self) -> Selection {
+        Selection { orgs: self.orgs.clone(), all: self.all, users: self.users.clone() }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -202,10 +202,50 @@ fn organization_checks(
 ) -> anyhow::Result<()> {
     legacy_disabled_check(checks, orgs, JwtFlag::from_env(&ctx.env).is_off());
     missing_row_check(checks, db.jwt_schema(), orgs);
+    upgrade_risk_check(checks, ctx, db.jwt_schema(), orgs);
     let facts = db.doctor_facts()?;
     pat_disabled_check(checks, &facts, orgs);
     creator_check(checks, &facts);
     Ok(())
+}
+
+/// orgs.upgrade_risk (Label Studio 1.17 to 1.21 only): organizations without a row whose
+/// users hold legacy tokens keep them now and lose them on 1.22+, which gives a row-less
+/// organization its new defaults. `lsauth pin` writes today's values first.
+fn upgrade_risk_check(checks: &mut Checks, ctx: &Ctx, schema: &crate::settings::JwtSchema, orgs: &[OrgStatus]) {
+    use crate::releases::Generation;
+    if Generation::of(Some(schema)) != Generation::Initial || schema.known_defaults().is_none() {
+        return;
+    }
+    let sec = Section::Organizations;
+    let at_risk: Vec<&OrgStatus> = orgs
+        .iter()
+        .filter(|o| !o.has_settings_row && o.legacy_api_tokens_enabled && o.legacy_token_holders > 0)
+        .collect();
+    if at_risk.is_empty() {
+        checks.pass("orgs.upgrade_risk", sec, "an upgrade to 1.22+ keeps every legacy token that works today");
+        return;
+    }
+    let tokens: i64 = at_risk.iter().map(|o| o.legacy_token_holders).sum();
+    let ids: Vec<i64> = at_risk.iter().map(|o| o.id).collect();
+    let which = org_flags(&ids, orgs.len());
+    checks
+        .warn(
+            "orgs.upgrade_risk",
+            sec,
+            format!(
+                "{} organization(s) without a settings row will reject {tokens} legacy token(s) after an upgrade to \
+                 1.22 or later",
+                ids.len()
+            ),
+        )
+        .detail(describe_orgs(&at_risk, |o| {
+            format!("no row: {} legacy token(s) accepted now, rejected on 1.22+", o.legacy_token_holders)
+        }))
+        .fix(format!(
+            "lsauth{} pin {which} (before upgrading; lsauth upgrade-check --to latest says more)",
+            ctx.db_flag()
+        ));
 }
 
 /// orgs.legacy_disabled: organizations that reject the legacy tokens their users hold.
@@ -708,8 +748,9 @@ fn open_database(
         checks.skip("database.connection", Section::Database, "no database");
         return Ok((None, false));
     };
-    let opened =
-        ctx.lock_timeout().and_then(|t| db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: t }));
+    let opened = ctx.lock_timeout().and_then(|t| {
+        db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: t, before_jwt: false })
+    });
     match opened {
         Ok(db) => {
             let transport = db.transport().map(|t| format!(" ({t})")).unwrap_or_default();

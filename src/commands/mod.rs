@@ -7,6 +7,7 @@ pub mod orgs;
 pub mod rollback;
 pub mod toggle;
 pub mod token;
+pub mod upgrade_check;
 
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
         Command::EnablePat(args) => toggle::run(&ctx, toggle(Setting::ApiTokensEnabled, true), &args),
         Command::DisablePat(args) => toggle::run(&ctx, toggle(Setting::ApiTokensEnabled, false), &args),
         Command::MigrateEnv(args) => migrate_env::run(&ctx, &args),
+        Command::UpgradeCheck(args) => upgrade_check::run(&ctx, &args),
+        Command::Pin(args) => toggle::run_pin(&ctx, &args),
         Command::Rollback(args) => rollback::run(&ctx, &args),
         Command::Completions { shell } => {
             crate::report::print_bytes(&crate::cli::completions(shell))?;
@@ -120,8 +123,10 @@ fn commit_outcome_unknown(
     let marker = path.with_extension("json.unconfirmed");
     let _ = std::fs::write(&marker, "the COMMIT of this change was not confirmed by the database\n");
     let state = backup::read(&path).and_then(|b| {
-        let mut fresh =
-            db::open(target, OpenOptions { access: Access::ReadOnly, lock_timeout: Duration::from_secs(10) })?;
+        let mut fresh = db::open(
+            target,
+            OpenOptions { access: Access::ReadOnly, lock_timeout: Duration::from_secs(10), before_jwt: false },
+        )?;
         let now = fresh.read_scope(scope)?;
         Ok(crate::change::commit_state(&now, &b.body.rows))
     });
@@ -154,7 +159,7 @@ pub fn apply_toggle(
     toggle: Toggle,
     backup_dir: &std::path::Path,
 ) -> anyhow::Result<Option<BackupRef>> {
-    let mut deciding = Toggling::new(db.jwt_schema(), toggle, None);
+    let mut deciding = Toggling::new(TogglePlanner::stamped_now(db.jwt_schema(), toggle), None);
     let label = WriteLabel { operation: toggle.operation(), toggle: Some(toggle), restores: None };
     let written = write_with_backup(db, scope, backup_dir, label, &mut deciding)?;
     Ok(written.map(|committed| committed.backup))
@@ -170,12 +175,8 @@ pub struct Toggling {
 }
 
 impl Toggling {
-    pub fn new(schema: &crate::settings::JwtSchema, toggle: Toggle, shown: Option<&Plan>) -> Self {
-        Toggling {
-            planner: Some(TogglePlanner::stamped_now(schema, toggle)),
-            shown: shown.map(Plan::decision),
-            applied: None,
-        }
+    pub fn new(planner: TogglePlanner, shown: Option<&Plan>) -> Self {
+        Toggling { planner: Some(planner), shown: shown.map(Plan::decision), applied: None }
     }
 }
 
@@ -199,6 +200,16 @@ impl Decide for Toggling {
 
     fn changes(&self) -> &[RowChange] {
         self.applied.as_ref().map_or(&[], |plan| &plan.changes)
+    }
+}
+
+/// `text` as one shell word: as it is when that is safe, else in single quotes.
+pub fn shell_quote(text: &str) -> String {
+    let plain = !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -280,6 +291,16 @@ impl Ctx {
 
     /// Whether the user named a database (`--db`, or a non-empty `LSAUTH_DB`, which is
     /// exactly what `db::locate` honours).
+    /// ` --db VALUE` as this run was given it on the command line (any password removed),
+    /// quoted for the shell, for a command lsauth tells the user to run next; empty when
+    /// the database came from the environment, which the next command sees too.
+    pub fn db_flag(&self) -> String {
+        match &self.global.db {
+            Some(db) => format!(" --db {}", shell_quote(&crate::secrets::mask_url(db))),
+            None => String::new(),
+        }
+    }
+
     pub fn db_given_explicitly(&self) -> bool {
         self.global.db.is_some() || self.env.get("LSAUTH_DB").is_some_and(|s| !s.is_empty())
     }
@@ -296,9 +317,18 @@ impl Ctx {
 
     /// Find and open the Label Studio database, saying where it came from with `-v`.
     pub fn open_db(&self, access: Access) -> anyhow::Result<(Box<dyn Database>, Located)> {
+        self.open_db_with(access, false)
+    }
+
+    /// As `open_db`, accepting a database from before Label Studio 1.17 (no settings table).
+    pub fn open_db_any_release(&self, access: Access) -> anyhow::Result<(Box<dyn Database>, Located)> {
+        self.open_db_with(access, true)
+    }
+
+    fn open_db_with(&self, access: Access, before_jwt: bool) -> anyhow::Result<(Box<dyn Database>, Located)> {
         let located = db::locate(self.global.db.as_deref(), &self.env)?;
         self.out.verbose(format!("database: {} (from {})", located.target, located.source));
-        let db = db::open(&located.target, OpenOptions { access, lock_timeout: self.lock_timeout()? })?;
+        let db = db::open(&located.target, OpenOptions { access, lock_timeout: self.lock_timeout()?, before_jwt })?;
         if let Some(transport) = db.transport() {
             self.out.verbose(format!("connection: {transport}"));
         }
@@ -436,6 +466,9 @@ pub fn write_api_settings(
     let backup = BackupRef { id: id.clone(), path: path.display().to_string() };
     let mut warnings = Vec::new();
     let posted = signed.api.block_on(remote::post_settings(&caller, write.after));
+    // Whatever this client read before the change (whoami, an access token) is read anew
+    // after it: the read-back and the live check must see the server as it is now.
+    signed.api.forget();
     match remote::settings_from("changing the token settings", &who, &posted) {
         Ok(stored) if stored == write.after => {}
         Ok(stored) => {

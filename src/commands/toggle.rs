@@ -3,7 +3,7 @@
 //! writing a backup, in one transaction.
 
 use super::{write_with_backup, Ctx, Toggling, WriteLabel};
-use crate::change::{self, Plan, Setting, Toggle};
+use crate::change::{Plan, Setting, Toggle, TogglePlanner};
 use crate::cli::{Selection, ToggleArgs};
 use crate::db::{Access, Database, OrgScope, UserLookup};
 use crate::diagnosis::{self, Cause, ExplainContext};
@@ -37,6 +37,36 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
     Ok(OrgScope::ids(ids))
 }
 
+/// What a database change does to the selected organizations: a toggle, or a pin.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    Toggle(Toggle),
+    Pin,
+}
+
+impl Change {
+    pub fn operation(self) -> &'static str {
+        match self {
+            Change::Toggle(t) => t.operation(),
+            Change::Pin => "pin",
+        }
+    }
+
+    fn planner(self, schema: &crate::settings::JwtSchema) -> TogglePlanner {
+        match self {
+            Change::Toggle(t) => TogglePlanner::stamped_now(schema, t),
+            Change::Pin => TogglePlanner::pinning_now(schema),
+        }
+    }
+
+    fn toggle(self) -> Option<Toggle> {
+        match self {
+            Change::Toggle(t) => Some(t),
+            Change::Pin => None,
+        }
+    }
+}
+
 pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitStatus> {
     if args.api.via_api {
         return run_via_api(ctx, toggle, args);
@@ -57,15 +87,35 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
             toggle.operation()
         )));
     }
-    let dry_run = args.change.dry_run;
+    run_in_database(ctx, Change::Toggle(toggle), &args.selection, &args.change)
+}
+
+/// `lsauth pin`: explicit rows with today's values for the selected organizations without
+/// one, with the plan, prompt, backup and rollback of every change.
+pub fn run_pin(ctx: &Ctx, args: &crate::cli::PinArgs) -> anyhow::Result<ExitStatus> {
+    let s = args.selection();
+    if !s.all && s.orgs.is_empty() && s.users.is_empty() {
+        return Err(bad_input("select organizations: --org ID, --all, or --user EMAIL"));
+    }
+    run_in_database(ctx, Change::Pin, &s, &args.change)
+}
+
+/// A change in the database: plan, prompt, re-plan under the lock, backup, write.
+fn run_in_database(
+    ctx: &Ctx,
+    change: Change,
+    selection: &Selection,
+    args: &crate::cli::ChangeArgs,
+) -> anyhow::Result<ExitStatus> {
+    let dry_run = args.dry_run;
     let (mut db, _) = ctx
         .open_db(if dry_run { Access::ReadOnly } else { Access::ReadWrite })
-        .map_err(|e| super::suggest_via_api(ctx, e, toggle.operation()))?;
-    let scope = resolve(db.as_mut(), &args.selection)?;
+        .map_err(|e| super::suggest_via_api(ctx, e, change.operation()))?;
+    let scope = resolve(db.as_mut(), selection)?;
     let schema = db.jwt_schema().clone();
     let identity = db.identity();
     let outcome = |plan: Plan| ToggleOutcome {
-        operation: toggle.operation(),
+        operation: change.operation(),
         database: identity.clone(),
         dry_run,
         plan,
@@ -75,8 +125,10 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
 
     // A person must see the plan before being asked, so it is read once without the lock.
     // With --yes nobody is asked: the plan is made from the rows read under the lock.
-    let shown = if dry_run || !args.change.yes {
-        let plan = change::plan_toggle_checked(db.read_scope(&scope)?, &schema, toggle)?;
+    let shown = if dry_run || !args.yes {
+        let mut planner = change.planner(&schema);
+        db.read_scope(&scope)?.into_iter().for_each(|org| planner.see(org));
+        let plan = planner.finish_checked()?;
         let preview = outcome(plan);
         if preview.plan.changed() == 0 || dry_run {
             report::change::render_toggle(&preview, &ctx.out)?;
@@ -84,15 +136,15 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
         }
         report::change::render_toggle_plan(&preview, &ctx.out)?;
         let question = format!("Apply {} to {} organization(s)?", preview.operation, preview.plan.changed());
-        terminal::confirm(&question, args.change.yes, ctx.out.json)?;
+        terminal::confirm(&question, args.yes, ctx.out.json)?;
         Some(preview.plan)
     } else {
         None
     };
 
-    let dir = ctx.backup_dir(args.change.backup_dir.as_deref())?;
-    let mut deciding = Toggling::new(&schema, toggle, shown.as_ref());
-    let label = WriteLabel { operation: toggle.operation(), toggle: Some(toggle), restores: None };
+    let dir = ctx.backup_dir(args.backup_dir.as_deref())?;
+    let mut deciding = Toggling::new(change.planner(&schema), shown.as_ref());
+    let label = WriteLabel { operation: change.operation(), toggle: change.toggle(), restores: None };
     let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut deciding)?;
     let mut result = outcome(deciding.applied.expect("the plan was made under the lock"));
     if let Some(committed) = written {
@@ -188,7 +240,9 @@ fn live_check(session: &super::ApiSession, toggle: Toggle) -> Option<LiveCheck> 
     if !wanted {
         return None;
     }
-    let api = &session.signed.api;
+    // A client of its own: the token is tested as its integration sends it, after the
+    // change, with no session cookie and nothing read before.
+    let api = &session.signed.api.token_client().ok()?;
     let version = api.block_on(api.get("api/version", crate::api::Auth::None));
     let finding = api.block_on(tokencheck::probe(api, &inspection, &diagnosis::version(&version)));
     let context = ExplainContext { variable: source.variable.clone(), ..ExplainContext::default() };

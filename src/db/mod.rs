@@ -32,6 +32,9 @@ pub struct OpenOptions {
     /// How long to wait for a lock held by Label Studio (SQLite busy timeout,
     /// PostgreSQL lock_timeout).
     pub lock_timeout: Duration,
+    /// Accept a database from before Label Studio 1.17 (no `jwt_auth_jwtsettings`): only
+    /// `upgrade-check` reads one; everything else has nothing to do there.
+    pub before_jwt: bool,
 }
 
 /// A connected Label Studio database.
@@ -45,6 +48,9 @@ pub trait Database {
     }
     /// Every organization with its settings row (if any) and counts, ordered by id.
     fn organizations(&mut self) -> anyhow::Result<Vec<OrgRecord>>;
+
+    /// Whether `jwt_auth_jwtsettings` exists (false only when opened with `before_jwt`).
+    fn has_settings_table(&self) -> bool;
 
     /// Which database this is, for backups: kind and absolute path or host:port/db.
     fn identity(&self) -> DbIdentity;
@@ -327,20 +333,25 @@ fn wanted_tables() -> Vec<&'static str> {
     all
 }
 
-/// Decide from the tables present whether lsauth can work on this database.
-fn check_tables(location: &str, present: &[String]) -> anyhow::Result<()> {
+/// Decide from the tables present whether lsauth can work on this database; `Ok(false)`
+/// for one from before 1.17, when `before_jwt` accepts it.
+fn check_tables(location: &str, present: &[String], before_jwt: bool) -> anyhow::Result<bool> {
     let missing: Vec<&str> = LABEL_STUDIO_TABLES.iter().copied().filter(|t| !present.iter().any(|p| p == t)).collect();
     if !missing.is_empty() {
         return Err(bad_input(format!("{location} is not a Label Studio database (no table {})", missing.join(", "))));
     }
     if !present.iter().any(|p| p == SETTINGS_TABLE) {
+        if before_jwt {
+            return Ok(false);
+        }
         return Err(bad_input(format!(
             "{location} is a Label Studio database older than 1.17: it has no {SETTINGS_TABLE} table, \
              so legacy tokens are the only kind and are always accepted; nothing for lsauth to fix \
-             (upgrade Label Studio to get Personal Access Tokens)"
+             (upgrade Label Studio to get Personal Access Tokens; lsauth upgrade-check --to RELEASE says what an \
+             upgrade will do)"
         )));
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A list of row changes as few statements: the same columns set to the same values on
@@ -588,10 +599,11 @@ mod tests {
 
     #[test]
     fn foreign_and_old_databases_are_refused() {
-        let err = check_tables("x.db", &names(&["notes"])).unwrap_err();
+        let err = check_tables("x.db", &names(&["notes"]), false).unwrap_err();
         assert!(format!("{err:#}").contains("not a Label Studio database"));
-        let err = check_tables("x.db", &names(&LABEL_STUDIO_TABLES)).unwrap_err();
+        let err = check_tables("x.db", &names(&LABEL_STUDIO_TABLES), false).unwrap_err();
         assert!(format!("{err:#}").contains("older than 1.17"));
-        check_tables("x.db", &names(&wanted_tables())).unwrap();
+        assert!(check_tables("x.db", &names(&wanted_tables()), false).unwrap());
+        assert!(!check_tables("x.db", &names(&LABEL_STUDIO_TABLES), true).unwrap(), "before 1.17, when asked");
     }
 }

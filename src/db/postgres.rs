@@ -28,6 +28,7 @@ pub struct PgDb {
     schema: JwtSchema,
     transport: String,
     lock_timeout: Duration,
+    settings_table: bool,
 }
 
 /// An integer column whatever its width (Label Studio mixes int4 ids and int8 counts).
@@ -244,7 +245,7 @@ impl PgDb {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        check_tables(&location, &present)?;
+        let settings_table = check_tables(&location, &present, options.before_jwt)?;
         let migrations = client
             .query(JWT_MIGRATIONS_SQL, &[])
             .with_context(|| format!("reading django_migrations in {location}"))?
@@ -257,6 +258,7 @@ impl PgDb {
             schema: JwtSchema { migrations },
             transport,
             lock_timeout: options.lock_timeout,
+            settings_table,
         })
     }
 }
@@ -270,12 +272,21 @@ impl Database for PgDb {
         &self.schema
     }
 
+    fn has_settings_table(&self) -> bool {
+        self.settings_table
+    }
+
     fn transport(&self) -> Option<String> {
         Some(self.transport.clone())
     }
 
     fn organizations(&mut self) -> anyhow::Result<Vec<OrgRecord>> {
-        stream(&mut self.client, ORGANIZATIONS_SQL, &[], |r| {
+        let sql = if self.settings_table {
+            ORGANIZATIONS_SQL.into()
+        } else {
+            super::sql::without_settings_table(ORGANIZATIONS_SQL)
+        };
+        stream(&mut self.client, &sql, &[], |r| {
             let has_row: bool = r.get(4);
             OrgRecord {
                 id: i64::from(r.get::<_, i32>(0)),

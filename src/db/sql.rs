@@ -22,6 +22,16 @@ SELECT o.id, o.title, u.email, COALESCE(m.n, 0),
               GROUP BY h.active_organization_id) k ON k.org = o.id
  ORDER BY o.id";
 
+/// `sql` for a database from before 1.17, which has no settings table: every organization
+/// reads as one without a row.
+pub fn without_settings_table(sql: &str) -> String {
+    sql.replace(
+        "LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id",
+        "LEFT JOIN (SELECT NULL AS organization_id, NULL AS api_tokens_enabled, NULL AS legacy_api_tokens_enabled, \
+         NULL AS api_token_ttl_days) s ON 1 = 0",
+    )
+}
+
 /// The rows of a scope, with timestamps as UTC text. `{ids}` is replaced by each
 /// backend's way of passing an id list as one parameter.
 pub const SCOPE_ALL_SQL: &str = "\

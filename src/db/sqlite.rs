@@ -30,6 +30,7 @@ pub struct SqliteDb {
     target: DbTarget,
     schema: JwtSchema,
     lock_timeout: Duration,
+    settings_table: bool,
 }
 
 /// The rows of a list of organizations, the ids passed as one JSON parameter. SQLite
@@ -252,7 +253,7 @@ impl SqliteDb {
         conn.busy_timeout(options.lock_timeout)?;
         let shown = path.display().to_string();
         let present = table_names(&conn).map_err(|e| first_read_error(path, e, options.lock_timeout))?;
-        check_tables(&shown, &present)?;
+        let settings_table = check_tables(&shown, &present, options.before_jwt)?;
         let migrations = conn
             .prepare(JWT_MIGRATIONS_SQL)
             .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>())
@@ -263,6 +264,7 @@ impl SqliteDb {
             target: DbTarget::Sqlite { path: PathBuf::from(path) },
             schema: JwtSchema { migrations },
             lock_timeout: options.lock_timeout,
+            settings_table,
         })
     }
 }
@@ -311,8 +313,17 @@ impl Database for SqliteDb {
         &self.schema
     }
 
+    fn has_settings_table(&self) -> bool {
+        self.settings_table
+    }
+
     fn organizations(&mut self) -> anyhow::Result<Vec<OrgRecord>> {
-        let mut stmt = self.conn.prepare(ORGANIZATIONS_SQL)?;
+        let sql = if self.settings_table {
+            ORGANIZATIONS_SQL.into()
+        } else {
+            super::sql::without_settings_table(ORGANIZATIONS_SQL)
+        };
+        let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| {
             let has_row: bool = r.get(4)?;
             Ok(OrgRecord {

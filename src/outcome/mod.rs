@@ -6,3 +6,4 @@ pub mod doctor;
 pub mod migrate;
 pub mod orgs;
 pub mod token;
+pub mod upgrade;

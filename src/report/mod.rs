@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod migrate;
 pub mod orgs;
 pub mod token;
+pub mod upgrade;
 
 use std::io::{IsTerminal, Write};
 

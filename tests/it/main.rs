@@ -18,6 +18,7 @@ mod roundtrips;
 mod safety;
 mod secrets;
 mod token;
+mod upgrade;
 mod via_api;
 
 /// Instantiate each listed `fn name(fixture: &dyn Fixture)` as a test on a fresh SQLite

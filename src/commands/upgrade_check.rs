@@ -1,0 +1,101 @@
+//! `lsauth upgrade-check --to RELEASE`: before an upgrade, what it will reject that works
+//! today, for whom, and the fix. Reads only.
+
+use std::collections::HashMap;
+
+use super::Ctx;
+use crate::cli::UpgradeCheckArgs;
+use crate::db::Access;
+use crate::exit::{bad_input, ExitStatus};
+use crate::outcome::upgrade::UpgradeReport;
+use crate::releases::{self, Generation, Release};
+use crate::report;
+use crate::settings::JwtFlag;
+
+pub fn run(ctx: &Ctx, args: &UpgradeCheckArgs) -> anyhow::Result<ExitStatus> {
+    let target = releases::find(&args.to).map_err(bad_input)?;
+    let (mut db, located) = ctx.open_db_any_release(Access::ReadOnly)?;
+    let current = Generation::of(db.has_settings_table().then(|| db.jwt_schema()));
+    if target.generation < current {
+        return Err(bad_input(format!(
+            "{} already runs {}: Label Studio {} is older (a downgrade; lsauth predicts upgrades)",
+            located.target,
+            current.describe(),
+            target.version
+        )));
+    }
+    let orgs = db.organizations()?;
+    let live_pats: HashMap<i64, i64> = if db.has_settings_table() {
+        db.doctor_facts()?.live_pats_by_org.into_iter().collect()
+    } else {
+        HashMap::new()
+    };
+    let flag = JwtFlag::from_env(&ctx.env);
+    let organizations = releases::predict(&orgs, &live_pats, current, &target, flag.is_off());
+    let sum = |f: fn(&releases::OrgPrediction) -> i64| organizations.iter().map(f).sum::<i64>();
+    let breaking: Vec<i64> = organizations.iter().filter(|o| o.breaks()).map(|o| o.id).collect();
+    let mut warnings = Vec::new();
+    if db.has_settings_table() && db.jwt_schema().known_defaults().is_none() {
+        warnings.push(
+            "django_migrations records no jwt_auth migration: lsauth reads the database as Label Studio 1.17-1.21's"
+                .into(),
+        );
+    }
+    let report = UpgradeReport {
+        to: target.version,
+        database: located.target.to_string(),
+        now_generation: current,
+        to_generation: target.generation,
+        breaks: !breaking.is_empty(),
+        rejected_legacy_tokens_now: sum(|o| o.rejected_legacy_tokens_now),
+        rejected_legacy_tokens_after: sum(|o| o.rejected_legacy_tokens_after),
+        rejected_pats_now: sum(|o| o.rejected_pats_now),
+        rejected_pats_after: sum(|o| o.rejected_pats_after),
+        fix: fix(ctx, current, &target, &breaking),
+        new_organizations: new_organizations(&target),
+        warnings,
+        organizations,
+    };
+    report::upgrade::render(&report, &ctx.out)?;
+    Ok(if report.breaks { ExitStatus::Problem } else { ExitStatus::Ok })
+}
+
+/// The commands that keep today's tokens through the upgrade. On 1.17-1.21 the row-less
+/// organizations get explicit rows now (`pin`); before 1.17 there is no table to write
+/// yet, so the rows are written right after the upgrade's migrations, which any
+/// `label-studio` command runs (`label-studio version` runs them and serves nothing),
+/// before the first `label-studio start` lets an integration in.
+fn fix(ctx: &Ctx, current: Generation, target: &Release, breaking: &[i64]) -> Vec<String> {
+    if breaking.is_empty() {
+        return Vec::new();
+    }
+    let db = ctx.db_flag();
+    match current {
+        Generation::BeforeJwt => vec![
+            format!("pip install label-studio=={}", target.version),
+            "label-studio version   (with Label Studio's environment: it applies the migrations and serves nothing)".into(),
+            format!("lsauth{db} enable-legacy --all --yes   (explicit rows with legacy tokens on, before anything connects)"),
+            "label-studio start".into(),
+        ],
+        _ => {
+            let which = if breaking.len() == 1 { format!("--org {}", breaking[0]) } else { "--all".into() };
+            // (`--all` pins every row-less organization; those with a row are left as they are.)
+            vec![format!("lsauth{db} pin {which}   (before the upgrade: explicit rows with today's values)")]
+        }
+    }
+}
+
+fn new_organizations(target: &Release) -> String {
+    if target.enable_legacy_setting {
+        format!(
+            "organizations created on {} get PATs on and legacy tokens only with LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
+             (or label-studio start --enable-legacy-api-token) in Label Studio's environment",
+            target.version
+        )
+    } else {
+        format!(
+            "organizations created on {} get PATs on and legacy tokens off (it has no setting for it)",
+            target.version
+        )
+    }
+}
