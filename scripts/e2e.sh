@@ -364,6 +364,70 @@ field_upgrade_through_1_21() {
   stop_label_studio
 }
 
+# delete_settings_rows NAME DB: the organizations' rows removed behind Label Studio's back,
+# as an instance upgraded from before 1.17 has them until its first token request.
+delete_settings_rows() {
+  if [ "$2" = postgres ]; then
+    psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d "ls_$1" -c "DELETE FROM jwt_auth_jwtsettings" >/dev/null
+  else
+    python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM jwt_auth_jwtsettings"); c.commit()' \
+      "$LS_DATA/label_studio.sqlite3"
+  fi
+}
+
+# Issue 30: 1.21.0 with an organization without a row whose user holds a legacy token.
+# upgrade-check predicts the 401 of 1.23.2, pin prevents it, the upgraded server agrees, and
+# the pin rolled back gives the predicted 401.
+field_pin_1_21() {
+  local db=$1 name=pin21_$1 tokenfile
+  field_begin "$name" "$db" 1.21.0 "1.21.0, an organization without a row, pinned, -> 1.23.2"
+  delete_settings_rows "$name" "$db"
+  expect 1 "upgrade-check --to 1.23.2 predicts the legacy token's 401" -- --db "$LS_DB" upgrade-check --to 1.23.2 --json
+  json_is organizations/0/has_settings_row false
+  json_is organizations/0/rejected_legacy_tokens_now 0
+  json_is organizations/0/rejected_legacy_tokens_after 1
+  check "the fix it names is lsauth pin --org 1" grep -q '"lsauth --db [^"]* pin --org 1 ' "$OUT"
+  expect 0 "upgrade-check --to 1.20.0: nothing changes within 1.17-1.21" -- --db "$LS_DB" upgrade-check --to 1.20.0
+  expect 0 "pin --org 1" -- --db "$LS_DB" pin --org 1 --yes
+  expect 0 "upgrade-check --to 1.23.2 now rejects nothing" -- --db "$LS_DB" upgrade-check --to 1.23.2 --json
+  json_is organizations/0/after/legacy_api_tokens_enabled true
+  STDIN=$tokenfile expect 0 "1.21.0: the legacy token works" -- token test --url "$LS_URL" --token-stdin --json
+  stop_label_studio
+  start_label_studio "$name" "$db" 1.23.2 keep
+  STDIN=$tokenfile expect 0 "1.23.2: the legacy token works, no further command (as predicted)" -- token test \
+    --url "$LS_URL" --token-stdin --json
+  expect 0 "rollback --latest (the pin)" -- --db "$LS_DB" rollback --latest --yes
+  STDIN=$tokenfile expect 1 "unpinned, the legacy token gets the predicted 401" -- token test --url "$LS_URL" \
+    --token-stdin --json
+  json_is cause legacy_disabled
+  stop_label_studio
+}
+
+# Issue 30: 1.16.0 (no jwt_auth) to 1.23.2 the safe way: upgrade-check predicts the 401
+# and names the steps; the new release's migrations run without serving (label-studio
+# version), enable-legacy --all writes the rows, and the upgraded server takes the token.
+field_safe_upgrade_from_1_16() {
+  local db=$1 name=safe16_$1 tokenfile
+  field_begin "$name" "$db" 1.16.0 "1.16.0 -> 1.23.2, as upgrade-check says"
+  expect 1 "upgrade-check --to 1.23.2 predicts every legacy token's 401" -- --db "$LS_DB" upgrade-check --to 1.23.2 --json
+  json_is now_generation before_jwt
+  json_is organizations/0/rejected_legacy_tokens_after 1
+  json_is fix/1 "label-studio version   (with Label Studio's environment: it applies the migrations and serves nothing)"
+  expect 0 "upgrade-check --to 1.20.0 keeps them" -- --db "$LS_DB" upgrade-check --to 1.20.0
+  stop_label_studio
+  steps=$((steps + 1))
+  if env "${LS_ENV[@]}" "$CACHE/venv-1.23.2/bin/label-studio" version >>"$WORK/$name.log" 2>&1; then
+    echo "  ok   label-studio version (1.23.2) applied the migrations without serving"; else
+    echo "  FAIL label-studio version failed"; failures=$((failures + 1)); fi
+  expect 0 "orgs: the table is there, no row yet" -- --db "$LS_DB" orgs --json
+  json_is organizations/0/has_settings_row false
+  expect 0 "enable-legacy --all, before anything connects" -- --db "$LS_DB" enable-legacy --all --yes
+  start_label_studio "$name" "$db" 1.23.2 keep
+  STDIN=$tokenfile expect 0 "1.23.2: the legacy token works, no further command" -- token test --url "$LS_URL" \
+    --token-stdin --json
+  stop_label_studio
+}
+
 # A running 1.21.0: its own organization already rejects its legacy token.
 field_running_1_21() {
   local db=$1 name=run21_$1 tokenfile
@@ -605,7 +669,10 @@ case "$which" in sqlite|postgres|all)
   if [ -z "$WHEEL" ]; then WHEEL=$(scripts/build-wheel.sh | tail -1) || die "scripts/build-wheel.sh failed"; fi
   [ -f "$WHEEL" ] || die "no wheel at $WHEEL" ;;
 esac
-field_stories() { field_upgrade_from_1_16 "$1"; field_upgrade_through_1_21 "$1"; field_running_1_21 "$1"; }
+field_stories() {
+  field_upgrade_from_1_16 "$1"; field_upgrade_through_1_21 "$1"; field_running_1_21 "$1"
+  field_pin_1_21 "$1"; field_safe_upgrade_from_1_16 "$1"
+}
 case "$which" in
   sqlite) story sqlite ;;
   postgres) start_postgres; story postgres ;;
