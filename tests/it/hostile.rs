@@ -14,6 +14,16 @@ const SECRET: &str = "hostile-test-secret";
 const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
 const OTHER_KEY: &str = "fedcba9876543210fedcba9876543210fedcba98";
 
+/// The in-process Label Studio with user 1 (admin@acme.test) in organization 1, holding KEY,
+/// legacy tokens on or off there.
+fn server(legacy_on: bool) -> FakeLs {
+    let fake = FakeLs::start(SECRET);
+    fake.add_user(1, "admin@acme.test", 1);
+    fake.set_org(1, true, legacy_on);
+    fake.add_legacy(KEY, 1);
+    fake
+}
+
 fn mkfifo(path: &Path) {
     let status = std::process::Command::new("mkfifo").arg(path).status().unwrap();
     assert!(status.success());
@@ -68,10 +78,7 @@ on_both_backends!(orgs_and_plans_show_outside_strings_escaped, a_read_that_meets
 
 #[test]
 fn server_answers_are_shown_escaped() {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, false);
-    fake.add_legacy(KEY, 1);
+    let fake = server(false);
     fake.with(|s| s.release = Some("1.23.2\u{1b}[31m\u{202e}".into()));
     let run = lsauth(["token", "test", KEY, "--url", &fake.url]).run();
     run.expect_code(1);
@@ -99,10 +106,7 @@ fn passwords_in_urls_are_never_shown() {
 
 #[test]
 fn a_bom_is_named_and_no_line_of_the_file_is_printed() {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, true);
-    fake.add_legacy(KEY, 1);
+    let fake = server(true);
     let dir = tempfile::tempdir().unwrap();
     let env = dir.path().join(".env");
     let text = format!("\u{feff}LABEL_STUDIO_API_KEY={KEY}\nLABEL_STUDIO_URL={}\n", fake.url);
@@ -222,10 +226,7 @@ fn an_oversized_env_file_is_refused() {
 /// lsauth finds out before the server is asked anything, and writes it in place.
 #[test]
 fn a_bind_mounted_env_file_is_written_in_place() {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, true);
-    fake.add_legacy(KEY, 1);
+    let fake = server(true);
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("host.env");
     let mounted: PathBuf = dir.path().join("app/.env");
@@ -362,10 +363,7 @@ fn the_via_api_plan_shows_a_server_title_escaped() {
 /// shown escaped, and the plan above it cannot be rewritten.
 #[test]
 fn the_migrate_env_diff_shows_file_contents_escaped() {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, true);
-    fake.add_legacy(KEY, 1);
+    let fake = server(true);
     let dir = tempfile::tempdir().unwrap();
     let env = dir.path().join(".env");
     std::fs::write(
