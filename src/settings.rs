@@ -24,12 +24,18 @@ pub fn effective(stored: Option<JwtSettings>, defaults: JwtSettings) -> JwtSetti
 /// Why an organization's stored row says what it says, in terms of Label Studio's
 /// history: a row with PATs off and legacy tokens on is what Label Studio 1.17 to 1.21
 /// created (jwt_auth 0001's defaults) when a token was first used; 1.22 changed the
-/// defaults but not existing rows.
-pub fn row_history(stored: Option<JwtSettings>) -> Option<&'static str> {
+/// defaults but not existing rows. Without a row, what Label Studio applies tells the
+/// generation: legacy tokens on (`legacy_effective`) is 1.17-1.21's 0001 defaults.
+pub fn row_history(stored: Option<JwtSettings>, legacy_effective: bool) -> Option<&'static str> {
     match stored {
         Some(s) if !s.api_tokens_enabled && s.legacy_api_tokens_enabled => Some(
             "its row has Label Studio 1.17-1.21's defaults (PATs off, legacy tokens on), as created on first use \
              under those releases; Label Studio 1.22 changed the defaults but not existing rows",
+        ),
+        None if legacy_effective => Some(
+            "it has no row: Label Studio 1.17-1.21 creates one on first use with jwt_auth 0001's defaults (PATs \
+             off, legacy tokens on); upgraded to 1.22 or later before that, it gets 1.22's instead (legacy tokens \
+             off): lsauth pin writes today's values now",
         ),
         None => Some(
             "it has no row: Label Studio creates one on first use with the defaults of the release running then \
@@ -274,9 +280,13 @@ mod tests {
     #[test]
     fn row_history_names_the_releases() {
         let old_row = JwtSettings { api_tokens_enabled: false, legacy_api_tokens_enabled: true, api_token_ttl_days: 1 };
-        assert!(row_history(Some(old_row)).unwrap().contains("1.17-1.21"));
-        assert!(row_history(None).unwrap().contains("no row"));
-        assert_eq!(row_history(Some(CURRENT_DEFAULTS)), None);
+        assert!(row_history(Some(old_row), true).unwrap().contains("1.17-1.21"));
+        assert!(row_history(None, false).unwrap().contains("1.22+: legacy tokens off"));
+        // On 1.17-1.21 the first request creates 0001's defaults: legacy tokens stay on.
+        let rowless_0001 = row_history(None, true).unwrap();
+        assert!(rowless_0001.contains("0001's defaults (PATs off, legacy tokens on)"), "{rowless_0001}");
+        assert!(rowless_0001.contains("lsauth pin"), "{rowless_0001}");
+        assert_eq!(row_history(Some(CURRENT_DEFAULTS), false), None);
     }
 
     #[test]

@@ -178,16 +178,26 @@ fn database_checks(checks: &mut Checks, ctx: &Ctx, db: &mut dyn Database) -> any
         let off_orgs = orgs.iter().filter(|o| !o.legacy_api_tokens_enabled).count();
         if on && off_orgs > 0 {
             checks
-                .warn("database.enable_legacy_env", sec, format!("{}={} does not fix existing organizations", found.var, found.value))
+                .warn(
+                    "database.enable_legacy_env",
+                    sec,
+                    format!("{}={} does not fix existing organizations", found.var, found.value),
+                )
                 .detail(format!(
-                    "it only sets legacy tokens on for organizations created afterwards; {off_orgs} existing organization(s) have them off"
+                    "it only sets legacy tokens on for organizations created afterwards, on Label Studio 1.18 or later \
+                     (1.17.0 has no such setting); {off_orgs} existing organization(s) have them off"
                 ))
-                .fix("lsauth enable-legacy --all (or per organization)");
+                .fix(format!("lsauth{} enable-legacy --all (or per organization)", ctx.db_flag()));
         } else {
             checks.pass(
                 "database.enable_legacy_env",
                 sec,
-                format!("{}={} (applies to new organizations only)", found.var, found.value),
+                format!(
+                    "{}={} (applies to organizations created afterwards, from Label Studio 1.18; 1.17.0 has no such \
+                     setting)",
+                    found.var,
+                    crate::shown::outside(&found.value)
+                ),
             );
         }
     }
@@ -336,7 +346,9 @@ fn pat_disabled_check(checks: &mut Checks, facts: &db::DoctorFacts, orgs: &[OrgS
         check
             .detail(describe_orgs(&pat_off, |o| {
                 let n = live_pats(o.id);
-                let history = crate::settings::row_history(o.stored).map(|h| format!(": {h}")).unwrap_or_default();
+                let history = crate::settings::row_history(o.stored, o.legacy_api_tokens_enabled)
+                    .map(|h| format!(": {h}"))
+                    .unwrap_or_default();
                 format!(
                     "PATs off{}{history}",
                     if n > 0 { format!(", {n} issued PAT(s) refused") } else { String::new() }

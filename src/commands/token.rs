@@ -110,7 +110,10 @@ fn report_for(
     let (mut explanation, mut fix) = diagnosis::explain(&finding, &context);
     if matches!(finding.cause, Cause::ApiTokensDisabled | Cause::LegacyDisabled) {
         let org = database.as_ref().and_then(|d| d.organization.as_ref());
-        if let Some(history) = org.and_then(|o| settings::row_history(o.has_settings_row.then_some(o.settings))) {
+        let history = org.and_then(|o| {
+            settings::row_history(o.has_settings_row.then_some(o.settings), o.settings.legacy_api_tokens_enabled)
+        });
+        if let Some(history) = history {
             explanation =
                 format!("{explanation} Why: organization {} {history}.", org.map(|o| o.id).unwrap_or_default());
         }
