@@ -62,6 +62,20 @@ pub fn mask_url(text: &str) -> String {
     }
 }
 
+/// A database URL without its password, its user kept: what a command lsauth prints for
+/// the user to run next needs to connect as the same user (the password comes from
+/// PGPASSWORD or ~/.pgpass, as libpq reads them).
+pub fn without_password(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Ok(_) => text.to_string(),
+        Err(_) => mask_url(text),
+    }
+}
+
 /// A URL as lsauth shows it: never with credentials in it.
 pub fn shown_url(url: &url::Url) -> String {
     let mut url = url.clone();
@@ -238,6 +252,16 @@ pub fn masked_command_line(args: impl IntoIterator<Item = String>) -> Vec<String
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_database_url_for_the_next_command_keeps_its_user_not_its_password() {
+        assert_eq!(
+            without_password("postgres://ls:Secret99@db:5432/ls?sslmode=require"),
+            "postgres://ls@db:5432/ls?sslmode=require"
+        );
+        assert_eq!(without_password("postgres://ls@db/ls"), "postgres://ls@db/ls");
+        assert_eq!(without_password("/var/lib/ls/label_studio.sqlite3"), "/var/lib/ls/label_studio.sqlite3");
+    }
 
     #[test]
     fn urls_never_show_their_userinfo_even_when_they_do_not_parse() {

@@ -291,12 +291,12 @@ impl Ctx {
 
     /// Whether the user named a database (`--db`, or a non-empty `LSAUTH_DB`, which is
     /// exactly what `db::locate` honours).
-    /// ` --db VALUE` as this run was given it on the command line (any password removed),
+    /// ` --db VALUE` as this run was given it on the command line (its password removed),
     /// quoted for the shell, for a command lsauth tells the user to run next; empty when
     /// the database came from the environment, which the next command sees too.
     pub fn db_flag(&self) -> String {
         match &self.global.db {
-            Some(db) => format!(" --db {}", shell_quote(&crate::secrets::mask_url(db))),
+            Some(db) => format!(" --db {}", shell_quote(&crate::secrets::without_password(db))),
             None => String::new(),
         }
     }

@@ -33,6 +33,7 @@ fn a_rowless_organization_on_1_21_is_predicted_pinned_and_unpinned(fx: &dyn Fixt
     assert!(beta["rejected_legacy_tokens_after"].as_i64().unwrap() > 0, "{beta}");
     assert_eq!(org(&json, 1)["after"], org(&json, 1)["now"], "a row is kept as it is");
     assert!(json["fix"][0].as_str().unwrap().contains("pin --org 2"), "{json}");
+    assert!(!json["fix"].to_string().contains("Secret"), "the fix line never carries the password: {json}");
     let text = lsauth(["--db", &fx.db_arg(), "upgrade-check", "--to", "latest"]).run();
     assert!(text.stdout.contains("rejects tokens that work today"), "{}", text.stdout);
     // Within 1.17-1.21 nothing changes.
