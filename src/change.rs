@@ -179,6 +179,16 @@ pub struct PlanLine {
     /// explicit row is inserted whatever it is.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub before_unknown: bool,
+    /// A pin's row: both values it writes (those Label Studio applies today).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Pinned>,
+}
+
+/// The two values a pinned row carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Pinned {
+    pub api_tokens_enabled: bool,
+    pub legacy_api_tokens_enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -382,6 +392,10 @@ impl TogglePlanner {
             after: if self.pin { before } else { toggle.enable },
             action,
             before_unknown,
+            pinned: (self.pin && action == Action::Insert).then_some(Pinned {
+                api_tokens_enabled: wanted.api_tokens_enabled,
+                legacy_api_tokens_enabled: wanted.legacy_api_tokens_enabled,
+            }),
         });
     }
 

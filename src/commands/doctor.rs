@@ -224,7 +224,9 @@ fn organization_checks(
 /// organization its new defaults. `lsauth pin` writes today's values first.
 fn upgrade_risk_check(checks: &mut Checks, ctx: &Ctx, schema: &crate::settings::JwtSchema, orgs: &[OrgStatus]) {
     use crate::releases::Generation;
-    if Generation::of(Some(schema)) != Generation::Initial || schema.known_defaults().is_none() {
+    // With the JWT flag off (as lsauth sees it) legacy tokens are accepted whatever the row.
+    let flag_off = JwtFlag::from_env(&ctx.env).is_off();
+    if Generation::of(Some(schema)) != Generation::Initial || schema.known_defaults().is_none() || flag_off {
         return;
     }
     let sec = Section::Organizations;
@@ -249,13 +251,13 @@ fn upgrade_risk_check(checks: &mut Checks, ctx: &Ctx, schema: &crate::settings::
                 ids.len()
             ),
         )
-        .detail(describe_orgs(&at_risk, |o| {
-            format!("no row: {} legacy token(s) accepted now, rejected on 1.22+", o.legacy_token_holders)
-        }))
-        .fix(format!(
-            "lsauth{} pin {which} (before upgrading; lsauth upgrade-check --to latest says more)",
-            ctx.db_flag()
-        ));
+        .detail(format!(
+            "{}\npin them before upgrading (lsauth upgrade-check --to latest predicts every organization)",
+            describe_orgs(&at_risk, |o| {
+                format!("no row: {} legacy token(s) accepted now, rejected on 1.22+", o.legacy_token_holders)
+            })
+        ))
+        .fix(format!("lsauth{} pin {which}", ctx.db_flag()));
 }
 
 /// orgs.legacy_disabled: organizations that reject the legacy tokens their users hold.
@@ -311,10 +313,15 @@ fn missing_row_check(checks: &mut Checks, schema: &crate::settings::JwtSchema, o
                 schema.version_hint(),
                 describe_orgs(&rowless, |_| "no row".into())
             ))
-            .fix(format!(
-                "if their integrations use legacy tokens: lsauth enable-legacy {}",
-                org_flags(&rowless.iter().map(|o| o.id).collect::<Vec<_>>(), total)
-            ));
+            .fix(if d.legacy_api_tokens_enabled {
+                // 1.17-1.21: legacy tokens are on for them now; the row keeps them so.
+                format!("lsauth pin {}", org_flags(&rowless.iter().map(|o| o.id).collect::<Vec<_>>(), total))
+            } else {
+                format!(
+                    "if their integrations use legacy tokens: lsauth enable-legacy {}",
+                    org_flags(&rowless.iter().map(|o| o.id).collect::<Vec<_>>(), total)
+                )
+            });
     }
 }
 

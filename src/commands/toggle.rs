@@ -108,9 +108,12 @@ fn run_in_database(
     args: &crate::cli::ChangeArgs,
 ) -> anyhow::Result<ExitStatus> {
     let dry_run = args.dry_run;
-    let (mut db, _) = ctx
-        .open_db(if dry_run { Access::ReadOnly } else { Access::ReadWrite })
-        .map_err(|e| super::suggest_via_api(ctx, e, change.operation()))?;
+    let opened = ctx.open_db(if dry_run { Access::ReadOnly } else { Access::ReadWrite });
+    let (mut db, _) = match change {
+        // A pin writes the database's own defaults: there is no API way to it.
+        Change::Pin => opened?,
+        Change::Toggle(_) => opened.map_err(|e| super::suggest_via_api(ctx, e, change.operation()))?,
+    };
     let scope = resolve(db.as_mut(), selection)?;
     let schema = db.jwt_schema().clone();
     let identity = db.identity();
@@ -130,6 +133,13 @@ fn run_in_database(
         db.read_scope(&scope)?.into_iter().for_each(|org| planner.see(org));
         let plan = planner.finish_checked()?;
         let preview = outcome(plan);
+        if preview.plan.pin && preview.plan.lines.iter().any(|l| l.before_unknown) {
+            report::change::render_toggle(&preview, &ctx.out)?;
+            return Err(crate::exit::refused(
+                "some selected organizations have no row and the database records no jwt_auth migration: lsauth \
+                 cannot tell today's values to pin; nothing was changed",
+            ));
+        }
         if preview.plan.changed() == 0 || dry_run {
             report::change::render_toggle(&preview, &ctx.out)?;
             return Ok(ExitStatus::Ok);
@@ -156,7 +166,21 @@ fn run_in_database(
         }
     }
     report::change::render_toggle(&result, &ctx.out)?;
+    let unpinned = result.plan.pin && result.plan.lines.iter().any(|l| l.before_unknown);
+    let changed = result.changed;
     super::leave_for_exit(result);
+    if unpinned {
+        // Said as it is: the others (if any) were pinned, these were not.
+        return Err(crate::exit::refused(format!(
+            "some selected organizations have no row and the database records no jwt_auth migration: lsauth cannot \
+             tell today's values to pin; {}",
+            if changed > 0 {
+                format!("{changed} other organization(s) were pinned")
+            } else {
+                "nothing was changed".into()
+            }
+        )));
+    }
     Ok(ExitStatus::Ok)
 }
 

@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::cli::UpgradeCheckArgs;
 use crate::db::Access;
 use crate::exit::{bad_input, ExitStatus};
-use crate::outcome::upgrade::UpgradeReport;
+use crate::outcome::upgrade::{FixStep, UpgradeReport};
 use crate::releases::{self, Generation, Release};
 use crate::report;
 use crate::settings::JwtFlag;
@@ -35,7 +35,8 @@ pub fn run(ctx: &Ctx, args: &UpgradeCheckArgs) -> anyhow::Result<ExitStatus> {
     let sum = |f: fn(&releases::OrgPrediction) -> i64| organizations.iter().map(f).sum::<i64>();
     let breaking: Vec<i64> = organizations.iter().filter(|o| o.breaks()).map(|o| o.id).collect();
     let mut warnings = Vec::new();
-    if db.has_settings_table() && db.jwt_schema().known_defaults().is_none() {
+    let unknown_defaults = db.has_settings_table() && db.jwt_schema().known_defaults().is_none();
+    if unknown_defaults {
         warnings.push(
             "django_migrations records no jwt_auth migration: lsauth reads the database as Label Studio 1.17-1.21's"
                 .into(),
@@ -51,7 +52,7 @@ pub fn run(ctx: &Ctx, args: &UpgradeCheckArgs) -> anyhow::Result<ExitStatus> {
         rejected_legacy_tokens_after: sum(|o| o.rejected_legacy_tokens_after),
         rejected_pats_now: sum(|o| o.rejected_pats_now),
         rejected_pats_after: sum(|o| o.rejected_pats_after),
-        fix: fix(ctx, current, &target, &breaking),
+        fix: fix(ctx, current, !unknown_defaults, &target, &breaking),
         new_organizations: new_organizations(&target),
         warnings,
         organizations,
@@ -64,24 +65,37 @@ pub fn run(ctx: &Ctx, args: &UpgradeCheckArgs) -> anyhow::Result<ExitStatus> {
 /// organizations get explicit rows now (`pin`); before 1.17 there is no table to write
 /// yet, so the rows are written right after the upgrade's migrations, which any
 /// `label-studio` command runs (`label-studio version` runs them and serves nothing),
-/// before the first `label-studio start` lets an integration in.
-fn fix(ctx: &Ctx, current: Generation, target: &Release, breaking: &[i64]) -> Vec<String> {
+/// before the first `label-studio start` lets an integration in. Where the database does
+/// not say which defaults apply today, there is nothing to pin: explicit rows with legacy
+/// tokens on are written instead.
+fn fix(ctx: &Ctx, current: Generation, defaults_known: bool, target: &Release, breaking: &[i64]) -> Vec<FixStep> {
     if breaking.is_empty() {
         return Vec::new();
     }
     let db = ctx.db_flag();
+    let which = if breaking.len() == 1 { format!("--org {}", breaking[0]) } else { "--all".into() };
     match current {
         Generation::BeforeJwt => vec![
-            format!("pip install label-studio=={}", target.version),
-            "label-studio version   (with Label Studio's environment: it applies the migrations and serves nothing)".into(),
-            format!("lsauth{db} enable-legacy --all --yes   (explicit rows with legacy tokens on, before anything connects)"),
-            "label-studio start".into(),
+            FixStep::new(format!("pip install label-studio=={}", target.version), "the upgrade itself"),
+            FixStep::new(
+                "label-studio version",
+                "with Label Studio's environment: it applies the migrations and serves nothing",
+            ),
+            FixStep::new(
+                format!("lsauth{db} enable-legacy --all --yes"),
+                "explicit rows with legacy tokens on, before anything connects",
+            ),
+            FixStep::new("label-studio start", "now integrations can connect"),
         ],
-        _ => {
-            let which = if breaking.len() == 1 { format!("--org {}", breaking[0]) } else { "--all".into() };
-            // (`--all` pins every row-less organization; those with a row are left as they are.)
-            vec![format!("lsauth{db} pin {which}   (before the upgrade: explicit rows with today's values)")]
-        }
+        _ if !defaults_known => vec![FixStep::new(
+            format!("lsauth{db} enable-legacy {which}"),
+            "before the upgrade: the database records no jwt_auth migration, so there are no known values to pin; \
+             this writes explicit rows with legacy tokens on",
+        )],
+        _ => vec![FixStep::new(
+            format!("lsauth{db} pin {which}"),
+            "before the upgrade: explicit rows with today's values, which no release changes",
+        )],
     }
 }
 

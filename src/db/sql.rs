@@ -25,8 +25,10 @@ SELECT o.id, o.title, u.email, COALESCE(m.n, 0),
 /// `sql` for a database from before 1.17, which has no settings table: every organization
 /// reads as one without a row.
 pub fn without_settings_table(sql: &str) -> String {
+    const JOIN: &str = "LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id";
+    assert!(sql.contains(JOIN), "the query joins the settings table as this expects");
     sql.replace(
-        "LEFT JOIN jwt_auth_jwtsettings s ON s.organization_id = o.id",
+        JOIN,
         "LEFT JOIN (SELECT NULL AS organization_id, NULL AS api_tokens_enabled, NULL AS legacy_api_tokens_enabled, \
          NULL AS api_token_ttl_days) s ON 1 = 0",
     )

@@ -5,6 +5,19 @@ use serde::Serialize;
 
 use crate::releases::{Generation, OrgPrediction};
 
+/// One step of the fix: a command to paste as it is, and why it comes then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FixStep {
+    pub command: String,
+    pub why: String,
+}
+
+impl FixStep {
+    pub fn new(command: impl Into<String>, why: impl Into<String>) -> Self {
+        FixStep { command: command.into(), why: why.into() }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct UpgradeReport {
     /// The release the upgrade goes to.
@@ -21,7 +34,7 @@ pub struct UpgradeReport {
     pub rejected_pats_now: i64,
     pub rejected_pats_after: i64,
     /// The commands that keep today's tokens working through the upgrade, in order.
-    pub fix: Vec<String>,
+    pub fix: Vec<FixStep>,
     /// New organizations on the target release: what `create_organization` gives them.
     pub new_organizations: String,
     pub warnings: Vec<String>,

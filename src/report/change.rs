@@ -14,34 +14,37 @@ const PLAN_ROWS_SHOWN: usize = 50;
 /// A pin's plan: the rows it writes, with both values (those Label Studio applies now).
 fn pin_table(outcome: &ToggleOutcome, out: &Output) -> String {
     let mut text = format!("Database: {}\n", outcome.database);
-    let titles: std::collections::HashMap<i64, &str> =
-        outcome.plan.lines.iter().map(|l| (l.organization_id, l.title.as_str())).collect();
-    if !outcome.plan.changes.is_empty() {
+    let pinned: Vec<_> = outcome.plan.lines.iter().filter_map(|l| Some((l, l.pinned?))).collect();
+    if !pinned.is_empty() {
         let mut table = out.table();
         table.set_header(vec!["Org", "Title", "Settings row", "PATs", "Legacy tokens", "action"]);
-        for c in outcome.plan.changes.iter().take(PLAN_ROWS_SHOWN) {
-            let Some(after) = &c.after else { continue };
+        for (line, values) in pinned.iter().take(PLAN_ROWS_SHOWN) {
             table.add_row(vec![
-                Cell::new(c.organization_id),
-                Cell::new(crate::shown::outside(titles.get(&c.organization_id).copied().unwrap_or_default())),
+                Cell::new(line.organization_id),
+                Cell::new(crate::shown::outside(&line.title)),
                 Cell::new("no"),
-                Cell::new(on_off(after.api_tokens_enabled)),
-                Cell::new(on_off(after.legacy_api_tokens_enabled)),
+                Cell::new(on_off(values.api_tokens_enabled)),
+                Cell::new(on_off(values.legacy_api_tokens_enabled)),
                 Cell::new("insert row (pinned as today)"),
             ]);
         }
         text.push_str(&table.to_string());
         text.push('\n');
-        if outcome.plan.changes.len() > PLAN_ROWS_SHOWN {
-            text.push_str(&format!(
-                "... and {} more (--json lists all)\n",
-                outcome.plan.changes.len() - PLAN_ROWS_SHOWN
-            ));
+        if pinned.len() > PLAN_ROWS_SHOWN {
+            text.push_str(&format!("... and {} more (--json lists all)\n", pinned.len() - PLAN_ROWS_SHOWN));
         }
     }
-    let unchanged = outcome.plan.lines.len() - outcome.plan.changed();
-    if unchanged > 0 {
-        text.push_str(&format!("{unchanged} organization(s) already have a settings row: no change.\n"));
+    let unknown = outcome.plan.lines.iter().filter(|l| l.before_unknown).count();
+    let with_row = outcome.plan.lines.iter().filter(|l| l.has_settings_row).count();
+    if with_row > 0 {
+        text.push_str(&format!("{with_row} organization(s) already have a settings row: no change.\n"));
+    }
+    if unknown > 0 {
+        text.push_str(&format!(
+            "{unknown} organization(s) without a row are not pinned: the database records no jwt_auth migration, so \
+             lsauth cannot tell which values Label Studio applies to them today (lsauth enable-legacy --org ID writes \
+             an explicit row with legacy tokens on).\n"
+        ));
     }
     text
 }
@@ -95,10 +98,9 @@ pub fn render_toggle_plan(outcome: &ToggleOutcome, out: &Output) -> anyhow::Resu
 /// plan (dry run, nothing to do) or what was done.
 pub fn render_toggle(outcome: &ToggleOutcome, out: &Output) -> anyhow::Result<()> {
     super::print_outcome(out, outcome, || match &outcome.backup {
-        None if outcome.plan.changed() == 0 && outcome.plan.pin => format!(
-            "{}Nothing to pin: every selected organization already has a settings row.\n",
-            plan_table(outcome, out)
-        ),
+        None if outcome.plan.changed() == 0 && outcome.plan.pin => {
+            format!("{}Nothing to pin.\n", plan_table(outcome, out))
+        }
         None if outcome.plan.changed() == 0 => format!(
             "{}Nothing to change: every selected organization already has {} {}.\n",
             plan_table(outcome, out),

@@ -64,7 +64,7 @@ pub fn render(r: &UpgradeReport, out: &Output) -> anyhow::Result<()> {
             r.rejected_pats_after - r.rejected_pats_now,
         ));
         for step in &r.fix {
-            t.push_str(&format!("  {step}\n"));
+            t.push_str(&format!("  {}\n      {}\n", step.command, step.why));
         }
     } else {
         t.push_str(&format!("The upgrade to {} rejects nothing that works today.\n", r.to));

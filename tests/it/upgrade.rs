@@ -32,7 +32,7 @@ fn a_rowless_organization_on_1_21_is_predicted_pinned_and_unpinned(fx: &dyn Fixt
     assert_eq!(beta["rejected_legacy_tokens_now"], 0);
     assert!(beta["rejected_legacy_tokens_after"].as_i64().unwrap() > 0, "{beta}");
     assert_eq!(org(&json, 1)["after"], org(&json, 1)["now"], "a row is kept as it is");
-    assert!(json["fix"][0].as_str().unwrap().contains("pin --org 2"), "{json}");
+    assert!(json["fix"][0]["command"].as_str().unwrap().ends_with("pin --org 2"), "{json}");
     assert!(!json["fix"].to_string().contains("Secret"), "the fix line never carries the password: {json}");
     let text = lsauth(["--db", &fx.db_arg(), "upgrade-check", "--to", "latest"]).run();
     assert!(text.stdout.contains("rejects tokens that work today"), "{}", text.stdout);
@@ -85,17 +85,36 @@ fn an_instance_before_1_17_is_predicted_with_the_post_migration_fix(fx: &dyn Fix
         assert_eq!(o["after"]["legacy_api_tokens_enabled"], false, "{o}");
         assert_eq!(o["rejected_legacy_tokens_now"], 0, "{o}");
     }
-    let fix: Vec<&str> = json["fix"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-    assert!(fix.iter().any(|s| s.starts_with("label-studio version")), "{fix:?}");
-    assert!(fix.iter().any(|s| s.contains("enable-legacy --all --yes")), "{fix:?}");
+    let fix: Vec<&str> = json["fix"].as_array().unwrap().iter().map(|s| s["command"].as_str().unwrap()).collect();
+    assert!(fix.contains(&"label-studio version"), "{fix:?}");
+    assert!(fix.iter().any(|s| s.ends_with("enable-legacy --all --yes")), "{fix:?}");
     // 1.20 keeps legacy tokens (and switches PATs off instead, of which there are none).
     lsauth(["--db", &fx.db_arg(), "upgrade-check", "--to", "1.20.0"]).run().expect_code(0);
 }
 
 on_both_backends!(
     a_rowless_organization_on_1_21_is_predicted_pinned_and_unpinned,
-    an_instance_before_1_17_is_predicted_with_the_post_migration_fix
+    an_instance_before_1_17_is_predicted_with_the_post_migration_fix,
+    unknown_defaults_are_not_pinned
 );
+
+/// A copied database whose django_migrations records no jwt_auth migration: lsauth cannot
+/// tell today's values, so pin refuses (exit 1, nothing written) and upgrade-check names the
+/// explicit legacy row instead.
+fn unknown_defaults_are_not_pinned(fx: &dyn Fixture) {
+    fx.seed_classic();
+    fx.exec("DELETE FROM django_migrations WHERE app = 'jwt_auth'");
+    let backups = tempfile::tempdir().unwrap();
+    let before = fx.settings_full();
+    let run =
+        lsauth(["--db", &fx.db_arg(), "pin", "--all", "--yes", "--backup-dir", &backups.path().display().to_string()])
+            .run();
+    run.expect_code(1);
+    assert!(run.all_output().contains("records no jwt_auth migration"), "{}", run.all_output());
+    assert_eq!(fx.settings_full(), before, "nothing was written");
+    let json = lsauth(["--db", &fx.db_arg(), "upgrade-check", "--to", "latest", "--json"]).run().json();
+    assert!(json["fix"][0]["command"].as_str().unwrap().contains("enable-legacy"), "{json}");
+}
 
 #[test]
 fn unknown_releases_and_downgrades_are_bad_input() {
