@@ -392,10 +392,26 @@ field_pin_1_21() {
   expect 0 "upgrade-check --to 1.23.2 now rejects nothing" -- --db "$LS_DB" upgrade-check --to 1.23.2 --json
   json_is organizations/0/after/legacy_api_tokens_enabled true
   STDIN=$tokenfile expect 0 "1.21.0: the legacy token works" -- token test --url "$LS_URL" --token-stdin --json
+  # A PAT of the user, minted with the legacy token: the pinned row keeps PATs off, before and
+  # after the upgrade, as predicted (rejected_pats_now = rejected_pats_after = 1).
+  local patfile=$WORK/pat-$name
+  curl -fs -m 10 -X POST -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/token/" |
+    python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["token"])' >"$patfile"
+  PAT_SEEN=$(cat "$patfile")
+  expect 0 "upgrade-check counts the live PAT, refused now and after" -- --db "$LS_DB" upgrade-check --to 1.23.2 --json
+  json_is organizations/0/rejected_pats_now 1
+  json_is organizations/0/rejected_pats_after 1
+  STDIN=$patfile expect 1 "1.21.0: the PAT is refused (PATs off), as predicted" -- token test --url "$LS_URL" \
+    --token-stdin --json
+  json_is cause api_tokens_disabled
   stop_label_studio
   start_label_studio "$name" "$db" 1.23.2 keep
   STDIN=$tokenfile expect 0 "1.23.2: the legacy token works, no further command (as predicted)" -- token test \
     --url "$LS_URL" --token-stdin --json
+  STDIN=$patfile expect 1 "1.23.2: the PAT is still refused, as predicted" -- token test --url "$LS_URL" \
+    --token-stdin --json
+  json_is cause api_tokens_disabled
+  unset PAT_SEEN
   expect 0 "rollback --latest (the pin)" -- --db "$LS_DB" rollback --latest --yes
   STDIN=$tokenfile expect 1 "unpinned, the legacy token gets the predicted 401" -- token test --url "$LS_URL" \
     --token-stdin --json
