@@ -43,6 +43,31 @@ pub fn bom_warning(path: &Path, doc: &EnvDocument) -> Option<String> {
     })
 }
 
+/// Files beside an `.env` that say it belongs to a Label Studio ML backend: the backend's
+/// `model.py` and `_wsgi.py` (what every example and the template have), or a compose file
+/// naming `label-studio-ml` / `label_studio_ml`. A template `.env` of a backend sets only
+/// LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY, as a script's does: what stands beside it
+/// tells them apart. Each marker is said as "model.py beside it".
+pub fn ml_backend_neighbors(env_file: &Path) -> Vec<String> {
+    let dir = env_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut found = Vec::new();
+    for name in ["model.py", "_wsgi.py"] {
+        if dir.join(name).is_file() {
+            found.push(format!("{name} beside it"));
+        }
+    }
+    for name in ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"] {
+        let names_backend = crate::fsutil::read_regular_file(&dir.join(name), 1 << 20).is_ok_and(|b| {
+            let text = String::from_utf8_lossy(&b);
+            text.contains("label-studio-ml") || text.contains("label_studio_ml")
+        });
+        if names_backend {
+            found.push(format!("{name} beside it names label-studio-ml"));
+        }
+    }
+    found
+}
+
 pub fn token_source(
     positional: Option<&str>,
     from_stdin: bool,

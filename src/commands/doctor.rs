@@ -481,9 +481,9 @@ fn api_and_live_checks(
     api: &Api,
     token: Option<(&TokenSource, &Inspection)>,
     facts: Option<&DbFacts>,
-    from_env_file: bool,
     schema: Option<&crate::settings::JwtSchema>,
     other_keys: &[String],
+    env_file: Option<&Path>,
 ) -> bool {
     let sec = Section::Api;
     let base = api.base().clone();
@@ -538,7 +538,7 @@ fn api_and_live_checks(
             checks.fail("api.reachable", sec, why).fix(fix);
         }
     }
-    for warning in tokencheck::url_warnings(&base, from_env_file) {
+    for warning in tokencheck::url_warnings(&base, env_file.is_some()) {
         checks.warn("api.transport", sec, warning).fix(if base.scheme() == "http" && !api::is_loopback(&base) {
             "use https:// for Label Studio behind a TLS proxy".to_string()
         } else {
@@ -567,13 +567,13 @@ fn api_and_live_checks(
             checks.fail("token.live", Section::Tokens, format!("{}: {why}", finding.cause.as_str())).fix(fix);
         }
     }
-    client_check(checks, &clients);
+    client_check(checks, &clients, env_file);
     reachable
 }
 
 /// token.clients: how each kind of client fares with the configured key, measured. A key
 /// the SDK accepts can still fail where an ML backend downloads task data.
-fn client_check(checks: &mut Checks, clients: &[crate::clients::ClientResult]) {
+fn client_check(checks: &mut Checks, clients: &[crate::clients::ClientResult], env_file: Option<&Path>) {
     if clients.is_empty() {
         return;
     }
@@ -600,11 +600,18 @@ fn client_check(checks: &mut Checks, clients: &[crate::clients::ClientResult]) {
         checks
             .warn("token.clients", Section::Tokens, format!("refused for some clients: {}", failing.join(", ")))
             .detail(lines.join("\n"))
-            .fix(
-                "a PAT works only in clients that refresh it (the SDK's LabelStudio client); ML backends that download \
-                 task data with the key (bearer_direct) and Token-header clients need a legacy key: lsauth \
-                 enable-legacy for the owner's organization, or upgrade those clients",
-            );
+            .fix(format!(
+                "a PAT works only in clients that refresh it (the SDK's LabelStudio client, the current ML backend in \
+                 LABEL_STUDIO_API_KEY); a client holding a PAT it cannot refresh needs the legacy key back in its \
+                 file ({}; enable-legacy alone does not help it), or an upgrade",
+                match env_file {
+                    Some(f) => format!(
+                        "lsauth rollback --env-file {} --latest if lsauth migrated it",
+                        super::shell_quote(&f.display().to_string())
+                    ),
+                    None => "lsauth rollback --env-file FILE --latest if lsauth migrated it".into(),
+                }
+            ));
     }
 }
 
@@ -807,8 +814,8 @@ fn api_checks(
     match api::parse_base_url(url).and_then(|base| Api::new(base, args.timeout.duration())) {
         Ok(api) => {
             let token = sources.token.as_ref().zip(inspection);
-            let reachable =
-                api_and_live_checks(checks, &api, token, facts, sources.env_doc.is_some(), schema, other_keys);
+            let env_file = sources.env_doc.as_ref().map(|(p, _)| p.as_path());
+            let reachable = api_and_live_checks(checks, &api, token, facts, schema, other_keys, env_file);
             (Some(api), reachable)
         }
         Err(e) => {

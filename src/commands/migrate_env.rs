@@ -230,7 +230,8 @@ impl<'a> Migration<'a> {
     /// gets 401 unless the backend is recent. Refused before anything is minted, with the
     /// safe fix; `--pat-capable` says this backend refreshes PATs itself.
     fn check_client(&mut self, s: &Setup) -> anyhow::Result<()> {
-        let markers = crate::clients::ml_backend_markers(&s.doc);
+        let mut markers = crate::clients::ml_backend_markers(&s.doc);
+        markers.extend(sources::ml_backend_neighbors(&s.path));
         let is_ml = match self.args.client {
             ClientKind::MlBackend => true,
             ClientKind::Other => false,
@@ -238,6 +239,16 @@ impl<'a> Migration<'a> {
         };
         self.outcome.ml_backend_markers = markers.clone();
         self.outcome.client = if is_ml { EnvClient::MlBackend } else { EnvClient::Other };
+        if is_ml && self.args.pat_capable && !self.to_password() {
+            if let Some(moved_to) = self.pat_variable(s) {
+                self.outcome.warnings.push(format!(
+                    "the PAT goes into {moved_to}, not {}: the ML backend refreshes only {moved_to}'s key (a PAT in {} \
+                     is sent unrefreshed as Bearer and gets 401); {} is commented out. If docker-compose passes \
+                     variables by name, pass {moved_to} there too",
+                    s.variable, s.variable, s.variable
+                ));
+            }
+        }
         if !is_ml || self.args.pat_capable {
             return Ok(());
         }
@@ -538,6 +549,8 @@ impl<'a> Migration<'a> {
         let login = self.args.login.as_deref().unwrap_or_default();
         let changed: Vec<(&str, Option<&str>)> = if self.to_password() {
             vec![(&s.variable, None), ("LABEL_STUDIO_USERNAME", Some(login)), ("LABEL_STUDIO_PASSWORD", Some(password))]
+        } else if let Some(moved_to) = self.pat_variable(s) {
+            vec![(&s.variable, None), (moved_to, Some(new_value))]
         } else {
             vec![(&s.variable, Some(new_value))]
         };
@@ -550,12 +563,25 @@ impl<'a> Migration<'a> {
         Ok(text)
     }
 
+    /// Where an ML backend's PAT must go when its key is in another variable: the current
+    /// backend refreshes only LABEL_STUDIO_API_KEY's (measured: a PAT in
+    /// LABEL_STUDIO_ACCESS_TOKEN goes out unrefreshed as Bearer, 401). `None`: it stays put.
+    fn pat_variable(&self, s: &Setup) -> Option<&'static str> {
+        const REFRESHED: &str = "LABEL_STUDIO_API_KEY";
+        let ml = self.outcome.client == EnvClient::MlBackend;
+        (ml && !self.to_password() && s.variable != REFRESHED).then_some(REFRESHED)
+    }
+
     fn rewrite(&self, s: &Setup, new_value: &str, password: &str) -> EnvDocument {
         let today = time::OffsetDateTime::now_utc().date();
+        // What the old value was, as it was: a PAT replaced by a new one is no legacy token.
+        let old = if s.old.kind == TokenKind::Pat { "Personal Access Token" } else { "legacy token" };
         let note = if self.to_password() {
             format!("replaced by LABEL_STUDIO_USERNAME/LABEL_STUDIO_PASSWORD on {today} by lsauth migrate-env")
+        } else if let Some(moved_to) = self.pat_variable(s) {
+            format!("{old}, replaced by a Personal Access Token in {moved_to} on {today} by lsauth migrate-env")
         } else {
-            format!("legacy token, replaced by a Personal Access Token on {today} by lsauth migrate-env")
+            format!("{old}, replaced by a Personal Access Token on {today} by lsauth migrate-env")
         };
         let mut d = s.doc.clone();
         let old_line = d.assignment_text(&s.variable).unwrap_or_default();
@@ -566,6 +592,9 @@ impl<'a> Migration<'a> {
             d.remove_all(&s.variable);
             d.upsert("LABEL_STUDIO_USERNAME", self.args.login.as_deref().unwrap_or_default());
             d.upsert("LABEL_STUDIO_PASSWORD", password);
+        } else if let Some(moved_to) = self.pat_variable(s) {
+            d.remove_all(&s.variable);
+            d.upsert(moved_to, new_value);
         } else {
             d.set_value(&s.variable, new_value);
         }

@@ -734,3 +734,53 @@ fn a_server_with_the_jwt_flag_off_gets_its_pat_revoked_and_the_flag_named() {
     untouched(&w, &before, &run);
     assert!(fake.with(|s| s.blacklisted.contains("minted-1-0")));
 }
+
+/// #27: a backend's template `.env` sets only LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY, as a
+/// script's does; the backend's model.py beside it tells them apart.
+#[test]
+fn an_ml_backend_is_recognized_by_what_stands_beside_its_env() {
+    let fake = server();
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    let text = format!("LABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY={KEY}\n", fake.url);
+    std::fs::write(&env, &text).unwrap();
+    std::fs::write(dir.path().join("model.py"), "from label_studio_ml.model import LabelStudioMLBase\n").unwrap();
+    let run = lsauth(["migrate-env", "--env-file", &env.display().to_string(), "--yes", "--json"])
+        .env("LSAUTH_BACKUP_DIR", dir.path().join("b").display().to_string())
+        .run();
+    run.expect_code(1);
+    assert_eq!(run.json()["client"], "ml_backend");
+    assert_eq!(run.json()["ml_backend_markers"][0], "model.py beside it");
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), text, "untouched");
+    assert!(fake.with(|s| s.issued.is_empty()), "nothing minted");
+}
+
+/// #27: the current backend refreshes only LABEL_STUDIO_API_KEY's key; a PAT written into
+/// LABEL_STUDIO_ACCESS_TOKEN (the SAM example's variable) goes out unrefreshed and gets 401.
+/// --pat-capable writes it into LABEL_STUDIO_API_KEY, comments the old variable out, says so.
+#[test]
+fn pat_capable_writes_the_pat_where_the_backend_refreshes_it() {
+    let fake = server();
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    std::fs::write(
+        &env,
+        format!(
+            "LABEL_STUDIO_HOST={}\nLABEL_STUDIO_URL={}\nLABEL_STUDIO_ACCESS_TOKEN={KEY}\nMODEL_DIR=/data\n",
+            fake.url, fake.url
+        ),
+    )
+    .unwrap();
+    let run = lsauth(["migrate-env", "--env-file", &env.display().to_string(), "--yes", "--pat-capable", "--json"])
+        .env("LSAUTH_BACKUP_DIR", dir.path().join("b").display().to_string())
+        .run();
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["variable"], "LABEL_STUDIO_ACCESS_TOKEN");
+    assert!(json["warnings"].to_string().contains("the PAT goes into LABEL_STUDIO_API_KEY"), "{json}");
+    let doc = lsauth::envfile::EnvDocument::parse(&std::fs::read(&env).unwrap()).unwrap();
+    assert!(doc.get("LABEL_STUDIO_API_KEY").unwrap().starts_with("eyJ"), "the PAT is in LABEL_STUDIO_API_KEY");
+    assert_eq!(doc.get("LABEL_STUDIO_ACCESS_TOKEN"), None, "the old variable is commented out");
+    let text = doc.render();
+    assert!(text.contains(&format!("# LABEL_STUDIO_ACCESS_TOKEN={KEY}  # legacy token, replaced by a Personal Access Token in LABEL_STUDIO_API_KEY")), "{text}");
+}

@@ -497,4 +497,9 @@ fn the_client_table_says_how_each_client_fares() {
     let check = run.json()["checks"].as_array().unwrap().iter().find(|c| c["id"] == "token.clients").cloned().unwrap();
     assert_eq!(check["status"], "warn");
     assert!(check["summary"].as_str().unwrap().contains("bearer_direct"), "{check}");
+    // The fix that works for a client holding a PAT it cannot refresh: the legacy key back in
+    // that very file (measured: enable-legacy alone leaves it at 401).
+    let fix = check["fix"].as_str().unwrap();
+    assert!(fix.contains(&format!("lsauth rollback --env-file {} --latest", env.display())), "{fix}");
+    assert!(fix.contains("enable-legacy alone does not help"), "{fix}");
 }
