@@ -92,6 +92,22 @@ pub enum ColorChoice {
     Never,
 }
 
+impl Command {
+    /// `--backup-dir`, for the commands that take one.
+    pub fn backup_dir(&self) -> Option<&std::path::Path> {
+        let change = match self {
+            Command::EnableLegacy(a) | Command::DisableLegacy(a) | Command::EnablePat(a) | Command::DisablePat(a) => {
+                &a.change
+            }
+            Command::MigrateEnv(a) => &a.change,
+            Command::Rollback(a) => &a.change,
+            Command::Pin(a) => &a.change,
+            _ => return None,
+        };
+        change.backup_dir.as_deref()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Find every known cause of a failing token and name the exact fix (changes nothing)

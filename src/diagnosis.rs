@@ -245,6 +245,9 @@ pub struct ExplainContext {
     /// No database at hand: fixes of organization settings go through the API at this
     /// base URL (`--via-api`).
     pub via_api_url: Option<String>,
+    /// The paste-ready `lsauth migrate-env` that would move this integration to a PAT,
+    /// when that is a way out (not for an ML backend's `.env`, which migrate-env refuses).
+    pub migrate_env: Option<String>,
 }
 
 /// One line of explanation and the fix, for a cause.
@@ -255,27 +258,38 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
     };
     let org_flag = match (ctx.organization_id, &ctx.owner_email) {
         (Some(id), _) => format!("--org {id}"),
-        (None, Some(email)) => format!("--user {}", crate::shown::outside(email)),
+        (None, Some(email)) => format!("--user {}", crate::paste::shell_quote(&crate::shown::outside(email))),
         (None, None) => "--user OWNER_EMAIL".to_string(),
     };
     let var = ctx.variable.as_deref().unwrap_or("LABEL_STUDIO_API_KEY");
     // The command that turns a setting on for that organization: through the database,
     // or through the API as a user whose active organization it is.
     let enable = |operation: &str| match &ctx.via_api_url {
-        Some(url) => format!(
-            "lsauth {operation} --via-api --url {url} --login OWNER_EMAIL (signed in as the token's owner, or anyone \
-             whose active organization is that one)"
-        ),
-        None => format!("lsauth {operation} {org_flag}"),
+        Some(url) => {
+            let login = ctx.owner_email.as_deref().map(crate::paste::shell_quote).unwrap_or("OWNER_EMAIL".into());
+            crate::paste::lsauth(&format!(
+                "{operation} --via-api --url {} --login {login}",
+                crate::paste::shell_quote(url)
+            ))
+        }
+        None => crate::paste::lsauth(&format!("{operation} {org_flag}")),
     };
+    // Signed in through the API, a change applies to the signed-in user's active organization.
+    let via_api_who = if ctx.via_api_url.is_some() {
+        " Through the API, sign in as the token's owner or anyone whose active organization is that one."
+    } else {
+        ""
+    };
+    let or_migrate =
+        ctx.migrate_env.as_deref().map(|c| format!(" Or move the integration to a PAT: {c}")).unwrap_or_default();
     // What the server said is shown escaped: it is the server's text, not lsauth's.
     let location = crate::shown::outside(f.location.as_deref().unwrap_or("another URL"));
     let detail = f.detail.as_deref().map(crate::shown::outside);
     match f.cause {
         Cause::Ok => ("Label Studio accepts this token.".into(), "nothing to fix".into()),
         Cause::LegacyDisabled => (
-            format!("Legacy tokens are disabled for {org} (jwt_auth_jwtsettings.legacy_api_tokens_enabled is false or the row is missing, which means false since 1.22)."),
-            format!("{}, or move the integration to a PAT: lsauth migrate-env", enable("enable-legacy")),
+            format!("Legacy tokens are disabled for {org} (jwt_auth_jwtsettings.legacy_api_tokens_enabled is false or the row is missing, which means false since 1.22).{via_api_who}{or_migrate}"),
+            enable("enable-legacy"),
         ),
         Cause::LegacyUnknown => (
             "Label Studio knows no legacy token with this value (wrong instance, reset token, or a typo).".into(),
@@ -286,7 +300,7 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
             "reactivate the user in Label Studio, or use another user's token".into(),
         ),
         Cause::ApiTokensDisabled => (
-            format!("The PAT is valid, but Personal Access Tokens are disabled for {org}: the refresh works, the access token is refused."),
+            format!("The PAT is valid, but Personal Access Tokens are disabled for {org}: the refresh works, the access token is refused.{via_api_who}"),
             enable("enable-pat"),
         ),
         Cause::JwtFlagOff => (
@@ -415,7 +429,12 @@ mod tests {
         let ctx = ExplainContext { organization_id: Some(7), ..ExplainContext::default() };
         let (why, fix) = explain(&Finding::of(Cause::LegacyDisabled), &ctx);
         assert!(why.contains("organization 7"));
-        assert_eq!(fix.split(',').next().unwrap(), "lsauth enable-legacy --org 7");
+        assert_eq!(fix, "lsauth enable-legacy --org 7");
+        assert!(!why.contains("migrate-env"), "no way out named that is not known to work: {why}");
+        let script = ExplainContext { migrate_env: Some("lsauth migrate-env --env-file .env".into()), ..ctx.clone() };
+        assert!(explain(&Finding::of(Cause::LegacyDisabled), &script)
+            .0
+            .ends_with("Or move the integration to a PAT: lsauth migrate-env --env-file .env"));
         let (_, fix) = explain(&Finding::of(Cause::ApiTokensDisabled), &ExplainContext::default());
         assert!(fix.starts_with("lsauth enable-pat --user"));
         let no_db = ExplainContext { via_api_url: Some("https://ls.example.com/".into()), ..ctx };

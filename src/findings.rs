@@ -46,6 +46,15 @@ pub struct Check {
     pub summary: String,
     pub detail: Option<String>,
     pub fix: Option<String>,
+    /// The id of the failing or warning check whose cause explains this one: one cause,
+    /// reported once, with this check listed under it as a symptom (see `Checks::group`).
+    pub explained_by: Option<String>,
+    /// Causes this check names (`legacy_off:1`): a symptom of one of them is listed under it.
+    #[serde(skip)]
+    covers: Vec<String>,
+    /// Causes this check is a symptom of; grouped when one check covers them all.
+    #[serde(skip)]
+    because: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -56,6 +65,13 @@ pub struct Counts {
     pub skip: usize,
 }
 
+/// What doctor found, counted by cause: a cause and the symptoms it explains count once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Causes {
+    pub problems: usize,
+    pub warnings: usize,
+}
+
 /// Checks in the order they were made.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Checks {
@@ -64,7 +80,17 @@ pub struct Checks {
 
 impl Checks {
     pub fn add(&mut self, id: &str, section: Section, status: Status, summary: impl Into<String>) -> &mut Check {
-        self.checks.push(Check { id: id.into(), section, status, summary: summary.into(), detail: None, fix: None });
+        self.checks.push(Check {
+            id: id.into(),
+            section,
+            status,
+            summary: summary.into(),
+            detail: None,
+            fix: None,
+            explained_by: None,
+            covers: Vec::new(),
+            because: Vec::new(),
+        });
         self.checks.last_mut().expect("just pushed")
     }
 
@@ -110,6 +136,55 @@ impl Checks {
         c
     }
 
+    /// Lists each failing or warning check under the first check that names its cause
+    /// (covers every cause it is a symptom of) and is at least as severe; that check is
+    /// the cause's block, with the one fix. Run once, after the last check.
+    pub fn group(&mut self) {
+        let severity = |s: Status| match s {
+            Status::Fail => 2,
+            Status::Warn => 1,
+            Status::Pass | Status::Skip => 0,
+        };
+        for i in 0..self.checks.len() {
+            let symptom = &self.checks[i];
+            if symptom.because.is_empty() || severity(symptom.status) == 0 {
+                continue;
+            }
+            let head = self.checks.iter().enumerate().find(|(j, h)| {
+                *j != i
+                    && h.explained_by.is_none()
+                    && severity(h.status) >= severity(symptom.status)
+                    && symptom.because.iter().all(|k| h.covers.contains(k))
+            });
+            if let Some((_, head)) = head {
+                let id = head.id.clone();
+                self.checks[i].explained_by = Some(id);
+            }
+        }
+        // A head never hangs under another: heads are the checks nothing explains.
+        let heads: Vec<String> =
+            self.checks.iter().filter(|c| c.explained_by.is_some()).filter_map(|c| c.explained_by.clone()).collect();
+        for c in &mut self.checks {
+            if c.explained_by.is_some() && heads.contains(&c.id) {
+                c.explained_by = None;
+            }
+        }
+    }
+
+    /// The causes found: failing and warning checks that no other check explains.
+    pub fn causes(&self) -> Causes {
+        let heads = self.checks.iter().filter(|c| c.explained_by.is_none());
+        let mut causes = Causes::default();
+        for c in heads {
+            match c.status {
+                Status::Fail => causes.problems += 1,
+                Status::Warn => causes.warnings += 1,
+                Status::Pass | Status::Skip => {}
+            }
+        }
+        causes
+    }
+
     /// 1 when anything fails (or warns, with `strict`), 0 otherwise.
     pub fn exit_status(&self, strict: bool) -> ExitStatus {
         let c = self.counts();
@@ -131,6 +206,18 @@ impl Check {
         self.fix = Some(fix.into());
         self
     }
+
+    /// This check names `cause` (see `Checks::group`).
+    pub fn covers(&mut self, cause: impl Into<String>) -> &mut Self {
+        self.covers.push(cause.into());
+        self
+    }
+
+    /// This check is a symptom of `cause`.
+    pub fn because(&mut self, cause: impl Into<String>) -> &mut Self {
+        self.because.push(cause.into());
+        self
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +233,33 @@ mod tests {
         assert_eq!(checks.checks[0].detail.as_deref(), Some("disk on fire"));
         assert_eq!(checks.counts(), Counts { pass: 1, warn: 0, fail: 1, skip: 0 });
         assert_eq!(checks.exit_status(false), ExitStatus::Problem);
+    }
+
+    #[test]
+    fn a_cause_is_counted_once_with_its_symptoms_under_it() {
+        let mut checks = Checks::default();
+        checks
+            .fail("orgs.legacy_disabled", Section::Organizations, "2 reject")
+            .covers("legacy_off:1")
+            .covers("legacy_off:2");
+        checks.warn("orgs.missing_settings_row", Section::Organizations, "1 row-less").because("legacy_off:2");
+        checks.fail("token.live", Section::Tokens, "legacy_disabled").because("legacy_off:1");
+        checks.fail("token.signature", Section::Tokens, "another key").covers("signature");
+        // Another organization's symptom stays a cause of its own.
+        checks.fail("project.export_key", Section::Project, "rejected by 3").because("legacy_off:3");
+        // A warning does not explain a failure.
+        checks.warn("orgs.pat_disabled", Section::Organizations, "PATs off").covers("pat_off:1");
+        checks.fail("token.database", Section::Tokens, "PATs off").because("pat_off:1");
+        checks.group();
+        let by = |id: &str| checks.checks.iter().find(|c| c.id == id).unwrap().explained_by.clone();
+        assert_eq!(by("orgs.missing_settings_row").as_deref(), Some("orgs.legacy_disabled"));
+        assert_eq!(by("token.live").as_deref(), Some("orgs.legacy_disabled"));
+        assert_eq!(by("project.export_key"), None);
+        assert_eq!(by("token.database"), None);
+        assert_eq!(by("orgs.legacy_disabled"), None);
+        assert_eq!(checks.causes(), Causes { problems: 4, warnings: 1 });
+        // Exit status and counts still see every check.
+        assert_eq!(checks.counts().fail, 5);
     }
 
     #[test]

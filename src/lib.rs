@@ -17,6 +17,7 @@ pub mod exit;
 pub mod findings;
 pub mod fsutil;
 pub mod outcome;
+pub mod paste;
 pub mod releases;
 pub mod remote;
 pub mod report;

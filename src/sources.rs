@@ -68,6 +68,30 @@ pub fn ml_backend_neighbors(env_file: &Path) -> Vec<String> {
     found
 }
 
+/// The container files beside `env_file` (a Dockerfile, a compose file): the `.env` is
+/// then read inside a container, where localhost is the container itself.
+pub fn container_files(env_file: &Path) -> Vec<String> {
+    let dir = env_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    ["Dockerfile", "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"]
+        .into_iter()
+        .filter(|name| dir.join(name).is_file())
+        .map(String::from)
+        .collect()
+}
+
+/// The paste-ready `lsauth migrate-env` that moves the integration of `env_file` to a PAT,
+/// or `None` when migrate-env would refuse it (an ML backend's `.env`: the backend needs
+/// a key it can send as it is, see `clients`).
+pub fn migrate_env_command(env_file: &Path, doc: &EnvDocument) -> Option<String> {
+    let ml_backend = !crate::clients::ml_backend_markers(doc).is_empty() || !ml_backend_neighbors(env_file).is_empty();
+    (!ml_backend).then(|| {
+        crate::paste::lsauth(&format!(
+            "migrate-env --env-file {}",
+            crate::paste::shell_quote(&env_file.display().to_string())
+        ))
+    })
+}
+
 pub fn token_source(
     positional: Option<&str>,
     from_stdin: bool,

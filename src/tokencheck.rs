@@ -113,6 +113,9 @@ pub fn check_signature(inspection: &Inspection, secret: Option<(String, String)>
 pub struct DbProblem {
     pub what: String,
     pub fix: Option<String>,
+    /// The cause, when an organization's setting is it (`legacy_off:ID`, `pat_off:ID`):
+    /// doctor lists this problem under the check that names that cause.
+    pub cause: Option<String>,
 }
 
 /// What the token's own text says is wrong (format, expiry, signature).
@@ -144,37 +147,41 @@ pub fn token_problems(i: &Inspection, sig: &SignatureCheck) -> Vec<String> {
 /// tokens pass whatever the settings, PATs never do.
 pub fn database_problems(i: &Inspection, f: &DbFacts, flag: &JwtFlag) -> Vec<DbProblem> {
     let mut problems = Vec::new();
-    let mut add = |what: String, fix: Option<String>| problems.push(DbProblem { what, fix });
+    let mut add =
+        |what: String, fix: Option<String>, cause: Option<String>| problems.push(DbProblem { what, fix, cause });
     if let (JwtFlag::Off { variable }, TokenKind::Pat | TokenKind::Access) = (flag, i.kind) {
         add(
             format!("{variable} is off in this environment: Label Studio running with it refuses every PAT"),
             Some(format!("unset {variable} in Label Studio's environment")),
+            None,
         );
     }
     if f.legacy_key_known == Some(false) {
-        add("no user has this legacy key in this database".into(), None);
+        add("no user has this legacy key in this database".into(), None, None);
     }
     if let Some(owner) = f.owner.as_ref().filter(|o| !o.is_active) {
-        add(format!("its user {} is inactive", crate::shown::outside(&owner.email)), None);
+        add(format!("its user {} is inactive", crate::shown::outside(&owner.email)), None, None);
     }
     if let Some(org) = &f.organization {
         if i.kind == TokenKind::Legacy && !org.settings.legacy_api_tokens_enabled && !flag.is_off() {
             add(
                 format!("legacy tokens are off for organization {}", org.id),
-                Some(format!("lsauth enable-legacy --org {}", org.id)),
+                Some(crate::paste::lsauth(&format!("enable-legacy --org {}", org.id))),
+                Some(format!("legacy_off:{}", org.id)),
             );
         }
         if i.kind == TokenKind::Pat && !org.settings.api_tokens_enabled {
             add(
                 format!("PATs are off for organization {}", org.id),
-                Some(format!("lsauth enable-pat --org {}", org.id)),
+                Some(crate::paste::lsauth(&format!("enable-pat --org {}", org.id))),
+                Some(format!("pat_off:{}", org.id)),
             );
         }
     }
     match &f.jti {
-        Some(JtiState::Blacklisted { .. }) => add("revoked (blacklisted) in this database".into(), None),
+        Some(JtiState::Blacklisted { .. }) => add("revoked (blacklisted) in this database".into(), None, None),
         Some(JtiState::Unknown) if i.kind == TokenKind::Pat => {
-            add("this database never issued it (another instance's PAT?)".into(), None)
+            add("this database never issued it (another instance's PAT?)".into(), None, None)
         }
         _ => {}
     }
@@ -319,14 +326,18 @@ pub async fn refresh_then_whoami(api: &Api, pat: &str) -> Finding {
     }
 }
 
-pub fn url_warnings(base: &url::Url, variable_from_env_file: bool) -> Vec<String> {
+/// Warnings about the URL itself. `in_container`: the `.env` belongs to a container (a
+/// Dockerfile or compose file beside it, see `sources::container_files`), where localhost
+/// is the container; beside a backend that runs on Label Studio's own host it is right.
+pub fn url_warnings(base: &url::Url, in_container: bool) -> Vec<String> {
     let mut w = Vec::new();
     if base.scheme() == "http" && !api::is_loopback(base) {
         w.push(format!("plain http to {}: tokens travel unencrypted", base.host_str().unwrap_or("?")));
     }
-    if variable_from_env_file && matches!(base.host_str(), Some("localhost" | "127.0.0.1")) {
+    if in_container && matches!(base.host_str(), Some("localhost" | "127.0.0.1")) {
         w.push(
-            "the URL's host is localhost: from inside a container that is the container itself, not Label Studio"
+            "the URL's host is localhost, and the .env is a container's: from inside a container that is the \
+             container itself, not Label Studio"
                 .into(),
         );
     }

@@ -142,8 +142,9 @@ pub fn commit_rewrite(
         Err(e) if e.touched => {
             // The file may hold part of the change or none of it: its backup stays, named.
             Err(e.error.context(crate::exit::refused(format!(
-                "{shown} may not be as it was: its backup is {} (lsauth rollback --env-file {shown} {id})",
-                copy.display()
+                "{shown} may not be as it was: its backup is {} ({})",
+                copy.display(),
+                crate::report::migrate::env_rollback(&target.path.display().to_string(), &id)
             ))))
         }
         Err(e) => {

@@ -13,7 +13,9 @@ use crate::envfile::EnvDocument;
 use crate::exit::{status_of, ExitStatus};
 use crate::findings::{Checks, Section};
 use crate::outcome::doctor::DoctorReport;
+use crate::paste;
 use crate::report;
+use crate::report::style::{count, count_s};
 use crate::secrets::mask;
 use crate::settings::{parse_bool, JwtFlag, OrgStatus, JWT_FLAG};
 use crate::sources::{self, TokenSource};
@@ -42,6 +44,8 @@ fn describe_orgs(orgs: &[&OrgStatus], what: impl Fn(&OrgStatus) -> String) -> St
 
 struct Sources {
     env_doc: Option<(PathBuf, EnvDocument)>,
+    /// The migrate-env command for the given `.env`, where moving it to a PAT is a way out.
+    migrate_env: Option<String>,
     url: Option<(String, String)>,
     token: Option<TokenSource>,
 }
@@ -55,7 +59,8 @@ fn sources(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Sources> {
     let (url, url_from) = sources::url_source(args.url.as_deref(), doc_ref, &ctx.env);
     let url = (url_from != "default").then_some((url, url_from));
     let token = sources::token_source(None, false, doc_ref, &ctx.env).ok();
-    Ok(Sources { env_doc, url, token })
+    let migrate_env = env_doc.as_ref().and_then(|(p, d)| sources::migrate_env_command(p, d));
+    Ok(Sources { env_doc, migrate_env, url, token })
 }
 
 fn configuration(
@@ -111,7 +116,7 @@ fn configuration(
             checks.pass("config.secret_key", sec, format!("SECRET_KEY persisted in {from}"));
         }
         None => {
-            let dir = data_dir.map(Path::to_path_buf).or_else(|| db::target::base_data_dir(&ctx.env).ok().map(|d| d.0));
+            let dir = data_dir.map(Path::to_path_buf).or_else(|| ctx.data_dir());
             match dir.filter(|d| d.is_dir()) {
                 Some(d) => {
                     checks
@@ -185,9 +190,10 @@ fn database_checks(checks: &mut Checks, ctx: &Ctx, db: &mut dyn Database) -> any
                 )
                 .detail(format!(
                     "it only sets legacy tokens on for organizations created afterwards, on Label Studio 1.18 or later \
-                     (1.17.0 has no such setting); {off_orgs} existing organization(s) have them off"
+                     (1.17.0 has no such setting); {} them off (the fix turns them on for all; --org ID for some)",
+                    count(off_orgs, "existing organization has", "existing organizations have")
                 ))
-                .fix(format!("lsauth{} enable-legacy --all (or per organization)", ctx.db_flag()));
+                .fix(paste::lsauth("enable-legacy --all"));
         } else {
             checks.pass(
                 "database.enable_legacy_env",
@@ -209,8 +215,9 @@ fn organization_checks(
     ctx: &Ctx,
     db: &mut dyn Database,
     orgs: &[OrgStatus],
+    migrate_env: Option<&str>,
 ) -> anyhow::Result<()> {
-    legacy_disabled_check(checks, orgs, JwtFlag::from_env(&ctx.env).is_off());
+    legacy_disabled_check(checks, orgs, JwtFlag::from_env(&ctx.env).is_off(), migrate_env);
     missing_row_check(checks, db.jwt_schema(), orgs);
     upgrade_risk_check(checks, ctx, db.jwt_schema(), orgs);
     let facts = db.doctor_facts()?;
@@ -246,22 +253,25 @@ fn upgrade_risk_check(checks: &mut Checks, ctx: &Ctx, schema: &crate::settings::
             "orgs.upgrade_risk",
             sec,
             format!(
-                "{} organization(s) without a settings row will reject {tokens} legacy token(s) after an upgrade to \
-                 1.22 or later",
-                ids.len()
+                "{} without a settings row will reject {} after an upgrade to 1.22 or later",
+                count_s(ids.len(), "organization"),
+                count_s(tokens as usize, "legacy token")
             ),
         )
         .detail(format!(
             "{}\npin them before upgrading (lsauth upgrade-check --to latest predicts every organization)",
             describe_orgs(&at_risk, |o| {
-                format!("no row: {} legacy token(s) accepted now, rejected on 1.22+", o.legacy_token_holders)
+                format!(
+                    "no row: {} accepted now, rejected on 1.22+",
+                    count_s(o.legacy_token_holders as usize, "legacy token")
+                )
             })
         ))
-        .fix(format!("lsauth{} pin {which}", ctx.db_flag()));
+        .fix(paste::lsauth(&format!("pin {which}")));
 }
 
 /// orgs.legacy_disabled: organizations that reject the legacy tokens their users hold.
-fn legacy_disabled_check(checks: &mut Checks, orgs: &[OrgStatus], flag_off: bool) {
+fn legacy_disabled_check(checks: &mut Checks, orgs: &[OrgStatus], flag_off: bool, migrate_env: Option<&str>) {
     let sec = Section::Organizations;
     let total = orgs.len();
     let rejecting: Vec<&OrgStatus> = orgs.iter().filter(|o| o.rejected_legacy_tokens > 0).collect();
@@ -274,20 +284,31 @@ fn legacy_disabled_check(checks: &mut Checks, orgs: &[OrgStatus], flag_off: bool
     } else {
         let users: i64 = rejecting.iter().map(|o| o.rejected_legacy_tokens).sum();
         let ids: Vec<i64> = rejecting.iter().map(|o| o.id).collect();
-        checks
+        let mut detail = describe_orgs(&rejecting, |o| {
+            format!(
+                "{} with a legacy token, legacy tokens off{}",
+                count_s(o.rejected_legacy_tokens as usize, "user"),
+                if o.has_settings_row { "" } else { " (no settings row: the 1.22+ default)" }
+            )
+        });
+        if let Some(command) = migrate_env {
+            detail.push_str(&format!("\nor move the integration to a PAT: {command}"));
+        }
+        let check = checks
             .fail(
                 "orgs.legacy_disabled",
                 sec,
-                format!("{} organization(s) reject the legacy tokens of {users} user(s) (401 \"legacy token authentication has been disabled\")", rejecting.len()),
-            )
-            .detail(describe_orgs(&rejecting, |o| {
                 format!(
-                    "{} user(s) with a legacy token, legacy tokens off{}",
-                    o.rejected_legacy_tokens,
-                    if o.has_settings_row { "" } else { " (no settings row: the 1.22+ default)" }
-                )
-            }))
-            .fix(format!("lsauth enable-legacy {} (or move each integration to a PAT: lsauth migrate-env)", org_flags(&ids, total)));
+                    "{} reject the legacy tokens of {} (401 \"legacy token authentication has been disabled\")",
+                    count(rejecting.len(), "organization", "organizations"),
+                    count_s(users as usize, "user")
+                ),
+            )
+            .detail(detail)
+            .fix(paste::lsauth(&format!("enable-legacy {}", org_flags(&ids, total))));
+        for id in ids {
+            check.covers(format!("legacy_off:{id}"));
+        }
     }
 }
 
@@ -300,28 +321,36 @@ fn missing_row_check(checks: &mut Checks, schema: &crate::settings::JwtSchema, o
         checks.pass("orgs.missing_settings_row", sec, "every organization has a jwt_auth_jwtsettings row");
     } else {
         let d = schema.model_defaults();
-        checks
+        let ids: Vec<i64> = rowless.iter().map(|o| o.id).collect();
+        let check = checks
             .warn(
                 "orgs.missing_settings_row",
                 sec,
-                format!("{} organization(s) have no jwt_auth_jwtsettings row", rowless.len()),
+                format!(
+                    "{} no jwt_auth_jwtsettings row",
+                    count(rowless.len(), "organization has", "organizations have")
+                ),
             )
             .detail(format!(
-                "Label Studio applies its model defaults to them: PATs {}, legacy tokens {} ({})\n{}",
+                "Label Studio applies its model defaults to them: PATs {}, legacy tokens {} ({}){}\n{}",
                 report::on_off(d.api_tokens_enabled),
                 report::on_off(d.legacy_api_tokens_enabled),
                 schema.version_hint(),
+                if d.legacy_api_tokens_enabled { "" } else { "; the fix is for integrations that use legacy tokens" },
                 describe_orgs(&rowless, |_| "no row".into())
             ))
             .fix(if d.legacy_api_tokens_enabled {
                 // 1.17-1.21: legacy tokens are on for them now; the row keeps them so.
-                format!("lsauth pin {}", org_flags(&rowless.iter().map(|o| o.id).collect::<Vec<_>>(), total))
+                paste::lsauth(&format!("pin {}", org_flags(&ids, total)))
             } else {
-                format!(
-                    "if their integrations use legacy tokens: lsauth enable-legacy {}",
-                    org_flags(&rowless.iter().map(|o| o.id).collect::<Vec<_>>(), total)
-                )
+                paste::lsauth(&format!("enable-legacy {}", org_flags(&ids, total)))
             });
+        if !d.legacy_api_tokens_enabled {
+            // Their legacy tokens rejected are orgs.legacy_disabled's cause, said once there.
+            for o in rowless.iter().filter(|o| o.rejected_legacy_tokens > 0) {
+                check.because(format!("legacy_off:{}", o.id));
+            }
+        }
     }
 }
 
@@ -340,16 +369,25 @@ fn pat_disabled_check(checks: &mut Checks, facts: &db::DoctorFacts, orgs: &[OrgS
             checks.warn(
                 "orgs.pat_disabled",
                 sec,
-                format!("{} organization(s) have Personal Access Tokens off", pat_off.len()),
+                format!(
+                    "{} Personal Access Tokens off",
+                    count(pat_off.len(), "organization has", "organizations have")
+                ),
             )
         } else {
             let n: i64 = blocked.iter().map(|o| live_pats(o.id)).sum();
             checks.fail(
                 "orgs.pat_disabled",
                 sec,
-                format!("{n} issued PAT(s) cannot work: their users' organizations have PATs off"),
+                format!(
+                    "{} cannot work: their users' organizations have PATs off",
+                    count(n as usize, "issued PAT", "issued PATs")
+                ),
             )
         };
+        for id in &ids {
+            check.covers(format!("pat_off:{id}"));
+        }
         check
             .detail(describe_orgs(&pat_off, |o| {
                 let n = live_pats(o.id);
@@ -358,10 +396,14 @@ fn pat_disabled_check(checks: &mut Checks, facts: &db::DoctorFacts, orgs: &[OrgS
                     .unwrap_or_default();
                 format!(
                     "PATs off{}{history}",
-                    if n > 0 { format!(", {n} issued PAT(s) refused") } else { String::new() }
+                    if n > 0 {
+                        format!(", {} refused", count(n as usize, "issued PAT", "issued PATs"))
+                    } else {
+                        String::new()
+                    }
                 )
             }))
-            .fix(format!("lsauth enable-pat {}", org_flags(&ids, total)));
+            .fix(paste::lsauth(&format!("enable-pat {}", org_flags(&ids, total))));
     }
 }
 
@@ -383,7 +425,10 @@ fn creator_check(checks: &mut Checks, facts: &db::DoctorFacts) {
             .warn(
                 "orgs.creator_without_legacy_token",
                 sec,
-                format!("{} organization creator(s) have no legacy token", facts.creators_without_key.len()),
+                format!(
+                    "{} no legacy token",
+                    count(facts.creators_without_key.len(), "organization creator has", "organization creators have")
+                ),
             )
             .detail(format!(
                 "exports with media use the organization creator's legacy key (and the ML backend /setup call the project creator's); they fail without one\n{}",
@@ -415,7 +460,8 @@ fn token_checks(
                     sec,
                     format!("{}, but the value carries {}", inspection.kind.describe(), breaking.join(" and ")),
                 )
-                .fix(format!("set {} to the bare token", source.variable.as_deref().unwrap_or("the variable")));
+                .fix(format!("set {} to the bare token", source.variable.as_deref().unwrap_or("the variable")))
+                .covers("format");
         }
         kind => {
             let (why, fix) = diagnosis::explain(
@@ -426,11 +472,14 @@ fn token_checks(
                 }),
                 &ExplainContext { variable: source.variable.clone(), ..ExplainContext::default() },
             );
-            checks.fail("token.format", sec, kind.describe()).detail(why).fix(fix);
+            checks.fail("token.format", sec, kind.describe()).detail(why).fix(fix).covers("format");
         }
     }
     if inspection.expired == Some(true) {
-        checks.fail("token.expiry", sec, "the token has expired").fix("create a new PAT (Account & Settings)");
+        checks
+            .fail("token.expiry", sec, "the token has expired")
+            .fix("create a new PAT (Account & Settings)")
+            .covers("expired");
     }
     let signature = tokencheck::check_signature(inspection, secret);
     match signature.state {
@@ -445,7 +494,8 @@ fn token_checks(
                     "signed by another SECRET_KEY: this instance rejects it (\"Token is invalid\")",
                 )
                 .detail(format!("SECRET_KEY from {}", signature.secret_key_source.unwrap_or_default()))
-                .fix("create a new PAT on this instance, and keep SECRET_KEY stable across restarts");
+                .fix("create a new PAT on this instance, and keep SECRET_KEY stable across restarts")
+                .covers("signature");
         }
         _ if matches!(inspection.kind, TokenKind::Pat) => {
             checks.skip("token.signature", sec, signature.note);
@@ -466,6 +516,13 @@ fn token_checks(
         } else {
             let summary = problems.iter().map(|p| p.what.as_str()).collect::<Vec<_>>().join("; ");
             let check = checks.fail("token.database", sec, summary);
+            for cause in problems.iter().filter_map(|p| p.cause.clone()) {
+                check.because(cause);
+            }
+            if problems.iter().any(|p| p.cause.is_none()) {
+                // A problem no other check names keeps this check a cause of its own.
+                check.because("token.database");
+            }
             if let Some(o) = owner {
                 check.detail(o);
             }
@@ -479,12 +536,15 @@ fn token_checks(
 fn api_and_live_checks(
     checks: &mut Checks,
     api: &Api,
-    token: Option<(&TokenSource, &Inspection)>,
+    sources: &Sources,
+    inspection: Option<&Inspection>,
     facts: Option<&DbFacts>,
     schema: Option<&crate::settings::JwtSchema>,
     other_keys: &[String],
-    env_file: Option<&Path>,
 ) -> bool {
+    let token = sources.token.as_ref().zip(inspection);
+    let env_file = sources.env_doc.as_ref().map(|(p, _)| p.as_path());
+    let migrate_env = sources.migrate_env.as_deref();
     let sec = Section::Api;
     let base = api.base().clone();
     let (version, finding, clients) = api.block_on(async {
@@ -538,7 +598,8 @@ fn api_and_live_checks(
             checks.fail("api.reachable", sec, why).fix(fix);
         }
     }
-    for warning in tokencheck::url_warnings(&base, env_file.is_some()) {
+    let in_container = env_file.is_some_and(|f| !sources::container_files(f).is_empty());
+    for warning in tokencheck::url_warnings(&base, in_container) {
         checks.warn("api.transport", sec, warning).fix(if base.scheme() == "http" && !api::is_loopback(&base) {
             "use https:// for Label Studio behind a TLS proxy".to_string()
         } else {
@@ -553,6 +614,7 @@ fn api_and_live_checks(
             owner_email: facts.and_then(|f| f.owner.as_ref().map(|o| o.email.clone())),
             variable: source.variable.clone(),
             via_api_url: facts.is_none().then(|| crate::secrets::shown_url(&base)),
+            migrate_env: migrate_env.map(String::from),
         };
         let (why, fix) = diagnosis::explain(&finding, &context);
         if finding.cause == Cause::Ok {
@@ -564,7 +626,19 @@ fn api_and_live_checks(
         } else if matches!(finding.cause, Cause::PatTruncated | Cause::Malformed) && !inspection.blemishes.is_empty() {
             checks.skip("token.live", Section::Tokens, "not tested: see token.format");
         } else {
-            checks.fail("token.live", Section::Tokens, format!("{}: {why}", finding.cause.as_str())).fix(fix);
+            let check =
+                checks.fail("token.live", Section::Tokens, format!("{}: {why}", finding.cause.as_str())).fix(fix);
+            // The organization Label Studio consulted: the owner's active one, known from
+            // the database, else the signed-in user's ("active", api.jwt_settings).
+            let org = context.organization_id.map(|o| o.to_string()).unwrap_or("active".into());
+            match finding.cause {
+                Cause::LegacyDisabled => check.because(format!("legacy_off:{org}")),
+                Cause::ApiTokensDisabled => check.because(format!("pat_off:{org}")),
+                Cause::PatInvalidSignature => check.because("signature"),
+                Cause::PatExpired => check.because("expired"),
+                Cause::NotARefreshToken | Cause::PatTruncated | Cause::Malformed => check.because("format"),
+                _ => check,
+            };
         }
     }
     client_check(checks, &clients, env_file);
@@ -674,7 +748,8 @@ fn project_checks(
                     format!("{feature} will get 401: {who}'s legacy token is rejected by organization {active}"),
                 )
                 .detail(chain.join(" → "))
-                .fix(format!("lsauth enable-legacy --org {active}"));
+                .fix(paste::lsauth(&format!("enable-legacy --org {active}")))
+                .because(format!("legacy_off:{active}"));
             continue;
         }
         if let Some(api) = api {
@@ -813,9 +888,7 @@ fn api_checks(
     }
     match api::parse_base_url(url).and_then(|base| Api::new(base, args.timeout.duration())) {
         Ok(api) => {
-            let token = sources.token.as_ref().zip(inspection);
-            let env_file = sources.env_doc.as_ref().map(|(p, _)| p.as_path());
-            let reachable = api_and_live_checks(checks, &api, token, facts, schema, other_keys, env_file);
+            let reachable = api_and_live_checks(checks, &api, sources, inspection, facts, schema, other_keys);
             (Some(api), reachable)
         }
         Err(e) => {
@@ -877,21 +950,34 @@ fn jwt_settings_check(
     let org = signed.user.active_organization.map(|o| format!("organization {o}")).unwrap_or("no organization".into());
     let read = format!("{org} (the active organization of {who}): {settings}");
     let email = signed.user.email.clone().unwrap_or_else(|| "EMAIL".into());
-    let switched_off = match inspection.map(|i| i.kind) {
-        Some(TokenKind::Legacy) if !settings.legacy_api_tokens_enabled => Some("enable-legacy"),
-        Some(TokenKind::Pat) if !settings.api_tokens_enabled => Some("enable-pat"),
-        _ => None,
+    let via_api = |operation: &str| {
+        paste::lsauth(&format!(
+            "{operation} --via-api --url {} --login {}",
+            paste::shell_quote(&url),
+            paste::shell_quote(&email)
+        ))
     };
-    match switched_off {
-        Some(operation) => {
-            let kind = inspection.map(|i| i.kind.describe()).unwrap_or_default();
-            checks
-                .fail(ID, sec, format!("the configured token is {kind}, and that kind is off for {read}"))
-                .fix(format!("lsauth {operation} --via-api --url {url} --login {email}"));
-        }
-        None => {
-            checks.pass(ID, sec, read);
-        }
+    let configured = inspection.map(|i| i.kind);
+    // Judged as the database path judges: legacy tokens off fails (its users' legacy
+    // tokens are rejected), PATs off warns unless the configured token is a PAT.
+    if configured == Some(TokenKind::Pat) && !settings.api_tokens_enabled {
+        checks
+            .fail(ID, sec, format!("the configured token is a Personal Access Token, and PATs are off for {read}"))
+            .fix(via_api("enable-pat"))
+            .covers("pat_off:active");
+    } else if !settings.legacy_api_tokens_enabled {
+        let what = match configured {
+            Some(TokenKind::Legacy) => "the configured token is a legacy token, and legacy tokens are off",
+            _ => "legacy tokens are off: every legacy token of its users is rejected (401 \"legacy token authentication has been disabled\")",
+        };
+        checks.fail(ID, sec, format!("{what} for {read}")).fix(via_api("enable-legacy")).covers("legacy_off:active");
+    } else if !settings.api_tokens_enabled {
+        checks
+            .warn(ID, sec, format!("Personal Access Tokens are off for {read}"))
+            .fix(via_api("enable-pat"))
+            .covers("pat_off:active");
+    } else {
+        checks.pass(ID, sec, read);
     }
     Ok(())
 }
@@ -900,6 +986,12 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let mut checks = Checks::default();
     let sources = sources(ctx, args)?;
     let located = locate_database(ctx)?;
+    if let (Err(why), None, None) = (&located, &sources.url, &sources.token) {
+        return Err(crate::exit::bad_input(format!(
+            "nothing to check: {why}, and no Label Studio URL or token is configured; give the database \
+             (--db PATH|postgres://...), the server (--url URL), or an integration's .env (--env-file FILE)"
+        )));
+    }
     configuration(&mut checks, ctx, &located, &sources, args.ls_data_dir.as_deref());
     let (mut db_handle, mut lock_waited) = open_database(&mut checks, ctx, &located)?;
     let db_reachable = db_handle.is_some();
@@ -913,7 +1005,9 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
                 orgs = database_checks(c, ctx, db)?;
                 Ok(())
             }),
-            checks.guard("orgs.error", Section::Organizations, |c| organization_checks(c, ctx, db, &orgs)),
+            checks.guard("orgs.error", Section::Organizations, |c| {
+                organization_checks(c, ctx, db, &orgs, sources.migrate_env.as_deref())
+            }),
         ];
         lock_waited |= errors.iter().flatten().any(db::is_lock_wait);
     }
@@ -961,7 +1055,8 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
         }
     }
 
-    let report = DoctorReport { counts: checks.counts(), checks: checks.checks.clone() };
+    checks.group();
+    let report = DoctorReport { counts: checks.counts(), causes: checks.causes(), checks: checks.checks.clone() };
     report::doctor::render(&report, &ctx.out)?;
     let nothing_reached = !db_reachable && !api_reachable && (located.is_ok() || sources.url.is_some());
     if nothing_reached || lock_waited {

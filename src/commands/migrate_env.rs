@@ -261,12 +261,12 @@ impl<'a> Migration<'a> {
             // whoami answered with the legacy key: it works, and the file can keep it.
             Some(Owner { source: OwnerSource::Whoami, .. }) => "keep the legacy key, which works now".to_string(),
             Some(Owner { user: ApiUser { active_organization: Some(org), .. }, .. }) => {
-                format!("lsauth enable-legacy --org {org} (the organization Label Studio consults for this key)")
+                crate::paste::lsauth(&format!("enable-legacy --org {org}"))
             }
             Some(Owner { user: ApiUser { email: Some(email), .. }, .. }) => {
-                format!("lsauth enable-legacy --user {email}")
+                crate::paste::lsauth(&format!("enable-legacy --user {}", crate::paste::shell_quote(email)))
             }
-            _ => "lsauth enable-legacy --user OWNER_EMAIL".into(),
+            _ => crate::paste::lsauth("enable-legacy --user OWNER_EMAIL"),
         };
         let what = if self.to_password() {
             "ML backends do not sign in with a username and password, and"
@@ -395,18 +395,26 @@ impl<'a> Migration<'a> {
         let p = self.outcome.preflight.as_ref().expect("preflight ran");
         let org = p.organization_id.map(|o| format!("organization {o}")).unwrap_or("the owner's organization".into());
         let fix = match (p.organization_id, &self.base) {
-            (Some(o), _) if can_enable => format!("lsauth enable-pat --org {o}"),
+            (Some(o), _) if can_enable => crate::paste::lsauth(&format!("enable-pat --org {o}")),
             // No database at hand: through the API, as the owner (whose active
             // organization it is).
             (org, Some(base)) if !can_enable => format!(
-                "lsauth enable-pat --via-api --url {} --login {}{}",
-                crate::secrets::shown_url(base),
-                self.outcome.owner.as_ref().and_then(|o| o.user.email.clone()).unwrap_or_else(|| "OWNER_EMAIL".into()),
+                "{}{}",
+                crate::paste::lsauth(&format!(
+                    "enable-pat --via-api --url {} --login {}",
+                    crate::paste::shell_quote(&crate::secrets::shown_url(base)),
+                    self.outcome
+                        .owner
+                        .as_ref()
+                        .and_then(|o| o.user.email.as_deref())
+                        .map(crate::paste::shell_quote)
+                        .unwrap_or_else(|| "OWNER_EMAIL".into()),
+                )),
                 org.map(|o| format!(" (where the database is at hand: lsauth enable-pat --org {o})"))
                     .unwrap_or_default()
             ),
-            (Some(o), _) => format!("lsauth enable-pat --org {o}"),
-            (None, _) => "lsauth enable-pat --user OWNER_EMAIL".into(),
+            (Some(o), _) => crate::paste::lsauth(&format!("enable-pat --org {o}")),
+            (None, _) => crate::paste::lsauth("enable-pat --user OWNER_EMAIL"),
         };
         match p.api_tokens_enabled {
             Some(true) => Ok(false),
@@ -534,8 +542,9 @@ impl<'a> Migration<'a> {
             self.record(
                 ServerAction::PatsEnabled,
                 format!(
-                    "Personal Access Tokens were turned on for organization {org} (backup {}; undo: lsauth rollback {})",
-                    backup.id, backup.id
+                    "Personal Access Tokens were turned on for organization {org} (backup {}; undo: {})",
+                    backup.id,
+                    crate::paste::rollback(&backup.id)
                 ),
             );
         }
@@ -800,7 +809,10 @@ impl<'a> Migration<'a> {
                 .map(|p| format!("jti {} created {}", p.jti_prefix, p.created_at.as_deref().unwrap_or("?")))
                 .collect();
             self.ctx.out.note(format!("If Label Studio refuses a second PAT, lsauth revokes: {}", names.join(", ")));
-            steps.push(format!("revoke {} existing PAT(s) if needed", names.len()));
+            steps.push(format!(
+                "revoke {} if needed",
+                crate::report::style::count(names.len(), "existing PAT", "existing PATs")
+            ));
         }
         steps.push(format!("rewrite {}", s.path.display()));
         let question = format!("{}?", capitalize(&steps.join(", ")));

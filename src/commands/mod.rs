@@ -29,6 +29,10 @@ pub struct Ctx {
 
 pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
     let out = Output::new(&cli.global, &env);
+    crate::paste::carry(crate::paste::Carried {
+        db: cli.global.db.as_deref().map(crate::paste::db_as_carried),
+        backup_dir: cli.command.backup_dir().map(|d| d.display().to_string()),
+    });
     let ctx = Ctx { env, global: cli.global, out };
     match cli.command {
         Command::Doctor(args) => doctor::run(&ctx, &args),
@@ -132,7 +136,10 @@ fn commit_outcome_unknown(
     });
     let said = match state {
         Ok(crate::change::CommitState::Applied) => {
-            format!("read again, the database shows the change APPLIED; backup {id} is its undo (lsauth rollback {id})")
+            format!(
+                "read again, the database shows the change APPLIED; backup {id} is its undo ({})",
+                crate::paste::rollback(&id)
+            )
         }
         Ok(crate::change::CommitState::NotApplied) => format!(
             "read again, the database shows the change NOT applied: nothing was changed; backup {id} was kept \
@@ -140,7 +147,8 @@ fn commit_outcome_unknown(
         ),
         Ok(crate::change::CommitState::Other) => format!(
             "read again, the rows match neither the state before nor after (changed by someone else meanwhile); \
-             backup {id} was kept (unconfirmed): check with lsauth orgs"
+             backup {id} was kept (unconfirmed): check with {}",
+            crate::paste::lsauth("orgs")
         ),
         Err(e) => format!(
             "and reading the rows again failed too ({e:#}): whether the change was applied is unknown; backup {id} \
@@ -203,15 +211,7 @@ impl Decide for Toggling {
     }
 }
 
-/// `text` as one shell word: as it is when that is safe, else in single quotes.
-pub fn shell_quote(text: &str) -> String {
-    let plain = !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
-}
+pub use crate::paste::shell_quote;
 
 /// Leave a change's outcome to the end of the process instead of freeing it: the command
 /// returns to `main`, which exits, and freeing 100,000 plan lines one allocation at a time
@@ -295,10 +295,7 @@ impl Ctx {
     /// quoted for the shell, for a command lsauth tells the user to run next; empty when
     /// the database came from the environment, which the next command sees too.
     pub fn db_flag(&self) -> String {
-        match &self.global.db {
-            Some(db) => format!(" --db {}", shell_quote(&crate::secrets::without_password(db))),
-            None => String::new(),
-        }
+        crate::paste::db_flag()
     }
 
     pub fn db_given_explicitly(&self) -> bool {
@@ -307,8 +304,21 @@ impl Ctx {
 
     /// Label Studio's SECRET_KEY and where it came from (see `secret_key::find`).
     pub fn secret_key(&self, explicit_dir: Option<&std::path::Path>) -> Option<(String, String)> {
-        let default_dir = db::target::base_data_dir(&self.env).ok().map(|d| d.0);
-        crate::secret_key::find(explicit_dir, default_dir, &self.env).map(|k| (k.value, k.source))
+        crate::secret_key::find(explicit_dir, self.data_dir(), &self.env).map(|k| (k.value, k.source))
+    }
+
+    /// Label Studio's data directory, whose `.env` holds SECRET_KEY: the one the named
+    /// SQLite database lives in (`--db`, LSAUTH_DB), else the one Label Studio would use.
+    pub fn data_dir(&self) -> Option<std::path::PathBuf> {
+        if self.db_given_explicitly() {
+            if let Ok(db::Located { target: db::DbTarget::Sqlite { path }, .. }) =
+                db::locate(self.global.db.as_deref(), &self.env)
+            {
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                return Some(dir.to_path_buf());
+            }
+        }
+        db::target::base_data_dir(&self.env).ok().map(|d| d.0)
     }
 
     pub fn lock_timeout(&self) -> anyhow::Result<Duration> {
@@ -474,8 +484,9 @@ pub fn write_api_settings(
         Ok(stored) => {
             return Err(refused(format!(
                 "Label Studio stored \"{stored}\" instead of \"{}\": the settings CHANGED, differently than planned; \
-                 backup {id} holds them as they were (lsauth rollback {id} --force restores them)",
-                write.after
+                 backup {id} holds them as they were ({} --force restores them)",
+                write.after,
+                api_undo_command(&id, write.target)
             )))
         }
         Err(e) if crate::exit::status_of(&e) != ExitStatus::Unreachable => {
@@ -523,10 +534,10 @@ pub fn write_api_settings(
 /// so it is named when the email is known.
 pub fn api_undo_command(backup_id: &str, target: &crate::outcome::change::ApiTarget) -> String {
     let who = match &target.account.user_email {
-        Some(email) => format!("--login {email}"),
+        Some(email) => format!("--login {}", shell_quote(email)),
         None => "--token-stdin".into(),
     };
-    format!("lsauth rollback {backup_id} --url {} {who}", target.account.url)
+    crate::paste::rollback(&format!("{} --url {} {who}", shell_quote(backup_id), shell_quote(&target.account.url)))
 }
 
 /// Where the change goes: the URL, the signed-in user's active organization and its

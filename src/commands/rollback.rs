@@ -86,8 +86,8 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
 fn conflicts_refused(ctx: &Ctx, outcome: &RollbackOutcome) -> anyhow::Result<ExitStatus> {
     report::change::render_rollback(outcome, &ctx.out)?;
     Err(refused(format!(
-        "{} row(s) changed since backup {} was taken; nothing was restored (--force restores them anyway)",
-        outcome.plan.conflicts(),
+        "{} since backup {} was taken; nothing was restored (--force restores them anyway)",
+        crate::report::style::count(outcome.plan.conflicts(), "row changed", "rows changed"),
         outcome.backup
     )))
 }
@@ -139,7 +139,8 @@ fn restore_rows(
             return Ok(ExitStatus::Ok);
         }
         report::change::render_rollback_plan(&outcome, &ctx.out)?;
-        let question = format!("Restore {to_restore} row(s) from backup {}?", chosen.id);
+        let question =
+            format!("Restore {} from backup {}?", crate::report::style::count_s(to_restore, "row"), chosen.id);
         terminal::confirm(&question, args.change.yes, ctx.out.json)?;
         planner = outcome.plan.plan_again();
     }

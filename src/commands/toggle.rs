@@ -145,7 +145,11 @@ fn run_in_database(
             return Ok(ExitStatus::Ok);
         }
         report::change::render_toggle_plan(&preview, &ctx.out)?;
-        let question = format!("Apply {} to {} organization(s)?", preview.operation, preview.plan.changed());
+        let question = format!(
+            "Apply {} to {}?",
+            preview.operation,
+            crate::report::style::count_s(preview.plan.changed(), "organization")
+        );
         terminal::confirm(&question, args.yes, ctx.out.json)?;
         Some(preview.plan)
     } else {
@@ -175,7 +179,10 @@ fn run_in_database(
             "some selected organizations have no row and the database records no jwt_auth migration: lsauth cannot \
              tell today's values to pin; {}",
             if changed > 0 {
-                format!("{changed} other organization(s) were pinned")
+                format!(
+                    "{} pinned",
+                    crate::report::style::count(changed, "other organization was", "other organizations were")
+                )
             } else {
                 "nothing was changed".into()
             }

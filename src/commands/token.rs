@@ -70,6 +70,8 @@ struct Run<'a> {
     url_source: &'a str,
     version: Option<String>,
     show_secrets: bool,
+    /// The migrate-env command that moves the tested `.env` to a PAT, where it applies.
+    migrate_env: Option<String>,
 }
 
 fn report_for(
@@ -106,6 +108,7 @@ fn report_for(
             .is_none()
             .then(|| crate::api::parse_base_url(run.url).ok().map(|u| crate::secrets::shown_url(&u)))
             .flatten(),
+        migrate_env: run.migrate_env.clone(),
     };
     let (mut explanation, mut fix) = diagnosis::explain(&finding, &context);
     if matches!(finding.cause, Cause::ApiTokensDisabled | Cause::LegacyDisabled) {
@@ -160,7 +163,8 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let base = api::parse_base_url(&url_text)?;
     let api = Api::new(base.clone(), args.timeout.duration())?;
     ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));
-    let mut warnings = url_warnings(&base, env_doc.is_some());
+    let in_container = env_doc.as_ref().is_some_and(|(p, _)| !crate::sources::container_files(p).is_empty());
+    let mut warnings = url_warnings(&base, in_container);
     warnings.extend(doc_ref.and_then(|(p, d)| crate::sources::bom_warning(p, d)));
     warnings.extend(crate::clients::subpath_warning(&url_text));
 
@@ -179,7 +183,8 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
         (version.ok(), finding, clients)
     });
     let shown = crate::secrets::shown_url(&base);
-    let run = Run { url: &shown, url_source: &url_from, version, show_secrets: ctx.out.show_secrets };
+    let migrate_env = env_doc.as_ref().and_then(|(p, d)| crate::sources::migrate_env_command(p, d));
+    let run = Run { url: &shown, url_source: &url_from, version, show_secrets: ctx.out.show_secrets, migrate_env };
     let mut report = report_for(&run, &source, &inspection, finding, database, warnings);
     report.clients = clients;
     report::token::render_test(&report, &ctx.out)?;
@@ -223,8 +228,13 @@ fn test_many(
             .await;
         let mut results = results;
         results.sort_by_key(|r| r.0);
-        let run =
-            Run { url: url.0, url_source: url.1, version: version.clone().ok(), show_secrets: ctx.out.show_secrets };
+        let run = Run {
+            url: url.0,
+            url_source: url.1,
+            version: version.clone().ok(),
+            show_secrets: ctx.out.show_secrets,
+            migrate_env: None,
+        };
         results
             .into_iter()
             .map(|(_, source, inspection, finding)| {

@@ -2,10 +2,12 @@
 
 use serde::Serialize;
 
-use crate::findings::{Check, Counts};
+use crate::findings::{Causes, Check, Counts};
 
 #[derive(Debug, Serialize)]
 pub struct DoctorReport {
     pub checks: Vec<Check>,
     pub counts: Counts,
+    /// Causes found: each failing or warning check that no other check explains.
+    pub causes: Causes,
 }

@@ -37,13 +37,18 @@ fn pin_table(outcome: &ToggleOutcome, out: &Output) -> String {
     let unknown = outcome.plan.lines.iter().filter(|l| l.before_unknown).count();
     let with_row = outcome.plan.lines.iter().filter(|l| l.has_settings_row).count();
     if with_row > 0 {
-        text.push_str(&format!("{with_row} organization(s) already have a settings row: no change.\n"));
+        text.push_str(&format!(
+            "{} a settings row: no change.\n",
+            super::style::count(with_row, "organization already has", "organizations already have")
+        ));
     }
     if unknown > 0 {
         text.push_str(&format!(
-            "{unknown} organization(s) without a row are not pinned: the database records no jwt_auth migration, so \
-             lsauth cannot tell which values Label Studio applies to them today (lsauth enable-legacy --org ID writes \
-             an explicit row with legacy tokens on).\n"
+            "{} without a row {} not pinned: the database records no jwt_auth migration, so lsauth cannot tell \
+             which values Label Studio applies to them today ({} writes an explicit row with legacy tokens on).\n",
+            super::style::count_s(unknown, "organization"),
+            if unknown == 1 { "is" } else { "are" },
+            crate::paste::lsauth("enable-legacy --org ID")
         ));
     }
     text
@@ -82,7 +87,8 @@ fn plan_table(outcome: &ToggleOutcome, out: &Output) -> String {
     }
     if unchanged > 0 {
         text.push_str(&format!(
-            "{unchanged} organization(s) already have {label} {}: no change.\n",
+            "{} {label} {}: no change.\n",
+            super::style::count(unchanged, "organization already has", "organizations already have"),
             on_off(outcome.plan.toggle.enable)
         ));
     }
@@ -108,14 +114,17 @@ pub fn render_toggle(outcome: &ToggleOutcome, out: &Output) -> anyhow::Result<()
             on_off(outcome.plan.toggle.enable)
         ),
         None => format!(
-            "{}Dry run: {} organization(s) would change; nothing was changed.\n",
+            "{}Dry run: {} would change; nothing was changed.\n",
             plan_table(outcome, out),
-            outcome.plan.changed()
+            super::style::count_s(outcome.plan.changed(), "organization")
         ),
         Some(b) => format!(
-            "Changed {} organization(s) ({}). Label Studio applies it on the next request.\n\
-             Backup: {}\nUndo:   lsauth rollback {}\n",
-            outcome.changed, outcome.operation, b.path, b.id
+            "Changed {} ({}). Label Studio applies it on the next request.\n\
+             Backup: {}\nUndo:   {}\n",
+            super::style::count_s(outcome.changed, "organization"),
+            outcome.operation,
+            b.path,
+            crate::paste::rollback(&crate::paste::shell_quote(&b.id))
         ),
     })
 }
@@ -177,11 +186,13 @@ pub fn render_rollback_plan(outcome: &RollbackOutcome, out: &Output) -> anyhow::
 
 pub fn render_rollback(outcome: &RollbackOutcome, out: &Output) -> anyhow::Result<()> {
     let to_restore = outcome.plan.to_restore(outcome.force);
-    super::print_outcome(out, outcome, || {
-        match &outcome.undo_backup {
+    super::print_outcome(out, outcome, || match &outcome.undo_backup {
         Some(b) => format!(
-            "Restored {} row(s) from backup {}.\nBackup of the state before this rollback: {}\nUndo:   lsauth rollback {}\n",
-            outcome.restored, outcome.backup, b.path, b.id
+            "Restored {} from backup {}.\nBackup of the state before this rollback: {}\nUndo:   {}\n",
+            super::style::count_s(outcome.restored, "row"),
+            outcome.backup,
+            b.path,
+            crate::paste::rollback(&crate::paste::shell_quote(&b.id))
         ),
         None if outcome.plan.conflicts() > 0 && !outcome.force => restore_table(outcome, out),
         None if to_restore == 0 => format!(
@@ -189,10 +200,10 @@ pub fn render_rollback(outcome: &RollbackOutcome, out: &Output) -> anyhow::Resul
             restore_table(outcome, out)
         ),
         None => format!(
-            "{}Dry run: {to_restore} row(s) would be restored; nothing was changed.\n",
-            restore_table(outcome, out)
+            "{}Dry run: {} would be restored; nothing was changed.\n",
+            restore_table(outcome, out),
+            super::style::count(to_restore, "row", "rows")
         ),
-    }
     })
 }
 
@@ -224,8 +235,8 @@ pub fn render_env_rollback(o: &EnvRollbackOutcome, out: &Output) -> anyhow::Resu
             }
             if let (Some(f), Some(id)) = (&o.undo_backup_file, &o.undo_backup_id) {
                 t.push_str(&format!(
-                    "Copy of the file before this rollback: {f}\nUndo:   lsauth rollback --env-file {} {id}\n",
-                    o.env_file
+                    "Copy of the file before this rollback: {f}\nUndo:   {}\n",
+                    super::migrate::env_rollback(&o.env_file, id)
                 ));
             }
         }

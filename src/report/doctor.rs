@@ -1,43 +1,166 @@
-//! Rendering of `lsauth doctor`: findings grouped by section, a mark each, the fix under
-//! every failure, and a closing line with the counts.
+//! Rendering of `lsauth doctor`, shaped like the doctors operators know: the verdict on
+//! the first line; then one block per cause (its detail, the symptoms it explains, one
+//! fix), problems before warnings; then one line per section for what passed; then, once,
+//! what was not checked and what would check it. `-v` adds every check as it was made.
 
-use super::{mark, print_json, print_text, Output};
-use crate::findings::{Section, Status};
+use super::style::{count_s, wrap, Painter, Style};
+use super::{mark, print_json, print_painted, Output};
+use crate::findings::{Check, Section, Status};
 use crate::outcome::doctor::DoctorReport;
+
+const INDENT: usize = 4;
 
 pub fn render(report: &DoctorReport, out: &Output) -> anyhow::Result<()> {
     if out.json {
         return print_json(report);
     }
-    let mut text = String::new();
+    let mut p = Painter::new(out.color);
+    verdict(&mut p, report, out);
+    let heads = |status: Status| report.checks.iter().filter(move |c| c.status == status && c.explained_by.is_none());
+    for head in heads(Status::Fail).chain(heads(Status::Warn)) {
+        p.newline();
+        cause_block(&mut p, report, head, out);
+    }
+    p.newline();
+    sections(&mut p, report, out);
+    not_checked(&mut p, report, out);
+    if out.verbose {
+        every_check(&mut p, report, out);
+    }
+    print_painted(&p.finish())
+}
+
+fn verdict(p: &mut Painter, report: &DoctorReport, out: &Output) {
+    let c = &report.causes;
+    let (status, words) = match (c.problems, c.warnings) {
+        (0, 0) => (Status::Pass, "no problems found".to_string()),
+        (0, w) => (Status::Warn, format!("no problems found, {}", count_s(w, "warning"))),
+        (n, 0) => (Status::Fail, format!("{} found", count_s(n, "problem"))),
+        (n, w) => (Status::Fail, format!("{} found, {}", count_s(n, "problem"), count_s(w, "warning"))),
+    };
+    let made = report.counts.pass + report.counts.warn + report.counts.fail;
+    p.push(Style::of(status), mark(status, out)).plain(" ").push(Style::Bold, &words);
+    p.push(Style::Dim, &format!(" ({} made)", count_s(made, "check"))).newline();
+}
+
+fn line(p: &mut Painter, text: &str, indent: usize, out: &Output) {
+    let pad = " ".repeat(indent);
+    for l in wrap(text, out.width.map(|w| w.saturating_sub(indent)), INDENT) {
+        p.plain(&pad).plain(&l).newline();
+    }
+}
+
+fn headline(p: &mut Painter, check: &Check, indent: usize, out: &Output) {
+    p.plain(&" ".repeat(indent)).push(Style::of(check.status), mark(check.status, out)).plain(" ");
+    let summary = crate::shown::outside(&check.summary);
+    let wrapped = wrap(&summary, out.width.map(|w| w.saturating_sub(indent + 5)), indent + INDENT);
+    let last = wrapped.len() - 1;
+    for (i, l) in wrapped.iter().enumerate() {
+        p.plain(l);
+        if i == last {
+            p.plain("  ").push(Style::Dim, &format!("[{}]", check.id));
+        }
+        p.newline();
+    }
+}
+
+fn cause_block(p: &mut Painter, report: &DoctorReport, head: &Check, out: &Output) {
+    headline(p, head, 0, out);
+    for l in head.detail.iter().flat_map(|d| d.lines()) {
+        line(p, l, INDENT, out);
+    }
+    let symptoms: Vec<&Check> =
+        report.checks.iter().filter(|c| c.explained_by.as_deref() == Some(head.id.as_str())).collect();
+    if !symptoms.is_empty() {
+        line(p, "which also explains:", INDENT, out);
+        for s in symptoms {
+            headline(p, s, INDENT + 2, out);
+        }
+    }
+    if let Some(fix) = &head.fix {
+        // A fix is pasted: never wrapped.
+        p.plain(&" ".repeat(INDENT)).push(Style::Bold, "fix:").plain(" ").plain(&crate::shown::outside(fix)).newline();
+    }
+}
+
+fn present_sections(report: &DoctorReport) -> Vec<Section> {
     let mut sections: Vec<Section> = report.checks.iter().map(|c| c.section).collect();
     sections.sort();
     sections.dedup();
-    for section in sections {
-        text.push_str(&format!("{}\n", section.title()));
+    sections
+}
+
+/// One line a section: what passed there, and how many of its checks are shown above.
+fn sections(p: &mut Painter, report: &DoctorReport, out: &Output) {
+    for section in present_sections(report) {
+        let of: Vec<&Check> = report.checks.iter().filter(|c| c.section == section).collect();
+        let passed = of.iter().filter(|c| c.status == Status::Pass).count();
+        let above = of.iter().filter(|c| matches!(c.status, Status::Fail | Status::Warn)).count();
+        if passed == 0 && above == 0 {
+            continue;
+        }
+        let status = if of.iter().any(|c| c.status == Status::Fail) {
+            Status::Fail
+        } else if above > 0 {
+            Status::Warn
+        } else {
+            Status::Pass
+        };
+        let what = match (passed, above) {
+            (_, 0) => format!("{} passed", count_s(passed, "check")),
+            (0, n) => format!("{n} above"),
+            (_, n) => format!("{} passed, {n} above", count_s(passed, "check")),
+        };
+        p.push(Style::of(status), mark(status, out)).plain(" ").push(Style::Bold, section.title());
+        p.plain(&format!(" ({what})")).newline();
+    }
+}
+
+/// The skips that something would enable, each once, with that something.
+fn not_checked(p: &mut Painter, report: &DoctorReport, out: &Output) {
+    let mut seen: Vec<&str> = Vec::new();
+    let skipped: Vec<&Check> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Skip)
+        .filter(|c| match c.fix.as_deref() {
+            Some(fix) if !seen.contains(&fix) => {
+                seen.push(fix);
+                true
+            }
+            _ => false,
+        })
+        .collect();
+    if skipped.is_empty() {
+        return;
+    }
+    p.newline().push(Style::Bold, "Not checked:").newline();
+    for c in skipped {
+        let text = format!("{} ({})", c.summary, c.fix.as_deref().unwrap_or_default());
+        p.plain("  ").push(Style::of(Status::Skip), mark(Status::Skip, out)).plain(" ");
+        let wrapped = wrap(&crate::shown::outside(&text), out.width.map(|w| w.saturating_sub(7)), INDENT + 2);
+        for l in wrapped {
+            p.plain(&l).newline();
+        }
+    }
+}
+
+/// `-v`: every check as it was made, by section, with its detail and fix.
+fn every_check(p: &mut Painter, report: &DoctorReport, out: &Output) {
+    p.newline().push(Style::Bold, "Every check:").newline();
+    for section in present_sections(report) {
+        p.push(Style::Bold, section.title()).newline();
         for check in report.checks.iter().filter(|c| c.section == section) {
-            text.push_str(&format!(
-                "  {:<4} {}  [{}]\n",
-                mark(check.status, out),
-                crate::shown::outside(&check.summary),
-                check.id
-            ));
-            if let Some(detail) = &check.detail {
-                if check.status != Status::Pass || out.verbose {
-                    for line in detail.lines() {
-                        text.push_str(&format!("         {line}\n"));
-                    }
-                }
+            headline(p, check, 2, out);
+            if let Some(by) = &check.explained_by {
+                line(p, &format!("(explained by {by})"), 2 + INDENT + 1, out);
+            }
+            for l in check.detail.iter().flat_map(|d| d.lines()) {
+                line(p, l, 2 + INDENT + 1, out);
             }
             if let Some(fix) = &check.fix {
-                if matches!(check.status, Status::Fail | Status::Warn) || out.verbose {
-                    text.push_str(&format!("         fix: {}\n", crate::shown::outside(fix)));
-                }
+                p.plain(&" ".repeat(2 + INDENT + 1)).plain("fix: ").plain(&crate::shown::outside(fix)).newline();
             }
         }
-        text.push('\n');
     }
-    let c = &report.counts;
-    text.push_str(&format!("{} passed, {} warnings, {} failed, {} skipped\n", c.pass, c.warn, c.fail, c.skip));
-    print_text(&text)
 }

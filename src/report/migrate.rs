@@ -64,7 +64,7 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
                 t.push_str(IN_PLACE);
             }
             if let (Some(file), Some(id)) = (&o.file.backup_file, &o.file.backup_id) {
-                t.push_str(&format!("Backup: {file}\nUndo:   lsauth rollback --env-file {} {id}\n", o.env_file));
+                t.push_str(&format!("Backup: {file}\nUndo:   {}\n", env_rollback(&o.env_file, id)));
             }
         }
         _ => {}
@@ -82,4 +82,10 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         t.push_str(&format!("warning: {w}\n"));
     }
     print_text(&t)
+}
+
+/// The paste-ready command that restores `env_file` from backup `id`.
+pub fn env_rollback(env_file: &str, id: &str) -> String {
+    use crate::paste::shell_quote;
+    crate::paste::rollback(&format!("--env-file {} {}", shell_quote(env_file), shell_quote(id)))
 }

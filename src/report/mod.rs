@@ -9,6 +9,7 @@ pub mod diff;
 pub mod doctor;
 pub mod migrate;
 pub mod orgs;
+pub mod style;
 pub mod token;
 pub mod upgrade;
 
@@ -27,6 +28,8 @@ pub struct Output {
     pub verbose: bool,
     pub color: bool,
     pub show_secrets: bool,
+    /// The terminal's width when stdout is one with a sensible size: text wraps to it.
+    pub width: Option<usize>,
     stdout_is_terminal: bool,
 }
 
@@ -44,6 +47,7 @@ impl Output {
             verbose: global.verbose,
             color,
             show_secrets: global.show_secrets,
+            width: if stdout_is_terminal { Table::new().width().map(usize::from).filter(|w| *w >= 40) } else { None },
             stdout_is_terminal,
         }
     }
@@ -98,6 +102,17 @@ pub fn print_text(text: &str) -> anyhow::Result<()> {
     let mut lock = stdout.lock();
     // Every renderer escapes the values it shows; this catches whatever one missed.
     lock.write_all(crate::shown::terminal_text(text).as_bytes())?;
+    if !text.ends_with('\n') {
+        writeln!(lock)?;
+    }
+    lock.flush()?;
+    Ok(())
+}
+
+/// Text a `style::Painter` made (each piece already guarded) to stdout.
+pub fn print_painted(text: &str) -> anyhow::Result<()> {
+    let mut lock = std::io::stdout().lock();
+    lock.write_all(text.as_bytes())?;
     if !text.ends_with('\n') {
         writeln!(lock)?;
     }

@@ -51,14 +51,21 @@ pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
     text.push('\n');
     let s = &report.summary;
     text.push_str(&format!(
-        "{} organizations: {} without a settings row, {} with legacy tokens off, {} with PATs off; \
-         {} legacy tokens will be rejected.\n",
-        s.organizations, s.without_settings_row, s.legacy_disabled, s.pat_disabled, s.rejected_legacy_tokens
+        "{}: {} without a settings row, {} with legacy tokens off, {} with PATs off; {} rejected.\n",
+        super::style::count_s(s.organizations, "organization"),
+        s.without_settings_row,
+        s.legacy_disabled,
+        s.pat_disabled,
+        super::style::count(s.rejected_legacy_tokens as usize, "legacy token will be", "legacy tokens will be")
     ));
     if s.inactive_legacy_token_holders > 0 {
         text.push_str(&format!(
-            "{} legacy token(s) belong to inactive users: refused as \"User inactive or deleted\", whatever the settings.\n",
-            s.inactive_legacy_token_holders
+            "{} to inactive users: refused as \"User inactive or deleted\", whatever the settings.\n",
+            super::style::count(
+                s.inactive_legacy_token_holders as usize,
+                "legacy token belongs",
+                "legacy tokens belong"
+            )
         ));
     }
     if let crate::settings::JwtFlag::Off { variable } = &report.feature_flag {
@@ -82,7 +89,10 @@ pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
         ));
     }
     if s.rejected_legacy_tokens > 0 {
-        text.push_str("Fix: lsauth enable-legacy --org ID (or --all), or move the integrations to PATs.\n");
+        text.push_str(&format!(
+            "Fix: {} (or --all), or move the integrations to PATs.\n",
+            crate::paste::lsauth("enable-legacy --org ID")
+        ));
     }
     print_text(&text)
 }

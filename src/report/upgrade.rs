@@ -51,17 +51,21 @@ pub fn render(r: &UpgradeReport, out: &Output) -> anyhow::Result<()> {
     let kept = r.organizations.len() - changing.len();
     if kept > 0 {
         t.push_str(&format!(
-            "{kept} organization(s) keep their settings (they have a row, or the defaults do not change).\n"
+            "{} their settings (they have a row, or the defaults do not change).\n",
+            super::style::count(kept, "organization keeps", "organizations keep")
         ));
     }
     let breaking = r.organizations.iter().filter(|o| o.breaks()).count();
     if r.breaks {
         t.push_str(&format!(
-            "The upgrade to {} rejects tokens that work today: {} legacy token(s) and {} PAT(s), in {breaking} \
-             organization(s).\nFix:\n",
+            "The upgrade to {} rejects tokens that work today: {} and {}, in {}.\nFix:\n",
             r.to,
-            r.rejected_legacy_tokens_after - r.rejected_legacy_tokens_now,
-            r.rejected_pats_after - r.rejected_pats_now,
+            super::style::count_s(
+                (r.rejected_legacy_tokens_after - r.rejected_legacy_tokens_now) as usize,
+                "legacy token"
+            ),
+            super::style::count_s((r.rejected_pats_after - r.rejected_pats_now) as usize, "PAT"),
+            super::style::count_s(breaking, "organization"),
         ));
         for step in &r.fix {
             t.push_str(&format!("  {}\n      {}\n", step.command, step.why));

@@ -23,13 +23,14 @@ fn readme_demo_command_runs_doctor_and_shows_the_classic_problems() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(readme_demo_args().last().map(String::as_str), Some("doctor"), "the README's first command runs doctor");
     assert_eq!(out.status.code(), Some(1), "problems found: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("FAIL 1 problem found, 2 warnings"), "the verdict comes first:\n{stdout}");
     for problem in [
-        "2 organization(s) reject the legacy tokens of 4 user(s)",
+        "2 organizations reject the legacy tokens of 4 users",
         "Research (upgraded)",
         "no settings row",
         "Vendor QA",
-        "fix: lsauth enable-legacy --org 1 --org 2",
-        "fix: lsauth enable-pat --org 3",
+        "fix: lsauth --db demo/label_studio.sqlite3 enable-legacy --org 1 --org 2",
+        "fix: lsauth --db demo/label_studio.sqlite3 enable-pat --org 3",
         "no-token@acme.test has no legacy token",
     ] {
         assert!(stdout.contains(problem), "demo output lacks {problem:?}:\n{stdout}");

@@ -17,6 +17,8 @@ use crate::harness::lsauth;
 
 struct Example {
     line: usize,
+    /// The line after the expected output (the next `$` line or the closing fence).
+    end: usize,
     command: String,
     expected: Vec<String>,
     exit: i32,
@@ -29,7 +31,7 @@ fn examples(markdown: &str) -> Vec<Example> {
     for (i, line) in markdown.lines().enumerate() {
         if line.trim_start().starts_with("```") {
             if in_console {
-                out.extend(current.take());
+                out.extend(current.take().map(|ex| Example { end: i, ..ex }));
             }
             in_console = line.trim() == "```console";
             continue;
@@ -38,8 +40,8 @@ fn examples(markdown: &str) -> Vec<Example> {
             continue;
         }
         if let Some(cmd) = line.strip_prefix("$ ") {
-            out.extend(current.take());
-            current = Some(Example { line: i + 1, command: cmd.to_string(), expected: Vec::new(), exit: 0 });
+            out.extend(current.take().map(|ex| Example { end: i, ..ex }));
+            current = Some(Example { line: i + 1, end: 0, command: cmd.to_string(), expected: Vec::new(), exit: 0 });
         } else if let Some(ex) = current.as_mut() {
             match line.strip_prefix("[exit: ").and_then(|l| l.strip_suffix(']')) {
                 Some(code) => ex.exit = code.parse().expect("[exit: N]"),
@@ -149,6 +151,47 @@ fn sync_settings(fake: &FakeLs, db: &Path) {
     }
 }
 
+/// Output as a guide shows it: what changes from run to run (backup ids, which hold the
+/// time; scratch paths) as `[..]`.
+fn as_documented(line: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let digits = |from: usize, n: usize| (from..from + n).all(|k| chars.get(k).is_some_and(|c| c.is_ascii_digit()));
+        let is_id =
+            digits(i, 8) && chars.get(i + 8) == Some(&'T') && digits(i + 9, 12) && chars.get(i + 21) == Some(&'Z');
+        let rest: String = chars[i..].iter().collect();
+        if is_id {
+            out.push_str("[..]");
+            i += 22;
+        } else if rest.starts_with("/tmp/.tmp") {
+            out.push_str("[..]");
+            i += rest.find("/demo/").map(|at| at + 1).unwrap_or(rest.len());
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// With LSAUTH_BLESS_DOCS=1: the examples whose output no longer matches get the output
+/// of this run (see `as_documented`), written back into the guide; review the diff.
+fn bless(name: &str, blessed: &[(usize, usize, Vec<String>, i32)]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs").join(name);
+    let markdown = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = markdown.lines().map(String::from).collect();
+    for (start, end, output, code) in blessed.iter().rev() {
+        let mut new: Vec<String> = output.iter().map(|l| as_documented(l)).collect();
+        if *code != 0 {
+            new.push(format!("[exit: {code}]"));
+        }
+        lines.splice(*start..*end, new);
+    }
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
 fn run_guide(name: &str) {
     run_guide_with(name, true)
 }
@@ -163,7 +206,11 @@ fn run_guide_with(name: &str, sync_from_db: bool) {
     assert!(!cases.is_empty(), "{name} has no console examples");
     let scratch = tempfile::tempdir().unwrap();
     std::fs::create_dir(scratch.path().join("demo")).unwrap();
-    std::fs::copy(root.join("demo/label_studio.sqlite3"), scratch.path().join("demo/label_studio.sqlite3")).unwrap();
+    for file in ["label_studio.sqlite3", ".env"] {
+        std::fs::copy(root.join("demo").join(file), scratch.path().join("demo").join(file)).unwrap();
+    }
+    let blessing = std::env::var_os("LSAUTH_BLESS_DOCS").is_some();
+    let mut blessed = Vec::new();
     let fake = demo_server();
     std::fs::write(
         scratch.path().join("sync-script.env"),
@@ -211,6 +258,12 @@ fn run_guide_with(name: &str, sync_from_db: bool) {
         let text = text.replace(&fake.url, "http://localhost:8080");
         let actual: Vec<&str> = text.lines().collect();
         let code = out.status.code().unwrap_or(-1);
+        if blessing {
+            if !(code == ex.exit && output_matches(&ex.expected, &actual)) {
+                blessed.push((ex.line, ex.end, actual.iter().map(|l| l.to_string()).collect(), code));
+            }
+            continue;
+        }
         assert!(
             code == ex.exit && output_matches(&ex.expected, &actual),
             "docs/{name}:{}: `{}`\nexit {code} (expected {})\n--- expected\n{}\n--- actual\n{}",
@@ -220,6 +273,9 @@ fn run_guide_with(name: &str, sync_from_db: bool) {
             ex.expected.join("\n"),
             text
         );
+    }
+    if blessing {
+        bless(name, &blessed);
     }
 }
 

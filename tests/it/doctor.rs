@@ -37,6 +37,23 @@ fn doctor(fx: &dyn Fixture, args: &[&str]) -> Lsauth {
     lsauth(all)
 }
 
+/// A printed fix, pasted in another directory (with the PostgreSQL password where libpq
+/// finds it, as `--db` is printed without it) and `extra` appended.
+fn paste_fix(line: &str, extra: &str) -> Run {
+    let elsewhere = tempfile::tempdir().unwrap();
+    crate::harness::pasted(line, extra, elsewhere.path()).env("PGPASSWORD", crate::harness::PG_PASSWORD).run()
+}
+
+/// The line after `label` in human output (`Undo:   lsauth rollback ...`).
+fn printed_line(stdout: &str, label: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in:\n{stdout}"))
+        .trim()
+        .to_string()
+}
+
 fn status(run: &Run, id: &str) -> String {
     let json = run.json();
     let check = json["checks"].as_array().unwrap().iter().find(|c| c["id"] == id);
@@ -51,7 +68,7 @@ fn everything_healthy_exits_0(fx: &dyn Fixture) {
     let fake = healthy(fx);
     let dir = tempfile::tempdir().unwrap();
     let env = env_file(dir.path(), &fake.url, ADMIN_KEY);
-    let run = doctor(fx, &["--env-file", &env]).run();
+    let run = doctor(fx, &["--env-file", &env]).env("SECRET_KEY", SECRET).run();
     run.expect_code(0);
     let counts = &run.json()["counts"];
     assert_eq!(counts["fail"], 0, "{}", run.stdout);
@@ -66,11 +83,20 @@ fn everything_healthy_exits_0(fx: &dyn Fixture) {
         assert_eq!(status(&run, id), "pass", "{id}: {}", run.stdout);
     }
     assert!(!run.all_output().contains(ADMIN_KEY));
-    // The same, for people: a closing line with the counts.
-    let human = lsauth(["--db", &fx.db_arg(), "doctor", "--env-file", &env]).run();
+    // The same, for people: the verdict first, then one line a section.
+    let human = lsauth(["--db", &fx.db_arg(), "doctor", "--env-file", &env]).env("SECRET_KEY", SECRET).run();
     human.expect_code(0);
-    assert!(human.stdout.contains(" failed, "), "{}", human.stdout);
+    let lines: Vec<&str> = human.stdout.lines().collect();
+    assert!(lines[0].starts_with("PASS no problems found ("), "{}", human.stdout);
+    for section in ["Configuration", "Database", "Organizations", "Token", "API"] {
+        assert!(lines.iter().any(|l| l.starts_with(&format!("PASS {section} ("))), "{section}: {}", human.stdout);
+    }
+    assert!(lines.len() <= 8, "an all-green run is a few lines:\n{}", human.stdout);
     assert!(!human.stdout.contains(ADMIN_KEY));
+    // A backend's .env beside a compose file is read in a container: localhost is wrong there.
+    std::fs::write(dir.path().join("docker-compose.yml"), "services: {}\n").unwrap();
+    let run = doctor(fx, &["--env-file", &env]).env("SECRET_KEY", SECRET).run();
+    assert_eq!(status(&run, "api.transport"), "warn", "{}", run.stdout);
 }
 
 fn fresh_install_classic_401(fx: &dyn Fixture) {
@@ -85,25 +111,30 @@ fn fresh_install_classic_401(fx: &dyn Fixture) {
     assert_eq!(status(&run, "orgs.legacy_disabled"), "fail");
     assert_eq!(status(&run, "token.live"), "fail");
     assert!(check(&run, "token.live")["summary"].as_str().unwrap().starts_with("legacy_disabled"));
-    assert!(check(&run, "orgs.legacy_disabled")["fix"].as_str().unwrap().starts_with("lsauth enable-legacy --org 1"));
-    assert!(check(&run, "token.database")["fix"].as_str().unwrap().starts_with("lsauth enable-legacy --org 1"));
+    let fix = check(&run, "orgs.legacy_disabled")["fix"].as_str().unwrap().to_string();
+    assert!(fix.starts_with("lsauth --db ") && fix.ends_with(" enable-legacy --org 1"), "{fix}");
+    assert!(!fix.contains(crate::harness::PG_PASSWORD), "{fix}");
+    assert_eq!(check(&run, "token.database")["fix"].as_str().unwrap(), fix);
+    // One cause, reported once: the token's failures are listed under it.
+    for symptom in ["token.database", "token.live"] {
+        assert_eq!(check(&run, symptom)["explained_by"], "orgs.legacy_disabled", "{symptom}");
+    }
+    assert_eq!(run.json()["causes"]["problems"], 1, "{}", run.stdout);
 
-    // Following the fix turns it green.
+    // Pasting the printed fix, from another directory, turns it green.
     let backups = tempfile::tempdir().unwrap();
-    lsauth([
-        "--db",
-        &fx.db_arg(),
-        "enable-legacy",
-        "--org",
-        "1",
-        "--yes",
-        "--backup-dir",
-        &backups.path().display().to_string(),
-    ])
-    .run()
-    .expect_code(0);
+    let backup_dir = format!("--backup-dir {}", backups.path().display());
+    let fixed = paste_fix(&fix, &format!("--yes {backup_dir}"));
+    fixed.expect_code(0);
     fake.set_org(1, true, true);
     doctor(fx, &["--env-file", &env]).run().expect_code(0);
+    // And its printed undo, pasted as it is, puts the row back: it carries --db and
+    // --backup-dir.
+    let undo = printed_line(&fixed.stdout, "Undo:");
+    assert!(undo.contains(&backup_dir), "{undo}");
+    paste_fix(&undo, "--yes").expect_code(0);
+    fake.set_org(1, true, false);
+    doctor(fx, &["--env-file", &env]).run().expect_code(1);
 }
 
 fn missing_settings_row(fx: &dyn Fixture) {
@@ -130,7 +161,12 @@ fn pats_disabled(fx: &dyn Fixture) {
     assert_eq!(status(&run, "orgs.pat_disabled"), "fail", "an issued PAT cannot work");
     assert_eq!(status(&run, "token.signature"), "pass");
     assert!(check(&run, "token.live")["summary"].as_str().unwrap().starts_with("api_tokens_disabled"));
-    assert_eq!(check(&run, "orgs.pat_disabled")["fix"], "lsauth enable-pat --org 1");
+    let fix = check(&run, "orgs.pat_disabled")["fix"].as_str().unwrap().to_string();
+    assert!(fix.starts_with("lsauth --db ") && fix.ends_with(" enable-pat --org 1"), "{fix}");
+    assert_eq!(check(&run, "token.live")["explained_by"], "orgs.pat_disabled");
+    let dry = paste_fix(&fix, "--dry-run");
+    dry.expect_code(0);
+    assert!(dry.stdout.contains("Dry run: 1 organization would change"), "{}", dry.stdout);
     assert!(!run.all_output().contains(&token));
     assert!(!run.all_output().contains(SECRET));
 }
@@ -174,7 +210,8 @@ fn project_ml_backend_path(fx: &dyn Fixture) {
     assert_eq!(status(&run, "project.exists"), "pass");
     let ml = check(&run, "project.ml_backend_key");
     assert_eq!(ml["status"], "fail");
-    assert_eq!(ml["fix"], "lsauth enable-legacy --org 2");
+    assert!(ml["fix"].as_str().unwrap().ends_with(" enable-legacy --org 2"), "{ml}");
+    assert_eq!(ml["explained_by"], "orgs.legacy_disabled", "one cause, said once: {ml}");
     let chain = ml["detail"].as_str().unwrap();
     assert!(
         chain.contains("project 7 → the project's creator ml@research.test (id 2) → legacy token 2222…2222"),
@@ -309,10 +346,14 @@ fn plain_letters_without_a_terminal_and_marks_with_color() {
     let fx = crate::harness::SqliteFixture::new();
     fx.seed_classic();
     let plain = lsauth(["--db", &fx.db_arg(), "doctor"]).run();
-    assert!(plain.stdout.contains("  FAIL "), "{}", plain.stdout);
-    assert!(plain.stdout.contains("fix: lsauth enable-legacy"), "{}", plain.stdout);
+    assert!(plain.stdout.starts_with("FAIL "), "{}", plain.stdout);
+    assert!(plain.stdout.contains("fix: lsauth --db "), "{}", plain.stdout);
+    assert!(!plain.stdout.contains('\x1b'), "no colour in a pipe");
     let color = lsauth(["--db", &fx.db_arg(), "doctor", "--color", "always"]).run();
-    assert!(color.stdout.contains("  ✗ "), "{}", color.stdout);
+    // Red marks for problems, dim ids, bold headers.
+    assert!(color.stdout.starts_with("\x1b[31m✗\x1b[0m \x1b[1m"), "{:?}", color.stdout);
+    assert!(color.stdout.contains("\x1b[2m[orgs.legacy_disabled]\x1b[0m"), "{:?}", color.stdout);
+    assert!(color.stdout.contains("\x1b[32m✓\x1b[0m \x1b[1mDatabase\x1b[0m"), "{:?}", color.stdout);
     let no_color = lsauth(["--db", &fx.db_arg(), "doctor", "--color", "auto"]).env("NO_COLOR", "1").run();
     assert!(!no_color.stdout.contains('✗'));
 }

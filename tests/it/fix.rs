@@ -129,7 +129,7 @@ fn dry_run_changes_nothing_anywhere(fx: &dyn Fixture) {
     let before = fx.settings_full();
     let out = run(fx, &backups, &["enable-legacy", "--all", "--dry-run"]);
     out.expect_code(0);
-    assert!(out.stdout.contains("Dry run: 2 organization(s) would change"), "{}", out.stdout);
+    assert!(out.stdout.contains("Dry run: 2 organizations would change"), "{}", out.stdout);
     assert!(out.stdout.contains("insert row") && out.stdout.contains("update row"), "{}", out.stdout);
     let out = run(fx, &backups, &["disable-pat", "--all", "--dry-run", "--json"]);
     out.expect_code(0);
@@ -170,12 +170,12 @@ fn rollback_restores_exact_rows_and_can_be_rolled_back(fx: &dyn Fixture) {
 
     let out = run(fx, dir.path(), &["rollback", "--latest", "--dry-run"]);
     out.expect_code(0);
-    assert!(out.stdout.contains("Dry run: 2 row(s) would be restored"), "{}", out.stdout);
+    assert!(out.stdout.contains("Dry run: 2 rows would be restored"), "{}", out.stdout);
     assert_eq!(fx.settings_full(), after_change);
 
     let out = run(fx, dir.path(), &["rollback", "--latest", "--yes"]);
     out.expect_code(0);
-    assert!(out.stdout.contains("Restored 2 row(s)"), "{}", out.stdout);
+    assert!(out.stdout.contains("Restored 2 rows"), "{}", out.stdout);
     assert_eq!(fx.settings_full(), before, "every row exactly as before, the inserted one gone");
 
     // The rollback took a backup of its own: rolling it back redoes the change.
@@ -284,7 +284,7 @@ fn a_backup_of_the_first_format_still_rolls_back(fx: &dyn Fixture) {
     assert_eq!(list["backups"][0]["rows"], 2, "{list}");
     let out = run(fx, dir.path(), &["rollback", "--latest", "--yes"]);
     out.expect_code(0);
-    assert!(out.stdout.contains("Restored 2 row(s)"), "{}", out.stdout);
+    assert!(out.stdout.contains("Restored 2 rows"), "{}", out.stdout);
     assert_eq!(fx.settings_full(), before, "every row exactly as before, the inserted one gone");
 }
 

@@ -47,6 +47,8 @@ pub struct Lsauth {
     env: BTreeMap<String, String>,
     stdin: Option<Vec<u8>>,
     as_user: Option<String>,
+    /// Run `sh` with the args, in this directory (see `pasted`).
+    shell_in: Option<PathBuf>,
 }
 
 pub fn lsauth<I, S>(args: I) -> Lsauth
@@ -57,7 +59,26 @@ where
     let mut env = BTreeMap::new();
     env.insert("PATH".to_string(), std::env::var("PATH").unwrap_or_default());
     env.insert("HOME".to_string(), scratch_home().display().to_string());
-    Lsauth { args: args.into_iter().map(|a| a.as_ref().to_string()).collect(), env, stdin: None, as_user: None }
+    Lsauth {
+        args: args.into_iter().map(|a| a.as_ref().to_string()).collect(),
+        env,
+        stdin: None,
+        as_user: None,
+        shell_in: None,
+    }
+}
+
+/// A command line lsauth printed (a fix, an undo), pasted into `sh` as a user would, with
+/// `extra` appended (`--yes`: a test has no terminal to confirm at), from `cwd`, with the
+/// lsauth under test first on PATH. The printed line is all it gets: nothing is added
+/// but `extra`, so a fix that forgets `--db` fails here as it would for the user.
+pub fn pasted(line: &str, extra: &str, cwd: &Path) -> Lsauth {
+    assert!(line.starts_with("lsauth "), "not a command to paste: {line:?}");
+    let bin = Path::new(env!("CARGO_BIN_EXE_lsauth")).parent().unwrap().display().to_string();
+    let mut run = lsauth(["-c", &format!("{line} {extra}")]);
+    run.env.insert("PATH".into(), format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()));
+    run.shell_in = Some(cwd.to_path_buf());
+    run
 }
 
 fn scratch_home() -> &'static Path {
@@ -85,6 +106,11 @@ impl Lsauth {
 
     pub fn command(&self) -> Command {
         let exe = env!("CARGO_BIN_EXE_lsauth");
+        if let Some(dir) = &self.shell_in {
+            let mut cmd = Command::new("sh");
+            cmd.args(&self.args).env_clear().envs(&self.env).current_dir(dir);
+            return cmd;
+        }
         let mut cmd = match &self.as_user {
             Some(user) => {
                 let mut c = Command::new("runuser");

@@ -61,7 +61,8 @@ fn table_shows_each_org_and_the_fix(fx: &dyn Fixture) {
         "admin@acme.test",
         "off (default)",
         "3 legacy tokens will be rejected",
-        "lsauth enable-legacy",
+        "Fix: lsauth --db ",
+        " enable-legacy --org ID (or --all)",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
@@ -123,7 +124,7 @@ fn inactive_users_and_the_flag_are_reported_apart(fx: &dyn Fixture) {
     assert_eq!(json["summary"]["inactive_legacy_token_holders"], 1);
     assert_eq!(json["feature_flag"]["state"], "default");
     let run = lsauth(["--db", &fx.db_arg(), "orgs"]).run();
-    assert!(run.stdout.contains("1 legacy token(s) belong to inactive users"), "{}", run.stdout);
+    assert!(run.stdout.contains("1 legacy token belongs to inactive users"), "{}", run.stdout);
     let run = lsauth(["--db", &fx.db_arg(), "orgs", "--json"])
         .env("LABEL_STUDIO_fflag__feature_develop__prompts__dia_1829_jwt_token_auth", "false")
         .run();

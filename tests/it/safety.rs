@@ -40,11 +40,11 @@ fn a_person_at_a_terminal_is_asked() {
     let before = fx.settings_full();
     let (code, screen) = on_terminal(&args, "n");
     assert_eq!(code, 1, "{screen}");
-    assert!(screen.contains("Apply enable-legacy to 2 organization(s)?"), "{screen}");
+    assert!(screen.contains("Apply enable-legacy to 2 organizations?"), "{screen}");
     assert_eq!(fx.settings_full(), before);
     let (code, screen) = on_terminal(&args, "y");
     assert_eq!(code, 0, "{screen}");
-    assert!(screen.contains("Changed 2 organization(s)"), "{screen}");
+    assert!(screen.contains("Changed 2 organizations"), "{screen}");
     assert_ne!(fx.settings_full(), before);
 }
 

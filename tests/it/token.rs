@@ -297,7 +297,8 @@ fn inspect_with_the_database() {
     assert_eq!(json["database"]["owner"]["email"], "bob@beta.test");
     assert_eq!(json["database"]["organization"]["id"], 2);
     assert_eq!(json["database"]["organization"]["has_settings_row"], false);
-    assert!(json["problems"][0].as_str().unwrap().contains("lsauth enable-legacy --org 2"), "{json}");
+    let carried = format!("lsauth --db {} enable-legacy --org 2", fx.db_arg());
+    assert!(json["problems"][0].as_str().unwrap().contains(&carried), "the fix carries --db: {json}");
     // A key no user has.
     let run = lsauth(["--db", &fx.db_arg(), "token", "inspect", "--json", KEY]).run();
     assert_eq!(run.json()["database"]["legacy_key_known"], false);
@@ -339,7 +340,7 @@ fn legacy_disabled_names_the_organization_with_the_database() {
     run.expect_code(1);
     let json = run.json();
     assert_eq!(json["cause"], "legacy_disabled");
-    assert!(json["fix"].as_str().unwrap().starts_with("lsauth enable-legacy --org 1"), "{json}");
+    assert!(json["fix"].as_str().unwrap().ends_with(" enable-legacy --org 1"), "{json}");
     assert!(json["explanation"].as_str().unwrap().contains("organization 1"));
 }
 
@@ -369,7 +370,7 @@ fn a_refused_access_token_with_pats_on_in_the_database_names_the_flag() {
         .stdin(token.clone())
         .run();
     assert_eq!(cause(&run), "api_tokens_disabled");
-    assert!(run.json()["fix"].as_str().unwrap().contains("lsauth enable-pat --org 1"));
+    assert!(run.json()["fix"].as_str().unwrap().contains(" enable-pat --org 1"));
 }
 
 /// The JWT flag set off in lsauth's environment is applied offline too.

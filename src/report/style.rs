@@ -1,0 +1,143 @@
+//! Text for people with colour, counted words and wrapping. The `Painter` guards every
+//! piece of text (`shown::terminal_text`) before it adds its own escape codes, so colour
+//! never opens a way for an outside string to reach the terminal raw.
+
+use crate::findings::Status;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Bold,
+    Dim,
+    Green,
+    Yellow,
+    Red,
+}
+
+impl Style {
+    fn code(self) -> Option<&'static str> {
+        match self {
+            Style::Plain => None,
+            Style::Bold => Some("1"),
+            Style::Dim => Some("2"),
+            Style::Green => Some("32"),
+            Style::Yellow => Some("33"),
+            Style::Red => Some("31"),
+        }
+    }
+
+    pub fn of(status: Status) -> Style {
+        match status {
+            Status::Pass => Style::Green,
+            Status::Warn => Style::Yellow,
+            Status::Fail => Style::Red,
+            Status::Skip => Style::Dim,
+        }
+    }
+}
+
+/// Text being built for a terminal or a pipe: with colour, each piece in its style.
+pub struct Painter {
+    color: bool,
+    text: String,
+}
+
+impl Painter {
+    pub fn new(color: bool) -> Self {
+        Painter { color, text: String::new() }
+    }
+
+    pub fn push(&mut self, style: Style, piece: &str) -> &mut Self {
+        let piece = crate::shown::terminal_text(piece);
+        match style.code().filter(|_| self.color) {
+            Some(code) => self.text.push_str(&format!("\x1b[{code}m{piece}\x1b[0m")),
+            None => self.text.push_str(&piece),
+        }
+        self
+    }
+
+    pub fn plain(&mut self, piece: &str) -> &mut Self {
+        self.push(Style::Plain, piece)
+    }
+
+    pub fn newline(&mut self) -> &mut Self {
+        self.text.push('\n');
+        self
+    }
+
+    /// The text, ready for `print_painted` (every piece already guarded).
+    pub fn finish(self) -> String {
+        self.text
+    }
+}
+
+/// "1 problem", "2 problems": a count in the words people use. `many` is the plural.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "1 organization", "3 organizations": `count` for the nouns that take an "s".
+pub fn count_s(n: usize, one: &str) -> String {
+    count(n, one, &format!("{one}s"))
+}
+
+/// `text` broken at blanks into lines of at most `width` columns (a word longer than
+/// the width stays whole: a command, an id, a URL or an email is never split), every
+/// line after the first indented by `indent` spaces. Without a width, `text` as it is.
+pub fn wrap(text: &str, width: Option<usize>, indent: usize) -> Vec<String> {
+    let Some(width) = width else { return vec![text.to_string()] };
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split(' ') {
+        let len = word.chars().count();
+        let limit = if lines.is_empty() { width } else { width.saturating_sub(indent) };
+        if used > 0 && used + 1 + len > limit {
+            lines.push(std::mem::take(&mut line));
+            used = 0;
+        }
+        if used > 0 {
+            line.push(' ');
+            used += 1;
+        }
+        line.push_str(word);
+        used += len;
+    }
+    lines.push(line);
+    let pad = " ".repeat(indent);
+    lines.into_iter().enumerate().map(|(i, l)| if i == 0 { l } else { format!("{pad}{l}") }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(count_s(1, "warning"), "1 warning");
+        assert_eq!(count_s(0, "problem"), "0 problems");
+        assert_eq!(count(2, "PAT", "PATs"), "2 PATs");
+    }
+
+    #[test]
+    fn wraps_at_blanks_and_never_inside_a_word() {
+        let lines = wrap("fix this with lsauth --db /very/long/path/label_studio.sqlite3 now", Some(20), 4);
+        assert_eq!(lines[0], "fix this with lsauth");
+        assert_eq!(lines[1], "    --db");
+        assert_eq!(lines[2], "    /very/long/path/label_studio.sqlite3");
+        assert_eq!(lines[3], "    now");
+        assert_eq!(wrap("as it is", None, 2), vec!["as it is"]);
+    }
+
+    #[test]
+    fn colour_codes_wrap_guarded_text_only() {
+        let mut p = Painter::new(true);
+        p.push(Style::Red, "✗").plain(" title \x1b]8;;evil\x07");
+        let text = p.finish();
+        assert!(text.starts_with("\x1b[31m✗\x1b[0m"));
+        assert!(text.contains("\\x1b]8;;evil\\x07"), "{text:?}");
+        let mut p = Painter::new(false);
+        p.push(Style::Red, "FAIL");
+        assert_eq!(p.finish(), "FAIL");
+    }
+}
