@@ -308,8 +308,15 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
             format!("check Label Studio's environment for {} (and its LABEL_STUDIO_/HEARTEX_ forms): unset it or set it to true, then restart Label Studio", crate::settings::JWT_FLAG),
         ),
         Cause::PatInvalidSignature => (
-            "Label Studio cannot verify this PAT: it was signed with another SECRET_KEY (another instance, or SECRET_KEY changed since it was created) or it is damaged.".into(),
-            "create a new PAT on this instance (Account & Settings > Personal Access Token), and persist SECRET_KEY so restarts keep PATs valid".into(),
+            "Label Studio cannot verify this PAT: it was signed with another SECRET_KEY (another instance, or SECRET_KEY changed since it was created) or it is damaged. If this instance issued it, putting back the SECRET_KEY that signed it revives it and every PAT issued before the change.".into(),
+            match &ctx.migrate_env {
+                // A new PAT for this integration, the dead one revoked on the way.
+                Some(command) => format!(
+                    "{command} --login {} --revoke-existing",
+                    ctx.owner_email.as_deref().map(crate::paste::shell_quote).unwrap_or("OWNER_EMAIL".into())
+                ),
+                None => "create a new PAT on this instance (Account & Settings > Personal Access Token), and persist SECRET_KEY so restarts keep PATs valid".into(),
+            },
         ),
         Cause::PatTruncated => (
             "This is a truncated PAT (header.payload without a signature), as the token list and the database show it; it can never authenticate.".into(),

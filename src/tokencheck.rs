@@ -65,10 +65,29 @@ pub fn gather_db_facts(db: &mut dyn db::Database, inspection: &Inspection) -> an
     Ok(facts)
 }
 
+/// Whether the token's signature verifies with the SECRET_KEY lsauth found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureState {
+    Valid,
+    /// Signed with another key.
+    Invalid,
+    NotChecked,
+}
+
+impl std::fmt::Display for SignatureState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SignatureState::Valid => "valid",
+            SignatureState::Invalid => "invalid",
+            SignatureState::NotChecked => "not_checked",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SignatureCheck {
-    /// `valid`, `invalid` (signed with another key), or `not_checked`.
-    pub state: &'static str,
+    pub state: SignatureState,
     pub secret_key_source: Option<String>,
     pub note: String,
 }
@@ -82,29 +101,34 @@ pub fn check_signature(inspection: &Inspection, secret: Option<(String, String)>
     match (inspection.kind, secret) {
         (TokenKind::Pat | TokenKind::Access, Some((key, from))) => match token::signed_with(&inspection.token, &key) {
             Some(true) => SignatureCheck {
-                state: "valid",
+                state: SignatureState::Valid,
+                note: format!("signed by the SECRET_KEY from {from}"),
                 secret_key_source: Some(from),
-                note: "signed by this instance's SECRET_KEY".into(),
             },
             Some(false) => SignatureCheck {
-                state: "invalid",
+                state: SignatureState::Invalid,
+                note: format!(
+                    "NOT signed by the SECRET_KEY from {from}: another instance's token, or SECRET_KEY changed since"
+                ),
                 secret_key_source: Some(from),
-                note: "NOT signed by this instance's SECRET_KEY: another instance's token, or SECRET_KEY changed since"
-                    .into(),
             },
-            None => {
-                SignatureCheck { state: "not_checked", secret_key_source: Some(from), note: "not an HS256 JWT".into() }
-            }
+            None => SignatureCheck {
+                state: SignatureState::NotChecked,
+                secret_key_source: Some(from),
+                note: "not an HS256 JWT".into(),
+            },
         },
         (TokenKind::Pat | TokenKind::Access, None) => SignatureCheck {
-            state: "not_checked",
+            state: SignatureState::NotChecked,
             secret_key_source: None,
             note: "SECRET_KEY not found (set SECRET_KEY or give --ls-data-dir)".into(),
         },
-        (TokenKind::TruncatedPat, _) => {
-            SignatureCheck { state: "not_checked", secret_key_source: None, note: "no signature: truncated".into() }
-        }
-        _ => SignatureCheck { state: "not_checked", secret_key_source: None, note: "not a JWT".into() },
+        (TokenKind::TruncatedPat, _) => SignatureCheck {
+            state: SignatureState::NotChecked,
+            secret_key_source: None,
+            note: "no signature: truncated".into(),
+        },
+        _ => SignatureCheck { state: SignatureState::NotChecked, secret_key_source: None, note: "not a JWT".into() },
     }
 }
 
@@ -135,7 +159,7 @@ pub fn token_problems(i: &Inspection, sig: &SignatureCheck) -> Vec<String> {
     if i.expired == Some(true) {
         problems.push("expired".into());
     }
-    if sig.state == "invalid" {
+    if sig.state == SignatureState::Invalid {
         problems.push("signed by another SECRET_KEY: this instance rejects it".into());
     }
     problems

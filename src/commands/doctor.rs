@@ -20,7 +20,7 @@ use crate::secrets::mask;
 use crate::settings::{parse_bool, JwtFlag, OrgStatus, JWT_FLAG};
 use crate::sources::{self, TokenSource};
 use crate::token::{self, Inspection, TokenKind};
-use crate::tokencheck::{self, DbFacts};
+use crate::tokencheck::{self, DbFacts, SignatureState};
 
 /// How many organizations a fix lists by id before it says --all.
 const LIST_LIMIT: usize = 10;
@@ -46,8 +46,24 @@ struct Sources {
     env_doc: Option<(PathBuf, EnvDocument)>,
     /// The migrate-env command for the given `.env`, where moving it to a PAT is a way out.
     migrate_env: Option<String>,
+    /// Where the SECRET_KEY lsauth found came from, when the configured PAT verifies with it.
+    verified_with: Option<String>,
     url: Option<(String, String)>,
     token: Option<TokenSource>,
+}
+
+/// The paste-ready migrate-env that mints a new PAT for the `.env` in place of a dead one
+/// (signed in as its owner through the web login, revoking the old PAT on a 409), where
+/// migrate-env takes that file.
+fn new_pat_command(sources: &Sources, facts: Option<&DbFacts>) -> Option<String> {
+    sources.migrate_env.as_ref()?;
+    let (path, _) = sources.env_doc.as_ref()?;
+    let owner = facts.and_then(|f| f.owner.as_ref()).map(|o| paste::shell_quote(&o.email));
+    Some(paste::lsauth(&format!(
+        "migrate-env --env-file {} --login {} --revoke-existing",
+        paste::shell_quote(&path.display().to_string()),
+        owner.unwrap_or_else(|| "OWNER_EMAIL".into())
+    )))
 }
 
 /// Where the URL and the token come from; `None` when nothing configures them (doctor
@@ -60,7 +76,7 @@ fn sources(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Sources> {
     let url = (url_from != "default").then_some((url, url_from));
     let token = sources::token_source(None, false, doc_ref, &ctx.env).ok();
     let migrate_env = env_doc.as_ref().and_then(|(p, d)| sources::migrate_env_command(p, d));
-    Ok(Sources { env_doc, migrate_env, url, token })
+    Ok(Sources { env_doc, migrate_env, verified_with: None, url, token })
 }
 
 fn configuration(
@@ -445,6 +461,7 @@ fn token_checks(
     facts: Option<&DbFacts>,
     secret: Option<(String, String)>,
     flag: &JwtFlag,
+    new_pat: Option<String>,
 ) {
     let sec = Section::Tokens;
     let breaking: Vec<String> =
@@ -482,19 +499,46 @@ fn token_checks(
             .covers("expired");
     }
     let signature = tokencheck::check_signature(inspection, secret);
+    let issued_here = matches!(facts.and_then(|f| f.jti.as_ref()), Some(db::JtiState::Outstanding { .. }));
     match signature.state {
-        "valid" => {
-            checks.pass("token.signature", sec, "signed by this instance's SECRET_KEY");
+        SignatureState::Valid => {
+            checks.pass("token.signature", sec, signature.note);
         }
-        "invalid" => {
+        SignatureState::Invalid if issued_here => {
+            // The outstanding-token table proves this instance issued it: the key changed.
+            let key_from = signature.secret_key_source.unwrap_or_default();
+            checks
+                .fail(
+                    "token.signature",
+                    sec,
+                    format!(
+                        "this instance issued the PAT, but it is not signed by the SECRET_KEY from {key_from}: \
+                         SECRET_KEY changed since, and Label Studio rejects it (\"Token is invalid\")"
+                    ),
+                )
+                .detail(format!(
+                    "putting back the SECRET_KEY that signed it revives this PAT and every other one issued before \
+                     the change (where SECRET_KEY is set: {key_from}, or the server's environment); or mint a new \
+                     PAT for this integration, revoking the dead one{}",
+                    if new_pat.is_some() { " (the fix)" } else { "" }
+                ))
+                .fix(
+                    new_pat
+                        .unwrap_or_else(|| "create a new PAT (Account & Settings), and keep SECRET_KEY stable".into()),
+                )
+                .covers("signature");
+        }
+        SignatureState::Invalid => {
             checks
                 .fail(
                     "token.signature",
                     sec,
                     "signed by another SECRET_KEY: this instance rejects it (\"Token is invalid\")",
                 )
-                .detail(format!("SECRET_KEY from {}", signature.secret_key_source.unwrap_or_default()))
-                .fix("create a new PAT on this instance, and keep SECRET_KEY stable across restarts")
+                .detail(signature.note)
+                .fix(new_pat.unwrap_or_else(|| {
+                    "create a new PAT on this instance, and keep SECRET_KEY stable across restarts".into()
+                }))
                 .covers("signature");
         }
         _ if matches!(inspection.kind, TokenKind::Pat) => {
@@ -625,6 +669,22 @@ fn api_and_live_checks(
             checks.skip("token.live", Section::Tokens, "not tested: the API did not answer as Label Studio");
         } else if matches!(finding.cause, Cause::PatTruncated | Cause::Malformed) && !inspection.blemishes.is_empty() {
             checks.skip("token.live", Section::Tokens, "not tested: see token.format");
+        } else if let (Cause::PatInvalidSignature, Some(from)) = (finding.cause, &sources.verified_with) {
+            // token.signature passed: the server signs with another key than the one lsauth read.
+            checks
+                .fail(
+                    "token.live",
+                    Section::Tokens,
+                    format!(
+                        "pat_invalid_signature: the PAT verifies with the SECRET_KEY from {from}, yet the server \
+                         refuses it: the server runs with another SECRET_KEY, set in its environment (docker compose, \
+                         a systemd unit, a Kubernetes secret), which wins over its data directory's .env"
+                    ),
+                )
+                .fix(format!(
+                    "give the server the SECRET_KEY from {from} (or remove SECRET_KEY from its environment) and \
+                     restart Label Studio: the PATs that key signed work again"
+                ));
         } else {
             let check =
                 checks.fail("token.live", Section::Tokens, format!("{}: {why}", finding.cause.as_str())).fix(fix);
@@ -984,7 +1044,7 @@ fn jwt_settings_check(
 
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let mut checks = Checks::default();
-    let sources = sources(ctx, args)?;
+    let mut sources = sources(ctx, args)?;
     let located = locate_database(ctx)?;
     if let (Err(why), None, None) = (&located, &sources.url, &sources.token) {
         return Err(crate::exit::bad_input(format!(
@@ -1023,7 +1083,12 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
             lock_waited |= failed.as_ref().is_some_and(db::is_lock_wait);
         }
         let secret = ctx.secret_key(args.ls_data_dir.as_deref());
-        token_checks(&mut checks, source, inspection, facts.as_ref(), secret, &JwtFlag::from_env(&ctx.env));
+        let local = tokencheck::check_signature(inspection, secret.clone());
+        if local.state == SignatureState::Valid {
+            sources.verified_with = local.secret_key_source;
+        }
+        let new_pat = new_pat_command(&sources, facts.as_ref());
+        token_checks(&mut checks, source, inspection, facts.as_ref(), secret, &JwtFlag::from_env(&ctx.env), new_pat);
     }
 
     let schema = db_handle.as_deref().map(|db| db.jwt_schema().clone());

@@ -31,7 +31,13 @@ pub fn render_inspect(r: &InspectReport, out: &Output) -> anyhow::Result<()> {
         let state = if r.inspection.expired == Some(true) { "EXPIRED" } else { "not expired" };
         t.push_str(&format!("Expires:   {e} ({state})\n"));
     }
-    let from = r.signature.secret_key_source.as_deref().map(|s| format!(" [SECRET_KEY from {s}]")).unwrap_or_default();
+    // A verdict names its key in the note; "not an HS256 JWT" says where the key came from here.
+    let from = match r.signature.state {
+        crate::tokencheck::SignatureState::NotChecked => {
+            r.signature.secret_key_source.as_deref().map(|s| format!(" [SECRET_KEY from {s}]")).unwrap_or_default()
+        }
+        _ => String::new(),
+    };
     t.push_str(&format!("Signature: {}: {}{from}\n", r.signature.state, r.signature.note));
     if let Some(db) = &r.database {
         t.push_str(&format!("Database:  {}\n", db.database));

@@ -222,6 +222,66 @@ fn project_ml_backend_path(fx: &dyn Fixture) {
     assert_eq!(status(&run, "project.exists"), "fail");
 }
 
+/// A data directory whose `.env` holds SECRET_KEY, as Label Studio writes it.
+fn data_dir_with(key: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), format!("SECRET_KEY={}\n", crate::harness::secret(key))).unwrap();
+    dir
+}
+
+/// The PAT verifies with the data directory's SECRET_KEY, yet the server refuses it: the
+/// server runs with another key from its environment. Said so, not "another instance".
+fn server_secret_key_differs_from_the_files(fx: &dyn Fixture) {
+    let fake = healthy(fx);
+    let server_key = crate::harness::secret("set-in-docker-compose-environment");
+    fake.with(|s| s.secret = server_key.clone());
+    fx.add_outstanding_pat(1, 1, "jti-live", false);
+    let token = pat(SECRET, 1, "jti-live");
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_file(dir.path(), &fake.url, &token);
+    let data = data_dir_with(SECRET);
+    let run = doctor(fx, &["--env-file", &env, "--ls-data-dir", &data.path().display().to_string()]).run();
+    run.expect_code(1);
+    assert_eq!(status(&run, "token.signature"), "pass");
+    assert!(check(&run, "token.signature")["summary"].as_str().unwrap().contains("signed by the SECRET_KEY from "));
+    let live = check(&run, "token.live");
+    assert!(live["summary"].as_str().unwrap().contains("the server runs with another SECRET_KEY"), "{live}");
+    assert!(live["fix"].as_str().unwrap().starts_with("give the server the SECRET_KEY from "), "{live}");
+}
+
+/// This database issued the PAT (its jti is outstanding) and SECRET_KEY changed since:
+/// both ways out are named, and the printed fix, pasted, gives the integration a PAT that
+/// works, the dead one revoked.
+fn a_pat_issued_here_before_secret_key_changed(fx: &dyn Fixture) {
+    const PASSWORD: &str = "doctor-Adm1n-password";
+    let fake = healthy(fx);
+    fake.with(|s| s.users.get_mut(&1).unwrap().password = crate::harness::secret(PASSWORD));
+    fx.add_outstanding_pat(1, 1, "jti-before", false);
+    fake.with(|s| s.issued.push((1, "jti-before".into())));
+    let token = pat("the-key-before-the-reinstall", 1, "jti-before");
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_file(dir.path(), &fake.url, &token);
+    let data = data_dir_with(SECRET);
+    let data_arg = data.path().display().to_string();
+    let run = doctor(fx, &["--env-file", &env, "--ls-data-dir", &data_arg]).run();
+    run.expect_code(1);
+    let signature = check(&run, "token.signature");
+    assert!(signature["summary"].as_str().unwrap().starts_with("this instance issued the PAT"), "{signature}");
+    assert!(signature["detail"].as_str().unwrap().contains("revives this PAT and every other one"), "{signature}");
+    let fix = signature["fix"].as_str().unwrap().to_string();
+    assert!(fix.ends_with(&format!("migrate-env --env-file {env} --login admin@acme.test --revoke-existing")), "{fix}");
+    assert_eq!(check(&run, "token.live")["explained_by"], "token.signature");
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let pasted = crate::harness::pasted(&fix, "--password-stdin --yes", elsewhere.path())
+        .env("PGPASSWORD", crate::harness::PG_PASSWORD)
+        .env("LSAUTH_BACKUP_DIR", elsewhere.path().join("backups").display().to_string())
+        .stdin(format!("{PASSWORD}\n"))
+        .run();
+    pasted.expect_code(0);
+    lsauth(["token", "test", "--env-file", &env]).run().expect_code(0);
+}
+
 fn strict_makes_warnings_fail(fx: &dyn Fixture) {
     let _fake = healthy(fx);
     fx.add_org(2, "Empty");
@@ -241,7 +301,58 @@ on_both_backends!(
     token_from_another_instance,
     project_ml_backend_path,
     strict_makes_warnings_fail,
+    server_secret_key_differs_from_the_files,
+    a_pat_issued_here_before_secret_key_changed,
 );
+
+/// SECRET_KEY is read from the data directory the given SQLite database lives in, where
+/// Label Studio keeps it, not from this user's default data directory.
+#[test]
+fn secret_key_is_read_beside_the_sqlite_database() {
+    let fx = crate::harness::SqliteFixture::new();
+    fx.seed_classic();
+    let dir = Path::new(&fx.db_arg()).parent().unwrap().to_path_buf();
+    std::fs::write(dir.join(".env"), format!("SECRET_KEY={}\n", crate::harness::secret(SECRET))).unwrap();
+    let run = lsauth(["--db", &fx.db_arg(), "doctor", "--json"]).run();
+    assert_eq!(status(&run, "config.secret_key"), "pass", "{}", run.stdout);
+    let summary = check(&run, "config.secret_key")["summary"].as_str().unwrap().to_string();
+    assert!(summary.contains(&dir.join(".env").display().to_string()), "{summary}");
+}
+
+/// With only --login (no database, no token), legacy tokens off fails as on the database
+/// path, and the fix pastes.
+#[test]
+fn api_only_judges_legacy_off_as_the_database_path_does() {
+    const PASSWORD: &str = "doctor-api-only-password";
+    let fake = FakeLs::start(SECRET);
+    fake.add_user(1, "admin@acme.test", 1);
+    fake.with(|s| s.users.get_mut(&1).unwrap().password = crate::harness::secret(PASSWORD));
+    fake.set_org(1, true, false);
+    let run = lsauth(["doctor", "--json", "--url", &fake.url, "--login", "admin@acme.test", "--password-stdin"])
+        .stdin(format!("{PASSWORD}\n"))
+        .run();
+    run.expect_code(1);
+    assert_eq!(status(&run, "api.jwt_settings"), "fail", "{}", run.stdout);
+    let fix = check(&run, "api.jwt_settings")["fix"].as_str().unwrap().to_string();
+    assert_eq!(fix, format!("lsauth enable-legacy --via-api --url {}/ --login admin@acme.test", fake.url));
+    let elsewhere = tempfile::tempdir().unwrap();
+    crate::harness::pasted(&fix, "--password-stdin --yes", elsewhere.path())
+        .env("LSAUTH_BACKUP_DIR", elsewhere.path().join("backups").display().to_string())
+        .stdin(format!("{PASSWORD}\n"))
+        .run()
+        .expect_code(0);
+    assert!(fake.with(|s| s.orgs[&1].legacy_enabled), "the pasted fix turned legacy tokens on");
+}
+
+/// Nothing to check (no database, no URL, no token) is not a pass: exit 2, with what to give.
+#[test]
+fn nothing_to_check_is_bad_input() {
+    let run = lsauth(["doctor"]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("nothing to check") && run.stderr.contains("--db"), "{}", run.stderr);
+    let json = lsauth(["doctor", "--json"]).run();
+    json.expect_code(2);
+}
 
 #[test]
 fn api_only_without_a_database() {
