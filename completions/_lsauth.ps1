@@ -28,8 +28,8 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
             [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print tokens and passwords in full instead of masked')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Find every known cause of a failing token and name the exact fix (changes nothing)')
@@ -41,7 +41,6 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Tell what a token is and why Label Studio accepts or rejects it')
             [CompletionResult]::new('migrate-env', 'migrate-env', [CompletionResultType]::ParameterValue, 'Move an integration''s .env from a legacy token to a PAT (or username/password), verified')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
-            [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('upgrade-check', 'upgrade-check', [CompletionResultType]::ParameterValue, 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)')
             [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Write explicit settings rows with today''s values for organizations without one, so that no release''s change of defaults reaches them')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Undo a change from its backup (list backups, restore one, or the latest)')
@@ -289,18 +288,6 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
-        'lsauth;manpage' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour and symbols')
-            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a database lock held by Label Studio (0 to 3600)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
-            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print tokens and passwords in full instead of masked')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            break
-        }
         'lsauth;upgrade-check' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The release to upgrade to (1.17.0 to 1.23.2, or latest)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]')
@@ -369,7 +356,6 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Tell what a token is and why Label Studio accepts or rejects it')
             [CompletionResult]::new('migrate-env', 'migrate-env', [CompletionResultType]::ParameterValue, 'Move an integration''s .env from a legacy token to a PAT (or username/password), verified')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
-            [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('upgrade-check', 'upgrade-check', [CompletionResultType]::ParameterValue, 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)')
             [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Write explicit settings rows with today''s values for organizations without one, so that no release''s change of defaults reaches them')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Undo a change from its backup (list backups, restore one, or the latest)')
@@ -409,9 +395,6 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             break
         }
         'lsauth;help;completions' {
-            break
-        }
-        'lsauth;help;manpage' {
             break
         }
         'lsauth;help;upgrade-check' {

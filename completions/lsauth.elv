@@ -25,8 +25,8 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand -v 'Say where things came from (database source, TLS) on stderr'
             cand --verbose 'Say where things came from (database source, TLS) on stderr'
             cand --show-secrets 'Print tokens and passwords in full instead of masked'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
             cand doctor 'Find every known cause of a failing token and name the exact fix (changes nothing)'
@@ -38,7 +38,6 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand token 'Tell what a token is and why Label Studio accepts or rejects it'
             cand migrate-env 'Move an integration''s .env from a legacy token to a PAT (or username/password), verified'
             cand completions 'Print the shell completion script for SHELL'
-            cand manpage 'Print the man page (roff)'
             cand upgrade-check 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)'
             cand pin 'Write explicit settings rows with today''s values for organizations without one, so that no release''s change of defaults reaches them'
             cand rollback 'Undo a change from its backup (list backups, restore one, or the latest)'
@@ -270,17 +269,6 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'lsauth;manpage'= {
-            cand --db 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]'
-            cand --color 'When to use colour and symbols'
-            cand --lock-timeout 'Seconds to wait for a database lock held by Label Studio (0 to 3600)'
-            cand --json 'Print one JSON document on stdout instead of tables'
-            cand -v 'Say where things came from (database source, TLS) on stderr'
-            cand --verbose 'Say where things came from (database source, TLS) on stderr'
-            cand --show-secrets 'Print tokens and passwords in full instead of masked'
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'lsauth;upgrade-check'= {
             cand --to 'The release to upgrade to (1.17.0 to 1.23.2, or latest)'
             cand --db 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]'
@@ -346,7 +334,6 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand token 'Tell what a token is and why Label Studio accepts or rejects it'
             cand migrate-env 'Move an integration''s .env from a legacy token to a PAT (or username/password), verified'
             cand completions 'Print the shell completion script for SHELL'
-            cand manpage 'Print the man page (roff)'
             cand upgrade-check 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)'
             cand pin 'Write explicit settings rows with today''s values for organizations without one, so that no release''s change of defaults reaches them'
             cand rollback 'Undo a change from its backup (list backups, restore one, or the latest)'
@@ -375,8 +362,6 @@ set edit:completion:arg-completer[lsauth] = {|@words|
         &'lsauth;help;migrate-env'= {
         }
         &'lsauth;help;completions'= {
-        }
-        &'lsauth;help;manpage'= {
         }
         &'lsauth;help;upgrade-check'= {
         }

@@ -24,7 +24,7 @@ function __fish_lsauth_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c lsauth -n "__fish_lsauth_needs_command" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_needs_command" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_needs_command" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -32,7 +32,7 @@ complete -c lsauth -n "__fish_lsauth_needs_command" -l lock-timeout -d 'Seconds 
 complete -c lsauth -n "__fish_lsauth_needs_command" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_needs_command" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_needs_command" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
-complete -c lsauth -n "__fish_lsauth_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c lsauth -n "__fish_lsauth_needs_command" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_needs_command" -s V -l version -d 'Print version'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "doctor" -d 'Find every known cause of a failing token and name the exact fix (changes nothing)'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "orgs" -d 'Show each organization\'s token settings, as stored and as Label Studio applies them'
@@ -43,18 +43,17 @@ complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "disable-pat" -d 'Turn
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "token" -d 'Tell what a token is and why Label Studio accepts or rejects it'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "migrate-env" -d 'Move an integration\'s .env from a legacy token to a PAT (or username/password), verified'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
-complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "upgrade-check" -d 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "pin" -d 'Write explicit settings rows with today\'s values for organizations without one, so that no release\'s change of defaults reaches them'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "rollback" -d 'Undo a change from its backup (list backups, restore one, or the latest)'
 complete -c lsauth -n "__fish_lsauth_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l env-file -d 'An integration\'s .env: its LABEL_STUDIO_URL and token are checked too' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l url -d 'Label Studio\'s base URL [default: the env file\'s or the environment\'s LABEL_STUDIO_URL; without one the API checks are skipped]' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l ls-data-dir -d 'Label Studio\'s data directory, whose .env holds SECRET_KEY' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l ls-data-dir -d 'Label Studio\'s data directory, whose .env holds SECRET_KEY' -r -f -a "(__fish_complete_directories)"
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l project -d 'Follow the ML backend / export path of this project: project → organization → creators → their legacy tokens → the settings Label Studio consults' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l login -d 'Without a database: sign in through the web login as EMAIL to read the active organization\'s token settings from the API (api.jwt_settings); without it the configured token signs in when it can' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l timeout -d 'Seconds before an API request is given up' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -65,7 +64,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l json -d 'Print 
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
 complete -c lsauth -n "__fish_lsauth_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -76,12 +75,12 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -l show-secrets -d '
 complete -c lsauth -n "__fish_lsauth_using_subcommand orgs" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l org -d 'An organization id (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l user -d 'The active organization of this user, the one Label Studio consults for their token (repeatable)' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -f -a "(__fish_complete_directories)"
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l env-file -d 'With --via-api: an integration\'s .env; its LABEL_STUDIO_URL is the URL, its token signs in when neither --token-stdin nor --login is given, and is tested after the change (a legacy token after enable-legacy, a PAT after enable-pat)' -r -F
-complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -98,12 +97,12 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -l show-sec
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-legacy" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l org -d 'An organization id (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l user -d 'The active organization of this user, the one Label Studio consults for their token (repeatable)' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -f -a "(__fish_complete_directories)"
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l env-file -d 'With --via-api: an integration\'s .env; its LABEL_STUDIO_URL is the URL, its token signs in when neither --token-stdin nor --login is given, and is tested after the change (a legacy token after enable-legacy, a PAT after enable-pat)' -r -F
-complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -120,12 +119,12 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -l show-se
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-legacy" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l org -d 'An organization id (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l user -d 'The active organization of this user, the one Label Studio consults for their token (repeatable)' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -f -a "(__fish_complete_directories)"
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l env-file -d 'With --via-api: an integration\'s .env; its LABEL_STUDIO_URL is the URL, its token signs in when neither --token-stdin nor --login is given, and is tested after the change (a legacy token after enable-legacy, a PAT after enable-pat)' -r -F
-complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -142,12 +141,12 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -l show-secret
 complete -c lsauth -n "__fish_lsauth_using_subcommand enable-pat" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l org -d 'An organization id (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l user -d 'The active organization of this user, the one Label Studio consults for their token (repeatable)' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -f -a "(__fish_complete_directories)"
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l env-file -d 'With --via-api: an integration\'s .env; its LABEL_STUDIO_URL is the URL, its token signs in when neither --token-stdin nor --login is given, and is tested after the change (a legacy token after enable-legacy, a PAT after enable-pat)' -r -F
-complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -162,7 +161,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l json -d 'P
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
 complete -c lsauth -n "__fish_lsauth_using_subcommand disable-pat" -s h -l help -d 'Print help'
-complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -175,8 +174,8 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -f -a "test" -d 'Test a token against the API the way clients use it, and name the cause of a 401'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and not __fish_seen_subcommand_from inspect test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l env-file -d 'Read LABEL_STUDIO_API_KEY / _API_TOKEN / _ACCESS_TOKEN (and LABEL_STUDIO_URL) from this .env file' -r -F
-complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l ls-data-dir -d 'Label Studio\'s data directory, whose .env holds SECRET_KEY [default: found like Label Studio does]' -r -F
-complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l ls-data-dir -d 'Label Studio\'s data directory, whose .env holds SECRET_KEY [default: found like Label Studio does]' -r -f -a "(__fish_complete_directories)"
+complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from inspect" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -191,7 +190,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_sub
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l timeout -d 'Seconds before a request is given up' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l all-from -d 'Test every token in FILE (one per line), concurrently, one row each' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l concurrency -d 'How many tokens to test at once with --all-from' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -214,8 +213,8 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l client -d 
 ml-backend\t'A Label Studio ML backend (downloads task data with the key as it is)'
 other\t'Anything else (the SDK\'s LabelStudio client, a script that refreshes PATs)'"
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l timeout -d 'Seconds before an API request is given up' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
-complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -f -a "(__fish_complete_directories)"
+complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -233,7 +232,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l json -d 'P
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
 complete -c lsauth -n "__fish_lsauth_using_subcommand migrate-env" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -242,17 +241,8 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l json -d 'P
 complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
 complete -c lsauth -n "__fish_lsauth_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l lock-timeout -d 'Seconds to wait for a database lock held by Label Studio (0 to 3600)' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l json -d 'Print one JSON document on stdout instead of tables'
-complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
-complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
-complete -c lsauth -n "__fish_lsauth_using_subcommand manpage" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l to -d 'The release to upgrade to (1.17.0 to 1.23.2, or latest)' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -263,8 +253,8 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l show-sec
 complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l org -d 'An organization id (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l user -d 'The active organization of this user (repeatable)' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
-complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -f -a "(__fish_complete_directories)"
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -277,11 +267,11 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -s v -l verbose -d 'S
 complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
 complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l env-file -d 'Restore this .env file from a migrate-env backup instead of database rows' -r -F
-complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -F
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -f -a "(__fish_complete_directories)"
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l url -d 'Label Studio\'s base URL, with any sub-path [default: LABEL_STUDIO_URL of --env-file or of the environment, else http://localhost:8080]' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l login -d 'Sign in through the web login as EMAIL (works whatever the token settings); the password is asked on a terminal, or read with --password-stdin' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l timeout -d 'Seconds before an API request is given up [default: 10]' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -298,19 +288,18 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l json -d 'Prin
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -s h -l help -d 'Print help'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "doctor" -d 'Find every known cause of a failing token and name the exact fix (changes nothing)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "orgs" -d 'Show each organization\'s token settings, as stored and as Label Studio applies them'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "enable-legacy" -d 'Turn legacy API tokens on for organizations (legacy_api_tokens_enabled = true)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "disable-legacy" -d 'Turn legacy API tokens off for organizations'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "enable-pat" -d 'Turn Personal Access Tokens on for organizations (api_tokens_enabled = true)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "disable-pat" -d 'Turn Personal Access Tokens off for organizations'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "token" -d 'Tell what a token is and why Label Studio accepts or rejects it'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "migrate-env" -d 'Move an integration\'s .env from a legacy token to a PAT (or username/password), verified'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "completions" -d 'Print the shell completion script for SHELL'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "manpage" -d 'Print the man page (roff)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "upgrade-check" -d 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "pin" -d 'Write explicit settings rows with today\'s values for organizations without one, so that no release\'s change of defaults reaches them'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "rollback" -d 'Undo a change from its backup (list backups, restore one, or the latest)'
-complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions manpage upgrade-check pin rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "doctor" -d 'Find every known cause of a failing token and name the exact fix (changes nothing)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "orgs" -d 'Show each organization\'s token settings, as stored and as Label Studio applies them'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "enable-legacy" -d 'Turn legacy API tokens on for organizations (legacy_api_tokens_enabled = true)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "disable-legacy" -d 'Turn legacy API tokens off for organizations'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "enable-pat" -d 'Turn Personal Access Tokens on for organizations (api_tokens_enabled = true)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "disable-pat" -d 'Turn Personal Access Tokens off for organizations'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "token" -d 'Tell what a token is and why Label Studio accepts or rejects it'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "migrate-env" -d 'Move an integration\'s .env from a legacy token to a PAT (or username/password), verified'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "completions" -d 'Print the shell completion script for SHELL'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "upgrade-check" -d 'Before an upgrade: what it will reject that works today, for whom, and the fix (reads only)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "pin" -d 'Write explicit settings rows with today\'s values for organizations without one, so that no release\'s change of defaults reaches them'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "rollback" -d 'Undo a change from its backup (list backups, restore one, or the latest)'
+complete -c lsauth -n "__fish_lsauth_using_subcommand help; and not __fish_seen_subcommand_from doctor orgs enable-legacy disable-legacy enable-pat disable-pat token migrate-env completions upgrade-check pin rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "inspect" -d 'What a token is, offline: kind, claims, expiry, signature, database facts'
 complete -c lsauth -n "__fish_lsauth_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "test" -d 'Test a token against the API the way clients use it, and name the cause of a 401'

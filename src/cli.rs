@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,7 +30,7 @@ pub struct GlobalArgs {
     /// The Label Studio database: a SQLite path, sqlite:///abs/path, or
     /// postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem
     /// [env: LSAUTH_DB; default: found from Label Studio's own environment]
-    #[arg(long, global = true, value_name = "PATH|URL")]
+    #[arg(long, global = true, value_name = "PATH|URL", value_hint = ValueHint::FilePath)]
     pub db: Option<String>,
 
     /// Print one JSON document on stdout instead of tables
@@ -227,7 +227,7 @@ pub struct ChangeArgs {
     pub dry_run: bool,
 
     /// Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub backup_dir: Option<PathBuf>,
 }
 
@@ -275,7 +275,7 @@ pub struct ToggleArgs {
     /// With --via-api: an integration's .env; its LABEL_STUDIO_URL is the URL, its token
     /// signs in when neither --token-stdin nor --login is given, and is tested after the
     /// change (a legacy token after enable-legacy, a PAT after enable-pat)
-    #[arg(long, value_name = "PATH", requires = "via_api")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, requires = "via_api")]
     pub env_file: Option<PathBuf>,
 }
 
@@ -346,7 +346,7 @@ pub struct RollbackArgs {
     pub which: RollbackWhich,
 
     /// Restore this .env file from a migrate-env backup instead of database rows
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["via_api", "url", "token_stdin", "login"])]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, conflicts_with_all = ["via_api", "url", "token_stdin", "login"])]
     pub env_file: Option<PathBuf>,
 
     /// Restore even rows that were changed since the backup was taken
@@ -390,7 +390,7 @@ pub struct TokenInput {
     pub token_stdin: bool,
 
     /// Read LABEL_STUDIO_API_KEY / _API_TOKEN / _ACCESS_TOKEN (and LABEL_STUDIO_URL) from this .env file
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub env_file: Option<PathBuf>,
 }
 
@@ -400,7 +400,7 @@ pub struct TokenInspectArgs {
     pub token: TokenInput,
 
     /// Label Studio's data directory, whose .env holds SECRET_KEY [default: found like Label Studio does]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub ls_data_dir: Option<PathBuf>,
 }
 
@@ -419,7 +419,7 @@ pub struct TokenTestArgs {
     pub timeout: Seconds,
 
     /// Test every token in FILE (one per line), concurrently, one row each
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["token", "token_stdin"])]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, conflicts_with_all = ["token", "token_stdin"])]
     pub all_from: Option<PathBuf>,
 
     /// How many tokens to test at once with --all-from
@@ -430,7 +430,7 @@ pub struct TokenTestArgs {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// An integration's .env: its LABEL_STUDIO_URL and token are checked too
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub env_file: Option<PathBuf>,
 
     /// Label Studio's base URL [default: the env file's or the environment's LABEL_STUDIO_URL;
@@ -439,7 +439,7 @@ pub struct DoctorArgs {
     pub url: Option<String>,
 
     /// Label Studio's data directory, whose .env holds SECRET_KEY
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub ls_data_dir: Option<PathBuf>,
 
     /// Follow the ML backend / export path of this project: project → organization →
@@ -488,7 +488,7 @@ pub enum MigrateTarget {
 #[derive(Debug, Args)]
 pub struct MigrateEnvArgs {
     /// The .env file to migrate
-    #[arg(long, value_name = "PATH", default_value = ".env")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, default_value = ".env")]
     pub env_file: PathBuf,
 
     /// The variable holding the token [default: the first of LABEL_STUDIO_API_KEY,
@@ -561,8 +561,20 @@ pub fn command() -> clap::Command {
 
 /// The completion script for a shell, as `lsauth completions SHELL` prints it.
 pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    // Hidden commands (manpage) are for packagers: a shell never offers them. Path options
+    // carry a ValueHint, so bash completes `sync/` (filenames option), not `sync `.
+    let full = command();
+    let mut cmd = clap::Command::new("lsauth")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(full.get_about().cloned().unwrap_or_default());
+    for arg in full.get_arguments() {
+        cmd = cmd.arg(arg.clone());
+    }
+    for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
+        cmd = cmd.subcommand(sub.clone());
+    }
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut command(), "lsauth", &mut out);
+    clap_complete::generate(shell, &mut cmd, "lsauth", &mut out);
     out
 }
 

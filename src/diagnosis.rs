@@ -348,7 +348,11 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
             format!("set LABEL_STUDIO_URL to the final URL ({location} without its path), e.g. https:// instead of http://"),
         ),
         Cause::Unreachable => (
-            format!("Label Studio could not be reached: {}", detail.as_deref().unwrap_or("no answer")),
+            {
+                let why = detail.as_deref().unwrap_or("no answer").trim_end_matches('.');
+                let stop = if why.ends_with('?') || why.ends_with(']') { "" } else { "." };
+                format!("Label Studio could not be reached: {why}{stop}")
+            },
             "check LABEL_STUDIO_URL, that Label Studio runs, and the network between them".into(),
         ),
         Cause::Unexpected => (

@@ -293,7 +293,79 @@ async fn read_capped(mut response: reqwest::Response, url: &url::Url) -> Result<
 }
 
 fn no_answer(url: &url::Url, err: &reqwest::Error) -> NoAnswer {
-    NoAnswer { url: crate::secrets::shown_url(url), reason: crate::exit::one_line(err) }
+    let raw = crate::exit::one_line(err);
+    let kind = if err.is_timeout() {
+        Unanswered::TimedOut
+    } else if err.is_connect() {
+        Unanswered::of_connect_error(&raw)
+    } else {
+        Unanswered::Other
+    };
+    let sentence = kind.sentence(url, &raw);
+    // The transport's own words are for -v: "client error (Connect): tcp connect error ..."
+    // says less to a person than the sentence, and nothing more to one who reads both.
+    let reason = if crate::report::verbose_enabled() && kind != Unanswered::Other {
+        format!("{sentence} [{raw}]")
+    } else {
+        sentence
+    };
+    NoAnswer { url: crate::secrets::shown_url(url), reason }
+}
+
+/// Why a request got no answer, as far as a person needs to know to fix it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unanswered {
+    Refused,
+    NoSuchHost,
+    Tls,
+    OtherConnect,
+    TimedOut,
+    Other,
+}
+
+impl Unanswered {
+    fn of_connect_error(raw: &str) -> Self {
+        let raw = raw.to_ascii_lowercase();
+        if raw.contains("connection refused") {
+            Unanswered::Refused
+        } else if raw.contains("dns error")
+            || raw.contains("failed to lookup address")
+            || raw.contains("name or service")
+        {
+            Unanswered::NoSuchHost
+        } else if raw.contains("certificate") || raw.contains("tls") || raw.contains("ssl") {
+            Unanswered::Tls
+        } else {
+            Unanswered::OtherConnect
+        }
+    }
+
+    fn sentence(self, url: &url::Url, raw: &str) -> String {
+        let host = url.host_str().unwrap_or("?");
+        let at = format!("{host}:{}", url.port_or_known_default().unwrap_or(0));
+        // The server, not the endpoint asked (`/api/version`): where a person looks.
+        let shown = format!("{}://{at}", url.scheme());
+        match self {
+            Unanswered::Refused => {
+                format!("nothing accepts connections at {at} (connection refused): is Label Studio running at {shown}?")
+            }
+            Unanswered::NoSuchHost => format!(
+                "the host name {host} does not resolve here: check the URL (inside a container, use the service name \
+                 or host.docker.internal)"
+            ),
+            Unanswered::Tls => format!(
+                "the TLS handshake with {at} failed ({}): check the certificate, or the scheme (http:// against an \
+                 https port, or the reverse)",
+                raw.rsplit(": ").next().unwrap_or(raw)
+            ),
+            Unanswered::OtherConnect => format!("could not connect to {at}: is Label Studio running at {shown}?"),
+            Unanswered::TimedOut => format!(
+                "no answer from {at} in time (timed out): is {shown} reachable from here (a firewall, a VPN, another \
+                 container network)? --timeout waits longer"
+            ),
+            Unanswered::Other => raw.to_string(),
+        }
+    }
 }
 
 /// Whether a host is this machine (plain http there is no exposure).

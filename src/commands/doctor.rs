@@ -920,9 +920,18 @@ fn open_database(
         }
         Err(e) if ctx.db_given_explicitly() && status_of(&e) == ExitStatus::BadInput => Err(e),
         Err(e) => {
+            let text = format!("{e:#}");
+            let fix = if db::is_lock_wait(&e) {
+                "run doctor again when Label Studio's write is done, or give --lock-timeout SECONDS".to_string()
+            } else if text.contains("PGPASSWORD") {
+                "give the password in --db (postgres://USER:PASSWORD@host/db), in PGPASSWORD, or in ~/.pgpass".into()
+            } else {
+                "check --db (LSAUTH_DB) and that the database server runs and admits this user".into()
+            };
             checks
                 .fail("database.connection", Section::Database, format!("cannot use {}", l.target))
-                .detail(format!("{e:#}"));
+                .detail(text)
+                .fix(fix);
             Ok((None, db::is_lock_wait(&e)))
         }
     }

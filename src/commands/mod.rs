@@ -384,6 +384,13 @@ impl Ctx {
             let signed = crate::remote::sign_in_with_token(crate::api::Api::new(base, timeout)?, &token)?;
             (signed, Some(TokenSource { value: token, source: "standard input".into(), variable: None }))
         } else if let Some(email) = &creds.login {
+            if !creds.password_stdin {
+                // Nobody should type a password for a server that is down.
+                let api = crate::api::Api::new(base.clone(), timeout)?;
+                if let Err(no) = api.block_on(api.get("api/version", crate::api::Auth::None)) {
+                    return Err(crate::remote::unreachable_at("reaching Label Studio", &no));
+                }
+            }
             let password = self.login_password(email, creds.password_stdin)?;
             (crate::remote::sign_in_with_login(base, timeout, email, &password)?, None)
         } else if let Some(token) = &env_token {

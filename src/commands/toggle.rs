@@ -25,13 +25,40 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
     for email in &selection.users {
         match db.user_active_org(email)? {
             UserLookup::Active { organization_id, .. } => ids.push(organization_id),
-            UserLookup::NoSuchUser => return Err(bad_input(format!("no user with email {email}"))),
+            UserLookup::NoSuchUser => {
+                let emails = db.user_emails()?;
+                let hint = match crate::report::style::did_you_mean(email, &emails) {
+                    Some(found) => format!("; did you mean {found}?"),
+                    None => String::new(),
+                };
+                return Err(bad_input(format!("no user with email {email}{hint}")));
+            }
             UserLookup::NoActiveOrganization { .. } => {
                 return Err(bad_input(format!(
                     "{email} has no active organization: Label Studio checks no organization settings for \
                      that user's legacy token; select organizations with --org"
                 )))
             }
+        }
+    }
+    if !selection.orgs.is_empty() {
+        // An id that names no organization is a usage error, said with the ids there are
+        // (the rows of the selected ids only: the list is read on this error path alone).
+        let missing: Vec<i64> = db
+            .read_scope(&OrgScope::ids(selection.orgs.clone()))?
+            .into_iter()
+            .filter(|o| o.title.is_none())
+            .map(|o| o.id)
+            .collect();
+        if !missing.is_empty() {
+            let known: Vec<String> = db.organizations()?.iter().map(|o| o.id.to_string()).collect();
+            let listed = match known.len() {
+                0 => "this database has no organizations".to_string(),
+                n if n <= 20 => format!("the organizations are {}", known.join(", ")),
+                n => format!("{n} organizations, {}, ... (lsauth orgs lists them)", known[..20].join(", ")),
+            };
+            let ids: Vec<String> = missing.iter().map(i64::to_string).collect();
+            return Err(bad_input(format!("no organization with id {}: {listed}", ids.join(", "))));
         }
     }
     Ok(OrgScope::ids(ids))

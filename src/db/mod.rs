@@ -64,6 +64,9 @@ pub trait Database {
     /// What the token blacklist tables know of a PAT's `jti`.
     fn jti_state(&mut self, jti: &str) -> anyhow::Result<JtiState>;
 
+    /// Every user's email (an error path's "did you mean").
+    fn user_emails(&mut self) -> anyhow::Result<Vec<String>>;
+
     /// A user's legacy key (a secret: callers mask it).
     fn legacy_key_of(&mut self, user_id: i64) -> anyhow::Result<Option<String>>;
 

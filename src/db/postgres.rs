@@ -199,6 +199,23 @@ fn connect_reason(err: &postgres::Error) -> String {
     crate::exit::one_line(err)
 }
 
+/// What to do about a refused sign-in: where libpq (and lsauth) take the password from.
+fn connect_hint(err: &postgres::Error, user: &str) -> String {
+    // 28P01 invalid_password; 28000 invalid_authorization_specification (pg_hba, no password).
+    let code = err.as_db_error().map(|db| db.code().code().to_string());
+    let no_password_given = err.to_string().contains("password missing");
+    if matches!(code.as_deref(), Some("28P01")) || no_password_given {
+        format!(
+            "; give {user}'s password in --db (postgres://{user}:PASSWORD@host/db), in PGPASSWORD, or in ~/.pgpass \
+             (host:port:db:{user}:PASSWORD, mode 0600)"
+        )
+    } else if code.as_deref() == Some("28000") {
+        "; the server's pg_hba.conf refuses this user from this host: connect as a user it admits".into()
+    } else {
+        String::new()
+    }
+}
+
 impl PgDb {
     pub fn open(target: &PgTarget, options: OpenOptions) -> anyhow::Result<Self> {
         let mut config = postgres::Config::new();
@@ -224,7 +241,11 @@ impl PgDb {
             (config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(plan.config)), plan.description)
         };
         let mut client = connected.map_err(|e| {
-            unreachable_error(format!("cannot connect to PostgreSQL at {location}: {}", connect_reason(&e)))
+            unreachable_error(format!(
+                "cannot connect to PostgreSQL at {location}: {}{}",
+                connect_reason(&e),
+                connect_hint(&e, &target.user)
+            ))
         })?;
         // Wait for row locks at most this long instead of forever behind a stuck writer.
         let millis = options.lock_timeout.as_millis().max(1);
@@ -330,6 +351,10 @@ impl Database for PgDb {
             Some(r) if r.get::<_, bool>(1) => JtiState::Blacklisted { user_id: opt_int(r, 0) },
             Some(r) => JtiState::Outstanding { user_id: opt_int(r, 0) },
         })
+    }
+
+    fn user_emails(&mut self) -> anyhow::Result<Vec<String>> {
+        Ok(self.client.query(super::sql::USER_EMAILS_SQL, &[])?.iter().map(|r| r.get(0)).collect())
     }
 
     fn legacy_key_of(&mut self, user_id: i64) -> anyhow::Result<Option<String>> {

@@ -74,6 +74,9 @@ GROUP BY h.active_organization_id ORDER BY h.active_organization_id";
 pub const PROJECT_SQL: &str = "SELECT p.id, p.title, p.organization_id, p.created_by_id, o.created_by_id \
 FROM project p LEFT JOIN organization o ON o.id = p.organization_id WHERE p.id = {id}";
 
+/// Every user's email, for "did you mean" when an email names nobody.
+pub const USER_EMAILS_SQL: &str = "SELECT email FROM htx_user ORDER BY id";
+
 pub const USER_SQL: &str = "SELECT id, active_organization_id FROM htx_user WHERE email = {email} \
 UNION ALL SELECT id, active_organization_id FROM htx_user WHERE lower(email) = lower({email}) AND email <> {email}";
 

@@ -206,13 +206,30 @@ fn first_read_error(path: &Path, err: rusqlite::Error, waited: Duration) -> anyh
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
+/// "; did you mean DIR/NAME?" for a path one slip away from a file beside it (a letter
+/// off, a wrong extension), or empty. Only names are read: nothing is opened.
+fn sibling_suggestion(path: &Path) -> String {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return String::new() };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(dir) else { return String::new() };
+    let names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    match crate::report::style::did_you_mean(name, &names) {
+        Some(found) => format!("; did you mean {}?", path.with_file_name(found).display()),
+        None => String::new(),
+    }
+}
+
 /// Say precisely why a path cannot be a database, before SQLite sees it.
 fn check_file(path: &Path) -> anyhow::Result<()> {
     let shown = path.display();
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(bad_input(format!("no such database file: {shown}")))
+            return Err(bad_input(format!("no such database file: {shown}{}", sibling_suggestion(path))))
         }
         Err(e) => return Err(bad_input(format!("cannot access {shown}: {e}"))),
     };
@@ -373,6 +390,12 @@ impl Database for SqliteDb {
             Some((user_id, false)) => JtiState::Outstanding { user_id },
             Some((user_id, true)) => JtiState::Blacklisted { user_id },
         })
+    }
+
+    fn user_emails(&mut self) -> anyhow::Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(super::sql::USER_EMAILS_SQL)?;
+        let emails = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(emails)
     }
 
     fn legacy_key_of(&mut self, user_id: i64) -> anyhow::Result<Option<String>> {

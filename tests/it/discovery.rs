@@ -1,6 +1,7 @@
 //! Finding the database as Label Studio does, and every kind of bad input.
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use crate::harness::{lsauth, pg_cluster, running_as_root, Fixture, PgFixture, SqliteFixture, PG_PASSWORD};
 
@@ -187,7 +188,35 @@ fn postgres_wrong_password_is_exit_3_without_the_password() {
     let run = lsauth(["--db", &url, "orgs"]).run();
     run.expect_code(3);
     assert!(run.stderr.contains("password authentication failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("in PGPASSWORD, or in ~/.pgpass"), "where the password goes: {}", run.stderr);
     assert!(!run.all_output().contains("Wr0ngPassw0rd"));
+    // doctor: the connection fails with the fix line, and says so (nothing else was reachable).
+    let run = lsauth(["--db", &url, "doctor", "--json"]).run();
+    run.expect_code(3);
+    let checks = run.json()["checks"].as_array().unwrap().clone();
+    let connection = checks.iter().find(|c| c["id"] == "database.connection").unwrap();
+    assert_eq!(connection["status"], "fail");
+    assert!(connection["fix"].as_str().unwrap().contains("PGPASSWORD"), "{connection}");
+    assert!(!run.all_output().contains("Wr0ngPassw0rd"));
+}
+
+/// A path one letter off, an unknown organization id or email: the error says what is there.
+#[test]
+fn did_you_mean_for_a_path_an_id_and_an_email() {
+    let fx = crate::harness::SqliteFixture::new();
+    fx.seed_classic();
+    let db = fx.db_arg();
+    let slip = db.replace("label_studio", "label_studo");
+    let run = lsauth(["--db", &slip, "orgs"]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains(&format!("did you mean {db}?")), "{}", run.stderr);
+    assert!(!Path::new(&slip).exists(), "nothing created");
+    let run = lsauth(["--db", &db, "enable-legacy", "--org", "99", "--dry-run"]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("no organization with id 99: the organizations are 1, 2, 3"), "{}", run.stderr);
+    let run = lsauth(["--db", &db, "enable-legacy", "--user", "admn@acme.test", "--yes"]).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("did you mean admin@acme.test?"), "{}", run.stderr);
 }
 
 #[test]

@@ -63,3 +63,33 @@ fn every_command_help_has_an_example() {
         assert!(run.stdout.contains("Example"), "lsauth {} --help has no example:\n{}", sub.join(" "), run.stdout);
     }
 }
+
+/// The shells offer what a user may type: never the hidden `manpage`, and for a path
+/// option files and directories (bash's filenames option: `sync/`, not `sync `).
+#[test]
+fn completions_offer_paths_and_no_hidden_command() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = lsauth(["completions", shell]).run();
+        assert!(!run.stdout.contains("manpage"), "{shell} offers the hidden manpage command");
+    }
+    let script = lsauth(["completions", "bash"]).run().stdout;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sync")).unwrap();
+    std::fs::write(dir.path().join("completion.bash"), &script).unwrap();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(
+            "source ./completion.bash 2>/dev/null; \
+             compopt() { [ \"$1 $2\" = '-o filenames' ] && echo FILENAMES; }; \
+             COMP_WORDS=(lsauth doctor --env-file sy); COMP_CWORD=3; _lsauth lsauth sy --env-file; \
+             printf 'reply:%s\\n' \"${COMPREPLY[@]}\"; \
+             COMP_WORDS=(lsauth m); COMP_CWORD=1; _lsauth lsauth m lsauth; printf 'sub:%s\\n' \"${COMPREPLY[@]}\"",
+        )
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("reply:sync\n"), "{text}");
+    assert!(text.contains("FILENAMES"), "the filenames option is set for --env-file: {text}");
+    assert!(text.contains("sub:migrate-env") && !text.contains("sub:manpage"), "{text}");
+}
