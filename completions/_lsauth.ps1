@@ -219,6 +219,7 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds before a request is given up')
             [CompletionResult]::new('--all-from', '--all-from', [CompletionResultType]::ParameterName, 'Test every token in FILE (one per line), concurrently, one row each')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many tokens to test at once with --all-from')
+            [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Which client this integration is: its row decides the verdict [default: auto: an ML backend when the .env''s variables or the files beside it say so, else not known]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour and symbols')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a database lock held by Label Studio (0 to 3600)')
@@ -227,8 +228,8 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where things came from (database source, TLS) on stderr')
             [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print tokens and passwords in full instead of masked')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'lsauth;token;help' {

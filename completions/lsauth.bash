@@ -1209,7 +1209,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__token__subcmd__test)
-            opts="-v -h --token-stdin --env-file --url --timeout --all-from --concurrency --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-v -h --token-stdin --env-file --url --timeout --all-from --concurrency --client --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1255,6 +1255,10 @@ _lsauth() {
                     ;;
                 --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client)
+                    COMPREPLY=($(compgen -W "auto sdk ml-backend ml-backend-before-fix token-header" -- "${cur}"))
                     return 0
                     ;;
                 --db)

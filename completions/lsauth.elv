@@ -207,6 +207,7 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand --timeout 'Seconds before a request is given up'
             cand --all-from 'Test every token in FILE (one per line), concurrently, one row each'
             cand --concurrency 'How many tokens to test at once with --all-from'
+            cand --client 'Which client this integration is: its row decides the verdict [default: auto: an ML backend when the .env''s variables or the files beside it say so, else not known]'
             cand --db 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]'
             cand --color 'When to use colour and symbols'
             cand --lock-timeout 'Seconds to wait for a database lock held by Label Studio (0 to 3600)'
@@ -215,8 +216,8 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand -v 'Say where things came from (database source, TLS) on stderr'
             cand --verbose 'Say where things came from (database source, TLS) on stderr'
             cand --show-secrets 'Print tokens and passwords in full instead of masked'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'lsauth;token;help'= {
             cand inspect 'What a token is, offline: kind, claims, expiry, signature, database facts'

@@ -190,6 +190,11 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_sub
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l timeout -d 'Seconds before a request is given up' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l all-from -d 'Test every token in FILE (one per line), concurrently, one row each' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l concurrency -d 'How many tokens to test at once with --all-from' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l client -d 'Which client this integration is: its row decides the verdict [default: auto: an ML backend when the .env\'s variables or the files beside it say so, else not known]' -r -f -a "auto\t'Tell from the .env and what stands beside it'
+sdk\t'The SDK\'s LabelStudio client (refreshes a PAT)'
+ml-backend\t'An ML backend from 2026-02-12 on (refreshes a PAT in LABEL_STUDIO_API_KEY only)'
+ml-backend-before-fix\t'An ML backend before 2026-02-12, or the SDK\'s get_local_path with the raw key'
+token-header\t'Authorization: Token (curl, the legacy SDK Client)'"
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''
 always\t''
@@ -199,7 +204,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_sub
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l json -d 'Print one JSON document on stdout instead of tables'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Say where things came from (database source, TLS) on stderr'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
-complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'What a token is, offline: kind, claims, expiry, signature, database facts'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "test" -d 'Test a token against the API the way clients use it, and name the cause of a 401'
 complete -c lsauth -n "__fish_lsauth_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

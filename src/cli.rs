@@ -425,6 +425,39 @@ pub struct TokenTestArgs {
     /// How many tokens to test at once with --all-from
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub concurrency: usize,
+
+    /// Which client this integration is: its row decides the verdict [default: auto: an
+    /// ML backend when the .env's variables or the files beside it say so, else not known]
+    #[arg(long, value_enum, default_value_t = TestClient::Auto)]
+    pub client: TestClient,
+}
+
+/// The client `token test` judges the key for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestClient {
+    /// Tell from the .env and what stands beside it
+    Auto,
+    /// The SDK's LabelStudio client (refreshes a PAT)
+    Sdk,
+    /// An ML backend from 2026-02-12 on (refreshes a PAT in LABEL_STUDIO_API_KEY only)
+    MlBackend,
+    /// An ML backend before 2026-02-12, or the SDK's get_local_path with the raw key
+    MlBackendBeforeFix,
+    /// Authorization: Token (curl, the legacy SDK Client)
+    TokenHeader,
+}
+
+impl TestClient {
+    pub fn client(self) -> Option<crate::clients::ClientId> {
+        use crate::clients::ClientId;
+        match self {
+            TestClient::Auto => None,
+            TestClient::Sdk => Some(ClientId::Sdk),
+            TestClient::MlBackend => Some(ClientId::MlBackend),
+            TestClient::MlBackendBeforeFix => Some(ClientId::BearerDirect),
+            TestClient::TokenHeader => Some(ClientId::TokenHeader),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -15,15 +15,42 @@ pub enum ClientId {
     /// The `label-studio-sdk` `LabelStudio` client: a JWT key is refreshed and the access
     /// token sent as `Bearer`; anything else as `Token`.
     Sdk,
-    /// The SDK's `get_local_path` (task data downloads in ML backends): `Bearer <key>` for
-    /// anything that parses as a JWT, without refreshing; `Token <key>` otherwise.
+    /// The current ML backend (label-studio-ml-backend from 2026-02-12, commit ec60414):
+    /// its downloads refresh a PAT through an SDK client built from `LABEL_STUDIO_API_KEY`
+    /// only; a key in `LABEL_STUDIO_ACCESS_TOKEN` goes out as it is (`Bearer` for a JWT);
+    /// `LABEL_STUDIO_API_TOKEN` it does not read.
+    MlBackend,
+    /// The SDK's `get_local_path` with the raw key: ML backends before 2026-02-12 and
+    /// examples that still call it (ppocr): `Bearer <key>` for anything that parses as a
+    /// JWT, without refreshing; `Token <key>` otherwise.
     BearerDirect,
     /// `Authorization: Token <key>`: the legacy SDK `Client`, curl scripts, most
     /// hand-written integrations, older ML backends.
     TokenHeader,
 }
 
-pub const ALL: [ClientId; 3] = [ClientId::Sdk, ClientId::BearerDirect, ClientId::TokenHeader];
+pub const ALL: [ClientId; 4] = [ClientId::Sdk, ClientId::MlBackend, ClientId::BearerDirect, ClientId::TokenHeader];
+
+impl ClientId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientId::Sdk => "sdk",
+            ClientId::MlBackend => "ml_backend",
+            ClientId::BearerDirect => "bearer_direct",
+            ClientId::TokenHeader => "token_header",
+        }
+    }
+
+    /// The client in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ClientId::Sdk => "the SDK's LabelStudio client",
+            ClientId::MlBackend => "an ML backend from 2026-02-12 on",
+            ClientId::BearerDirect => "an ML backend before 2026-02-12 (or the SDK's get_local_path with the raw key)",
+            ClientId::TokenHeader => "a client that sends Authorization: Token (curl, the legacy SDK Client)",
+        }
+    }
+}
 
 /// How one client authenticates a request with a given key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +61,8 @@ pub enum Sends {
     Bearer,
     /// `Authorization: Token <key>`.
     Token,
+    /// Nothing: the client does not read the variable the key is in.
+    NotRead,
 }
 
 impl Sends {
@@ -42,6 +71,7 @@ impl Sends {
             Sends::RefreshThenBearer => "refresh, then Authorization: Bearer <access>",
             Sends::Bearer => "Authorization: Bearer <key>",
             Sends::Token => "Authorization: Token <key>",
+            Sends::NotRead => "nothing: it does not read this variable",
         }
     }
 }
@@ -52,13 +82,33 @@ fn parses_as_jwt(kind: TokenKind) -> bool {
     matches!(kind, TokenKind::Pat | TokenKind::Access)
 }
 
-/// What `client` sends for a key of `kind`.
-pub fn sends(client: ClientId, kind: TokenKind) -> Sends {
+/// What `client` sends for a key of `kind` held in `variable` (`None`: not from a file,
+/// as if in `LABEL_STUDIO_API_KEY`). Only the current ML backend cares which variable.
+pub fn sends(client: ClientId, kind: TokenKind, variable: Option<&str>) -> Sends {
+    let variable = variable.unwrap_or("LABEL_STUDIO_API_KEY");
     match (client, parses_as_jwt(kind)) {
         (ClientId::Sdk, true) => Sends::RefreshThenBearer,
-        (ClientId::BearerDirect, true) => Sends::Bearer,
+        (ClientId::MlBackend, _) if variable == "LABEL_STUDIO_API_TOKEN" => Sends::NotRead,
+        (ClientId::MlBackend, true) if variable == "LABEL_STUDIO_API_KEY" => Sends::RefreshThenBearer,
+        (ClientId::MlBackend | ClientId::BearerDirect, true) => Sends::Bearer,
         _ => Sends::Token,
     }
+}
+
+/// The client an integration is, and how lsauth knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Integration {
+    pub client: ClientId,
+    /// "--client", or what in or beside the file said so ("MODEL_DIR", "model.py beside it").
+    pub from: String,
+}
+
+/// The integration reading `env_file`: an ML backend when its variables or neighbours
+/// say so (the current generation: the one a backend installed today is), else unknown.
+pub fn integration_of(env_file: &std::path::Path, doc: &EnvDocument) -> Option<Integration> {
+    let mut markers = ml_backend_markers(doc);
+    markers.extend(crate::sources::ml_backend_neighbors(env_file));
+    (!markers.is_empty()).then(|| Integration { client: ClientId::MlBackend, from: markers.join(", ") })
 }
 
 /// How one kind of client fares with the key, measured against the server.
@@ -103,12 +153,24 @@ mod tests {
 
     #[test]
     fn each_client_sends_what_the_sdk_sends() {
-        assert_eq!(sends(ClientId::Sdk, TokenKind::Pat), Sends::RefreshThenBearer);
-        assert_eq!(sends(ClientId::Sdk, TokenKind::Legacy), Sends::Token);
-        assert_eq!(sends(ClientId::BearerDirect, TokenKind::Pat), Sends::Bearer);
-        assert_eq!(sends(ClientId::BearerDirect, TokenKind::Legacy), Sends::Token);
-        assert_eq!(sends(ClientId::BearerDirect, TokenKind::TruncatedPat), Sends::Token, "two parts: not a JWT");
-        assert_eq!(sends(ClientId::TokenHeader, TokenKind::Pat), Sends::Token);
+        let key = Some("LABEL_STUDIO_API_KEY");
+        assert_eq!(sends(ClientId::Sdk, TokenKind::Pat, key), Sends::RefreshThenBearer);
+        assert_eq!(sends(ClientId::Sdk, TokenKind::Legacy, key), Sends::Token);
+        assert_eq!(sends(ClientId::BearerDirect, TokenKind::Pat, key), Sends::Bearer);
+        assert_eq!(sends(ClientId::BearerDirect, TokenKind::Legacy, key), Sends::Token);
+        assert_eq!(sends(ClientId::BearerDirect, TokenKind::TruncatedPat, key), Sends::Token, "two parts: not a JWT");
+        assert_eq!(sends(ClientId::TokenHeader, TokenKind::Pat, key), Sends::Token);
+    }
+
+    /// AUTH-FACTS "ML backends, measured": the current backend refreshes only the PAT in
+    /// LABEL_STUDIO_API_KEY; in LABEL_STUDIO_ACCESS_TOKEN it goes out unrefreshed.
+    #[test]
+    fn the_current_ml_backend_refreshes_only_label_studio_api_key() {
+        assert_eq!(sends(ClientId::MlBackend, TokenKind::Pat, Some("LABEL_STUDIO_API_KEY")), Sends::RefreshThenBearer);
+        assert_eq!(sends(ClientId::MlBackend, TokenKind::Pat, None), Sends::RefreshThenBearer);
+        assert_eq!(sends(ClientId::MlBackend, TokenKind::Pat, Some("LABEL_STUDIO_ACCESS_TOKEN")), Sends::Bearer);
+        assert_eq!(sends(ClientId::MlBackend, TokenKind::Legacy, Some("LABEL_STUDIO_ACCESS_TOKEN")), Sends::Token);
+        assert_eq!(sends(ClientId::MlBackend, TokenKind::Legacy, Some("LABEL_STUDIO_API_TOKEN")), Sends::NotRead);
     }
 
     #[test]

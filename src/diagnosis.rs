@@ -23,6 +23,9 @@ pub enum Cause {
     PatBlacklisted,
     PatUserMissing,
     NotARefreshToken,
+    /// The server accepts the key, but not as this integration's client sends it (a PAT
+    /// a client cannot refresh).
+    ClientRefused,
     Malformed,
     NotLabelStudio,
     Redirected,
@@ -46,6 +49,7 @@ impl Cause {
             Cause::PatBlacklisted => "pat_blacklisted",
             Cause::PatUserMissing => "pat_user_missing",
             Cause::NotARefreshToken => "not_a_refresh_token",
+            Cause::ClientRefused => "client_refused",
             Cause::Malformed => "malformed",
             Cause::NotLabelStudio => "not_label_studio",
             Cause::Redirected => "redirected",
@@ -234,6 +238,40 @@ pub fn refine(finding: Finding, pats_on_in_db: Option<bool>) -> Finding {
     finding
 }
 
+/// The verdict for an integration whose client cannot use a key the server accepts:
+/// the explanation and the fix (the key it can send back: lsauth's backup of the file
+/// when there is one, `rollback_command`; never enable-legacy, which does not help).
+pub fn client_refused(
+    client: crate::clients::ClientId,
+    result: &crate::clients::ClientResult,
+    variable: Option<&str>,
+    rollback_command: Option<&str>,
+) -> (String, String) {
+    use crate::clients::ClientId;
+    let answer = match (result.status, result.detail.as_deref()) {
+        (Some(status), detail) => format!("{status} {}", crate::shown::outside(detail.unwrap_or(""))),
+        (None, detail) => crate::shown::outside(detail.unwrap_or("no answer")).into_owned(),
+    };
+    let var = variable.unwrap_or("the variable");
+    let mut why = format!(
+        "The server accepts this key, but this integration is {} ({}), which sends {}: {}.",
+        client.describe(),
+        client.as_str(),
+        result.sends,
+        answer.trim_end()
+    );
+    if client == ClientId::MlBackend && var != "LABEL_STUDIO_API_KEY" {
+        why.push_str(&format!(
+            " The ML backend refreshes a PAT only in LABEL_STUDIO_API_KEY; in {var} it goes out as it is."
+        ));
+    }
+    let fix = match rollback_command {
+        Some(command) => command.to_string(),
+        None => format!("set {var} back to the owner's legacy token (Account & Settings > Access Token)"),
+    };
+    (why, fix)
+}
+
 /// What lsauth knows besides the answers, to make explanations exact.
 #[derive(Debug, Clone, Default)]
 pub struct ExplainContext {
@@ -334,6 +372,10 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
         Cause::NotARefreshToken => (
             "This is a JWT access token: it expires after 5 minutes and cannot be refreshed; clients must be given the PAT (the refresh token).".into(),
             format!("set {var} to the Personal Access Token itself"),
+        ),
+        Cause::ClientRefused => (
+            "The server accepts this key, but not the way this integration's client sends it.".into(),
+            "put the key this client can send back in its file".into(),
         ),
         Cause::Malformed => (
             "This is not a Label Studio token (neither 40 hex characters nor a JWT).".into(),

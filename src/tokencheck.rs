@@ -235,10 +235,10 @@ struct Answers {
 /// Send what the verdict (and, `with_clients`, every kind of client) needs, the independent
 /// requests together: one round trip after the version check for a legacy key, two for a
 /// PAT (the refresh, then its access token; the raw-key requests go with the refresh).
-async fn gather(api: &Api, inspection: &Inspection, with_clients: bool) -> Answers {
+async fn gather(api: &Api, inspection: &Inspection, with_clients: Option<Option<&str>>) -> Answers {
     let token = inspection.token.as_str();
-    let sent: Vec<Sends> = if with_clients {
-        clients::ALL.iter().map(|&c| clients::sends(c, inspection.kind)).collect()
+    let sent: Vec<Sends> = if let Some(variable) = with_clients {
+        clients::ALL.iter().map(|&c| clients::sends(c, inspection.kind, variable)).collect()
     } else {
         Vec::new()
     };
@@ -292,17 +292,20 @@ fn verdict(inspection: &Inspection, answers: &Answers) -> Finding {
 }
 
 /// How each kind of client fared, from the same answers.
-fn client_results(inspection: &Inspection, answers: &Answers) -> Vec<ClientResult> {
+fn client_results(inspection: &Inspection, answers: &Answers, variable: Option<&str>) -> Vec<ClientResult> {
     clients::ALL
         .iter()
         .map(|&client| {
-            let sends = clients::sends(client, inspection.kind);
+            let sends = clients::sends(client, inspection.kind, variable);
             let answer = match sends {
-                Sends::RefreshThenBearer => None,
+                Sends::RefreshThenBearer | Sends::NotRead => None,
                 Sends::Bearer => answers.bearer.as_ref(),
                 Sends::Token => answers.token.as_ref(),
             };
             let (ok, status, detail) = match (sends, answer) {
+                (Sends::NotRead, _) => {
+                    (false, None, Some(format!("it does not read {}", variable.unwrap_or("this variable"))))
+                }
                 (Sends::RefreshThenBearer, _) => {
                     let f = answers.chain.as_ref().expect("gathered for the sdk");
                     let detail =
@@ -323,7 +326,7 @@ pub async fn probe(api: &Api, inspection: &Inspection, version: &Result<String, 
     if let Err(f) = version {
         return offline(inspection, f);
     }
-    verdict(inspection, &gather(api, inspection, false).await)
+    verdict(inspection, &gather(api, inspection, None).await)
 }
 
 /// The verdict and how each kind of client fares with the token (empty when the server is
@@ -332,12 +335,13 @@ pub async fn probe_all(
     api: &Api,
     inspection: &Inspection,
     version: &Result<String, Finding>,
+    variable: Option<&str>,
 ) -> (Finding, Vec<ClientResult>) {
     if let Err(f) = version {
         return (offline(inspection, f), Vec::new());
     }
-    let answers = gather(api, inspection, true).await;
-    (verdict(inspection, &answers), client_results(inspection, &answers))
+    let answers = gather(api, inspection, Some(variable)).await;
+    (verdict(inspection, &answers), client_results(inspection, &answers, variable))
 }
 
 /// What the SDK does with a PAT: refresh it, then send the access token as `Bearer` to

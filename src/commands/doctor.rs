@@ -48,6 +48,8 @@ struct Sources {
     migrate_env: Option<String>,
     /// Where the SECRET_KEY lsauth found came from, when the configured PAT verifies with it.
     verified_with: Option<String>,
+    /// The rollback that restores the `.env`'s previous key, when lsauth has a backup of it.
+    env_rollback: Option<String>,
     url: Option<(String, String)>,
     token: Option<TokenSource>,
 }
@@ -76,7 +78,8 @@ fn sources(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Sources> {
     let url = (url_from != "default").then_some((url, url_from));
     let token = sources::token_source(None, false, doc_ref, &ctx.env).ok();
     let migrate_env = env_doc.as_ref().and_then(|(p, d)| sources::migrate_env_command(p, d));
-    Ok(Sources { env_doc, migrate_env, verified_with: None, url, token })
+    let env_rollback = env_doc.as_ref().and_then(|(p, _)| ctx.env_rollback_command(p));
+    Ok(Sources { env_doc, migrate_env, verified_with: None, env_rollback, url, token })
 }
 
 fn configuration(
@@ -596,7 +599,8 @@ fn api_and_live_checks(
         let probe = async {
             match token {
                 Some((_, inspection)) => {
-                    let (finding, clients) = tokencheck::probe_all(api, inspection, &version).await;
+                    let variable = token.and_then(|(s, _)| s.variable.as_deref());
+                    let (finding, clients) = tokencheck::probe_all(api, inspection, &version, variable).await;
                     (Some(finding), clients)
                 }
                 None => (None, Vec::new()),
@@ -701,51 +705,75 @@ fn api_and_live_checks(
             };
         }
     }
-    client_check(checks, &clients, env_file);
+    client_check(checks, &clients, sources, sources.env_rollback.clone());
     reachable
 }
 
 /// token.clients: how each kind of client fares with the configured key, measured. A key
 /// the SDK accepts can still fail where an ML backend downloads task data.
-fn client_check(checks: &mut Checks, clients: &[crate::clients::ClientResult], env_file: Option<&Path>) {
+fn client_check(
+    checks: &mut Checks,
+    clients: &[crate::clients::ClientResult],
+    sources: &Sources,
+    rollback: Option<String>,
+) {
     if clients.is_empty() {
         return;
     }
-    let name = |c: &crate::clients::ClientResult| {
-        serde_json::to_value(c.id).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-    };
     let lines: Vec<String> = clients
         .iter()
         .map(|c| {
-            let result = if c.ok {
-                "ok".to_string()
-            } else {
-                format!("{} {}", c.status.unwrap_or(0), c.detail.clone().unwrap_or_default())
+            let result = match (c.ok, c.status) {
+                (true, _) => "ok".to_string(),
+                (false, Some(status)) => format!("{status} {}", c.detail.clone().unwrap_or_default()),
+                (false, None) => c.detail.clone().unwrap_or("no answer".into()),
             };
-            format!("{}: sends {}: {result}", name(c), c.sends)
+            format!("{}: sends {}: {result}", c.id.as_str(), c.sends)
         })
         .collect();
-    let failing: Vec<String> = clients.iter().filter(|c| !c.ok).map(name).collect();
-    if failing.is_empty() {
-        checks
-            .pass("token.clients", Section::Tokens, "every kind of client is accepted with this key")
-            .detail(lines.join("\n"));
-    } else if failing.len() < clients.len() {
-        checks
-            .warn("token.clients", Section::Tokens, format!("refused for some clients: {}", failing.join(", ")))
-            .detail(lines.join("\n"))
-            .fix(format!(
-                "a PAT works only in clients that refresh it (the SDK's LabelStudio client, the current ML backend in \
-                 LABEL_STUDIO_API_KEY); a client holding a PAT it cannot refresh needs the legacy key back in its \
-                 file ({}; enable-legacy alone does not help it), or an upgrade",
-                match env_file {
-                    Some(f) => format!(
-                        "lsauth rollback --env-file {} --latest if lsauth migrated it",
-                        super::shell_quote(&f.display().to_string())
-                    ),
-                    None => "lsauth rollback --env-file FILE --latest if lsauth migrated it".into(),
-                }
-            ));
+    let variable = sources.token.as_ref().and_then(|t| t.variable.as_deref());
+    let integration = sources.env_doc.as_ref().and_then(|(p, d)| crate::clients::integration_of(p, d));
+    let failing: Vec<&str> = clients.iter().filter(|c| !c.ok).map(|c| c.id.as_str()).collect();
+    let this = integration.as_ref().and_then(|i| clients.iter().find(|c| c.id == i.client).map(|c| (i, c)));
+    match this {
+        // The integration's own client decides: the others are listed under it.
+        Some((i, c)) if !c.ok && failing.len() < clients.len() => {
+            let (why, fix) = diagnosis::client_refused(i.client, c, variable, rollback.as_deref());
+            checks
+                .fail(
+                    "token.clients",
+                    Section::Tokens,
+                    format!("this integration ({}, from {}) cannot use this key", i.client.as_str(), i.from),
+                )
+                .detail(format!("{why}\n{}", lines.join("\n")))
+                .fix(fix);
+        }
+        _ if failing.is_empty() => {
+            checks
+                .pass("token.clients", Section::Tokens, "every kind of client is accepted with this key")
+                .detail(lines.join("\n"));
+        }
+        Some((i, _)) => {
+            checks
+                .pass(
+                    "token.clients",
+                    Section::Tokens,
+                    format!("this integration ({}, from {}) is accepted with this key", i.client.as_str(), i.from),
+                )
+                .detail(lines.join("\n"));
+        }
+        None if failing.len() < clients.len() => {
+            checks
+                .warn("token.clients", Section::Tokens, format!("refused for some clients: {}", failing.join(", ")))
+                .detail(format!(
+                    "a PAT works only in clients that refresh it (the SDK's LabelStudio client, the current ML backend \
+                     with it in LABEL_STUDIO_API_KEY); a client holding a PAT it cannot refresh needs the legacy key \
+                     back in its file (enable-legacy alone does not help it), or an upgrade\n{}",
+                    lines.join("\n")
+                ))
+                .fix(rollback.unwrap_or_else(|| "set the variable back to the owner's legacy token".into()));
+        }
+        None => {}
     }
 }
 

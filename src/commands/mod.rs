@@ -252,6 +252,16 @@ impl Ctx {
         self.out.verbose(format!("write lock held for {held:.1} ms"));
     }
 
+    /// The rollback that puts `env_file`'s previous content back (the key before lsauth
+    /// moved it), when lsauth keeps a backup of it in the default backup directory.
+    pub fn env_rollback_command(&self, env_file: &std::path::Path) -> Option<String> {
+        let dir = backup::resolve_dir(None, &self.env).ok()?;
+        let records = backup::env::records_for(&dir, env_file).ok()?;
+        (!records.is_empty()).then(|| {
+            crate::paste::rollback(&format!("--env-file {} --latest", shell_quote(&env_file.display().to_string())))
+        })
+    }
+
     /// The backup directory (flag, LSAUTH_BACKUP_DIR, default), with a warning on stderr
     /// when it exists and is open to group or others (it is never re-permissioned).
     pub fn backup_dir(&self, flag: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {

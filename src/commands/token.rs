@@ -142,7 +142,28 @@ fn report_for(
         detail: finding.detail.clone(),
         database,
         warnings,
+        integration: None,
     }
+}
+
+/// Judge the key for this integration's client, when it is known: a key the server
+/// accepts that this client cannot send is `client_refused`.
+fn judge_for_integration(
+    ctx: &Ctx,
+    report: &mut TestReport,
+    env_file: Option<&std::path::Path>,
+    integration: Option<crate::clients::Integration>,
+    variable: Option<&str>,
+) {
+    let Some(integration) = integration else { return };
+    let measured = report.clients.iter().find(|c| c.id == integration.client).cloned();
+    let ok = measured.as_ref().map_or(report.verdict.ok, |m| m.ok);
+    if let Some(m) = measured.filter(|m| !m.ok && report.verdict.ok) {
+        let rollback = env_file.and_then(|f| ctx.env_rollback_command(f));
+        let (explanation, fix) = diagnosis::client_refused(integration.client, &m, variable, rollback.as_deref());
+        report.verdict = Verdict { ok: false, cause: Cause::ClientRefused, explanation, fix };
+    }
+    report.integration = Some(crate::outcome::token::IntegrationResult { integration, ok });
 }
 
 fn exit_for(causes: impl IntoIterator<Item = Cause>) -> ExitStatus {
@@ -179,7 +200,7 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let database = db_facts(ctx, &inspection, &mut warnings)?;
     let (version, finding, clients) = api.block_on(async {
         let version = diagnosis::version(&api.get("api/version", Auth::None).await);
-        let (finding, clients) = probe_all(&api, &inspection, &version).await;
+        let (finding, clients) = probe_all(&api, &inspection, &version, source.variable.as_deref()).await;
         (version.ok(), finding, clients)
     });
     let shown = crate::secrets::shown_url(&base);
@@ -187,6 +208,12 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let run = Run { url: &shown, url_source: &url_from, version, show_secrets: ctx.out.show_secrets, migrate_env };
     let mut report = report_for(&run, &source, &inspection, finding, database, warnings);
     report.clients = clients;
+    let integration = match args.client.client() {
+        Some(client) => Some(crate::clients::Integration { client, from: "--client".into() }),
+        None => env_doc.as_ref().and_then(|(p, d)| crate::clients::integration_of(p, d)),
+    };
+    let env_file = env_doc.as_ref().map(|(p, _)| p.as_path());
+    judge_for_integration(ctx, &mut report, env_file, integration, source.variable.as_deref());
     report::token::render_test(&report, &ctx.out)?;
     Ok(exit_for([report.verdict.cause]))
 }

@@ -76,6 +76,17 @@ pub struct TestReport {
     pub warnings: Vec<String>,
     /// How each kind of client fares with this key, measured (single-token runs only).
     pub clients: Vec<ClientResult>,
+    /// The client this integration is, when known (`--client`, or the .env says so), and
+    /// whether the key works there: that decides `ok`.
+    pub integration: Option<IntegrationResult>,
+}
+
+/// This integration's client and how it fares.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntegrationResult {
+    #[serde(flatten)]
+    pub integration: crate::clients::Integration,
+    pub ok: bool,
 }
 
 #[cfg(test)]
@@ -115,6 +126,7 @@ mod tests {
             database: None,
             warnings: Vec::new(),
             clients: Vec::new(),
+            integration: None,
         };
         assert_eq!(
             serde_json::to_string(&report).unwrap(),
@@ -122,7 +134,7 @@ mod tests {
                 .to_owned()
                 + r#""explanation":"why","fix":"lsauth enable-legacy --org 1","user":null,"label_studio_version":"1.23.2","#
                 + r#""url":"http://ls","url_source":"--url","status":401,"detail":null,"database":null,"warnings":[],"#
-                + r#""clients":[]}"#
+                + r#""clients":[],"integration":null}"#
         );
     }
 }

@@ -94,6 +94,15 @@ pub fn render_test(r: &TestReport, out: &Output) -> anyhow::Result<()> {
     if let Some(u) = &r.user {
         t.push_str(&format!("User:    {} (id {})\n", crate::shown::outside(u.email.as_deref().unwrap_or("?")), u.id));
     }
+    if let Some(i) = &r.integration {
+        t.push_str(&format!(
+            "Client:  {} ({}; from {}): {}\n",
+            i.integration.client.as_str(),
+            i.integration.client.describe(),
+            crate::shown::outside(&i.integration.from),
+            if i.ok { "works" } else { "REFUSED" }
+        ));
+    }
     if !r.verdict.ok {
         t.push_str(&format!("Fix:     {}\n", r.verdict.fix));
     }
@@ -101,13 +110,17 @@ pub fn render_test(r: &TestReport, out: &Output) -> anyhow::Result<()> {
         t.push_str(&format!("warning: {w}\n"));
     }
     if !r.clients.is_empty() {
-        t.push_str(&clients_table(&r.clients, out));
+        t.push_str(&clients_table(&r.clients, r.integration.as_ref().map(|i| i.integration.client), out));
     }
     print_text(&t)
 }
 
 /// How each kind of client fares with the key: one row per client.
-pub fn clients_table(clients: &[crate::clients::ClientResult], out: &Output) -> String {
+pub fn clients_table(
+    clients: &[crate::clients::ClientResult],
+    this: Option<crate::clients::ClientId>,
+    out: &Output,
+) -> String {
     let mut table = out.table();
     table.set_header(vec!["Client", "Sends", "Result"]);
     for c in clients {
@@ -120,7 +133,7 @@ pub fn clients_table(clients: &[crate::clients::ClientResult], out: &Output) -> 
                 format!("{} {}", mark(false, out), crate::shown::outside(c.detail.as_deref().unwrap_or("no answer")))
             }
         };
-        let id = serde_json::to_value(c.id).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let id = if this == Some(c.id) { format!("{} (this one)", c.id.as_str()) } else { c.id.as_str().to_string() };
         table.add_row(vec![Cell::new(id), Cell::new(c.sends), Cell::new(result)]);
     }
     format!("Clients:\n{table}\n")

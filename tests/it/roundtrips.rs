@@ -53,7 +53,7 @@ fn a_pat_is_refreshed_once_and_the_client_probes_go_with_the_refresh() {
     let token = pat(SECRET, 1, "rt");
     let run = lsauth(["token", "test", "--url", &fake.url, "--token-stdin", "--json"]).stdin(token.clone()).run();
     run.expect_code(0);
-    assert_eq!(run.json()["clients"].as_array().unwrap().len(), 3, "every client still reported");
+    assert_eq!(run.json()["clients"].as_array().unwrap().len(), 4, "every client still reported");
     let (requests, at_once) = sent(&fake);
     assert_eq!(count(&requests, "POST", "/api/token/refresh/"), 1, "{requests:?}");
     // whoami with the access token, with the PAT as Bearer, with the PAT as Token: once each.

@@ -500,7 +500,66 @@ fn the_client_table_says_how_each_client_fares() {
     assert!(check["summary"].as_str().unwrap().contains("bearer_direct"), "{check}");
     // The fix that works for a client holding a PAT it cannot refresh: the legacy key back in
     // that very file (measured: enable-legacy alone leaves it at 401).
-    let fix = check["fix"].as_str().unwrap();
-    assert!(fix.contains(&format!("lsauth rollback --env-file {} --latest", env.display())), "{fix}");
-    assert!(fix.contains("enable-legacy alone does not help"), "{fix}");
+    // No backup of that file here: the fix says what to put back, by hand.
+    assert_eq!(check["fix"], "set the variable back to the owner's legacy token");
+    assert!(check["detail"].as_str().unwrap().contains("enable-legacy alone does not help"), "{check}");
+}
+
+/// AUTH-FACTS "ML backends, measured": the current backend refreshes a PAT only in
+/// LABEL_STUDIO_API_KEY. token test judges the key for the integration the .env is (an ML
+/// backend, told by what stands beside it), says so, and gives the fix that works.
+#[test]
+fn an_ml_backend_is_judged_by_how_it_sends_the_key() {
+    let fake = server();
+    let token = pat(SECRET, 1, "ml-jti");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("model.py"), "from label_studio_ml.model import LabelStudioMLBase\n").unwrap();
+    let env = dir.path().join(".env");
+    let env_arg = env.display().to_string();
+
+    // The PAT where the backend refreshes it: works, and says for which client.
+    std::fs::write(&env, format!("LABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY={token}\n", fake.url)).unwrap();
+    let run = lsauth(["token", "test", "--env-file", &env_arg, "--json"]).run();
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["integration"]["client"], "ml_backend", "{json}");
+    assert_eq!(json["integration"]["from"], "model.py beside it");
+    assert_eq!(json["integration"]["ok"], true);
+
+    // The SAM example's variable: the SDK would be fine, this backend is not.
+    std::fs::write(&env, format!("LABEL_STUDIO_URL={}\nLABEL_STUDIO_ACCESS_TOKEN={token}\n", fake.url)).unwrap();
+    let run = lsauth(["token", "test", "--env-file", &env_arg, "--json"]).run();
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(json["cause"], "client_refused", "{json}");
+    assert_eq!(json["integration"]["ok"], false);
+    let ml = json["clients"].as_array().unwrap().iter().find(|c| c["id"] == "ml_backend").unwrap().clone();
+    assert_eq!(ml["sends"], "Authorization: Bearer <key>");
+    assert_eq!(ml["status"], 401);
+    assert!(json["explanation"].as_str().unwrap().contains("refreshes a PAT only in LABEL_STUDIO_API_KEY"), "{json}");
+    assert!(!json["fix"].as_str().unwrap().contains("enable-legacy"), "enable-legacy does not help: {json}");
+    // For people: which client this is, and its row marked.
+    let run = lsauth(["token", "test", "--env-file", &env_arg]).run();
+    assert!(
+        run.stdout.contains("Client:  ml_backend (an ML backend from 2026-02-12 on; from model.py beside it): REFUSED"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("ml_backend (this one)"), "{}", run.stdout);
+
+    // --client names it where nothing in the file does; a backend before the fix refuses
+    // the PAT wherever it sits.
+    let plain = dir.path().join("script.env");
+    std::fs::write(&plain, format!("LABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY={token}\n", fake.url)).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let moved = other.path().join(".env");
+    std::fs::copy(&plain, &moved).unwrap();
+    let moved_arg = moved.display().to_string();
+    let run = lsauth(["token", "test", "--env-file", &moved_arg, "--json"]).run();
+    run.expect_code(0);
+    assert_eq!(run.json()["integration"], serde_json::Value::Null, "a script's .env: no client claimed");
+    let run = lsauth(["token", "test", "--env-file", &moved_arg, "--client", "ml-backend-before-fix", "--json"]).run();
+    run.expect_code(1);
+    assert_eq!(run.json()["cause"], "client_refused");
+    assert_eq!(run.json()["integration"]["from"], "--client");
 }
