@@ -333,6 +333,7 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
             [CompletionResult]::new('--latest', '--latest', [CompletionResultType]::ParameterName, 'Restore the newest backup of this database')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List this database''s backups')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Restore even rows that were changed since the backup was taken')
+            [CompletionResult]::new('--revoke-minted', '--revoke-minted', [CompletionResultType]::ParameterName, 'With --env-file: revoke on the server the PAT the file holds and the restored one does not (the PAT migrate-env minted), once the file is restored')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Apply without asking (required when there is no terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Apply without asking (required when there is no terminal)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan and change nothing, on disk or in the database')

@@ -986,7 +986,7 @@ _lsauth() {
             return 0
             ;;
         lsauth__subcmd__rollback)
-            opts="-y -v -h --latest --list --env-file --force --yes --dry-run --backup-dir --via-api --url --token-stdin --login --password-stdin --timeout --db --json --verbose --color --show-secrets --lock-timeout --help"
+            opts="-y -v -h --latest --list --env-file --force --revoke-minted --yes --dry-run --backup-dir --via-api --url --token-stdin --login --password-stdin --timeout --db --json --verbose --color --show-secrets --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -312,6 +312,7 @@ set edit:completion:arg-completer[lsauth] = {|@words|
             cand --latest 'Restore the newest backup of this database'
             cand --list 'List this database''s backups'
             cand --force 'Restore even rows that were changed since the backup was taken'
+            cand --revoke-minted 'With --env-file: revoke on the server the PAT the file holds and the restored one does not (the PAT migrate-env minted), once the file is restored'
             cand -y 'Apply without asking (required when there is no terminal)'
             cand --yes 'Apply without asking (required when there is no terminal)'
             cand --dry-run 'Show the plan and change nothing, on disk or in the database'

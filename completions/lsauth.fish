@@ -284,6 +284,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l lock-timeout 
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l latest -d 'Restore the newest backup of this database'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l list -d 'List this database\'s backups'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l force -d 'Restore even rows that were changed since the backup was taken'
+complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l revoke-minted -d 'With --env-file: revoke on the server the PAT the file holds and the restored one does not (the PAT migrate-env minted), once the file is restored'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -s y -l yes -d 'Apply without asking (required when there is no terminal)'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l dry-run -d 'Show the plan and change nothing, on disk or in the database'
 complete -c lsauth -n "__fish_lsauth_using_subcommand rollback" -l via-api -d 'Change the settings through Label Studio\'s API (/api/jwt/settings) instead of the database: the signed-in user\'s active organization changes. For installs where only a URL and a login are at hand (Docker, Kubernetes)'

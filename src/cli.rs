@@ -353,6 +353,11 @@ pub struct RollbackArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// With --env-file: revoke on the server the PAT the file holds and the restored one
+    /// does not (the PAT migrate-env minted), once the file is restored
+    #[arg(long, requires = "env_file")]
+    pub revoke_minted: bool,
+
     #[command(flatten)]
     pub change: ChangeArgs,
 

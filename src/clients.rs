@@ -147,6 +147,78 @@ pub fn ml_backend_markers(doc: &EnvDocument) -> Vec<String> {
         .collect()
 }
 
+/// The authority of a URL as Python's `urlparse(url).netloc` gives it: the text between
+/// `://` and the path, exactly as written (the SDK compares these strings).
+fn netloc(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
+}
+
+/// What a project's task data says about the ML backend's downloads: the SDK's
+/// `get_local_path` sends the key only to a URL whose netloc is LABEL_STUDIO_URL's
+/// (`_build_headers`, label-studio-sdk 2.1.2); an absolute URL to Label Studio's own files
+/// (`/data/...`, `/storage-data/...`) on another netloc goes out without it: 401
+/// "Authentication credentials were not provided.". Relative URLs are joined onto
+/// LABEL_STUDIO_URL and are fine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskUrls {
+    /// Tasks read.
+    pub tasks: usize,
+    /// URLs to Label Studio's own files found in them.
+    pub file_urls: usize,
+    /// Netlocs other than LABEL_STUDIO_URL's, with how many URLs use each, most first.
+    pub other_hosts: Vec<(String, usize)>,
+}
+
+pub fn task_urls(task_data: &[String], label_studio_url: &str) -> TaskUrls {
+    fn visit<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::String(s) => found.push(s),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| visit(v, found)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| visit(v, found)),
+            _ => {}
+        }
+    }
+    let ours = netloc(label_studio_url.trim()).unwrap_or_default();
+    let mut out = TaskUrls { tasks: task_data.len(), ..TaskUrls::default() };
+    for data in task_data {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(data) else { continue };
+        let mut strings = Vec::new();
+        visit(&value, &mut strings);
+        for s in strings {
+            let Some(host) = netloc(s).filter(|_| s.starts_with("http://") || s.starts_with("https://")) else {
+                continue;
+            };
+            let path = &s[s.find("://").map(|i| i + 3 + host.len()).unwrap_or(s.len())..];
+            if !(path.starts_with("/data/") || path.starts_with("/storage-data/")) {
+                continue;
+            }
+            out.file_urls += 1;
+            if host != ours {
+                match out.other_hosts.iter_mut().find(|(h, _)| h == host) {
+                    Some((_, n)) => *n += 1,
+                    None => out.other_hosts.push((host.to_string(), 1)),
+                }
+            }
+        }
+    }
+    out.other_hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// Whether an ML backend URL points at a loopback or private address, or at a one-label
+/// host name (a Docker service), which Label Studio 1.23.2 refuses to connect while
+/// ML_BLOCK_LOCAL_IP is true (its default): 403 "URL resolves to a reserved network address".
+pub fn reserved_address(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url.trim()) else { return false };
+    match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00,
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost") || !d.contains('.'),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +243,39 @@ mod tests {
         assert_eq!(sends(ClientId::MlBackend, TokenKind::Pat, Some("LABEL_STUDIO_ACCESS_TOKEN")), Sends::Bearer);
         assert_eq!(sends(ClientId::MlBackend, TokenKind::Legacy, Some("LABEL_STUDIO_ACCESS_TOKEN")), Sends::Token);
         assert_eq!(sends(ClientId::MlBackend, TokenKind::Legacy, Some("LABEL_STUDIO_API_TOKEN")), Sends::NotRead);
+    }
+
+    /// AUTH-FACTS: 127.0.0.1 against localhost (same port) gets no Authorization header.
+    #[test]
+    fn task_urls_on_another_host_than_label_studio_url_are_found() {
+        let tasks = vec![
+            r#"{"image": "http://127.0.0.1:8080/data/upload/1/a.png"}"#.to_string(),
+            r#"{"image": "/data/upload/1/b.png"}"#.to_string(),
+            r#"{"image": "http://localhost:8080/data/upload/1/c.png", "meta": ["http://127.0.0.1:8080/data/upload/1/d.png"]}"#.to_string(),
+            r#"{"image": "https://bucket.s3.amazonaws.com/e.png"}"#.to_string(),
+            "not json".to_string(),
+        ];
+        let found = task_urls(&tasks, "http://localhost:8080");
+        assert_eq!(found.tasks, 5);
+        assert_eq!(found.file_urls, 3, "relative and external URLs need no key");
+        assert_eq!(found.other_hosts, vec![("127.0.0.1:8080".to_string(), 2)]);
+        assert_eq!(task_urls(&tasks, "http://127.0.0.1:8080/").other_hosts, vec![("localhost:8080".to_string(), 1)]);
+    }
+
+    #[test]
+    fn reserved_addresses_are_those_label_studio_refuses_by_default() {
+        for url in [
+            "http://127.0.0.1:9090",
+            "http://localhost:9090",
+            "http://10.0.3.4:9090",
+            "http://ml-backend:9090",
+            "http://[::1]:9090",
+        ] {
+            assert!(reserved_address(url), "{url}");
+        }
+        for url in ["https://ml.example.com", "http://8.8.8.8:9090"] {
+            assert!(!reserved_address(url), "{url}");
+        }
     }
 
     #[test]

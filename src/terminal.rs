@@ -12,6 +12,12 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// Whether `confirm` will ask a person (not --yes, not --json, a terminal): a plan is
+/// then shown before the question.
+pub fn will_ask(yes: bool, json: bool) -> bool {
+    !yes && !json && interactive()
+}
+
 /// Ask before a change. Every caller asks before it has changed anything anywhere, so a
 /// refusal says "nothing was changed".
 pub fn confirm(question: &str, yes: bool, json: bool) -> anyhow::Result<()> {

@@ -225,8 +225,47 @@ fn database_checks(checks: &mut Checks, ctx: &Ctx, db: &mut dyn Database) -> any
                 ),
             );
         }
+    } else if !flag.is_off() {
+        next_organizations_check(checks, &schema, &orgs);
     }
     Ok(orgs)
+}
+
+/// database.enable_legacy_env, unset: integrations that depend on legacy keys keep working
+/// in today's organizations, but every organization created from now on (a new instance,
+/// one made through the API) gets legacy tokens off unless the server's environment sets
+/// LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true (from 1.18; 1.17.0 has no such setting).
+fn next_organizations_check(checks: &mut Checks, schema: &crate::settings::JwtSchema, orgs: &[OrgStatus]) {
+    let relying: i64 = orgs.iter().filter(|o| o.legacy_api_tokens_enabled).map(|o| o.legacy_token_holders).sum();
+    if relying == 0 {
+        return;
+    }
+    let flipped = crate::releases::Generation::of(Some(schema)) == crate::releases::Generation::Flipped;
+    let fix = if flipped {
+        "set LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true in Label Studio's environment (or start it with \
+         --enable-legacy-api-token), then restart it"
+            .to_string()
+    } else {
+        "on Label Studio 1.18-1.21 set LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true in its environment (or start it \
+         with --enable-legacy-api-token); 1.17.0 has no such setting: run lsauth enable-legacy --org ID for each new \
+         organization"
+            .to_string()
+    };
+    checks
+        .warn(
+            "database.enable_legacy_env",
+            Section::Database,
+            format!(
+                "{} today's organizations; organizations created from now on will reject them",
+                count(relying as usize, "legacy token works in", "legacy tokens work in")
+            ),
+        )
+        .detail(
+            "Label Studio gives a new organization legacy tokens off unless LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
+             is set in its environment; lsauth does not see it set here, and cannot see the server's environment \
+             when it runs elsewhere (a container, another host): if it is set there, nothing is wrong",
+        )
+        .fix(fix);
 }
 
 fn organization_checks(
@@ -783,6 +822,7 @@ fn project_checks(
     db: &mut dyn Database,
     project_id: i64,
     api: Option<&Api>,
+    label_studio_url: Option<&str>,
 ) -> anyhow::Result<()> {
     let sec = Section::Project;
     let Some(project) = db.project(project_id)? else {
@@ -798,8 +838,17 @@ fn project_checks(
         sec,
         format!("project {} {:?} → organization {org_id}", project.id, project.title.clone().unwrap_or_default()),
     );
+    // Label Studio sends the project creator's legacy key to an ML backend's /setup, in the
+    // body: /setup does not authenticate with it (it answers 200 whatever the settings);
+    // label-studio-ml 1.0.x backends then download task data with it. Exports with media
+    // use the organization creator's key. (AUTH-FACTS, "ML backends, measured".)
     let roles = [
-        ("project.ml_backend_key", "ML backend /setup", "the project's creator", project.project_creator),
+        (
+            "project.ml_backend_key",
+            "label-studio-ml 1.0.x downloads (the key Label Studio sends to /setup)",
+            "the project's creator",
+            project.project_creator,
+        ),
         ("project.export_key", "exports with media", "the organization's creator", project.organization_creator),
     ];
     let flag_off = JwtFlag::from_env(&ctx.env).is_off();
@@ -813,8 +862,17 @@ fn project_checks(
         let email = crate::shown::outside(&user.email).into_owned();
         chain.push(format!("{who} {email} (id {})", user.id));
         let Some(key) = role.key else {
+            let summary = if id == "project.ml_backend_key" {
+                // Seen on 1.23.2: 500 "User has no auth_token." and /setup is never called.
+                format!(
+                    "{who} {email} has no legacy token: Label Studio cannot connect an ML backend to this project \
+                     (it answers 500 \"User has no auth_token.\" and never calls /setup)"
+                )
+            } else {
+                format!("{feature}: {who} {email} has no legacy token")
+            };
             checks
-                .fail(id, sec, format!("{feature}: {who} {email} has no legacy token"))
+                .fail(id, sec, summary)
                 .detail(chain.join(" → "))
                 .fix(format!("sign in as {email} and create an access token under Account & Settings"));
             continue;
@@ -833,7 +891,15 @@ fn project_checks(
                 .fail(
                     id,
                     sec,
-                    format!("{feature} will get 401: {who}'s legacy token is rejected by organization {active}"),
+                    if id == "project.ml_backend_key" {
+                        format!(
+                            "{who}'s legacy token is rejected by organization {active}: label-studio-ml 1.0.x \
+                             backends download task data with it and get 401 (/setup itself answers 200: the backend \
+                             shows Connected)"
+                        )
+                    } else {
+                        format!("{feature} will get 401: {who}'s legacy token is rejected by organization {active}")
+                    },
                 )
                 .detail(chain.join(" → "))
                 .fix(paste::lsauth(&format!("enable-legacy --org {active}")))
@@ -856,7 +922,125 @@ fn project_checks(
         }
         checks.pass(id, sec, format!("{feature}: {who}'s legacy token works")).detail(chain.join(" → "));
     }
+    ml_backends_check(checks, db.ml_backends(project_id)?, project_id);
+    task_urls_check(checks, &db.task_data_sample(project_id)?, label_studio_url);
     Ok(())
+}
+
+/// project.ml_backends: the project's backends as Label Studio stored them (URL, state,
+/// its error), what each generation needs, and ML_BLOCK_LOCAL_IP where it applies.
+fn ml_backends_check(checks: &mut Checks, backends: Vec<db::MlBackendRow>, project_id: i64) {
+    const ID: &str = "project.ml_backends";
+    let sec = Section::Project;
+    if backends.is_empty() {
+        checks.skip(ID, sec, format!("no ML backend is connected to project {project_id}"));
+        return;
+    }
+    let state = |s: &str| match s {
+        "CO" => "connected",
+        "DI" => "disconnected",
+        "ER" => "error",
+        "TR" => "training",
+        "PR" => "predicting",
+        _ => "unknown state",
+    };
+    let lines: Vec<String> = backends
+        .iter()
+        .map(|b| {
+            let error = b
+                .error_message
+                .as_deref()
+                .filter(|e| !e.trim().is_empty())
+                .map(|e| format!(": {}", crate::shown::outside(&e.chars().take(200).collect::<String>())))
+                .unwrap_or_default();
+            format!(
+                "ML backend {}{} at {}: {}{error}",
+                b.id,
+                b.title.as_deref().map(|t| format!(" {:?}", crate::shown::outside(t))).unwrap_or_default(),
+                crate::secrets::mask_url(&b.url),
+                state(&b.state)
+            )
+        })
+        .collect();
+    let needs = "what each generation downloads task data with: the current backend (label-studio-ml-backend from \
+                 2026-02-12) LABEL_STUDIO_API_KEY of its .env (a legacy key, or a PAT it refreshes there); one from \
+                 before 2026-02-12 that key as it is (a legacy key works, a PAT does not); label-studio-ml 1.0.x the \
+                 project creator's legacy key (project.ml_backend_key); lsauth token test --env-file FILE tests a \
+                 backend's key";
+    let down: Vec<&db::MlBackendRow> = backends.iter().filter(|b| matches!(b.state.as_str(), "DI" | "ER")).collect();
+    if down.is_empty() {
+        checks
+            .pass(ID, sec, format!("{} connected", count(backends.len(), "ML backend is", "ML backends are")))
+            .detail(format!("{}\n{needs}", lines.join("\n")));
+        return;
+    }
+    let blocked = down.iter().any(|b| {
+        crate::clients::reserved_address(&b.url)
+            || b.error_message.as_deref().is_some_and(|e| e.contains("reserved network address"))
+    });
+    let check = checks
+        .warn(ID, sec, format!("{} not connected", count(down.len(), "ML backend is", "ML backends are")))
+        .detail(format!("{}\n{needs}", lines.join("\n")));
+    if blocked {
+        check.fix(
+            "set ML_BLOCK_LOCAL_IP=false in Label Studio's environment and restart it (from 1.23.2 Label Studio \
+             refuses backends on loopback or private addresses, which Docker networks are: 403 \"URL resolves to a \
+             reserved network address\"), then connect the backend again",
+        );
+    } else {
+        check.fix("check that the backend runs and that Label Studio reaches its URL, then connect it again (the project's Model settings)");
+    }
+}
+
+/// project.task_urls: the first tasks' URLs to Label Studio's own files against the
+/// LABEL_STUDIO_URL lsauth was given (the backend's): on another host the SDK sends no key.
+fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: Option<&str>) {
+    const ID: &str = "project.task_urls";
+    let sec = Section::Project;
+    let Some(ours) = label_studio_url else {
+        checks
+            .skip(ID, sec, "the tasks' URLs were not compared with the backend's LABEL_STUDIO_URL")
+            .fix("give --env-file with the ML backend's .env (or --url) to compare them");
+        return;
+    };
+    let found = crate::clients::task_urls(task_data, ours);
+    let tasks = count_s(found.tasks, "task");
+    let Some((host, n)) = found.other_hosts.first() else {
+        checks.pass(
+            ID,
+            sec,
+            format!(
+                "{} in the first {tasks}: relative, or on LABEL_STUDIO_URL's host",
+                count_s(found.file_urls, "file URL")
+            ),
+        );
+        return;
+    };
+    let scheme = if ours.trim_start().starts_with("https://") { "https" } else { "http" };
+    let our_host = ours.split_once("://").map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(r)).unwrap_or(ours);
+    checks
+        .warn(
+            ID,
+            sec,
+            format!(
+                "{n} of {} file URLs in the first {tasks} are on {host}, not on {our_host} (LABEL_STUDIO_URL): the \
+                 SDK sends the key only to LABEL_STUDIO_URL's host, so the backend's downloads of them get 401 \
+                 \"Authentication credentials were not provided.\"",
+                found.file_urls
+            ),
+        )
+        .detail(
+            found
+                .other_hosts
+                .iter()
+                .map(|(h, n)| format!("{h}: {}", count_s(*n, "URL")))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .fix(format!(
+            "set LABEL_STUDIO_URL in the backend's .env to {scheme}://{host} (the host the tasks use), or import the \
+             tasks with relative /data/... URLs"
+        ));
 }
 
 /// What the database says of one project role's user and legacy key, before any request.
@@ -1147,7 +1331,14 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
         match db_handle.as_deref_mut() {
             Some(db) => {
                 let failed = checks.guard("project.error", Section::Project, |c| {
-                    project_checks(c, ctx, db, project, api_client.as_ref())
+                    project_checks(
+                        c,
+                        ctx,
+                        db,
+                        project,
+                        api_client.as_ref(),
+                        sources.url.as_ref().map(|(u, _)| u.as_str()),
+                    )
                 });
                 lock_waited |= failed.as_ref().is_some_and(db::is_lock_wait);
             }

@@ -53,6 +53,8 @@ struct Migration<'a> {
     base: Option<url::Url>,
     /// Secrets to mask in any text shown.
     secrets: Vec<String>,
+    /// The diff was shown before the prompt: not shown again at the end.
+    diff_shown: bool,
 }
 
 /// The parts of setup every later step uses.
@@ -126,7 +128,7 @@ impl<'a> Migration<'a> {
             server_changes: Vec::new(),
             warnings: Vec::new(),
         };
-        Migration { ctx, args, outcome, unwritten: Vec::new(), base: None, secrets: Vec::new() }
+        Migration { ctx, args, outcome, unwritten: Vec::new(), base: None, secrets: Vec::new(), diff_shown: false }
     }
 
     fn record(&mut self, action: ServerAction, detail: String) {
@@ -490,13 +492,7 @@ impl<'a> Migration<'a> {
                         }
                     }
                 }
-                409 => {
-                    return Err(refused(
-                        "this user already has a Personal Access Token (Label Studio answers 409: \"You already have \
-                         a valid token\"): give it with --pat-stdin, or add --revoke-existing to revoke it and mint a \
-                         new one",
-                    ))
-                }
+                409 => return Err(refused(self.second_pat_refused())),
                 _ => {
                     let finding = diagnosis::whoami_legacy(&Ok(answer));
                     return Err(explained("minting a PAT", &finding, &ExplainContext::default()));
@@ -504,6 +500,35 @@ impl<'a> Migration<'a> {
             }
         }
         Err(refused("minting a PAT: Label Studio still answers 409 after the existing PATs were revoked"))
+    }
+
+    /// What a 409 means and the flag that resolves it. When the file already holds a PAT
+    /// (the one that no longer works), giving "it" back with --pat-stdin is no way out.
+    fn second_pat_refused(&self) -> String {
+        let existing = if self.outcome.would_revoke.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = self
+                .outcome
+                .would_revoke
+                .iter()
+                .map(|p| format!("jti {} created {}", p.jti_prefix, p.created_at.as_deref().unwrap_or("?")))
+                .collect();
+            format!(" ({})", names.join(", "))
+        };
+        if self.outcome.old_kind == TokenKind::Pat {
+            format!(
+                "this user already has a Personal Access Token{existing}, most likely the one in the file that no \
+                 longer works (Label Studio answers 409: \"You already have a valid token\"): add --revoke-existing \
+                 to revoke it and mint a new one"
+            )
+        } else {
+            format!(
+                "this user already has a Personal Access Token{existing} (Label Studio answers 409: \"You already \
+                 have a valid token\"): give it with --pat-stdin, or add --revoke-existing to revoke it and mint a \
+                 new one"
+            )
+        }
     }
 
     /// Revoke every PAT this run minted and did not write; say so in the ledger.
@@ -665,7 +690,8 @@ impl<'a> Migration<'a> {
         if mints {
             self.preflight(db.as_mut(), &caller)?;
             enable_first = self.check_preflight(db.is_some())?;
-            if self.args.revoke_existing {
+            // A dry run reads what the real run reads: the user's PATs, to predict the 409.
+            if self.args.revoke_existing || self.args.change.dry_run {
                 self.list_existing(&caller)?;
             }
         }
@@ -674,7 +700,22 @@ impl<'a> Migration<'a> {
             self.secrets.push(pat.clone());
         }
         if self.args.change.dry_run {
-            return self.dry_run(&s, pat_given.as_deref(), password.as_deref());
+            let status = self.dry_run(&s, pat_given.as_deref(), password.as_deref())?;
+            if mints && !self.outcome.would_revoke.is_empty() && !self.args.revoke_existing {
+                // The mint would meet a 409: said now, with the flag, as the real run would.
+                let refused = self.second_pat_refused();
+                self.outcome.warnings.push(format!("the real run would be refused: {refused}"));
+                return Ok(ExitStatus::Problem);
+            }
+            if mints && !self.outcome.would_revoke.is_empty() {
+                let names: Vec<String> =
+                    self.outcome.would_revoke.iter().map(|p| format!("jti {}", p.jti_prefix)).collect();
+                self.outcome.warnings.push(format!(
+                    "if Label Studio refuses a second PAT, the real run revokes {} (--revoke-existing)",
+                    names.join(", ")
+                ));
+            }
+            return Ok(status);
         }
         // The rewrite must read back as intended before anything changes on the server
         // (a mint, a revoke): checked here with the value to come, or one of its shape.
@@ -790,7 +831,7 @@ impl<'a> Migration<'a> {
         Ok(ExitStatus::Ok)
     }
 
-    fn confirm(&self, s: &Setup, how: CredentialSource, enable_first: bool) -> anyhow::Result<()> {
+    fn confirm(&mut self, s: &Setup, how: CredentialSource, enable_first: bool) -> anyhow::Result<()> {
         let mut steps = Vec::new();
         if enable_first {
             let org = self.outcome.preflight.as_ref().and_then(|p| p.organization_id).unwrap_or_default();
@@ -816,6 +857,13 @@ impl<'a> Migration<'a> {
         }
         steps.push(format!("rewrite {}", s.path.display()));
         let question = format!("{}?", capitalize(&steps.join(", ")));
+        if terminal::will_ask(self.args.change.yes, self.ctx.out.json) {
+            // The change a person is asked about, before the question: the new value is a
+            // placeholder (nothing is minted before "yes").
+            let new = self.rewritten(s, PLACEHOLDER, "<password>")?;
+            report::print_plan(&self.ctx.out, || format!("{}\n", self.diff(s, &new)))?;
+            self.diff_shown = true;
+        }
         terminal::confirm(&question, self.args.change.yes, self.ctx.out.json)
     }
 
@@ -837,6 +885,10 @@ impl<'a> Migration<'a> {
         if self.ctx.out.json {
             let _ = report::migrate::render(&self.outcome, &self.ctx.out);
         }
+        if !self.outcome.changed && message.to_lowercase().contains("nothing was changed") {
+            // The error already says it ("not confirmed: nothing was changed").
+            return Classified { status, message: format!("{}.", capitalize(&message)) }.into();
+        }
         Classified { status, message: format!("{message}. {summary}") }.into()
     }
 }
@@ -848,6 +900,10 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
             let file = m.outcome.file.file_written.then(|| m.outcome.env_file.clone());
             m.outcome.changed = file.is_some() || !m.outcome.server_changes.is_empty();
             m.outcome.summary = summarize(&m.outcome.server_changes, file.as_deref());
+            if m.diff_shown {
+                // Shown before the prompt (people only: --json never prompts).
+                m.outcome.file.diff.clear();
+            }
             report::migrate::render(&m.outcome, &ctx.out)?;
             Ok(status)
         }

@@ -259,6 +259,7 @@ fn env_rollback(
         undo_backup_id: None,
         mode: None,
         in_place: false,
+        pats_left: Vec::new(),
     };
     if current_sha == chosen.record.before_sha256 {
         report::change::render_env_rollback(&outcome, &ctx.out)?;
@@ -280,7 +281,10 @@ fn env_rollback(
             chosen.id
         )));
     }
+    let left = pats_taken_out(&current, &saved);
+    let api = if left.is_empty() { None } else { env_api(ctx, env_file, &current) };
     if args.change.dry_run {
+        outcome.pats_left = left.iter().map(|p| left_pat(api.as_ref(), p, false)).collect();
         outcome.result = EnvRollbackResult::WouldRestore;
         report::change::render_env_rollback(&outcome, &ctx.out)?;
         return Ok(ExitStatus::Ok);
@@ -300,8 +304,55 @@ fn env_rollback(
     outcome.mode = mode.map(|m| format!("{m:o}"));
     outcome.in_place = committed.in_place;
     outcome.result = EnvRollbackResult::Restored;
+    outcome.pats_left = left.iter().map(|p| left_pat(api.as_ref(), p, args.revoke_minted)).collect();
     report::change::render_env_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)
+}
+
+/// The PATs `current` holds in a token variable that `restored` does not: what a rollback
+/// of a migration takes out of the file (and leaves valid on the server).
+fn pats_taken_out(current: &[u8], restored: &[u8]) -> Vec<String> {
+    let values = |bytes: &[u8]| -> Vec<String> {
+        crate::envfile::EnvDocument::parse(bytes)
+            .map(|doc| {
+                crate::sources::TOKEN_VARIABLES
+                    .iter()
+                    .filter_map(|v| doc.get(v).map(|s| s.trim().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let kept = values(restored);
+    values(current)
+        .into_iter()
+        .filter(|v| !kept.contains(v))
+        .filter(|v| crate::token::inspect(v, crate::tokencheck::now_secs()).kind == crate::token::TokenKind::Pat)
+        .collect()
+}
+
+/// A client for the server the file names (its LABEL_STUDIO_URL, else the environment's).
+fn env_api(ctx: &Ctx, env_file: &std::path::Path, current: &[u8]) -> Option<crate::api::Api> {
+    let doc = crate::envfile::EnvDocument::parse(current).ok()?;
+    let (url, _) = crate::sources::url_source(None, Some((env_file, &doc)), &ctx.env);
+    let base = crate::api::parse_base_url(&url).ok()?;
+    crate::api::Api::new(base, std::time::Duration::from_secs(10)).ok()
+}
+
+/// What the server says of a PAT taken out of the file; revoked first when `revoke`.
+fn left_pat(api: Option<&crate::api::Api>, pat: &str, revoke: bool) -> crate::outcome::change::LeftPat {
+    let jti = crate::token::inspect(pat, 0)
+        .claims
+        .and_then(|c| c.jti)
+        .map(|j| j.chars().take(8).collect::<String>())
+        .unwrap_or_else(|| "?".into());
+    let Some(api) = api else { return crate::outcome::change::LeftPat { jti, still_valid: None, revoked: false } };
+    let revoked = revoke && matches!(api.block_on(api.blacklist(pat)), Ok(a) if a.status == 204);
+    let still_valid = match api.block_on(api.refresh(pat)) {
+        Ok(a) if a.status == 200 => Some(true),
+        Ok(a) if a.status == 401 => Some(false),
+        _ => None,
+    };
+    crate::outcome::change::LeftPat { jti, still_valid, revoked }
 }
 
 /// The URL API backups are listed for: `--url`, else LABEL_STUDIO_URL, else the default.

@@ -64,6 +64,12 @@ pub trait Database {
     /// What the token blacklist tables know of a PAT's `jti`.
     fn jti_state(&mut self, jti: &str) -> anyhow::Result<JtiState>;
 
+    /// A project's ML backends.
+    fn ml_backends(&mut self, project_id: i64) -> anyhow::Result<Vec<MlBackendRow>>;
+
+    /// The data (JSON text) of a project's first `sql::TASK_SAMPLE` tasks.
+    fn task_data_sample(&mut self, project_id: i64) -> anyhow::Result<Vec<String>>;
+
     /// Every user's email (an error path's "did you mean").
     fn user_emails(&mut self) -> anyhow::Result<Vec<String>>;
 
@@ -245,6 +251,17 @@ pub struct ProjectFacts {
     pub organization_id: Option<i64>,
     pub project_creator: Option<i64>,
     pub organization_creator: Option<i64>,
+}
+
+/// One row of `ml_mlbackend`: an ML backend connected to a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MlBackendRow {
+    pub id: i64,
+    pub url: String,
+    /// `CO` connected, `DI` disconnected, `ER` error, `TR` training, `PR` predicting.
+    pub state: String,
+    pub error_message: Option<String>,
+    pub title: Option<String>,
 }
 
 /// A PAT's `jti` in `token_blacklist_outstandingtoken` / `_blacklistedtoken`.

@@ -353,6 +353,27 @@ impl Database for PgDb {
         })
     }
 
+    fn ml_backends(&mut self, project_id: i64) -> anyhow::Result<Vec<super::MlBackendRow>> {
+        let sql = super::sql::ML_BACKENDS_SQL.replace("{id}", "$1::int8");
+        Ok(self
+            .client
+            .query(&sql, &[&project_id])?
+            .iter()
+            .map(|r| super::MlBackendRow {
+                id: int(r, 0),
+                url: r.get(1),
+                state: r.get(2),
+                error_message: r.get(3),
+                title: r.get(4),
+            })
+            .collect())
+    }
+
+    fn task_data_sample(&mut self, project_id: i64) -> anyhow::Result<Vec<String>> {
+        let sql = super::sql::TASK_DATA_SQL.replace("{id}", "$1::int8");
+        Ok(self.client.query(&sql, &[&project_id])?.iter().map(|r| r.get(0)).collect())
+    }
+
     fn user_emails(&mut self) -> anyhow::Result<Vec<String>> {
         Ok(self.client.query(super::sql::USER_EMAILS_SQL, &[])?.iter().map(|r| r.get(0)).collect())
     }

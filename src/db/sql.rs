@@ -74,6 +74,16 @@ GROUP BY h.active_organization_id ORDER BY h.active_organization_id";
 pub const PROJECT_SQL: &str = "SELECT p.id, p.title, p.organization_id, p.created_by_id, o.created_by_id \
 FROM project p LEFT JOIN organization o ON o.id = p.organization_id WHERE p.id = {id}";
 
+/// A project's ML backends as Label Studio stored them (never the basic-auth password).
+pub const ML_BACKENDS_SQL: &str =
+    "SELECT id, url, state, error_message, title FROM ml_mlbackend WHERE project_id = {id} ORDER BY id";
+
+/// How many of a project's tasks doctor reads the data URLs of: a bounded sample.
+pub const TASK_SAMPLE: i64 = 1000;
+
+/// The data of a project's first tasks, as JSON text.
+pub const TASK_DATA_SQL: &str = "SELECT CAST(data AS TEXT) FROM task WHERE project_id = {id} ORDER BY id LIMIT 1000";
+
 /// Every user's email, for "did you mean" when an email names nobody.
 pub const USER_EMAILS_SQL: &str = "SELECT email FROM htx_user ORDER BY id";
 

@@ -392,6 +392,28 @@ impl Database for SqliteDb {
         })
     }
 
+    fn ml_backends(&mut self, project_id: i64) -> anyhow::Result<Vec<super::MlBackendRow>> {
+        let mut stmt = self.conn.prepare(&super::sql::ML_BACKENDS_SQL.replace("{id}", "?1"))?;
+        let rows = stmt
+            .query_map([project_id], |r| {
+                Ok(super::MlBackendRow {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    state: r.get(2)?,
+                    error_message: r.get(3)?,
+                    title: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn task_data_sample(&mut self, project_id: i64) -> anyhow::Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(&super::sql::TASK_DATA_SQL.replace("{id}", "?1"))?;
+        let rows = stmt.query_map([project_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     fn user_emails(&mut self) -> anyhow::Result<Vec<String>> {
         let mut stmt = self.conn.prepare(super::sql::USER_EMAILS_SQL)?;
         let emails = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;

@@ -119,6 +119,20 @@ pub struct EnvRollbackOutcome {
     pub mode: Option<String>,
     /// Rewritten in place (a bind-mounted file), not replaced atomically.
     pub in_place: bool,
+    /// The PATs the file held that the restored file does not (migrate-env's), and what
+    /// the server says of each.
+    pub pats_left: Vec<LeftPat>,
+}
+
+/// A PAT a rollback took out of a file: still valid on the server unless revoked.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeftPat {
+    /// The first characters of its `jti` (an identifier, not the secret).
+    pub jti: String,
+    /// Whether the server still refreshes it (`null`: it could not be asked).
+    pub still_valid: Option<bool>,
+    /// Revoked on the server by this rollback (`--revoke-minted`).
+    pub revoked: bool,
 }
 
 /// Where a change through the API went: the URL, the organization, who signed in.

@@ -241,5 +241,21 @@ pub fn render_env_rollback(o: &EnvRollbackOutcome, out: &Output) -> anyhow::Resu
             }
         }
     }
+    for p in &o.pats_left {
+        let shown = format!("the Personal Access Token the file held (jti {}…)", p.jti);
+        t.push_str(&match (p.revoked, p.still_valid, o.result) {
+            (true, _, _) => format!("On the server: {shown} was revoked (--revoke-minted).\n"),
+            (false, Some(false), _) => format!("On the server: {shown} is no longer valid.\n"),
+            (false, valid, EnvRollbackResult::WouldRestore) => format!(
+                "{shown} stays {} on the server after the rollback: add --revoke-minted to revoke it.\n",
+                if valid == Some(true) { "valid" } else { "(as far as lsauth can tell) valid" }
+            ),
+            (false, valid, _) => format!(
+                "Note: {shown} is {} on the server: revoke it in Label Studio (Account & Settings > Personal \
+                 Access Token), or restore with --revoke-minted next time.\n",
+                if valid == Some(true) { "still valid" } else { "perhaps still valid (the server was not asked)" }
+            ),
+        });
+    }
     print_text(&t)
 }

@@ -72,7 +72,8 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
     if o.result == MigrateResult::Migrated {
         t.push_str(&format!("What changed: {}\n", o.summary));
     }
-    if !matches!(o.result, MigrateResult::DryRun | MigrateResult::AlreadyMigrated) {
+    // A migration's "What changed" already says each server change: no bullet repeats it.
+    if !matches!(o.result, MigrateResult::DryRun | MigrateResult::AlreadyMigrated | MigrateResult::Migrated) {
         for c in &o.server_changes {
             let mark = if c.action == ServerAction::PatRevokeFailed { "!" } else { "-" };
             t.push_str(&format!("{mark} on the server: {}\n", c.detail));

@@ -23,7 +23,7 @@ fn readme_demo_command_runs_doctor_and_shows_the_classic_problems() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(readme_demo_args().last().map(String::as_str), Some("doctor"), "the README's first command runs doctor");
     assert_eq!(out.status.code(), Some(1), "problems found: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.starts_with("FAIL 1 problem found, 2 warnings"), "the verdict comes first:\n{stdout}");
+    assert!(stdout.starts_with("FAIL 1 problem found, 3 warnings"), "the verdict comes first:\n{stdout}");
     for problem in [
         "2 organizations reject the legacy tokens of 4 users",
         "Research (upgraded)",

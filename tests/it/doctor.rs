@@ -68,7 +68,10 @@ fn everything_healthy_exits_0(fx: &dyn Fixture) {
     let fake = healthy(fx);
     let dir = tempfile::tempdir().unwrap();
     let env = env_file(dir.path(), &fake.url, ADMIN_KEY);
-    let run = doctor(fx, &["--env-file", &env]).env("SECRET_KEY", SECRET).run();
+    let run = doctor(fx, &["--env-file", &env])
+        .env("SECRET_KEY", SECRET)
+        .env("LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN", "true")
+        .run();
     run.expect_code(0);
     let counts = &run.json()["counts"];
     assert_eq!(counts["fail"], 0, "{}", run.stdout);
@@ -84,7 +87,10 @@ fn everything_healthy_exits_0(fx: &dyn Fixture) {
     }
     assert!(!run.all_output().contains(ADMIN_KEY));
     // The same, for people: the verdict first, then one line a section.
-    let human = lsauth(["--db", &fx.db_arg(), "doctor", "--env-file", &env]).env("SECRET_KEY", SECRET).run();
+    let human = lsauth(["--db", &fx.db_arg(), "doctor", "--env-file", &env])
+        .env("SECRET_KEY", SECRET)
+        .env("LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN", "true")
+        .run();
     human.expect_code(0);
     let lines: Vec<&str> = human.stdout.lines().collect();
     assert!(lines[0].starts_with("PASS no problems found ("), "{}", human.stdout);
@@ -97,6 +103,12 @@ fn everything_healthy_exits_0(fx: &dyn Fixture) {
     std::fs::write(dir.path().join("docker-compose.yml"), "services: {}\n").unwrap();
     let run = doctor(fx, &["--env-file", &env]).env("SECRET_KEY", SECRET).run();
     assert_eq!(status(&run, "api.transport"), "warn", "{}", run.stdout);
+    // Without LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN where lsauth can see it: the legacy
+    // tokens in use work today, and the next organization would reject them.
+    let next = check(&run, "database.enable_legacy_env");
+    assert_eq!(next["status"], "warn");
+    assert!(next["summary"].as_str().unwrap().contains("organizations created from now on will reject them"), "{next}");
+    assert!(next["fix"].as_str().unwrap().starts_with("set LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true"), "{next}");
 }
 
 fn fresh_install_classic_401(fx: &dyn Fixture) {
@@ -282,6 +294,51 @@ fn a_pat_issued_here_before_secret_key_changed(fx: &dyn Fixture) {
     lsauth(["token", "test", "--env-file", &env]).run().expect_code(0);
 }
 
+/// doctor --project on the field report's ML backend: Label Studio's stored backend state
+/// and error, ML_BLOCK_LOCAL_IP for a backend on a private address, and task URLs on
+/// another host than the backend's LABEL_STUDIO_URL.
+fn project_ml_backends_and_task_urls(fx: &dyn Fixture) {
+    let fake = healthy(fx);
+    fx.add_project(7, 1, 1);
+    fx.add_ml_backend(1, 7, "http://ml-backend:9090", "ER", Some("URL resolves to a reserved network address"));
+    let port = fake.url.rsplit(':').next().unwrap().to_string();
+    fx.add_task(1, 7, &format!(r#"{{"image": "http://127.0.0.1:{port}/data/upload/7/a.png"}}"#));
+    fx.add_task(2, 7, r#"{"image": "/data/upload/7/b.png"}"#);
+    let dir = tempfile::tempdir().unwrap();
+    // The backend's .env names Label Studio by another name than the tasks do.
+    let url = fake.url.replace("127.0.0.1", "localhost");
+    let env = env_file(dir.path(), &url, ADMIN_KEY);
+    let run = doctor(fx, &["--env-file", &env, "--project", "7"]).run();
+    let backends = check(&run, "project.ml_backends");
+    assert_eq!(backends["status"], "warn", "{backends}");
+    assert!(
+        backends["detail"].as_str().unwrap().contains(
+            "ML backend 1 \"SAM\" at http://ml-backend:9090: error: URL resolves to a reserved network address"
+        ),
+        "{backends}"
+    );
+    assert!(backends["fix"].as_str().unwrap().starts_with("set ML_BLOCK_LOCAL_IP=false"), "{backends}");
+    let urls = check(&run, "project.task_urls");
+    assert_eq!(urls["status"], "warn", "{urls}");
+    let summary = urls["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!(
+            "1 of 1 file URLs in the first 2 tasks are on 127.0.0.1:{port}, not on localhost:{port}"
+        )),
+        "{summary}"
+    );
+    assert_eq!(urls["fix"], format!("set LABEL_STUDIO_URL in the backend's .env to http://127.0.0.1:{port} (the host the tasks use), or import the tasks with relative /data/... URLs"));
+    // The creator's key works: /setup is no problem, and no "will get 401" is said of it.
+    let key = check(&run, "project.ml_backend_key");
+    assert_eq!(key["status"], "pass", "{key}");
+    // With the hosts matching, and the backend connected, both pass.
+    fx.exec("UPDATE ml_mlbackend SET state = 'CO', error_message = NULL");
+    let env = env_file(dir.path(), &fake.url, ADMIN_KEY);
+    let run = doctor(fx, &["--env-file", &env, "--project", "7"]).run();
+    assert_eq!(status(&run, "project.ml_backends"), "pass");
+    assert_eq!(status(&run, "project.task_urls"), "pass");
+}
+
 fn strict_makes_warnings_fail(fx: &dyn Fixture) {
     let _fake = healthy(fx);
     fx.add_org(2, "Empty");
@@ -303,6 +360,7 @@ on_both_backends!(
     strict_makes_warnings_fail,
     server_secret_key_differs_from_the_files,
     a_pat_issued_here_before_secret_key_changed,
+    project_ml_backends_and_task_urls,
 );
 
 /// SECRET_KEY is read from the data directory the given SQLite database lives in, where
@@ -410,23 +468,14 @@ fn json_checks_have_stable_ids_and_fields() {
         assert!(["pass", "warn", "fail", "skip"].contains(&c["status"].as_str().unwrap()));
     }
     let ids: Vec<&str> = json["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(
-        ids,
-        [
-            "config.database",
-            "config.url",
-            "config.token",
-            "config.secret_key",
-            "database.connection",
-            "database.schema",
-            "database.feature_flag",
-            "orgs.legacy_disabled",
-            "orgs.missing_settings_row",
-            "orgs.pat_disabled",
-            "orgs.creator_without_legacy_token",
-            "api.reachable"
-        ]
-    );
+    // Every id a run reports is one the README documents (a new check adds its row there).
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for id in &ids {
+        assert!(readme.contains(&format!("`{id}`")), "check {id} is not in the README's table");
+    }
+    for id in ["config.database", "database.connection", "orgs.legacy_disabled", "api.reachable"] {
+        assert!(ids.contains(&id), "{id} missing: {ids:?}");
+    }
     let counts = &json["counts"];
     assert_eq!(
         counts["pass"].as_u64().unwrap()
@@ -460,11 +509,11 @@ fn plain_letters_without_a_terminal_and_marks_with_color() {
     assert!(plain.stdout.starts_with("FAIL "), "{}", plain.stdout);
     assert!(plain.stdout.contains("fix: lsauth --db "), "{}", plain.stdout);
     assert!(!plain.stdout.contains('\x1b'), "no colour in a pipe");
-    let color = lsauth(["--db", &fx.db_arg(), "doctor", "--color", "always"]).run();
+    let color = lsauth(["--db", &fx.db_arg(), "doctor", "--color", "always"]).env("SECRET_KEY", SECRET).run();
     // Red marks for problems, dim ids, bold headers.
     assert!(color.stdout.starts_with("\x1b[31m✗\x1b[0m \x1b[1m"), "{:?}", color.stdout);
     assert!(color.stdout.contains("\x1b[2m[orgs.legacy_disabled]\x1b[0m"), "{:?}", color.stdout);
-    assert!(color.stdout.contains("\x1b[32m✓\x1b[0m \x1b[1mDatabase\x1b[0m"), "{:?}", color.stdout);
+    assert!(color.stdout.contains("\x1b[32m✓\x1b[0m \x1b[1mConfiguration\x1b[0m"), "{:?}", color.stdout);
     let no_color = lsauth(["--db", &fx.db_arg(), "doctor", "--color", "auto"]).env("NO_COLOR", "1").run();
     assert!(!no_color.stdout.contains('✗'));
 }

@@ -150,6 +150,37 @@ impl Lsauth {
     }
 }
 
+/// lsauth on a pseudo-terminal (util-linux `script`), typing `keys` only once the screen shows `prompt` (a Ctrl-C typed
+/// before the prompt waits would reach a process not yet listening).
+pub fn on_terminal_at_prompt(args: &[String], env: &[(&str, &str)], prompt: &str, keys: &str) -> (i32, String) {
+    use std::io::{Read, Write};
+    let exe = env!("CARGO_BIN_EXE_lsauth");
+    let line = std::iter::once(exe.to_string()).chain(args.iter().cloned()).collect::<Vec<_>>().join(" ");
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs lsauth on a terminal");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut screen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&screen).contains(prompt) {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "the prompt never came: {}", String::from_utf8_lossy(&screen));
+        screen.extend_from_slice(&buf[..n]);
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(keys.as_bytes()).unwrap();
+    stdout.read_to_end(&mut screen).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    (status.code().unwrap_or(-1), String::from_utf8_lossy(&screen).into_owned())
+}
+
 // ---------------------------------------------------------------- secrets
 
 /// Every token, password and SECRET_KEY the fixtures hand out. Every lsauth run in the
@@ -611,6 +642,26 @@ impl Fixture for PgFixture {
 /// Seeding for doctor scenarios.
 pub trait FixtureExt: Fixture {
     /// A project created by `creator` in `org`.
+    /// A task of `project` with `data` (JSON).
+    fn add_task(&self, id: i64, project: i64, data: &str) {
+        self.exec(&format!(
+            "INSERT INTO task (id, data, created_at, updated_at, is_labeled, project_id, overlap, total_annotations, \
+             cancelled_annotations, total_predictions, comment_count, unresolved_comment_count) VALUES ({id}, '{}', \
+             '{TS}', '{TS}', FALSE, {project}, 1, 0, 0, 0, 0, 0)",
+            data.replace('\'', "''")
+        ));
+    }
+
+    /// An ML backend connected to `project`, in `state` (CO, DI, ER), with Label Studio's error.
+    fn add_ml_backend(&self, id: i64, project: i64, url: &str, state: &str, error: Option<&str>) {
+        let error = error.map(|e| format!("'{}'", e.replace('\'', "''"))).unwrap_or("NULL".into());
+        self.exec(&format!(
+            "INSERT INTO ml_mlbackend (id, state, url, error_message, title, created_at, updated_at, project_id, \
+             is_interactive, timeout, auto_update, auth_method) VALUES ({id}, '{state}', '{url}', {error}, 'SAM', \
+             '{TS}', '{TS}', {project}, FALSE, 100.0, TRUE, 'NONE')"
+        ));
+    }
+
     fn add_project(&self, id: i64, org: i64, creator: i64) {
         self.exec(&format!(
             "INSERT INTO project (id, title, organization_id, created_by_id, show_instruction, is_published, created_at, \

@@ -152,6 +152,55 @@ fn an_existing_pat_is_a_409_unless_revoked() {
     assert_eq!(run.json()["verified"], true);
 }
 
+/// A dry run reads what the real run reads: it predicts the 409 and names the flag, and
+/// with --revoke-existing names the PAT it would revoke. Nothing changes either way.
+#[test]
+fn a_dry_run_predicts_the_409_and_names_what_it_would_revoke() {
+    let fake = server();
+    fake.with(|s| s.issued.push((1, "already".into())));
+    let w = workdir(&fake);
+    let before = w.text();
+    let run = w.cmd(&["--dry-run"]).run();
+    run.expect_code(1);
+    assert!(
+        run.all_output().contains("the real run would be refused: this user already has a Personal Access Token (jti"),
+        "{}",
+        run.all_output()
+    );
+    assert!(run.all_output().contains("add --revoke-existing"), "{}", run.all_output());
+    untouched(&w, &before, &run);
+    let run = w.cmd(&["--dry-run", "--revoke-existing"]).run();
+    run.expect_code(0);
+    assert!(run.all_output().contains("the real run revokes jti"), "{}", run.all_output());
+    untouched(&w, &before, &run);
+    assert!(!fake.with(|s| s.blacklisted.contains("already")), "a dry run revokes nothing");
+}
+
+/// On a terminal the diff comes before the question, and a "no" says once that nothing
+/// was changed.
+#[test]
+fn the_diff_comes_before_the_prompt() {
+    let fake = server();
+    let w = workdir(&fake);
+    let before = w.text();
+    let args: Vec<String> =
+        ["migrate-env", "--env-file", &w.env.display().to_string(), "--backup-dir", &w.backups.display().to_string()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    let home = tempfile::tempdir().unwrap();
+    let home_arg = home.path().display().to_string();
+    let (code, screen) = crate::harness::on_terminal_at_prompt(&args, &[("HOME", &home_arg)], "rewrite", "n");
+    assert_eq!(code, 1, "{screen}");
+    let diff_at = screen.find("+++").unwrap_or_else(|| panic!("no diff before the prompt: {screen}"));
+    let prompt_at = screen.find("Mint a PAT").unwrap_or_else(|| panic!("no prompt: {screen}"));
+    assert!(diff_at < prompt_at, "{screen}");
+    assert!(screen.contains("<PAT to be minted>"), "{screen}");
+    assert_eq!(screen.to_lowercase().matches("nothing was changed").count(), 1, "said once: {screen}");
+    assert_eq!(w.text(), before);
+    assert!(fake.with(|s| s.issued.is_empty()), "nothing minted on a no");
+}
+
 #[test]
 fn a_pat_of_another_user_is_refused() {
     let fake = server();
@@ -344,6 +393,38 @@ fn rollback_restores_byte_for_byte_and_refuses_edited_files() {
     let run = rollback(&[&first, "--yes", "--force"]);
     run.expect_code(2);
     assert!(run.stderr.contains("corrupt"), "{}", run.stderr);
+}
+
+/// A rollback of a migration says that the PAT it minted stays valid on the server, and
+/// with --revoke-minted revokes it (said too).
+#[test]
+fn a_rollback_says_the_minted_pat_is_still_valid_or_revokes_it() {
+    let fake = server();
+    let w = workdir(&fake);
+    let rollback = |args: &[&str]| {
+        let mut all = vec!["rollback".to_string(), "--env-file".into(), w.env.display().to_string()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        lsauth(all).env("LSAUTH_BACKUP_DIR", w.backups.display().to_string()).run()
+    };
+    w.cmd(&["--yes"]).run().expect_code(0);
+    let minted = fake.with(|s| s.issued.last().cloned()).expect("a PAT was minted");
+    let dry = rollback(&["--latest", "--dry-run"]);
+    dry.expect_code(0);
+    assert!(dry.stdout.contains("stays valid on the server after the rollback: add --revoke-minted"), "{}", dry.stdout);
+    let run = rollback(&["--latest", "--yes", "--json"]);
+    run.expect_code(0);
+    let left = run.json()["pats_left"].clone();
+    assert_eq!(left[0]["still_valid"], true, "{left}");
+    assert_eq!(left[0]["revoked"], false);
+    assert!(!fake.with(|s| s.blacklisted.contains(&minted.1)));
+
+    // Migrate again (revoking the first PAT on the 409), then roll back revoking the new one.
+    w.cmd(&["--yes", "--revoke-existing"]).run().expect_code(0);
+    let second = fake.with(|s| s.issued.last().cloned()).unwrap();
+    let run = rollback(&["--latest", "--yes", "--revoke-minted"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("was revoked (--revoke-minted)"), "{}", run.stdout);
+    assert!(fake.with(|s| s.blacklisted.contains(&second.1)), "the minted PAT is revoked on the server");
 }
 
 /// SIGKILL at many points of a migration: the file is always the old or the new one,

@@ -27,36 +27,6 @@ fn on_terminal(args: &[String], keys: &str) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// As `on_terminal`, typing `keys` only once the screen shows `prompt` (a Ctrl-C typed
-/// before the prompt waits would reach a process not yet listening).
-fn on_terminal_at_prompt(args: &[String], prompt: &str, keys: &str) -> (i32, String) {
-    use std::io::{Read, Write};
-    let exe = env!("CARGO_BIN_EXE_lsauth");
-    let line = std::iter::once(exe.to_string()).chain(args.iter().cloned()).collect::<Vec<_>>().join(" ");
-    let mut child = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script (util-linux) runs lsauth on a terminal");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut screen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&screen).contains(prompt) {
-        let n = stdout.read(&mut buf).unwrap();
-        assert!(n > 0, "the prompt never came: {}", String::from_utf8_lossy(&screen));
-        screen.extend_from_slice(&buf[..n]);
-    }
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(keys.as_bytes()).unwrap();
-    stdout.read_to_end(&mut screen).unwrap();
-    drop(stdin);
-    let status = child.wait().unwrap();
-    (status.code().unwrap_or(-1), String::from_utf8_lossy(&screen).into_owned())
-}
-
 #[test]
 fn a_person_at_a_terminal_is_asked() {
     let fx = SqliteFixture::new();
@@ -73,7 +43,7 @@ fn a_person_at_a_terminal_is_asked() {
     assert!(screen.contains("Apply enable-legacy to 2 organizations?"), "{screen}");
     assert_eq!(fx.settings_full(), before);
     // Ctrl-C at the prompt: said, exit 130, nothing changed.
-    let (code, screen) = on_terminal_at_prompt(&args, "organizations?", "\x03");
+    let (code, screen) = crate::harness::on_terminal_at_prompt(&args, &[], "organizations?", "\x03");
     assert_eq!(code, 130, "{screen}");
     assert!(screen.contains("Cancelled; nothing was changed."), "{screen}");
     assert_eq!(fx.settings_full(), before);

@@ -215,8 +215,13 @@ fn many_tokens_one_row_each() {
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("tokens.txt");
     let good_pat = pat(SECRET, 1, "m1");
-    let tokens =
-        [KEY.to_string(), OTHER_KEY.to_string(), good_pat.clone(), pat("elsewhere", 1, "m2"), "garbage".into()];
+    let tokens = [
+        KEY.to_string(),
+        OTHER_KEY.to_string(),
+        good_pat.clone(),
+        pat("another-instances-secret-key", 1, "m2"),
+        "garbage".into(),
+    ];
     std::fs::write(&list, format!("# tokens to check\n{}\n\n", tokens.join("\n"))).unwrap();
     let run = lsauth(["token", "test", "--url", &fake.url, "--all-from", &list.display().to_string(), "--json"]).run();
     run.expect_code(1);
