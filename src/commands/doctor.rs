@@ -357,8 +357,8 @@ fn legacy_disabled_check(checks: &mut Checks, orgs: &[OrgStatus], flag_off: bool
                 "orgs.legacy_disabled",
                 sec,
                 format!(
-                    "{} reject the legacy tokens of {} (401 \"legacy token authentication has been disabled\")",
-                    count(rejecting.len(), "organization", "organizations"),
+                    "{} the legacy tokens of {} (401 \"legacy token authentication has been disabled\")",
+                    count(rejecting.len(), "organization rejects", "organizations reject"),
                     count_s(users as usize, "user")
                 ),
             )

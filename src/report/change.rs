@@ -134,12 +134,17 @@ pub fn render_backup_list(list: &BackupList, out: &Output) -> anyhow::Result<()>
         .backups
         .iter()
         .map(|b| {
-            let rest = vec![Cell::new(b.rows), Cell::new(&b.command)];
+            // Narrow: the command line (the widest cell) is left to --json.
+            let mut rest = vec![Cell::new(b.rows)];
+            if !out.narrow() {
+                rest.push(Cell::new(&b.command));
+            }
             super::backup_row(&b.listed, b.restores.as_deref(), rest)
         })
         .collect();
     let place = format!("{} in {}", list.database, list.backup_dir);
-    super::render_backups(out, list, &place, &["Rows", "Command"], rows)
+    let columns: &[&str] = if out.narrow() { &["Rows"] } else { &["Rows", "Command"] };
+    super::render_backups(out, list, &place, columns, rows)
 }
 
 fn describe(row: &Option<StoredRow>) -> String {

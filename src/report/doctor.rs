@@ -51,16 +51,32 @@ fn line(p: &mut Painter, text: &str, indent: usize, out: &Output) {
 }
 
 fn headline(p: &mut Painter, check: &Check, indent: usize, out: &Output) {
-    p.plain(&" ".repeat(indent)).push(Style::of(check.status), mark(check.status, out)).plain(" ");
-    let summary = crate::shown::outside(&check.summary);
-    let wrapped = wrap(&summary, out.width.map(|w| w.saturating_sub(indent + 5)), indent + INDENT);
-    let last = wrapped.len() - 1;
-    for (i, l) in wrapped.iter().enumerate() {
-        p.plain(l);
-        if i == last {
-            p.plain("  ").push(Style::Dim, &format!("[{}]", check.id));
-        }
+    let marked = mark(check.status, out);
+    p.plain(&" ".repeat(indent)).push(Style::of(check.status), marked).plain(" ");
+    // The id wraps with the summary as its last word, so that no line runs past the width.
+    let id = format!("[{}]", check.id);
+    let text = format!("{}  {id}", crate::shown::outside(&check.summary));
+    let first = indent + marked.chars().count() + 1;
+    let wrapped = wrap(&text, out.width.map(|w| w.saturating_sub(first)), indent + INDENT);
+    for l in &wrapped {
+        match l.strip_suffix(&id) {
+            Some(before) => p.plain(before).push(Style::Dim, &id),
+            None => p.plain(l),
+        };
         p.newline();
+    }
+}
+
+/// A fix: a command is pasted, so never wrapped; a sentence wraps like the detail.
+fn fix_line(p: &mut Painter, fix: &str, indent: usize, out: &Output) {
+    let fix = crate::shown::outside(fix);
+    p.plain(&" ".repeat(indent)).push(Style::Bold, "fix:").plain(" ");
+    if fix.starts_with("lsauth ") {
+        p.plain(&fix).newline();
+        return;
+    }
+    for l in wrap(&fix, out.width.map(|w| w.saturating_sub(indent + 5)), indent + INDENT) {
+        p.plain(&l).newline();
     }
 }
 
@@ -78,8 +94,7 @@ fn cause_block(p: &mut Painter, report: &DoctorReport, head: &Check, out: &Outpu
         }
     }
     if let Some(fix) = &head.fix {
-        // A fix is pasted: never wrapped.
-        p.plain(&" ".repeat(INDENT)).push(Style::Bold, "fix:").plain(" ").plain(&crate::shown::outside(fix)).newline();
+        fix_line(p, fix, INDENT, out);
     }
 }
 
@@ -159,7 +174,7 @@ fn every_check(p: &mut Painter, report: &DoctorReport, out: &Output) {
                 line(p, l, 2 + INDENT + 1, out);
             }
             if let Some(fix) = &check.fix {
-                p.plain(&" ".repeat(2 + INDENT + 1)).plain("fix: ").plain(&crate::shown::outside(fix)).newline();
+                fix_line(p, fix, 2 + INDENT + 1, out);
             }
         }
     }

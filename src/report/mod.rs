@@ -38,7 +38,6 @@ pub struct Output {
     pub show_secrets: bool,
     /// The terminal's width when stdout is one with a sensible size: text wraps to it.
     pub width: Option<usize>,
-    stdout_is_terminal: bool,
 }
 
 impl Output {
@@ -56,8 +55,7 @@ impl Output {
             verbose: global.verbose,
             color,
             show_secrets: global.show_secrets,
-            width: if stdout_is_terminal { Table::new().width().map(usize::from).filter(|w| *w >= 40) } else { None },
-            stdout_is_terminal,
+            width: terminal_width(stdout_is_terminal, env),
         }
     }
 
@@ -72,12 +70,15 @@ impl Output {
         }
         // Wrap to the terminal's width only when there is a sensible one: a pseudo-terminal
         // without a size (script, some CI runners) reports 0 and would squash every cell.
-        let usable_width = self.stdout_is_terminal && table.width().is_some_and(|w| w >= 60);
-        table.set_content_arrangement(if usable_width {
-            ContentArrangement::Dynamic
-        } else {
-            ContentArrangement::Disabled
-        });
+        match self.width.filter(|w| *w >= 60) {
+            Some(width) => {
+                table.set_width(width as u16);
+                table.set_content_arrangement(ContentArrangement::Dynamic);
+            }
+            None => {
+                table.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
         table
     }
 
@@ -91,6 +92,28 @@ impl Output {
     /// A progress or warning line on stderr (never part of the result).
     pub fn note(&self, line: impl AsRef<str>) {
         eprintln!("{}", crate::shown::terminal_text(line.as_ref()));
+    }
+}
+
+/// The terminal's width: its size, else COLUMNS (a pseudo-terminal without a size, as
+/// `script` and some CI runners give); never for a pipe, whose output stays unwrapped.
+fn terminal_width(stdout_is_terminal: bool, env: &Environment) -> Option<usize> {
+    if !stdout_is_terminal {
+        return None;
+    }
+    let sensible = |w: usize| (w >= 40).then_some(w);
+    Table::new()
+        .width()
+        .map(usize::from)
+        .and_then(sensible)
+        .or_else(|| env.get("COLUMNS").and_then(|c| c.trim().parse().ok()).and_then(sensible))
+}
+
+impl Output {
+    /// Narrower than the wide tables: `orgs` and `rollback --list` drop their widest
+    /// columns rather than break words and emails into pieces.
+    pub fn narrow(&self) -> bool {
+        self.width.is_some_and(|w| w < 100)
     }
 }
 
@@ -189,6 +212,12 @@ pub fn render_backups<T: Serialize>(
     for row in rows {
         table.add_row(row);
     }
+    // A backup id and a time are pasted and read whole: never wrapped.
+    for column in 0..2 {
+        if let Some(c) = table.column_mut(column) {
+            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
     print_text(&format!("Backups of {place}:\n{table}\n"))
 }
 
@@ -205,11 +234,19 @@ pub fn backup_row(
     };
     let mut row = vec![
         comfy_table::Cell::new(&listed.id),
-        comfy_table::Cell::new(&listed.created_at),
+        comfy_table::Cell::new(to_the_second(&listed.created_at)),
         comfy_table::Cell::new(operation),
     ];
     row.extend(rest);
     row
+}
+
+/// An RFC 3339 UTC time as people read it, to the second: `2026-12-01 11:07:11`.
+pub fn to_the_second(rfc3339: &str) -> String {
+    match rfc3339.get(..19) {
+        Some(head) if rfc3339.as_bytes().get(10) == Some(&b'T') => head.replacen('T', " ", 1),
+        _ => rfc3339.to_string(),
+    }
 }
 
 /// "on"/"off" for a setting.

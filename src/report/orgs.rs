@@ -16,6 +16,12 @@ pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
         return print_text(&text);
     }
     let mut table = out.table();
+    if out.narrow() {
+        narrow_rows(&mut table, report);
+        text.push_str(&table.to_string());
+        text.push_str("\n* no settings row: Label Studio's default (creators, members, TTL: --json)\n");
+        return finish(text, report, out.width);
+    }
     table.set_header(vec![
         "ID",
         "Title",
@@ -49,6 +55,29 @@ pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
     }
     text.push_str(&table.to_string());
     text.push('\n');
+    finish(text, report, out.width)
+}
+
+/// Under 100 columns: the columns that tell what is wrong, with short headers, so that no
+/// word or email is broken into pieces.
+fn narrow_rows(table: &mut comfy_table::Table, report: &OrgsReport) {
+    table.set_header(vec!["ID", "Title", "Row", "PATs", "Legacy", "Rejected"]);
+    for org in &report.organizations {
+        let value = |v: bool| format!("{}{}", on_off(v), if org.has_settings_row { "" } else { "*" });
+        table.add_row(vec![
+            Cell::new(org.id),
+            Cell::new(crate::shown::outside(&org.title)),
+            Cell::new(if org.has_settings_row { "yes" } else { "no" }),
+            Cell::new(value(org.api_tokens_enabled)),
+            Cell::new(value(org.legacy_api_tokens_enabled)),
+            Cell::new(org.rejected_legacy_tokens),
+        ]);
+    }
+}
+
+/// The summary lines under the table.
+fn finish(mut text: String, report: &OrgsReport, width: Option<usize>) -> anyhow::Result<()> {
+    let db = &report.database;
     let s = &report.summary;
     text.push_str(&format!(
         "{}: {} without a settings row, {} with legacy tokens off, {} with PATs off; {} rejected.\n",
@@ -94,5 +123,5 @@ pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
             crate::paste::lsauth("enable-legacy --org ID")
         ));
     }
-    print_text(&text)
+    print_text(&super::style::wrap_prose(&text, width))
 }

@@ -105,7 +105,18 @@ pub fn wrap(text: &str, width: Option<usize>, indent: usize) -> Vec<String> {
     }
     lines.push(line);
     let pad = " ".repeat(indent);
-    lines.into_iter().enumerate().map(|(i, l)| if i == 0 { l } else { format!("{pad}{l}") }).collect()
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let l = l.trim_end();
+            if i == 0 {
+                l.to_string()
+            } else {
+                format!("{pad}{}", l.trim_start())
+            }
+        })
+        .collect()
 }
 
 /// The candidate closest to `input`, when it is a slip away (a few letters off for its
@@ -135,6 +146,26 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// Prose lines of `text` wrapped to `width` (indent 2 after the first line); a line that
+/// pastes (`Fix:`, `Undo:`) or draws a table is left whole.
+pub fn wrap_prose(text: &str, width: Option<usize>) -> String {
+    let Some(width) = width else { return text.to_string() };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let keep = body.chars().count() <= width
+            || ["Fix:", "Undo:", "Backup:"].iter().any(|p| body.starts_with(p))
+            || body.starts_with(['+', '|', '│', '┌', '├', '└', '╞', '─']);
+        if keep {
+            out.push_str(line);
+        } else {
+            out.push_str(&wrap(body, Some(width), 2).join("\n"));
+            out.push('\n');
+        }
+    }
+    out
 }
 
 #[cfg(test)]

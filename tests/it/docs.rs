@@ -179,7 +179,7 @@ fn as_documented(line: &str) -> String {
 /// With LSAUTH_BLESS_DOCS=1: the examples whose output no longer matches get the output
 /// of this run (see `as_documented`), written back into the guide; review the diff.
 fn bless(name: &str, blessed: &[(usize, usize, Vec<String>, i32)]) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(guide_path(name));
     let markdown = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<String> = markdown.lines().map(String::from).collect();
     for (start, end, output, code) in blessed.iter().rev() {
@@ -192,6 +192,15 @@ fn bless(name: &str, blessed: &[(usize, usize, Vec<String>, i32)]) {
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
 }
 
+/// A guide's path from the repository's root: `docs/NAME`, or the README itself.
+fn guide_path(name: &str) -> std::path::PathBuf {
+    if name == "README.md" {
+        "README.md".into()
+    } else {
+        Path::new("docs").join(name)
+    }
+}
+
 fn run_guide(name: &str) {
     run_guide_with(name, true)
 }
@@ -201,7 +210,7 @@ fn run_guide(name: &str) {
 /// server's settings change through the API and the database is out of lsauth's reach).
 fn run_guide_with(name: &str, sync_from_db: bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let markdown = std::fs::read_to_string(root.join("docs").join(name)).unwrap();
+    let markdown = std::fs::read_to_string(root.join(guide_path(name))).unwrap();
     let cases = examples(&markdown);
     assert!(!cases.is_empty(), "{name} has no console examples");
     let scratch = tempfile::tempdir().unwrap();
@@ -318,4 +327,9 @@ fn the_matcher_itself() {
     assert!(output_matches(&expected, &["a", "z"]));
     assert!(!output_matches(&expected, &["a", "b"]));
     assert_eq!(words("lsauth --db 'a b' x"), ["lsauth", "--db", "a b", "x"]);
+}
+
+#[test]
+fn readme() {
+    run_guide("README.md");
 }

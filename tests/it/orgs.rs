@@ -185,3 +185,50 @@ fn a_closed_pipe_ends_quietly() {
         assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// At 80 columns, in a real (pseudo-)terminal: orgs drops its widest columns instead of
+/// breaking words and emails into pieces, rollback --list shows times to the second and
+/// no command line, and doctor wraps at word boundaries, never inside a fix.
+#[test]
+fn at_80_columns_nothing_is_broken_into_pieces() {
+    let fx = crate::harness::SqliteFixture::new();
+    fx.seed_classic();
+    let db = fx.db_arg();
+    let run = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path().display().to_string();
+        crate::harness::on_terminal_at_prompt(&args, &[("COLUMNS", "80"), ("HOME", &home)], "", "")
+    };
+    let (code, screen) = run(&["--db", &db, "orgs"]);
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("| Row ") || screen.contains("│ Row "), "the narrow layout: {screen}");
+    assert!(!screen.contains("admin@acme.test"), "emails are left to --json there: {screen}");
+    for line in screen.lines().filter(|l| !l.starts_with("Fix:") && !l.starts_with("Database:")) {
+        assert!(line.trim_end().chars().count() <= 80, "{line:?} is wider than 80:\n{screen}");
+    }
+
+    let backups = tempfile::tempdir().unwrap();
+    let b = backups.path().display().to_string();
+    lsauth(["--db", &db, "enable-legacy", "--org", "1", "--yes", "--backup-dir", &b]).run().expect_code(0);
+    let (code, screen) = run(&["--db", &db, "rollback", "--list", "--backup-dir", &b]);
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("enable-legacy --org 1 --yes"), "no command line at 80 columns: {screen}");
+    let second = screen.lines().find(|l| l.contains("-enable-legacy")).unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        second.split(['|', '│']).any(|cell| {
+            let t = cell.trim();
+            t.len() == 19 && t.as_bytes()[10] == b' ' && t.as_bytes()[4] == b'-'
+        }),
+        "the time to the second: {second}"
+    );
+
+    let (code, screen) = run(&["--db", &db, "doctor"]);
+    assert_eq!(code, 1, "{screen}");
+    for line in screen.lines().filter(|l| !l.contains("fix: lsauth")) {
+        assert!(line.trim_end().chars().count() <= 80, "{line:?} is wider than 80:\n{screen}");
+    }
+    let fix = screen.lines().find(|l| l.contains("fix: lsauth")).unwrap_or_else(|| panic!("{screen}"));
+    // Organization 1 was fixed above; organization 2 is left.
+    assert!(fix.trim_end().ends_with("enable-legacy --org 2"), "a fix is one line: {screen}");
+}
