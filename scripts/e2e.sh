@@ -144,6 +144,16 @@ print(value)
 PY
 }
 
+# pasted LINE: a command line lsauth printed, run by sh from another directory with the
+# lsauth under test first on PATH, as a user pastes it; it must succeed.
+pasted() {
+  steps=$((steps + 1))
+  local bin=$WORK/bin; mkdir -p "$bin"; ln -sf "$LSAUTH" "$bin/lsauth"
+  set +e; (cd "$WORK" && PATH="$bin:$PATH" sh -c "$1") >"$OUT" 2>"$ERR" </dev/null; local got=$?; set -e
+  if [ "$got" = 0 ]; then echo "  ok   pasted: $1"; else
+    echo "  FAIL pasted: $1 (exit $got)"; sed 's/^/       /' "$OUT" "$ERR"; failures=$((failures + 1)); fi
+}
+
 # stderr_has TEXT: the last run's stderr says TEXT.
 stderr_has() {
   steps=$((steps + 1))
@@ -162,13 +172,25 @@ story() {
   STDIN=$tokenfile expect 1 "token test" -- token test --url "$LS_URL" --token-stdin --json
   json_is cause legacy_disabled
   STDIN=$tokenfile expect 1 "token test with the database names the organization" -- --db "$LS_DB" token test --url "$LS_URL" --token-stdin --json
-  json_is fix "lsauth enable-legacy --org 1, or move the integration to a PAT: lsauth migrate-env"
+  check "the fix names the organization and carries --db" grep -q '"fix": "lsauth --db [^"]* enable-legacy --org 1"' "$OUT"
 
   echo "story: doctor says why"
   expect 1 "doctor" -- --db "$LS_DB" doctor --url "$LS_URL" --ls-data-dir "$LS_DATA" --json
   json_is checks/orgs.legacy_disabled/status fail
   json_is checks/api.reachable/status pass
   json_is checks/config.secret_key/status pass
+
+  echo "story: doctor for people; its printed fix and undo, pasted as they are, work"
+  expect 1 "doctor (for people)" -- --db "$LS_DB" doctor --url "$LS_URL" --ls-data-dir "$LS_DATA"
+  check "the verdict is the first line" sh -c "head -1 '$OUT' | grep -q '^FAIL 1 problem found'"
+  local fixline; fixline=$(sed -n 's/^    fix: \(lsauth --db .* enable-legacy .*\)$/\1/p' "$OUT" | head -1)
+  check "the fix carries --db" test -n "$fixline"
+  pasted "$fixline --yes"
+  local undo; undo=$(sed -n 's/^Undo:   //p' "$OUT")
+  STDIN=$tokenfile expect 0 "the token works after the pasted fix" -- token test --url "$LS_URL" --token-stdin --json
+  pasted "$undo --yes"
+  STDIN=$tokenfile expect 1 "and is rejected again after the pasted undo" -- token test --url "$LS_URL" --token-stdin --json
+  json_is cause legacy_disabled
 
   echo "story: enable-legacy fixes it, on the live server, no restart"
   expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
@@ -205,6 +227,21 @@ story() {
   expect 0 "doctor with the migrated .env" -- --db "$LS_DB" doctor --env-file "$envdir/.env" --ls-data-dir "$LS_DATA" --json
   json_is counts/fail 0
   json_is checks/token.live/status pass
+
+  echo "story: doctor --project: task URLs on another host than the backend's LABEL_STUDIO_URL"
+  local project port=${LS_URL##*:}
+  project=$(curl -fs -m 10 -X POST -H "Authorization: Token $LS_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"title": "urls"}' "$LS_URL/api/projects" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  # Tasks imported with Label Studio's own address as localhost; the backend's .env says 127.0.0.1.
+  check "a task with an absolute upload URL is imported" curl -fs -m 10 -o /dev/null -X POST \
+    -H "Authorization: Token $LS_TOKEN" -H 'Content-Type: application/json' \
+    -d "[{\"image\": \"http://localhost:$port/data/upload/$project/a.png\"}, {\"image\": \"/data/upload/$project/b.png\"}]" \
+    "$LS_URL/api/projects/$project/import"
+  expect 0 "doctor --project" -- --db "$LS_DB" doctor --env-file "$envdir/.env" --ls-data-dir "$LS_DATA" \
+    --project "$project" --json
+  json_is checks/project.task_urls/status warn
+  json_is checks/project.ml_backends/status skip
+  json_is checks/project.ml_backend_key/status pass
 
   echo "story: PATs switched off are caught, and rolled back"
   expect 0 "disable-pat --all" -- --db "$LS_DB" disable-pat --all --yes

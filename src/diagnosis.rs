@@ -403,7 +403,7 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
                 f.status.map(|s| s.to_string()).unwrap_or_default(),
                 detail.as_deref().unwrap_or("(no detail)")
             ),
-            "run lsauth doctor for the full picture".into(),
+            format!("run {} for the full picture", crate::paste::lsauth("doctor")),
         ),
     }
 }

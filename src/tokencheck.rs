@@ -165,6 +165,11 @@ pub fn token_problems(i: &Inspection, sig: &SignatureCheck) -> Vec<String> {
     problems
 }
 
+/// Whether the database's outstanding-token table lists the PAT: this instance issued it.
+pub fn issued_here(facts: Option<&DbFacts>) -> bool {
+    matches!(facts.and_then(|f| f.jti.as_ref()), Some(JtiState::Outstanding { .. }))
+}
+
 /// What the database says is wrong: unknown key, inactive owner, the owner's organization
 /// refusing this kind of token, a revoked or foreign PAT. A JWT feature flag that lsauth
 /// sees off (in its own environment) overrides the settings, as in Label Studio: legacy
@@ -215,6 +220,15 @@ pub fn database_problems(i: &Inspection, f: &DbFacts, flag: &JwtFlag) -> Vec<DbP
 /// Everything that makes this token fail, as far as can be told without the server.
 pub fn inspect_problems(i: &Inspection, sig: &SignatureCheck, facts: Option<&DbFacts>, flag: &JwtFlag) -> Vec<String> {
     let mut problems = token_problems(i, sig);
+    if sig.state == SignatureState::Invalid && issued_here(facts) {
+        // The outstanding-token table proves this database's instance issued it.
+        for p in problems.iter_mut().filter(|p| p.starts_with("signed by another SECRET_KEY")) {
+            *p = "this instance issued this PAT (its jti is outstanding), and SECRET_KEY changed since: Label Studio \
+                  rejects it; putting back the SECRET_KEY that signed it revives it and every PAT issued before the \
+                  change, or mint a new one (lsauth migrate-env --login OWNER_EMAIL --revoke-existing)"
+                .into();
+        }
+    }
     for p in facts.map(|f| database_problems(i, f, flag)).unwrap_or_default() {
         problems.push(match p.fix {
             Some(fix) => format!("{} (fix: {fix})", p.what),

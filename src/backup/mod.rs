@@ -538,7 +538,7 @@ pub fn ids(dir: &Path, kind: Kind) -> anyhow::Result<Vec<String>> {
 pub fn path_of(dir: &Path, id: &str) -> anyhow::Result<PathBuf> {
     let id = id.strip_suffix(".json").unwrap_or(id);
     if !valid_id(id) {
-        return Err(bad_input(format!("{id:?} is not a backup id (see lsauth rollback --list)")));
+        return Err(bad_input(format!("{id:?} is not a backup id (see {})", crate::paste::rollback("--list"))));
     }
     let path = dir.join(format!("{id}.json"));
     if !path.exists() {

@@ -37,7 +37,7 @@ fn describe_orgs(orgs: &[&OrgStatus], what: impl Fn(&OrgStatus) -> String) -> St
     let mut lines: Vec<String> =
         orgs.iter().take(LIST_LIMIT).map(|o| format!("organization {} {:?}: {}", o.id, o.title, what(o))).collect();
     if orgs.len() > LIST_LIMIT {
-        lines.push(format!("... and {} more (lsauth orgs lists them all)", orgs.len() - LIST_LIMIT));
+        lines.push(format!("... and {} more ({} lists them all)", orgs.len() - LIST_LIMIT, paste::lsauth("orgs")));
     }
     lines.join("\n")
 }
@@ -317,13 +317,14 @@ fn upgrade_risk_check(checks: &mut Checks, ctx: &Ctx, schema: &crate::settings::
             ),
         )
         .detail(format!(
-            "{}\npin them before upgrading (lsauth upgrade-check --to latest predicts every organization)",
+            "{}\npin them before upgrading ({} predicts every organization)",
             describe_orgs(&at_risk, |o| {
                 format!(
                     "no row: {} accepted now, rejected on 1.22+",
                     count_s(o.legacy_token_holders as usize, "legacy token")
                 )
-            })
+            }),
+            paste::lsauth("upgrade-check --to latest")
         ))
         .fix(paste::lsauth(&format!("pin {which}")));
 }
@@ -1216,7 +1217,9 @@ fn jwt_settings_check(
             return Ok(());
         }
         Err(_) => {
-            checks.skip(ID, sec, "not read: the configured token cannot sign in (see token.live); give --login EMAIL");
+            checks
+                .skip(ID, sec, "the organization's token settings were not read: the configured token cannot sign in")
+                .fix("give --login EMAIL (the web login) to read them");
             return Ok(());
         }
     };
@@ -1267,10 +1270,13 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let mut checks = Checks::default();
     let mut sources = sources(ctx, args)?;
     let located = locate_database(ctx)?;
-    if let (Err(why), None, None) = (&located, &sources.url, &sources.token) {
+    if let (Err(why), None) = (&located, &sources.url) {
+        // A token alone can only be read, not checked against anything: token inspect does that.
+        let token_only = if sources.token.is_some() { " (lsauth token inspect reads the token offline)" } else { "" };
         return Err(crate::exit::bad_input(format!(
-            "nothing to check: {why}, and no Label Studio URL or token is configured; give the database \
-             (--db PATH|postgres://...), the server (--url URL), or an integration's .env (--env-file FILE)"
+            "nothing to check: {why}, and no Label Studio URL is configured; give the database \
+             (--db PATH|postgres://...), the server (--url URL), or an integration's .env with its \
+             LABEL_STUDIO_URL (--env-file FILE){token_only}"
         )));
     }
     configuration(&mut checks, ctx, &located, &sources, args.ls_data_dir.as_deref());
@@ -1343,7 +1349,13 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
                 lock_waited |= failed.as_ref().is_some_and(db::is_lock_wait);
             }
             None => {
-                checks.skip("project.exists", Section::Project, "--project needs the database");
+                checks
+                    .skip(
+                        "project.exists",
+                        Section::Project,
+                        "the project was not checked: --project reads the database",
+                    )
+                    .fix("run doctor on the Label Studio host, or give --db PATH|postgres://...");
             }
         }
     }

@@ -756,6 +756,12 @@ impl<'a> Migration<'a> {
             return Ok(None);
         }
         let email = self.args.login.clone().unwrap_or_default();
+        if password.is_none() {
+            // Nobody should type a password for a server that is down.
+            if let Err(no) = s.api.block_on(s.api.get("api/version", Auth::None)) {
+                return Err(unreachable_at("reaching Label Studio", &no));
+            }
+        }
         let pw = self.ctx.password_or_prompt(&email, password.take())?;
         self.secrets.push(pw.clone());
         let session = Api::with_session(s.base.clone(), self.args.timeout.duration())?;

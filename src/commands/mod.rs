@@ -152,8 +152,9 @@ fn commit_outcome_unknown(
         ),
         Err(e) => format!(
             "and reading the rows again failed too ({e:#}): whether the change was applied is unknown; backup {id} \
-             was kept (unconfirmed) at {}: check with lsauth orgs",
-            path.display()
+             was kept (unconfirmed) at {}: check with {}",
+            path.display(),
+            crate::paste::lsauth("orgs")
         ),
     };
     crate::exit::unreachable_error(format!("{err}: {said}"))

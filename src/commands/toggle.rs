@@ -55,7 +55,11 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
             let listed = match known.len() {
                 0 => "this database has no organizations".to_string(),
                 n if n <= 20 => format!("the organizations are {}", known.join(", ")),
-                n => format!("{n} organizations, {}, ... (lsauth orgs lists them)", known[..20].join(", ")),
+                n => format!(
+                    "{n} organizations, {}, ... ({} lists them)",
+                    known[..20].join(", "),
+                    crate::paste::lsauth("orgs")
+                ),
             };
             let ids: Vec<String> = missing.iter().map(i64::to_string).collect();
             return Err(bad_input(format!("no organization with id {}: {listed}", ids.join(", "))));

@@ -41,8 +41,15 @@ pub fn inspect(ctx: &Ctx, args: &TokenInspectArgs) -> anyhow::Result<ExitStatus>
     )?;
     let inspection = token::inspect(&source.value, now_secs());
     let mut warnings = Vec::new();
-    let signature = check_signature(&inspection, ctx.secret_key(args.ls_data_dir.as_deref()));
+    let mut signature = check_signature(&inspection, ctx.secret_key(args.ls_data_dir.as_deref()));
     let database = db_facts(ctx, &inspection, &mut warnings)?;
+    if signature.state == crate::tokencheck::SignatureState::Invalid
+        && crate::tokencheck::issued_here(database.as_ref())
+    {
+        let from = signature.secret_key_source.clone().unwrap_or_default();
+        signature.note =
+            format!("NOT signed by the SECRET_KEY from {from}, yet this instance issued it: SECRET_KEY changed since");
+    }
     let problems = inspect_problems(&inspection, &signature, database.as_ref(), &JwtFlag::from_env(&ctx.env));
     let claims: &Claims = inspection.claims.as_ref().unwrap_or(&EMPTY_CLAIMS);
     let report = InspectReport {

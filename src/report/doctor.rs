@@ -51,11 +51,24 @@ fn line(p: &mut Painter, text: &str, indent: usize, out: &Output) {
 }
 
 fn headline(p: &mut Painter, check: &Check, indent: usize, out: &Output) {
+    headline_of(p, check, &check.summary, indent, out)
+}
+
+/// A symptom under its cause: its first sentence (the rest, and its fix, is the cause's).
+fn symptom(p: &mut Painter, check: &Check, indent: usize, out: &Output) {
+    let first = match check.summary.find(". ") {
+        Some(end) => &check.summary[..=end],
+        None => check.summary.as_str(),
+    };
+    headline_of(p, check, first, indent, out)
+}
+
+fn headline_of(p: &mut Painter, check: &Check, summary: &str, indent: usize, out: &Output) {
     let marked = mark(check.status, out);
     p.plain(&" ".repeat(indent)).push(Style::of(check.status), marked).plain(" ");
     // The id wraps with the summary as its last word, so that no line runs past the width.
     let id = format!("[{}]", check.id);
-    let text = format!("{}  {id}", crate::shown::outside(&check.summary));
+    let text = format!("{}  {id}", crate::shown::outside(summary));
     let first = indent + marked.chars().count() + 1;
     let wrapped = wrap(&text, out.width.map(|w| w.saturating_sub(first)), indent + INDENT);
     for l in &wrapped {
@@ -90,7 +103,7 @@ fn cause_block(p: &mut Painter, report: &DoctorReport, head: &Check, out: &Outpu
     if !symptoms.is_empty() {
         line(p, "which also explains:", INDENT, out);
         for s in symptoms {
-            headline(p, s, INDENT + 2, out);
+            symptom(p, s, INDENT + 2, out);
         }
     }
     if let Some(fix) = &head.fix {

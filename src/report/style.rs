@@ -81,6 +81,29 @@ pub fn count_s(n: usize, one: &str) -> String {
     count(n, one, &format!("{one}s"))
 }
 
+/// The words of `text` as `wrap` places them: a command named in prose (from `lsauth` to
+/// the end of the text, or to a word closing with `)`, `;` or `,`) is one word, so that it
+/// stays on one line and pastes.
+fn wrap_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut command: Option<String> = None;
+    for word in text.split(' ') {
+        match command.as_mut() {
+            Some(c) => {
+                c.push(' ');
+                c.push_str(word);
+                if word.ends_with([')', ';', ',']) {
+                    words.extend(command.take());
+                }
+            }
+            None if word == "lsauth" || word == "(lsauth" => command = Some(word.to_string()),
+            None => words.push(word.to_string()),
+        }
+    }
+    words.extend(command);
+    words
+}
+
 /// `text` broken at blanks into lines of at most `width` columns (a word longer than
 /// the width stays whole: a command, an id, a URL or an email is never split), every
 /// line after the first indented by `indent` spaces. Without a width, `text` as it is.
@@ -89,7 +112,8 @@ pub fn wrap(text: &str, width: Option<usize>, indent: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     let mut used = 0;
-    for word in text.split(' ') {
+    for word in wrap_words(text) {
+        let word = word.as_str();
         let len = word.chars().count();
         let limit = if lines.is_empty() { width } else { width.saturating_sub(indent) };
         if used > 0 && used + 1 + len > limit {
@@ -192,11 +216,14 @@ mod tests {
 
     #[test]
     fn wraps_at_blanks_and_never_inside_a_word() {
-        let lines = wrap("fix this with lsauth --db /very/long/path/label_studio.sqlite3 now", Some(20), 4);
-        assert_eq!(lines[0], "fix this with lsauth");
-        assert_eq!(lines[1], "    --db");
+        let lines = wrap("a long sentence naming /very/long/path/label_studio.sqlite3 here", Some(20), 4);
+        assert_eq!(lines[0], "a long sentence");
+        assert_eq!(lines[1], "    naming");
         assert_eq!(lines[2], "    /very/long/path/label_studio.sqlite3");
-        assert_eq!(lines[3], "    now");
+        assert_eq!(lines[3], "    here");
+        // A command named in prose stays on one line, whole.
+        let lines = wrap("pin them (lsauth --db x.db upgrade-check --to latest) before", Some(20), 2);
+        assert_eq!(lines, ["pin them", "  (lsauth --db x.db upgrade-check --to latest)", "  before"]);
         assert_eq!(wrap("as it is", None, 2), vec!["as it is"]);
     }
 

@@ -410,6 +410,10 @@ fn nothing_to_check_is_bad_input() {
     assert!(run.stderr.contains("nothing to check") && run.stderr.contains("--db"), "{}", run.stderr);
     let json = lsauth(["doctor", "--json"]).run();
     json.expect_code(2);
+    // A token alone is read, not checked: token inspect is named for that.
+    let run = lsauth(["doctor"]).env("LABEL_STUDIO_API_KEY", ADMIN_KEY).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("lsauth token inspect reads the token offline"), "{}", run.stderr);
 }
 
 #[test]
