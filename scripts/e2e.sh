@@ -139,7 +139,10 @@ json_get() {
 import json, sys
 value = json.load(open(sys.argv[1]))
 for part in sys.argv[2].split("/"):
-    value = value[int(part)] if isinstance(value, list) else value.get(part)
+    if isinstance(value, list):
+        value = next((c for c in value if c.get("id") == part), None) if not part.isdigit() else value[int(part)]
+    else:
+        value = value.get(part) if value is not None else None
 print(value)
 PY
 }
@@ -257,9 +260,116 @@ story() {
     || { echo "  FAIL the .env differs from the original"; failures=$((failures + 1)); }
   unset PAT_SEEN
   story_trust "$db"
+  story_ml_backends "$db"
+}
+
+# backend_download GENERATION ENV_FILE URL: the status an ML backend's task-data download
+# gets (scripts/e2e-backend.py: the key resolved as that generation resolves it, the SDK's
+# get_local_path), with empty XDG directories so that the SDK downloads and reads no file.
+backend_download() {
+  local xdg=$WORK/xdg-$RANDOM; mkdir -p "$xdg/data" "$xdg/cache"
+  env -i PATH="$PATH" HOME="$xdg" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" \
+    "$CACHE/venv-$LS_VERSION/bin/python" "$ROOT/scripts/e2e-backend.py" "$@" 2>/dev/null | tail -1
+}
+
+# predicted_and_got WHAT GENERATION ENV_FILE URL STATUS LSAUTH_EXIT [--client C]: the ML
+# backend's real download gets STATUS, and lsauth's token test of the same .env predicts it
+# (exit LSAUTH_EXIT: 0 for a key that works for that backend, 1 when it does not).
+predicted_and_got() {
+  local what=$1 generation=$2 env_file=$3 url=$4 status=$5 code=$6; shift 6
+  check "$what: the $generation backend's download gets $status" test "$(backend_download "$generation" "$env_file" "$url")" = "$status"
+  expect "$code" "$what: token test predicts it" -- token test --env-file "$env_file" "$@" --json
+}
+
+# Real downloads by ML backends of two generations (AUTH-FACTS "ML backends, measured"),
+# each against lsauth's prediction, and lsauth's fixes applied and confirmed.
+story_ml_backends() {
+  local db=$1 dir=$WORK/backend-$db project port=${LS_URL##*:}
+  echo "story: ML backends download an uploaded image; lsauth predicts each answer"
+  expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
+  expect 0 "enable-pat --all" -- --db "$LS_DB" enable-pat --all --yes
+  mkdir -p "$dir"; echo 'from label_studio_ml.model import LabelStudioMLBase' >"$dir/model.py"
+  python3 -c 'import base64,sys; open(sys.argv[1],"wb").write(base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))' "$dir/cat.png"
+  project=$(curl -fs -m 10 -X POST -H "Authorization: Token $LS_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"title": "backend", "label_config": "<View><Image name=\"image\" value=\"$image\"/><Choices name=\"c\" toName=\"image\"><Choice value=\"a\"/></Choices></View>"}' \
+    "$LS_URL/api/projects" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  check "an image is uploaded as a task" curl -fs -m 30 -o /dev/null -X POST -H "Authorization: Token $LS_TOKEN" \
+    -F "file=@$dir/cat.png" "$LS_URL/api/projects/$project/import"
+  local path; path=$(curl -fs -m 10 -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/tasks?project=$project" |
+    python3 -c 'import json, sys; d = json.load(sys.stdin); t = d["tasks"] if isinstance(d, dict) else d; print(t[0]["data"]["image"])')
+  local url=$LS_URL$path
+  check "the task's image is a Label Studio upload ($path)" test "${path#/data/upload/}" != "$path"
+
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$LS_URL" "$LS_TOKEN" >"$dir/.env"
+  predicted_and_got "legacy key, legacy on" current "$dir/.env" "$url" 200 0
+  json_is integration/client ml_backend
+  expect 0 "disable-legacy --all (the field report)" -- --db "$LS_DB" disable-legacy --all --yes
+  predicted_and_got "legacy key, legacy off" current "$dir/.env" "$url" 401 1
+  json_is cause legacy_disabled
+  expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
+
+  # A PAT where the current backend refreshes it.
+  expect 0 "migrate-env --pat-capable" -- migrate-env --env-file "$dir/.env" --pat-capable --revoke-existing --yes --json
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$dir/.env")
+  predicted_and_got "PAT in LABEL_STUDIO_API_KEY" current "$dir/.env" "$url" 200 0
+  predicted_and_got "the same PAT, a backend before the fix" before-fix "$dir/.env" "$url" 401 1 --client ml-backend-before-fix
+  json_is cause client_refused
+
+  # The SAM example's variable: the current backend sends the PAT unrefreshed.
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_ACCESS_TOKEN=%s\n' "$LS_URL" "$PAT_SEEN" >"$dir/.env"
+  predicted_and_got "PAT in LABEL_STUDIO_ACCESS_TOKEN" current "$dir/.env" "$url" 401 1
+  json_is cause client_refused
+  # lsauth migrated this file: its backup holds the legacy key, and the rollback is the fix.
+  check "the fix is the legacy key back (lsauth's rollback of the file), not enable-legacy" \
+    sh -c "grep -q '\"fix\": \"lsauth rollback --env-file [^\"]* --latest' '$OUT' && ! grep -q '\"fix\": \"[^\"]*enable-legacy' '$OUT'"
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_ACCESS_TOKEN=%s\n' "$LS_URL" "$LS_TOKEN" >"$dir/.env"
+  predicted_and_got "the fix applied: the legacy key back" current "$dir/.env" "$url" 200 0
+
+  # Task URLs on another host name than LABEL_STUDIO_URL's: no key is sent.
+  local other=http://localhost:$port$path
+  check "a task with the image under localhost is imported" curl -fs -m 10 -o /dev/null -X POST \
+    -H "Authorization: Token $LS_TOKEN" -H 'Content-Type: application/json' -d "[{\"image\": \"$other\"}]" \
+    "$LS_URL/api/projects/$project/import"
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$LS_URL" "$LS_TOKEN" >"$dir/.env"
+  check "a download from localhost with LABEL_STUDIO_URL on 127.0.0.1 gets 401" \
+    test "$(backend_download current "$dir/.env" "$other")" = 401
+  expect 0 "doctor --project names the host mismatch" -- --db "$LS_DB" doctor --env-file "$dir/.env" \
+    --ls-data-dir "$LS_DATA" --project "$project" --json
+  json_is checks/project.task_urls/status warn
+  local fix; fix=$(json_get checks/project.task_urls/fix)
+  local host; host=$(printf '%s' "$fix" | sed -n 's/^set LABEL_STUDIO_URL in the backend.s .env to \([^ ]*\) .*/\1/p')
+  check "the fix names the tasks' host" test "$host" = "http://localhost:$port"
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$host" "$LS_TOKEN" >"$dir/.env"
+  check "the fix applied: the download gets 200" test "$(backend_download current "$dir/.env" "$other")" = 200
+  unset PAT_SEEN
 }
 
 # ------------------------------------------------------------------ the field (issue 11)
+
+# field_fresh DB VERSION: a fresh install of VERSION (1.17.0 and 1.22.0, where the behaviour
+# changes) rejects its own legacy token from the start; doctor says why, and what the next
+# organization will do: 1.17.0 has no setting for it, 1.18 and later do.
+field_fresh() {
+  local db=$1 version=$2 name=fresh_${2//./_}_$1
+  echo "field: a fresh $version ($db)"
+  start_label_studio "$name" "$db" "$version"
+  local tokenfile=$WORK/token-$name; printf '%s' "$LS_TOKEN" >"$tokenfile"
+  STDIN=$tokenfile expect 1 "$version rejects its own legacy token" -- token test --url "$LS_URL" --token-stdin --json
+  json_is cause legacy_disabled
+  expect 1 "doctor names it" -- --db "$LS_DB" doctor --url "$LS_URL" --ls-data-dir "$LS_DATA" --json
+  json_is checks/orgs.legacy_disabled/status fail
+  json_is checks/api.release/status pass
+  expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
+  STDIN=$tokenfile expect 0 "the token works" -- token test --url "$LS_URL" --token-stdin --json
+  expect 0 "doctor: the next organization would reject legacy tokens" -- --db "$LS_DB" doctor --url "$LS_URL" \
+    --ls-data-dir "$LS_DATA" --json
+  json_is checks/database.enable_legacy_env/status warn
+  case $version in
+    1.17.0) check "1.17.0: no such setting, enable-legacy each new organization" grep -q '1.17.0 has no such setting' "$OUT" ;;
+    *) check "$version: the setting is the fix" grep -q '"fix": "set LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true' "$OUT" ;;
+  esac
+  stop_label_studio
+}
 
 # sdk_whoami ENV_FILE: the official SDK (the version installed with Label Studio 1.23.2)
 # reads the .env as integrations do and asks whoami; prints the email.
@@ -725,15 +835,18 @@ esac
 field_stories() {
   field_upgrade_from_1_16 "$1"; field_upgrade_through_1_21 "$1"; field_running_1_21 "$1"
   field_pin_1_21 "$1"; field_safe_upgrade_from_1_16 "$1"
+  field_fresh "$1" 1.17.0; field_fresh "$1" 1.22.0
 }
 case "$which" in
   sqlite) story sqlite ;;
   postgres) start_postgres; story postgres ;;
-  field) install_label_studio 1.16.0; install_label_studio 1.21.0
+  field) for v in 1.16.0 1.17.0 1.21.0 1.22.0; do install_label_studio "$v"; done
          field_stories sqlite; start_postgres; field_stories postgres ;;
-  all) install_label_studio 1.16.0; install_label_studio 1.21.0
+  all) for v in 1.16.0 1.17.0 1.21.0 1.22.0; do install_label_studio "$v"; done
        story sqlite; field_stories sqlite; start_postgres; story postgres; field_stories postgres ;;
-  *) die "usage: scripts/e2e.sh [sqlite|postgres|field|all]" ;;
+  fresh) for v in 1.17.0 1.22.0; do install_label_studio "$v"; done
+         field_fresh sqlite 1.17.0; field_fresh sqlite 1.22.0 ;;
+  *) die "usage: scripts/e2e.sh [sqlite|postgres|field|fresh|all]" ;;
 esac
 echo "e2e: $((steps - failures)) passed, $failures failed"
 [ "$failures" = 0 ]

@@ -53,8 +53,6 @@ struct Migration<'a> {
     base: Option<url::Url>,
     /// Secrets to mask in any text shown.
     secrets: Vec<String>,
-    /// The diff was shown before the prompt: not shown again at the end.
-    diff_shown: bool,
 }
 
 /// The parts of setup every later step uses.
@@ -121,6 +119,7 @@ impl<'a> Migration<'a> {
             ml_backend_markers: Vec::new(),
             owner: None,
             preflight: None,
+            plan_shown: false,
             would_revoke: Vec::new(),
             new_credential: NewCredential::none(),
             dry_run: args.change.dry_run,
@@ -128,7 +127,7 @@ impl<'a> Migration<'a> {
             server_changes: Vec::new(),
             warnings: Vec::new(),
         };
-        Migration { ctx, args, outcome, unwritten: Vec::new(), base: None, secrets: Vec::new(), diff_shown: false }
+        Migration { ctx, args, outcome, unwritten: Vec::new(), base: None, secrets: Vec::new() }
     }
 
     fn record(&mut self, action: ServerAction, detail: String) {
@@ -867,8 +866,9 @@ impl<'a> Migration<'a> {
             // The change a person is asked about, before the question: the new value is a
             // placeholder (nothing is minted before "yes").
             let new = self.rewritten(s, PLACEHOLDER, "<password>")?;
-            report::print_plan(&self.ctx.out, || format!("{}\n", self.diff(s, &new)))?;
-            self.diff_shown = true;
+            let preflight = self.outcome.preflight.as_ref().map(report::migrate::preflight_line).unwrap_or_default();
+            report::print_plan(&self.ctx.out, || format!("{}\n{preflight}", self.diff(s, &new)))?;
+            self.outcome.plan_shown = true;
         }
         terminal::confirm(&question, self.args.change.yes, self.ctx.out.json)
     }
@@ -906,7 +906,7 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
             let file = m.outcome.file.file_written.then(|| m.outcome.env_file.clone());
             m.outcome.changed = file.is_some() || !m.outcome.server_changes.is_empty();
             m.outcome.summary = summarize(&m.outcome.server_changes, file.as_deref());
-            if m.diff_shown {
+            if m.outcome.plan_shown {
                 // Shown before the prompt (people only: --json never prompts).
                 m.outcome.file.diff.clear();
             }

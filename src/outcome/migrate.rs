@@ -192,6 +192,9 @@ pub struct MigrateOutcome {
     pub ml_backend_markers: Vec<String>,
     pub owner: Option<Owner>,
     pub preflight: Option<Preflight>,
+    /// The plan (diff and preflight) was shown before the prompt: not again at the end.
+    #[serde(skip)]
+    pub plan_shown: bool,
     /// PATs `--revoke-existing` would revoke if Label Studio refuses a second one.
     pub would_revoke: Vec<ExistingPat>,
     #[serde(flatten)]
@@ -258,6 +261,7 @@ mod tests {
                 api_tokens_enabled: Some(true),
                 source: PreflightSource::Api,
             }),
+            plan_shown: false,
             would_revoke: Vec::new(),
             new_credential,
             dry_run: false,

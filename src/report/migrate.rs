@@ -19,14 +19,8 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         t.push_str(&o.file.diff);
         t.push('\n');
     }
-    if let Some(p) = &o.preflight {
-        let org = p.organization_id.map(|id| format!("organization {id}")).unwrap_or("the owner's organization".into());
-        let state = match p.api_tokens_enabled {
-            Some(true) => "on",
-            Some(false) => "off",
-            None => "unknown (a minted PAT that fails verification is revoked again)",
-        };
-        t.push_str(&format!("Preflight: PATs for {org}: {state} (from {}).\n", p.source.as_str()));
+    if let Some(p) = o.preflight.as_ref().filter(|_| !o.plan_shown) {
+        t.push_str(&preflight_line(p));
     }
     match (o.result, &o.new_credential.user) {
         (MigrateResult::AlreadyMigrated, Some(user)) => t.push_str(&format!(
@@ -83,6 +77,17 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         t.push_str(&format!("warning: {w}\n"));
     }
     print_text(&t)
+}
+
+/// What the preflight found, in one line.
+pub fn preflight_line(p: &crate::outcome::migrate::Preflight) -> String {
+    let org = p.organization_id.map(|id| format!("organization {id}")).unwrap_or("the owner's organization".into());
+    let state = match p.api_tokens_enabled {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "unknown (a minted PAT that fails verification is revoked again)",
+    };
+    format!("Preflight: PATs for {org}: {state} (from {}).\n", p.source.as_str())
 }
 
 /// The paste-ready command that restores `env_file` from backup `id`.

@@ -195,6 +195,8 @@ fn the_diff_comes_before_the_prompt() {
     let diff_at = screen.find("+++").unwrap_or_else(|| panic!("no diff before the prompt: {screen}"));
     let prompt_at = screen.find("Mint a PAT").unwrap_or_else(|| panic!("no prompt: {screen}"));
     assert!(diff_at < prompt_at, "{screen}");
+    let preflight_at = screen.find("Preflight: PATs for organization 1: on").unwrap_or_else(|| panic!("{screen}"));
+    assert!(preflight_at < prompt_at, "the preflight is part of the plan: {screen}");
     assert!(screen.contains("<PAT to be minted>"), "{screen}");
     assert_eq!(screen.to_lowercase().matches("nothing was changed").count(), 1, "said once: {screen}");
     assert_eq!(w.text(), before);
