@@ -501,20 +501,22 @@ impl<'a> Migration<'a> {
         Err(refused("minting a PAT: Label Studio still answers 409 after the existing PATs were revoked"))
     }
 
+    /// The user's PATs as Label Studio lists them: "jti 1a2b3c4d created 2026-...".
+    fn existing_pats(&self) -> String {
+        let names: Vec<String> = self
+            .outcome
+            .would_revoke
+            .iter()
+            .map(|p| format!("jti {} created {}", p.jti_prefix, p.created_at.as_deref().unwrap_or("?")))
+            .collect();
+        names.join(", ")
+    }
+
     /// What a 409 means and the flag that resolves it. When the file already holds a PAT
     /// (the one that no longer works), giving "it" back with --pat-stdin is no way out.
     fn second_pat_refused(&self) -> String {
-        let existing = if self.outcome.would_revoke.is_empty() {
-            String::new()
-        } else {
-            let names: Vec<String> = self
-                .outcome
-                .would_revoke
-                .iter()
-                .map(|p| format!("jti {} created {}", p.jti_prefix, p.created_at.as_deref().unwrap_or("?")))
-                .collect();
-            format!(" ({})", names.join(", "))
-        };
+        let existing =
+            if self.outcome.would_revoke.is_empty() { String::new() } else { format!(" ({})", self.existing_pats()) };
         if self.outcome.old_kind == TokenKind::Pat {
             format!(
                 "this user already has a Personal Access Token{existing}, most likely the one in the file that no \
@@ -848,16 +850,12 @@ impl<'a> Migration<'a> {
             _ => {}
         }
         if !self.outcome.would_revoke.is_empty() {
-            let names: Vec<String> = self
-                .outcome
-                .would_revoke
-                .iter()
-                .map(|p| format!("jti {} created {}", p.jti_prefix, p.created_at.as_deref().unwrap_or("?")))
-                .collect();
-            self.ctx.out.note(format!("If Label Studio refuses a second PAT, lsauth revokes: {}", names.join(", ")));
+            self.ctx
+                .out
+                .note(format!("If Label Studio refuses a second PAT, lsauth revokes: {}", self.existing_pats()));
             steps.push(format!(
                 "revoke {} if needed",
-                crate::report::style::count(names.len(), "existing PAT", "existing PATs")
+                crate::report::style::count(self.outcome.would_revoke.len(), "existing PAT", "existing PATs")
             ));
         }
         steps.push(format!("rewrite {}", s.path.display()));
