@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::Ctx;
 use crate::api::{self, Api, Auth};
 use crate::cli::DoctorArgs;
-use crate::db::{self, Access, Database, DbTarget, Located, OpenOptions};
+use crate::db::{self, Access, Database, Located, OpenOptions};
 use crate::diagnosis::{self, Cause, ExplainContext};
 use crate::envfile::EnvDocument;
 use crate::exit::{status_of, ExitStatus};
@@ -1095,20 +1095,13 @@ fn project_live_keys(ctx: &Ctx, db: &mut dyn Database, project_id: i64) -> Vec<S
     keys
 }
 
-/// Where the database is, or why there is none to check: an explicit --db that cannot
-/// even be parsed is bad input; discovery trouble is a finding; a discovered but absent
-/// SQLite file means this is not a Label Studio host, and the database checks are skipped.
+/// Where the database is, or why there is none to check (`Ctx::database_choice`, the rule
+/// every command uses).
 fn locate_database(ctx: &Ctx) -> anyhow::Result<Result<Located, String>> {
-    let explicit_db = ctx.db_given_explicitly();
-    let located = match db::locate(ctx.global.db.as_deref(), &ctx.env) {
-        Ok(l) => l,
-        Err(e) if explicit_db => return Err(e),
-        Err(e) => return Ok(Err(format!("{e:#}"))),
-    };
-    if !explicit_db && matches!(&located.target, DbTarget::Sqlite { path } if !path.exists()) {
-        return Ok(Err(format!("no Label Studio database at {} ({})", located.target.location(), located.source)));
-    }
-    Ok(Ok(located))
+    Ok(match ctx.database_choice()? {
+        super::DbChoice::Named(l) | super::DbChoice::Discovered(l) => Ok(l),
+        super::DbChoice::Absent { reason, .. } => Err(reason),
+    })
 }
 
 /// database.connection: open the database read-only, or say why not. The flag says the

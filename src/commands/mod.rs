@@ -20,6 +20,18 @@ use crate::exit::ExitStatus;
 use crate::outcome::change::BackupRef;
 use crate::report::Output;
 
+/// The database a run uses (`Ctx::database_choice`).
+#[derive(Debug)]
+pub enum DbChoice {
+    /// Named on the command line or in LSAUTH_DB: failing to open it is an error.
+    Named(Located),
+    /// Found the way Label Studio finds its own: failing to open it is a finding.
+    Discovered(Located),
+    /// None here: not a Label Studio host, or discovery failed (`reason` says which).
+    /// `named_by_label_studio`: Label Studio's own variables pointed at it.
+    Absent { reason: String, named_by_label_studio: bool },
+}
+
 /// What every command gets: the environment, the global options, the output.
 pub struct Ctx {
     pub env: Environment,
@@ -278,26 +290,45 @@ impl Ctx {
     /// commands work without it. An explicitly named database that cannot be opened is
     /// an error; an implicit one is a warning in `warnings`.
     pub fn optional_db(&self, access: Access, warnings: &mut Vec<String>) -> anyhow::Result<Option<Box<dyn Database>>> {
+        match self.database_choice()? {
+            DbChoice::Named(_) => Ok(Some(self.open_db(access)?.0)),
+            DbChoice::Discovered(_) => match self.open_db(access) {
+                Ok((db, _)) => Ok(Some(db)),
+                Err(e) => {
+                    warnings.push(format!("database not used: {e:#}"));
+                    Ok(None)
+                }
+            },
+            DbChoice::Absent { reason, named_by_label_studio } => {
+                if named_by_label_studio {
+                    warnings.push(format!("database not used: {reason}"));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Which database this run uses, by one rule for every command (doctor included): the
+    /// one named (`--db`, LSAUTH_DB: an error when it cannot even be parsed), else the one
+    /// Label Studio's environment or default location gives, when a PostgreSQL target or an
+    /// existing SQLite file is there; else none, with why.
+    pub fn database_choice(&self) -> anyhow::Result<DbChoice> {
         let explicit = self.db_given_explicitly();
-        let label_studio_env =
+        let named_by_label_studio =
             ["DJANGO_DB", "DATABASE_NAME", "BASE_DATA_DIR"].iter().any(|v| self.env.label_studio(v).is_some());
         let located = match db::locate(self.global.db.as_deref(), &self.env) {
             Ok(l) => l,
             Err(e) if explicit => return Err(e),
-            Err(_) => return Ok(None),
+            Err(e) => return Ok(DbChoice::Absent { reason: format!("{e:#}"), named_by_label_studio }),
         };
-        let default_exists = matches!(&located.target, db::DbTarget::Sqlite { path } if path.exists());
-        if !(explicit || label_studio_env || default_exists) {
-            return Ok(None);
+        if explicit {
+            return Ok(DbChoice::Named(located));
         }
-        match self.open_db(access) {
-            Ok((db, _)) => Ok(Some(db)),
-            Err(e) if explicit => Err(e),
-            Err(e) => {
-                warnings.push(format!("database not used: {e:#}"));
-                Ok(None)
-            }
+        if matches!(&located.target, db::DbTarget::Sqlite { path } if !path.exists()) {
+            let reason = format!("no Label Studio database at {} ({})", located.target.location(), located.source);
+            return Ok(DbChoice::Absent { reason, named_by_label_studio });
         }
+        Ok(DbChoice::Discovered(located))
     }
 
     /// Whether the user named a database (`--db`, or a non-empty `LSAUTH_DB`, which is

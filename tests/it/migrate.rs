@@ -91,9 +91,15 @@ fn mints_with_the_legacy_token_verifies_and_rewrites_losslessly() {
     assert_eq!(json["credential"], "minted_with_legacy_token");
     assert_eq!(json["verified"], true);
     assert_eq!(json["user"]["email"], "admin@acme.test");
-    let minted = pat(SECRET, 1, "minted-1-0");
     assert_eq!(fake.with(|s| s.issued.clone()), vec![(1, "minted-1-0".to_string())]);
     let after = w.text();
+    // The PAT as the server minted it (its times are the server's second, not this one's).
+    let minted = after
+        .lines()
+        .find_map(|l| l.strip_prefix("LABEL_STUDIO_API_KEY=\"").and_then(|v| v.split('"').next()))
+        .map(crate::harness::secret)
+        .unwrap_or_else(|| panic!("no PAT written: {after}"));
+    assert!(minted.starts_with("eyJ") && minted.split('.').count() == 3, "{minted}");
     assert!(after.contains(&format!("LABEL_STUDIO_API_KEY=\"{minted}\"  # admin's key\r\n")), "{after}");
     assert!(after.contains(&format!(
         "# LABEL_STUDIO_API_KEY=\"{KEY}\"  # admin's key  # legacy token, replaced by a Personal Access Token on "
