@@ -65,7 +65,7 @@ check "lsauth --version says $want" test "$("${run[@]}" "$bin" --version)" = "$w
 set +e; "${run[@]}" "$bin" --db demo/label_studio.sqlite3 doctor >"$work/doctor.out" 2>&1; code=$?; set -e
 check "the README's demo doctor exits 1 (problems found)" test "$code" = 1
 check "and names the disabled legacy tokens" grep -q 'orgs.legacy_disabled' "$work/doctor.out"
-check "and the fix" grep -q 'lsauth enable-legacy' "$work/doctor.out"
+check "and the fix, carrying --db" grep -q 'fix: lsauth --db demo/label_studio.sqlite3 enable-legacy' "$work/doctor.out"
 
 # Figures for docs/performance.md (printed, never asserted).
 artifact_kb=$(( $(stat -c %s "$artifact") / 1024 ))

@@ -28,7 +28,7 @@ use crate::outcome::migrate::{
     capitalize, summarize, CredentialSource, EnvClient, ExistingPat, FileChange, MigrateOutcome, MigrateResult,
     MigrateTo, NewCredential, Owner, OwnerSource, Preflight, PreflightSource, ServerAction, ServerChange,
 };
-use crate::remote::{login, same_email, unreachable_at, Caller};
+use crate::remote::{login, same_email, unreachable_at, Caller, Minted, Revoked};
 use crate::report;
 use crate::secrets::mask;
 use crate::sources;
@@ -357,11 +357,7 @@ impl<'a> Migration<'a> {
     /// `api_tokens_enabled`, from the database, else from GET /api/jwt/settings as the
     /// owner, else unknown.
     async fn preflight_api(caller: &Caller<'_>) -> Option<bool> {
-        let answer = caller.get("api/jwt/settings").await.ok()?;
-        if answer.status != 200 {
-            return None;
-        }
-        answer.json()?.get("api_tokens_enabled")?.as_bool()
+        crate::remote::api_tokens_enabled(caller).await
     }
 
     fn preflight(&mut self, db: Option<&mut Box<dyn Database>>, caller: &Caller<'_>) -> anyhow::Result<()> {
@@ -440,18 +436,11 @@ impl<'a> Migration<'a> {
 
     /// The user's existing PATs, for the plan of --revoke-existing.
     fn list_existing(&mut self, caller: &Caller<'_>) -> anyhow::Result<()> {
-        let answer =
-            caller.api().block_on(caller.get("api/token/")).map_err(|no| unreachable_at("listing PATs", &no))?;
-        if answer.status != 200 {
-            return Err(refused(format!("listing the user's PATs: Label Studio answered {}", answer.status)));
-        }
-        let listed: Vec<String> = answer
-            .json()
-            .and_then(|j| j.as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|t| t.as_str().map(String::from).or_else(|| t.get("token")?.as_str().map(String::from)))
-            .collect();
+        let listed = caller
+            .api()
+            .block_on(crate::remote::list_pats(caller))
+            .map_err(|no| unreachable_at("listing PATs", &no))?
+            .map_err(|status| refused(format!("listing the user's PATs: Label Studio answered {status}")))?;
         self.outcome.would_revoke = listed.iter().map(|t| describe_listed(t)).collect();
         Ok(())
     }
@@ -460,25 +449,22 @@ impl<'a> Migration<'a> {
     /// again. Every change goes into the ledger as it happens.
     fn mint(&mut self, caller: &Caller<'_>) -> anyhow::Result<String> {
         for attempt in 0..2 {
-            let answer = caller
+            let minted = caller
                 .api()
-                .block_on(caller.post("api/token/", &serde_json::json!({})))
+                .block_on(crate::remote::mint_pat(caller))
                 .map_err(|no| unreachable_at("minting a PAT", &no))?;
-            match answer.status {
-                201 | 200 => {
-                    let pat = answer
-                        .json()
-                        .and_then(|j| j.get("token").and_then(|t| t.as_str()).map(String::from))
-                        .ok_or_else(|| refused("minting a PAT: Label Studio answered without a token"))?;
+            match minted {
+                Minted::Created(pat) => {
                     self.unwritten.push(pat.clone());
                     self.secrets.push(pat.clone());
                     self.record(ServerAction::PatCreated, format!("a PAT was created (jti {})", jti_prefix(&pat)));
                     return Ok(pat);
                 }
-                409 if self.args.revoke_existing && attempt == 0 => {
+                Minted::AlreadyHasOne if self.args.revoke_existing && attempt == 0 => {
                     for existing in self.outcome.would_revoke.clone() {
-                        let revoked = caller.api().block_on(caller.api().blacklist(&existing.truncated));
-                        if matches!(revoked, Ok(ref a) if a.status == 204) {
+                        let revoked =
+                            caller.api().block_on(crate::remote::revoke_pat(caller.api(), &existing.truncated));
+                        if matches!(revoked, Ok(Revoked::Now)) {
                             self.record(
                                 ServerAction::ExistingPatRevoked,
                                 format!(
@@ -491,8 +477,9 @@ impl<'a> Migration<'a> {
                         }
                     }
                 }
-                409 => return Err(refused(self.second_pat_refused())),
-                _ => {
+                Minted::AlreadyHasOne => return Err(refused(self.second_pat_refused())),
+                Minted::WithoutToken => return Err(refused("minting a PAT: Label Studio answered without a token")),
+                Minted::Refused(answer) => {
                     let finding = diagnosis::whoami_legacy(&Ok(answer));
                     return Err(explained("minting a PAT", &finding, &ExplainContext::default()));
                 }
@@ -536,26 +523,25 @@ impl<'a> Migration<'a> {
     fn revoke_unwritten(&mut self, api: &Api) {
         for pat in std::mem::take(&mut self.unwritten) {
             let jti = jti_prefix(&pat);
-            let answer = api.block_on(api.blacklist(&pat));
-            match answer {
-                Ok(a) if a.status == 204 || a.status == 404 => self.record(
-                    ServerAction::PatRevokedAgain,
-                    format!("the PAT created (jti {jti}) was revoked again, as it was not written"),
-                ),
-                other => {
-                    let why = match other {
-                        Ok(a) => format!("Label Studio answered {}", a.status),
-                        Err(no) => no.reason,
-                    };
+            let answer = api.block_on(crate::remote::revoke_pat(api, &pat));
+            let why = match answer {
+                Ok(Revoked::Now | Revoked::AlreadyGone) => {
                     self.record(
-                        ServerAction::PatRevokeFailed,
-                        format!(
-                            "the PAT created (jti {jti}) could NOT be revoked again ({why}): revoke it in Label \
-                             Studio (Account & Settings > Personal Access Token)"
-                        ),
-                    )
+                        ServerAction::PatRevokedAgain,
+                        format!("the PAT created (jti {jti}) was revoked again, as it was not written"),
+                    );
+                    continue;
                 }
-            }
+                Ok(Revoked::Refused(status)) => format!("Label Studio answered {status}"),
+                Err(no) => no.reason,
+            };
+            self.record(
+                ServerAction::PatRevokeFailed,
+                format!(
+                    "the PAT created (jti {jti}) could NOT be revoked again ({why}): revoke it in Label Studio \
+                     (Account & Settings > Personal Access Token)"
+                ),
+            );
         }
     }
 

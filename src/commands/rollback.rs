@@ -346,12 +346,9 @@ fn left_pat(api: Option<&crate::api::Api>, pat: &str, revoke: bool) -> crate::ou
         .map(|j| j.chars().take(8).collect::<String>())
         .unwrap_or_else(|| "?".into());
     let Some(api) = api else { return crate::outcome::change::LeftPat { jti, still_valid: None, revoked: false } };
-    let revoked = revoke && matches!(api.block_on(api.blacklist(pat)), Ok(a) if a.status == 204);
-    let still_valid = match api.block_on(api.refresh(pat)) {
-        Ok(a) if a.status == 200 => Some(true),
-        Ok(a) if a.status == 401 => Some(false),
-        _ => None,
-    };
+    let revoked =
+        revoke && matches!(api.block_on(crate::remote::revoke_pat(api, pat)), Ok(crate::remote::Revoked::Now));
+    let still_valid = api.block_on(crate::remote::pat_still_valid(api, pat));
     crate::outcome::change::LeftPat { jti, still_valid, revoked }
 }
 
