@@ -641,7 +641,8 @@ impl RestorePlan {
     }
 
     /// The rows to write when every row is found as the change wrote it (the usual case):
-    /// the plan's own, without a copy (at 100,000 rows a copy is 12 MB more). Else `None`:
+    /// the plan's own, without a copy (a second copy of every row at scale; the memory
+    /// figures are in docs/performance.md). Else `None`:
     /// see `changes`.
     pub fn all_restored_as_written(&self) -> Option<&[RowChange]> {
         self.found.iter().all(|f| f.now == Now::AsWritten).then_some(&self.rows[..])

@@ -220,7 +220,8 @@ pub fn read_regular_file(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
 /// The most of a `.env` file lsauth reads: far beyond any real one, small enough that a
 /// wrong path (a log, `/dev/zero`) is refused at once.
 pub const ENV_FILE_LIMIT: u64 = 16 << 20;
-/// The most of a backup file lsauth reads (100,000 organizations take about 20 MiB).
+/// The most of a backup file lsauth reads (far above the largest measured backup, in
+/// docs/performance.md).
 pub const BACKUP_LIMIT: u64 = 1 << 30;
 
 /// What kind of thing a non-regular file is, in words.

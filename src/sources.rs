@@ -132,23 +132,51 @@ pub fn token_source(
     )))
 }
 
-pub fn url_source(flag: Option<&str>, env_doc: Option<(&Path, &EnvDocument)>, env: &Environment) -> (String, String) {
+pub fn url_source(flag: Option<&str>, env_doc: Option<(&Path, &EnvDocument)>, env: &Environment) -> (String, UrlFrom) {
     if let Some(u) = flag {
-        return (u.to_string(), "--url".into());
+        return (u.to_string(), UrlFrom::Flag);
     }
     if let Some((path, doc)) = env_doc {
         for var in URL_VARIABLES {
             if let Some(e) = doc.entry(var) {
-                return (e.value.to_string(), format!("{} line {} ({var})", path.display(), e.line));
+                return (e.value.to_string(), UrlFrom::EnvFile(format!("{} line {} ({var})", path.display(), e.line)));
             }
         }
     }
     for var in URL_VARIABLES {
         if let Some(v) = env.get(var).filter(|v| !v.is_empty()) {
-            return (v.to_string(), format!("environment ({var})"));
+            return (v.to_string(), UrlFrom::Environment(var));
         }
     }
-    (DEFAULT_URL.into(), "default".into())
+    (DEFAULT_URL.into(), UrlFrom::Default)
+}
+
+/// Where the Label Studio URL came from; shown as "--url", "FILE line N (VAR)",
+/// "environment (VAR)" or "default".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlFrom {
+    Flag,
+    EnvFile(String),
+    Environment(&'static str),
+    /// Nothing configured it: `DEFAULT_URL`.
+    Default,
+}
+
+impl UrlFrom {
+    pub fn is_default(&self) -> bool {
+        *self == UrlFrom::Default
+    }
+}
+
+impl std::fmt::Display for UrlFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UrlFrom::Flag => f.write_str("--url"),
+            UrlFrom::EnvFile(at) => f.write_str(at),
+            UrlFrom::Environment(var) => write!(f, "environment ({var})"),
+            UrlFrom::Default => f.write_str("default"),
+        }
+    }
 }
 
 /// A secret from standard input: its first non-empty line, without the line end. One

@@ -436,8 +436,8 @@ pub(crate) fn read_checked<T>(path: &Path, parse: impl FnOnce(&str) -> serde_jso
             (file.body.get(), file.checksum)
         }
     };
-    // Hashed on a second thread while this one parses (at 100,000 rows each takes over
-    // 10 ms); what was parsed is used only once the checksum matched.
+    // Hashed on a second thread while this one parses (both take time on a large backup:
+    // docs/performance.md); what was parsed is used only once the checksum matched.
     let (matches, parsed) = std::thread::scope(|s| {
         let hashing = s.spawn(|| checksum(body.as_bytes()) == sum);
         let parsed = parse(body);

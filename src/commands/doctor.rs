@@ -75,7 +75,7 @@ fn sources(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Sources> {
         args.env_file.as_deref().map(|p| sources::read_env_file(p).map(|d| (p.to_path_buf(), d))).transpose()?;
     let doc_ref = env_doc.as_ref().map(|(p, d)| (p.as_path(), d));
     let (url, url_from) = sources::url_source(args.url.as_deref(), doc_ref, &ctx.env);
-    let url = (url_from != "default").then_some((url, url_from));
+    let url = (!url_from.is_default()).then_some((url, url_from.to_string()));
     let token = sources::token_source(None, false, doc_ref, &ctx.env).ok();
     let migrate_env = env_doc.as_ref().and_then(|(p, d)| sources::migrate_env_command(p, d));
     let env_rollback = env_doc.as_ref().and_then(|(p, _)| ctx.env_rollback_command(p));

@@ -227,9 +227,9 @@ impl Decide for Toggling {
 pub use crate::paste::shell_quote;
 
 /// Leave a change's outcome to the end of the process instead of freeing it: the command
-/// returns to `main`, which exits, and freeing 100,000 plan lines one allocation at a time
-/// takes milliseconds (about 5 at 100,000 organizations) that give nothing back, as the
-/// operating system takes the memory back at once. Only plain data is left: the database
+/// returns to `main`, which exits, and freeing a large plan one allocation at a time
+/// takes time (docs/performance.md) that gives nothing back, as the operating system
+/// takes the memory back at once. Only plain data is left: the database
 /// connection and every file are closed as usual.
 pub fn leave_for_exit<T>(outcome: T) {
     std::mem::forget(outcome);
@@ -457,7 +457,7 @@ pub fn suggest_via_api(ctx: &Ctx, err: anyhow::Error, operation: &str) -> anyhow
     let (text, from) = crate::sources::url_source(None, None, &ctx.env);
     let url = crate::api::parse_base_url(&text)
         .ok()
-        .filter(|_| from != "default")
+        .filter(|_| !from.is_default())
         .map(|u| crate::secrets::shown_url(&u))
         .unwrap_or_else(|| "URL".into());
     crate::exit::Classified {

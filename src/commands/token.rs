@@ -188,6 +188,7 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let env_doc = args.token.env_file.as_deref().map(|p| read_env_file(p).map(|d| (p.to_path_buf(), d))).transpose()?;
     let doc_ref = env_doc.as_ref().map(|(p, d)| (p.as_path(), d));
     let (url_text, url_from) = url_source(args.url.as_deref(), doc_ref, &ctx.env);
+    let url_from = url_from.to_string();
     let base = api::parse_base_url(&url_text)?;
     let api = Api::new(base.clone(), args.timeout.duration())?;
     ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));

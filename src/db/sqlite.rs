@@ -58,8 +58,8 @@ fn read_scope(conn: &Connection, scope: &OrgScope, visit: &mut Visit<'_>) -> any
 }
 
 /// Every organization with its row, as two scans merged by id: the join looks each
-/// organization's row up through the index, which at 100,000 organizations takes twice
-/// as long, and this read is made while the write lock is held.
+/// organization's row up through the index, which is slower at scale (measured in
+/// docs/performance.md), and this read is made while the write lock is held.
 fn read_all(conn: &Connection, visit: &mut Visit<'_>) -> anyhow::Result<()> {
     let mut shared = SharedTimes::default();
     let mut rows: Vec<StoredRow> = conn
