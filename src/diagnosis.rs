@@ -272,6 +272,23 @@ pub fn client_refused(
     (why, fix)
 }
 
+/// `pat_invalid_signature` for a PAT that verifies with the SECRET_KEY lsauth read (from
+/// `from`): the server signs with another key, set in its own environment, which wins
+/// over its data directory's `.env`. The explanation and the fix.
+pub fn server_key_differs(from: &str) -> (String, String) {
+    (
+        format!(
+            "the PAT verifies with the SECRET_KEY from {from}, yet the server refuses it: the server runs with \
+             another SECRET_KEY, set in its environment (docker compose, a systemd unit, a Kubernetes secret), which \
+             wins over its data directory's .env"
+        ),
+        format!(
+            "give the server the SECRET_KEY from {from} (or remove SECRET_KEY from its environment) and restart \
+             Label Studio: the PATs that key signed work again"
+        ),
+    )
+}
+
 /// What lsauth knows besides the answers, to make explanations exact.
 #[derive(Debug, Clone, Default)]
 pub struct ExplainContext {

@@ -715,20 +715,8 @@ fn api_and_live_checks(
             checks.skip("token.live", Section::Tokens, "not tested: see token.format");
         } else if let (Cause::PatInvalidSignature, Some(from)) = (finding.cause, &sources.verified_with) {
             // token.signature passed: the server signs with another key than the one lsauth read.
-            checks
-                .fail(
-                    "token.live",
-                    Section::Tokens,
-                    format!(
-                        "pat_invalid_signature: the PAT verifies with the SECRET_KEY from {from}, yet the server \
-                         refuses it: the server runs with another SECRET_KEY, set in its environment (docker compose, \
-                         a systemd unit, a Kubernetes secret), which wins over its data directory's .env"
-                    ),
-                )
-                .fix(format!(
-                    "give the server the SECRET_KEY from {from} (or remove SECRET_KEY from its environment) and \
-                     restart Label Studio: the PATs that key signed work again"
-                ));
+            let (why, fix) = diagnosis::server_key_differs(from);
+            checks.fail("token.live", Section::Tokens, format!("pat_invalid_signature: {why}")).fix(fix);
         } else {
             let check =
                 checks.fail("token.live", Section::Tokens, format!("{}: {why}", finding.cause.as_str())).fix(fix);

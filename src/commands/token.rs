@@ -216,6 +216,15 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let run = Run { url: &shown, url_source: &url_from, version, show_secrets: ctx.out.show_secrets, migrate_env };
     let mut report = report_for(&run, &source, &inspection, finding, database, warnings);
     report.clients = clients;
+    if report.verdict.cause == Cause::PatInvalidSignature {
+        // The local check says the key lsauth read signed it: the server's key is another.
+        let local = check_signature(&inspection, ctx.secret_key(None));
+        if let (crate::tokencheck::SignatureState::Valid, Some(from)) = (local.state, local.secret_key_source) {
+            let (why, fix) = diagnosis::server_key_differs(&from);
+            report.verdict.explanation = format!("{}{}.", why[..1].to_uppercase(), &why[1..]);
+            report.verdict.fix = fix;
+        }
+    }
     let integration = match args.client.client() {
         Some(client) => Some(crate::clients::Integration { client, from: "--client".into() }),
         None => env_doc.as_ref().and_then(|(p, d)| crate::clients::integration_of(p, d)),

@@ -212,8 +212,9 @@ pub fn render_backups<T: Serialize>(
     for row in rows {
         table.add_row(row);
     }
-    // A backup id and a time are pasted and read whole: never wrapped.
-    for column in 0..2 {
+    // A backup id, a time and an email are pasted and read whole: never wrapped.
+    let whole = |i: usize| i < 2 || (i >= 3 && rest.get(i - 3).is_some_and(|h| h.contains("Signed in as")));
+    for column in (0..3 + rest.len()).filter(|i| whole(*i)) {
         if let Some(c) = table.column_mut(column) {
             c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
         }

@@ -568,3 +568,23 @@ fn an_ml_backend_is_judged_by_how_it_sends_the_key() {
     assert_eq!(run.json()["cause"], "client_refused");
     assert_eq!(run.json()["integration"]["from"], "--client");
 }
+
+/// A PAT that verifies with the SECRET_KEY lsauth reads, refused by the server: the
+/// server runs with another key (set in its environment), and token test says so.
+#[test]
+fn a_server_with_another_secret_key_than_the_files_is_named() {
+    let fake = server();
+    let server_key = crate::harness::secret("the-server-environment-key");
+    fake.with(|s| s.secret = server_key.clone());
+    let token = pat(SECRET, 1, "key-differs");
+    let run = lsauth(["token", "test", "--url", &fake.url, "--json", "--token-stdin"])
+        .env("SECRET_KEY", SECRET)
+        .stdin(token.clone())
+        .run();
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(json["cause"], "pat_invalid_signature");
+    assert!(json["explanation"].as_str().unwrap().contains("the server runs with another SECRET_KEY"), "{json}");
+    assert!(json["fix"].as_str().unwrap().starts_with("give the server the SECRET_KEY from environment"), "{json}");
+    assert_no_secret(&run, &token);
+}
