@@ -57,11 +57,6 @@ pub fn rollback(rest: &str) -> String {
     format!("lsauth{} rollback {rest}{dir}", db_flag())
 }
 
-/// What `--db`, as given, becomes in a printed command: its password removed.
-pub fn db_as_carried(db: &str) -> String {
-    crate::secrets::without_password(db)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,10 +74,5 @@ mod tests {
         // Unit tests never call `carry`: the words are the bare command.
         assert_eq!(lsauth("enable-legacy --org 1"), "lsauth enable-legacy --org 1");
         assert_eq!(rollback("ID"), "lsauth rollback ID");
-    }
-
-    #[test]
-    fn a_carried_db_loses_its_password() {
-        assert_eq!(db_as_carried("postgres://ls:s3cret@db/ls"), "postgres://ls@db/ls");
     }
 }

@@ -143,6 +143,14 @@ pub async fn api_tokens_enabled(caller: &Caller<'_>) -> Option<bool> {
     answer.json()?.get("api_tokens_enabled")?.as_bool()
 }
 
+/// The server answers at all (`api/version`): checked before a person is asked for a
+/// password, so that nobody types one for a server that is down (exit 3 then).
+pub fn reach(api: &Api) -> anyhow::Result<()> {
+    api.block_on(api.get("api/version", Auth::None))
+        .map(|_| ())
+        .map_err(|no| unreachable_at("reaching Label Studio", &no))
+}
+
 pub fn unreachable_at(step: &str, no: &NoAnswer) -> anyhow::Error {
     unreachable_error(format!("{step}: {}: {}", no.url, no.reason))
 }

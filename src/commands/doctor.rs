@@ -58,14 +58,12 @@ struct Sources {
 /// (signed in as its owner through the web login, revoking the old PAT on a 409), where
 /// migrate-env takes that file.
 fn new_pat_command(sources: &Sources, facts: Option<&DbFacts>) -> Option<String> {
-    sources.migrate_env.as_ref()?;
-    let (path, _) = sources.env_doc.as_ref()?;
     let owner = facts.and_then(|f| f.owner.as_ref()).map(|o| paste::shell_quote(&o.email));
-    Some(paste::lsauth(&format!(
-        "migrate-env --env-file {} --login {} --revoke-existing",
-        paste::shell_quote(&path.display().to_string()),
-        owner.unwrap_or_else(|| "OWNER_EMAIL".into())
-    )))
+    Some(format!(
+        "{} --login {} --revoke-existing",
+        sources.migrate_env.as_ref()?,
+        owner.unwrap_or("OWNER_EMAIL".into())
+    ))
 }
 
 /// Where the URL and the token come from; `None` when nothing configures them (doctor

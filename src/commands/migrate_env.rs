@@ -744,10 +744,7 @@ impl<'a> Migration<'a> {
         }
         let email = self.args.login.clone().unwrap_or_default();
         if password.is_none() {
-            // Nobody should type a password for a server that is down.
-            if let Err(no) = s.api.block_on(s.api.get("api/version", Auth::None)) {
-                return Err(unreachable_at("reaching Label Studio", &no));
-            }
+            crate::remote::reach(&s.api)?;
         }
         let pw = self.ctx.password_or_prompt(&email, password.take())?;
         self.secrets.push(pw.clone());

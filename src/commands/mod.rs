@@ -42,7 +42,7 @@ pub struct Ctx {
 pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
     let out = Output::new(&cli.global, &env);
     crate::paste::carry(crate::paste::Carried {
-        db: cli.global.db.as_deref().map(crate::paste::db_as_carried),
+        db: cli.global.db.as_deref().map(crate::secrets::without_password),
         backup_dir: cli.command.backup_dir().map(|d| d.display().to_string()),
     });
     let ctx = Ctx { env, global: cli.global, out };
@@ -224,7 +224,7 @@ impl Decide for Toggling {
     }
 }
 
-pub use crate::paste::shell_quote;
+use crate::paste::shell_quote;
 
 /// Leave a change's outcome to the end of the process instead of freeing it: the command
 /// returns to `main`, which exits, and freeing a large plan one allocation at a time
@@ -270,9 +270,7 @@ impl Ctx {
     pub fn env_rollback_command(&self, env_file: &std::path::Path) -> Option<String> {
         let dir = backup::resolve_dir(None, &self.env).ok()?;
         let records = backup::env::records_for(&dir, env_file).ok()?;
-        (!records.is_empty()).then(|| {
-            crate::paste::rollback(&format!("--env-file {} --latest", shell_quote(&env_file.display().to_string())))
-        })
+        (!records.is_empty()).then(|| crate::report::migrate::env_rollback(&env_file.display().to_string(), "--latest"))
     }
 
     /// The backup directory (flag, LSAUTH_BACKUP_DIR, default), with a warning on stderr
@@ -333,13 +331,6 @@ impl Ctx {
 
     /// Whether the user named a database (`--db`, or a non-empty `LSAUTH_DB`, which is
     /// exactly what `db::locate` honours).
-    /// ` --db VALUE` as this run was given it on the command line (its password removed),
-    /// quoted for the shell, for a command lsauth tells the user to run next; empty when
-    /// the database came from the environment, which the next command sees too.
-    pub fn db_flag(&self) -> String {
-        crate::paste::db_flag()
-    }
-
     pub fn db_given_explicitly(&self) -> bool {
         self.global.db.is_some() || self.env.get("LSAUTH_DB").is_some_and(|s| !s.is_empty())
     }
@@ -427,11 +418,7 @@ impl Ctx {
             (signed, Some(TokenSource { value: token, source: "standard input".into(), variable: None }))
         } else if let Some(email) = &creds.login {
             if !creds.password_stdin {
-                // Nobody should type a password for a server that is down.
-                let api = crate::api::Api::new(base.clone(), timeout)?;
-                if let Err(no) = api.block_on(api.get("api/version", crate::api::Auth::None)) {
-                    return Err(crate::remote::unreachable_at("reaching Label Studio", &no));
-                }
+                crate::remote::reach(&crate::api::Api::new(base.clone(), timeout)?)?;
             }
             let password = self.login_password(email, creds.password_stdin)?;
             (crate::remote::sign_in_with_login(base, timeout, email, &password)?, None)

@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, args: &UpgradeCheckArgs) -> anyhow::Result<ExitStatus> {
         rejected_legacy_tokens_after: sum(|o| o.rejected_legacy_tokens_after),
         rejected_pats_now: sum(|o| o.rejected_pats_now),
         rejected_pats_after: sum(|o| o.rejected_pats_after),
-        fix: fix(ctx, current, !unknown_defaults, &target, &breaking),
+        fix: fix(current, !unknown_defaults, &target, &breaking),
         new_organizations: new_organizations(&target),
         warnings,
         organizations,
@@ -68,11 +68,11 @@ pub fn run(ctx: &Ctx, args: &UpgradeCheckArgs) -> anyhow::Result<ExitStatus> {
 /// before the first `label-studio start` lets an integration in. Where the database does
 /// not say which defaults apply today, there is nothing to pin: explicit rows with legacy
 /// tokens on are written instead.
-fn fix(ctx: &Ctx, current: Generation, defaults_known: bool, target: &Release, breaking: &[i64]) -> Vec<FixStep> {
+fn fix(current: Generation, defaults_known: bool, target: &Release, breaking: &[i64]) -> Vec<FixStep> {
     if breaking.is_empty() {
         return Vec::new();
     }
-    let db = ctx.db_flag();
+    let db = crate::paste::db_flag();
     let which = if breaking.len() == 1 { format!("--org {}", breaking[0]) } else { "--all".into() };
     match current {
         Generation::BeforeJwt => vec![

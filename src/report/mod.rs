@@ -130,15 +130,8 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 
 /// Write human text to stdout.
 pub fn print_text(text: &str) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
     // Every renderer escapes the values it shows; this catches whatever one missed.
-    lock.write_all(crate::shown::terminal_text(text).as_bytes())?;
-    if !text.ends_with('\n') {
-        writeln!(lock)?;
-    }
-    lock.flush()?;
-    Ok(())
+    print_painted(&crate::shown::terminal_text(text))
 }
 
 /// Text a `style::Painter` made (each piece already guarded) to stdout.
