@@ -944,7 +944,7 @@ fn ml_backends_check(checks: &mut Checks, backends: Vec<db::MlBackendRow>, proje
                 "ML backend {}{} at {}: {}{error}",
                 b.id,
                 b.title.as_deref().map(|t| format!(" {:?}", crate::shown::outside(t))).unwrap_or_default(),
-                crate::secrets::mask_url(&b.url),
+                crate::shown::outside(&crate::secrets::mask_url(&b.url)),
                 state(&b.state)
             )
         })
@@ -992,7 +992,10 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
     };
     let found = crate::clients::task_urls(task_data, ours);
     let tasks = count_s(found.tasks, "task");
-    let Some((host, n)) = found.other_hosts.first() else {
+    // The hosts come from task data: shown escaped.
+    let other_hosts: Vec<(String, usize)> =
+        found.other_hosts.iter().map(|(h, n)| (crate::shown::outside(h).into_owned(), *n)).collect();
+    let Some((host, n)) = other_hosts.first() else {
         checks.pass(
             ID,
             sec,
@@ -1004,7 +1007,9 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
         return;
     };
     let scheme = if ours.trim_start().starts_with("https://") { "https" } else { "http" };
-    let our_host = ours.split_once("://").map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(r)).unwrap_or(ours);
+    let our_host = crate::shown::outside(
+        ours.split_once("://").map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(r)).unwrap_or(ours),
+    );
     checks
         .warn(
             ID,
@@ -1016,14 +1021,7 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
                 found.file_urls
             ),
         )
-        .detail(
-            found
-                .other_hosts
-                .iter()
-                .map(|(h, n)| format!("{h}: {}", count_s(*n, "URL")))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
+        .detail(other_hosts.iter().map(|(h, n)| format!("{h}: {}", count_s(*n, "URL"))).collect::<Vec<_>>().join("\n"))
         .fix(format!(
             "set LABEL_STUDIO_URL in the backend's .env to {scheme}://{host} (the host the tasks use), or import the \
              tasks with relative /data/... URLs"

@@ -28,7 +28,7 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
             UserLookup::NoSuchUser => {
                 let emails = db.user_emails()?;
                 let hint = match crate::report::style::did_you_mean(email, &emails) {
-                    Some(found) => format!("; did you mean {found}?"),
+                    Some(found) => format!("; did you mean {}?", crate::shown::outside(found)),
                     None => String::new(),
                 };
                 return Err(bad_input(format!("no user with email {email}{hint}")));

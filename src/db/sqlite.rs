@@ -218,7 +218,9 @@ fn sibling_suggestion(path: &Path) -> String {
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
     match crate::report::style::did_you_mean(name, &names) {
-        Some(found) => format!("; did you mean {}?", path.with_file_name(found).display()),
+        Some(found) => {
+            format!("; did you mean {}?", crate::shown::outside(&path.with_file_name(found).display().to_string()))
+        }
         None => String::new(),
     }
 }

@@ -328,6 +328,13 @@ fn project_ml_backends_and_task_urls(fx: &dyn Fixture) {
         "{summary}"
     );
     assert_eq!(urls["fix"], format!("set LABEL_STUDIO_URL in the backend's .env to http://127.0.0.1:{port} (the host the tasks use), or import the tasks with relative /data/... URLs"));
+    // A host taken from task data is outside text: shown escaped, in the detail too.
+    fx.add_task(3, 7, "{\"image\": \"http://evil\\u001b[2J:9/data/upload/7/c.png\"}");
+    let run = doctor(fx, &["--env-file", &env, "--project", "7"]).run();
+    let urls = check(&run, "project.task_urls");
+    let detail = urls["detail"].as_str().unwrap();
+    assert!(!detail.contains('\u{1b}') && detail.contains("evil\\x1b[2J:9"), "{urls}");
+    fx.exec("DELETE FROM task WHERE id = 3");
     // The creator's key works: /setup is no problem, and no "will get 401" is said of it.
     let key = check(&run, "project.ml_backend_key");
     assert_eq!(key["status"], "pass", "{key}");
