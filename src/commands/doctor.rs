@@ -970,9 +970,12 @@ fn ml_backends_check(checks: &mut Checks, backends: Vec<db::MlBackendRow>, proje
         .detail(format!("{}\n{needs}", lines.join("\n")));
     if blocked {
         check.fix(
-            "set ML_BLOCK_LOCAL_IP=false in Label Studio's environment and restart it (from 1.23.2 Label Studio \
-             refuses backends on loopback or private addresses, which Docker networks are: 403 \"URL resolves to a \
-             reserved network address\"), then connect the backend again",
+            "set ML_BLOCK_LOCAL_IP=false in Label Studio's environment and restart it, then connect the backend \
+             again (Label Studio 1.23.2 refuses backends on loopback or private addresses, which Docker networks are: \
+             403 \"URL resolves to a reserved network address\"; with ML_BLOCK_LOCAL_IP=false the connect can still \
+             answer that 403 for the backend's webhook while the backend itself is saved, connected and predicting \
+             (this check then passes); the webhook, needed only to train on new annotations, also wants \
+             SSRF_PROTECTION_ENABLED=false)",
         );
     } else {
         check.fix("check that the backend runs and that Label Studio reaches its URL, then connect it again (the project's Model settings)");
