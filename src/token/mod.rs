@@ -215,10 +215,11 @@ pub fn signed_with(token: &str, secret: &str) -> Option<bool> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn jwt(header: &str, payload: &str, secret: &str) -> String {
+    /// A JWT signed with `secret` (HS256 when `header` is `HS256`).
+    pub fn jwt(header: &str, payload: &str, secret: &str) -> String {
         let h = URL_SAFE_NO_PAD.encode(header);
         let p = URL_SAFE_NO_PAD.encode(payload);
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
@@ -227,7 +228,7 @@ mod tests {
         format!("{h}.{p}.{s}")
     }
 
-    const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+    pub const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
     const NOW: i64 = 1_800_000_000;
 
     fn pat(exp: i64) -> String {

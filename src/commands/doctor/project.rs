@@ -1,0 +1,329 @@
+//! project.*: `--project`'s keys as Label Studio uses them on the server side (the ML
+//! backend /setup call, exports with media), its ML backends and its tasks' URLs.
+
+use super::inputs::{Inputs, ProjectInputs, ProjectRead, RoleKey};
+use crate::db;
+use crate::diagnosis::{self, Cause, ExplainContext};
+use crate::findings::{Checks, Section};
+use crate::paste;
+use crate::report;
+use crate::report::style::{count, count_s};
+
+pub fn checks(checks: &mut Checks, inputs: &Inputs) {
+    let sec = Section::Project;
+    let project = match &inputs.project {
+        None => return,
+        Some(ProjectInputs::NoDatabase) => {
+            checks
+                .skip("project.exists", sec, "the project was not checked: --project reads the database")
+                .fix("run doctor on the Label Studio host, or give --db PATH|postgres://...");
+            return;
+        }
+        Some(ProjectInputs::Unread(error)) => {
+            checks.fail("project.error", sec, "this check could not run").detail(error.clone());
+            return;
+        }
+        Some(ProjectInputs::Missing { id }) => {
+            checks.fail("project.exists", sec, format!("no project {id} in this database"));
+            return;
+        }
+        Some(ProjectInputs::NoOrganization { id }) => {
+            checks.fail("project.exists", sec, format!("project {id} belongs to no organization"));
+            return;
+        }
+        Some(ProjectInputs::Found(project)) => project,
+    };
+    let project_id = project.id;
+    let org_id = project.organization_id;
+    checks.pass(
+        "project.exists",
+        sec,
+        format!("project {} {:?} → organization {org_id}", project.id, project.title.clone().unwrap_or_default()),
+    );
+    role_checks(checks, inputs, project);
+    ml_backends_check(checks, &project.ml_backends, project_id);
+    task_urls_check(checks, &project.task_data, project.label_studio_url.as_deref());
+}
+
+fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
+    let sec = Section::Project;
+    let project_id = project.id;
+    // Label Studio sends the project creator's legacy key to an ML backend's /setup, in the
+    // body: /setup does not authenticate with it (it answers 200 whatever the settings);
+    // label-studio-ml 1.0.x backends then download task data with it. Exports with media
+    // use the organization creator's key. (AUTH-FACTS, "ML backends, measured".)
+    let roles: [(&str, &str, &str, &RoleKey); 2] = [
+        (
+            "project.ml_backend_key",
+            "label-studio-ml 1.0.x downloads (the key Label Studio sends to /setup)",
+            "the project's creator",
+            &project.project_creator,
+        ),
+        ("project.export_key", "exports with media", "the organization's creator", &project.organization_creator),
+    ];
+    let flag_off = inputs.flag.is_off();
+    for (id, feature, who, role) in roles {
+        let mut chain = vec![format!("project {project_id}")];
+        let Some(user) = &role.user else {
+            checks.fail(id, sec, format!("{feature}: {who} is unknown (deleted user)"));
+            continue;
+        };
+        let email = crate::shown::outside(&user.email).into_owned();
+        chain.push(format!("{who} {email} (id {})", user.id));
+        let Some(key) = &role.key else {
+            let summary = if id == "project.ml_backend_key" {
+                // Seen on 1.23.2: 500 "User has no auth_token." and /setup is never called.
+                format!(
+                    "{who} {email} has no legacy token: Label Studio cannot connect an ML backend to this project \
+                     (it answers 500 \"User has no auth_token.\" and never calls /setup)"
+                )
+            } else {
+                format!("{feature}: {who} {email} has no legacy token")
+            };
+            checks
+                .fail(id, sec, summary)
+                .detail(chain.join(" → "))
+                .fix(format!("sign in as {email} and create an access token under Account & Settings"));
+            continue;
+        };
+        let shown = crate::secrets::shown_token(key, inputs.show_secrets);
+        chain.push(format!("legacy token {shown}"));
+        let Some(active) = user.active_organization_id else {
+            chain.push("no active organization: the token is accepted".into());
+            checks.pass(id, sec, format!("{feature}: {who}'s legacy token is accepted")).detail(chain.join(" → "));
+            continue;
+        };
+        let legacy_on = role.legacy_on;
+        chain.push(format!("active organization {active}: legacy tokens {}", report::on_off(legacy_on)));
+        if !legacy_on && !flag_off {
+            checks
+                .fail(
+                    id,
+                    sec,
+                    if id == "project.ml_backend_key" {
+                        format!(
+                            "{who}'s legacy token is rejected by organization {active}: label-studio-ml 1.0.x \
+                             backends download task data with it and get 401 (/setup itself answers 200: the backend \
+                             shows Connected)"
+                        )
+                    } else {
+                        format!("{feature} will get 401: {who}'s legacy token is rejected by organization {active}")
+                    },
+                )
+                .detail(chain.join(" → "))
+                .fix(paste::lsauth(&format!("enable-legacy --org {active}")))
+                .because(format!("legacy_off:{active}"));
+            continue;
+        }
+        if let Some(finding) = &role.live {
+            chain.push(format!("live test: {}", finding.cause.as_str()));
+            if finding.cause != Cause::Ok {
+                let (why, fix) = diagnosis::explain(
+                    finding,
+                    &ExplainContext { organization_id: Some(active), ..ExplainContext::default() },
+                );
+                checks.fail(id, sec, format!("{feature}: {why}")).detail(chain.join(" → ")).fix(fix);
+                continue;
+            }
+        }
+        checks.pass(id, sec, format!("{feature}: {who}'s legacy token works")).detail(chain.join(" → "));
+    }
+}
+
+/// project.ml_backends: the project's backends as Label Studio stored them (URL, state,
+/// its error), what each generation needs, and ML_BLOCK_LOCAL_IP where it applies.
+fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project_id: i64) {
+    const ID: &str = "project.ml_backends";
+    let sec = Section::Project;
+    if backends.is_empty() {
+        checks.skip(ID, sec, format!("no ML backend is connected to project {project_id}"));
+        return;
+    }
+    let state = |s: &str| match s {
+        "CO" => "connected",
+        "DI" => "disconnected",
+        "ER" => "error",
+        "TR" => "training",
+        "PR" => "predicting",
+        _ => "unknown state",
+    };
+    let lines: Vec<String> = backends
+        .iter()
+        .map(|b| {
+            let error = b
+                .error_message
+                .as_deref()
+                .filter(|e| !e.trim().is_empty())
+                .map(|e| format!(": {}", crate::shown::outside(&e.chars().take(200).collect::<String>())))
+                .unwrap_or_default();
+            format!(
+                "ML backend {}{} at {}: {}{error}",
+                b.id,
+                b.title.as_deref().map(|t| format!(" {:?}", crate::shown::outside(t))).unwrap_or_default(),
+                crate::shown::outside(&crate::secrets::mask_url(&b.url)),
+                state(&b.state)
+            )
+        })
+        .collect();
+    let needs = "what each generation downloads task data with: the current backend (label-studio-ml-backend from \
+                 2026-02-12) LABEL_STUDIO_API_KEY of its .env (a legacy key, or a PAT it refreshes there); one from \
+                 before 2026-02-12 that key as it is (a legacy key works, a PAT does not); label-studio-ml 1.0.x the \
+                 project creator's legacy key (project.ml_backend_key); lsauth token test --env-file FILE tests a \
+                 backend's key";
+    let down: Vec<&db::MlBackendRow> = backends.iter().filter(|b| matches!(b.state.as_str(), "DI" | "ER")).collect();
+    if down.is_empty() {
+        checks
+            .pass(ID, sec, format!("{} connected", count(backends.len(), "ML backend is", "ML backends are")))
+            .detail(format!("{}\n{needs}", lines.join("\n")));
+        return;
+    }
+    // Refused for its address: said in the error Label Studio stored, or an error on a
+    // loopback or private address (from 1.23.2, ML_BLOCK_LOCAL_IP).
+    let blocked = down.iter().any(|b| {
+        b.error_message.as_deref().is_some_and(|e| e.contains("reserved network address"))
+            || (b.state == "ER" && crate::clients::reserved_address(&b.url))
+    });
+    // Disconnected with no error: Label Studio has not checked it since (a connect whose
+    // webhook was refused leaves the backend saved so, measured on 1.23.2).
+    let unchecked =
+        down.iter().all(|b| b.state == "DI" && b.error_message.as_deref().is_none_or(|e| e.trim().is_empty()));
+    let check = checks
+        .warn(ID, sec, format!("{} not connected", count(down.len(), "ML backend is", "ML backends are")))
+        .detail(format!("{}\n{needs}", lines.join("\n")));
+    if blocked {
+        check.fix(
+            "set ML_BLOCK_LOCAL_IP=false in Label Studio's environment and restart it, then connect the backend \
+             again (Label Studio 1.23.2 refuses backends on loopback or private addresses, which Docker networks are: \
+             403 \"URL resolves to a reserved network address\"); with it false the connect can still answer that 403, \
+             for the backend's webhook (SSRF_PROTECTION_ENABLED): the backend is saved all the same, Disconnected until \
+             Label Studio next asks it for predictions; the webhook, needed only to train on new annotations, also \
+             wants SSRF_PROTECTION_ENABLED=false",
+        );
+    } else if unchecked {
+        check.fix(
+            "ask for predictions (the Data Manager's Retrieve Predictions) or open the backend in the project's Model \
+             settings: Label Studio checks a Disconnected backend again then, and marks it Connected if it answers (a \
+             backend saved by a connect that answered 403 \"reserved network address\" for its webhook starts \
+             Disconnected); if it stays so, check that the backend runs and that Label Studio reaches its URL",
+        );
+    } else {
+        check.fix("check that the backend runs and that Label Studio reaches its URL, then connect it again (the project's Model settings)");
+    }
+}
+
+/// project.task_urls: the first tasks' URLs to Label Studio's own files against the
+/// LABEL_STUDIO_URL lsauth was given (the backend's): on another host the SDK sends no key.
+fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: Option<&str>) {
+    const ID: &str = "project.task_urls";
+    let sec = Section::Project;
+    let Some(ours) = label_studio_url else {
+        checks
+            .skip(ID, sec, "the tasks' URLs were not compared with the backend's LABEL_STUDIO_URL")
+            .fix("give --env-file with the ML backend's .env (or --url) to compare them");
+        return;
+    };
+    let found = crate::clients::task_urls(task_data, ours);
+    let tasks = count_s(found.tasks, "task");
+    // The hosts come from task data: shown escaped.
+    let other_hosts: Vec<(String, usize)> =
+        found.other_hosts.iter().map(|(h, n)| (crate::shown::outside(h).into_owned(), *n)).collect();
+    let Some((host, n)) = other_hosts.first() else {
+        checks.pass(
+            ID,
+            sec,
+            format!(
+                "{} in the first {tasks}: relative, or on LABEL_STUDIO_URL's host",
+                count_s(found.file_urls, "file URL")
+            ),
+        );
+        return;
+    };
+    let scheme = if ours.trim_start().starts_with("https://") { "https" } else { "http" };
+    let our_host = crate::shown::outside(
+        ours.split_once("://").map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(r)).unwrap_or(ours),
+    );
+    checks
+        .warn(
+            ID,
+            sec,
+            format!(
+                "{n} of {} file URLs in the first {tasks} are on {host}, not on {our_host} (LABEL_STUDIO_URL): the \
+                 SDK sends the key only to LABEL_STUDIO_URL's host, so the backend's downloads of them get 401 \
+                 \"Authentication credentials were not provided.\"",
+                found.file_urls
+            ),
+        )
+        .detail(other_hosts.iter().map(|(h, n)| format!("{h}: {}", count_s(*n, "URL"))).collect::<Vec<_>>().join("\n"))
+        .fix(format!(
+            "set LABEL_STUDIO_URL in the backend's .env to {scheme}://{host} (the host the tasks use), or import the \
+             tasks with relative /data/... URLs"
+        ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Status;
+
+    fn backend(url: &str, state: &str, error: Option<&str>) -> db::MlBackendRow {
+        db::MlBackendRow {
+            id: 1,
+            url: url.into(),
+            state: state.into(),
+            error_message: error.map(String::from),
+            title: Some("SAM".into()),
+        }
+    }
+
+    fn backends_check(backends: &[db::MlBackendRow]) -> crate::findings::Check {
+        let mut checks = Checks::default();
+        ml_backends_check(&mut checks, backends, 7);
+        checks.checks.remove(0)
+    }
+
+    #[test]
+    fn a_backend_refused_for_its_address_gets_ml_block_local_ip() {
+        for b in [
+            backend("http://ml-backend:9090", "ER", Some("URL resolves to a reserved network address")),
+            backend("http://127.0.0.1:9090", "ER", Some("Connection refused")),
+        ] {
+            let c = backends_check(&[b]);
+            assert_eq!(c.status, Status::Warn);
+            assert!(c.fix.as_deref().unwrap().starts_with("set ML_BLOCK_LOCAL_IP=false"), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_backend_disconnected_without_an_error_is_checked_again_by_asking_for_predictions() {
+        let c = backends_check(&[backend("http://127.0.0.1:9090", "DI", None)]);
+        assert_eq!(c.status, Status::Warn);
+        assert!(c.fix.as_deref().unwrap().starts_with("ask for predictions"), "{c:?}");
+        assert!(!c.fix.as_deref().unwrap().contains("set ML_BLOCK_LOCAL_IP"), "{c:?}");
+    }
+
+    #[test]
+    fn connected_backends_pass_and_say_what_each_generation_downloads_with() {
+        let c = backends_check(&[backend("http://ml.example.com", "CO", None)]);
+        assert_eq!(c.status, Status::Pass);
+        assert!(
+            c.detail.as_deref().unwrap().contains("label-studio-ml 1.0.x the project creator's legacy key"),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn task_urls_on_another_host_name_it_and_the_fix() {
+        let data = vec![r#"{"image": "http://localhost:8080/data/upload/1/a.png"}"#.to_string()];
+        let mut checks = Checks::default();
+        task_urls_check(&mut checks, &data, Some("http://127.0.0.1:8080"));
+        let c = &checks.checks[0];
+        assert_eq!(c.status, Status::Warn);
+        assert!(
+            c.fix
+                .as_deref()
+                .unwrap()
+                .starts_with("set LABEL_STUDIO_URL in the backend's .env to http://localhost:8080"),
+            "{c:?}"
+        );
+    }
+}
