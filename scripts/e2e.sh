@@ -341,7 +341,80 @@ story_ml_backends() {
   check "the fix names the tasks' host" test "$host" = "http://localhost:$port"
   printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$host" "$LS_TOKEN" >"$dir/.env"
   check "the fix applied: the download gets 200" test "$(backend_download current "$dir/.env" "$other")" = 200
+  # The backend's process does not see the database: on SQLite only, to keep CI short
+  # (lsauth's reading of ml_mlbackend is the integration tests' on both).
+  [ "$db" != sqlite ] || story_ml_v1 "$db" "$project"
   unset PAT_SEEN
+}
+
+# predictions_asked PROJECT: Label Studio itself asks the project's ML backend for
+# predictions (the Data Manager's "retrieve predictions", after deleting the old ones, or
+# it asks for none), signed in with a PAT so that it works with legacy tokens off.
+predictions_asked() {
+  local access; access=$(curl -fs -m 10 -X POST -H 'Content-Type: application/json' -d "{\"refresh\": \"$PAT_SEEN\"}" \
+    "$LS_URL/api/token/refresh/" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])')
+  local action
+  for action in delete_tasks_predictions retrieve_tasks_predictions; do
+    curl -fs -m 60 -o /dev/null -X POST -H "Authorization: Bearer $access" -H 'Content-Type: application/json' \
+      -d '{"selectedItems": {"all": true, "excluded": []}}' "$LS_URL/api/dm/actions?id=$action&project=$1" || return 1
+  done
+}
+
+# backend_got RECORD STATUS: what the v1 backend's last download got ("200 Token").
+backend_got() { test "$(tail -1 "$1")" = "$2"; }
+
+# A label-studio-ml 1.0.9 backend (PyPI, the v1 API) that Label Studio connects and asks for
+# predictions: it downloads with the project creator's legacy key, which Label Studio sends
+# to /setup, never with its .env's key (a PAT here). lsauth's doctor --project predicts
+# each answer, and its fixes are applied: ML_BLOCK_LOCAL_IP, then enable-legacy.
+story_ml_v1() {
+  local db=$1 project=$2 record=$WORK/v1-record xdg=$WORK/xdg-v1 port; port=$(free_port)
+  echo "story: a label-studio-ml 1.0.9 backend, connected and asked for predictions by Label Studio"
+  mkdir -p "$xdg/data" "$xdg/cache"
+  env -i PATH="$PATH" HOME="$xdg" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" \
+    LABEL_STUDIO_URL="$LS_URL" LABEL_STUDIO_API_KEY="$PAT_SEEN" setsid "$CACHE/venv-label-studio-ml-1.0.9/bin/python" \
+    "$ROOT/scripts/e2e-backend-v1.py" "$port" "$record" >>"$WORK/v1-backend.log" 2>&1 &
+  PIDS+=("$!")
+  local backend=http://127.0.0.1:$port connect=$WORK/v1-connect
+  for _ in $(seq 1 30); do curl -fs -m 2 "$backend/health" >/dev/null 2>&1 && break; sleep 1; done
+  connect_backend() {
+    curl -s -m 60 -o "$connect" -w '%{http_code}' -X POST -H "Authorization: Token $LS_TOKEN" \
+      -H 'Content-Type: application/json' -d "{\"url\": \"$backend\", \"project\": $project, \"title\": \"v1\"}" \
+      "$LS_URL/api/ml"
+  }
+  check "1.23.2 refuses a backend on loopback: 403 reserved network address" \
+    sh -c "test \"\$1\" = 403 && grep -q 'reserved network address' '$connect'" _ "$(connect_backend)"
+  expect 0 "doctor --project: no backend was saved" -- --db "$LS_DB" doctor --project "$project" --ls-data-dir "$LS_DATA" --json
+  json_is checks/project.ml_backends/status skip
+
+  # The fix lsauth names: ML_BLOCK_LOCAL_IP=false. The connect still answers 403 (for the
+  # backend's webhook, SSRF_PROTECTION_ENABLED), and the backend is saved all the same,
+  # Disconnected until Label Studio asks it for predictions.
+  stop_label_studio
+  ML_BLOCK_LOCAL_IP=false start_label_studio "e2e_$db" "$db" "$LS_VERSION" keep
+  check "with ML_BLOCK_LOCAL_IP=false the connect answers 403 for the webhook" test "$(connect_backend)" = 403
+  expect 0 "doctor --project: the backend is saved, Disconnected" -- --db "$LS_DB" doctor --project "$project" \
+    --ls-data-dir "$LS_DATA" --json
+  json_is checks/project.ml_backends/status warn
+  check "the fix is to ask for predictions" sh -c "grep -q '\"fix\": \"ask for predictions' '$OUT'"
+  check "Label Studio asks for predictions" predictions_asked "$project"
+  check "the v1 backend downloads with the key from /setup: 200 Token" backend_got "$record" "200 Token"
+  expect 0 "doctor --project: the backend is connected now" -- --db "$LS_DB" doctor --project "$project" \
+    --ls-data-dir "$LS_DATA" --json
+  json_is checks/project.ml_backends/status pass
+  json_is checks/project.ml_backend_key/status pass
+
+  expect 0 "disable-legacy --all (the field report)" -- --db "$LS_DB" disable-legacy --all --yes
+  expect 1 "doctor --project predicts the v1 backend's 401" -- --db "$LS_DB" doctor --project "$project" \
+    --ls-data-dir "$LS_DATA" --json
+  json_is checks/project.ml_backend_key/status fail
+  json_is checks/project.ml_backend_key/explained_by orgs.legacy_disabled
+  local fix; fix=$(json_get checks/project.ml_backend_key/fix)
+  check "Label Studio asks for predictions" predictions_asked "$project"
+  check "the v1 backend's download gets 401 (its .env's PAT unused)" backend_got "$record" "401 Token"
+  pasted "$fix --yes"
+  check "Label Studio asks for predictions" predictions_asked "$project"
+  check "the fix applied: the v1 backend's download gets 200" backend_got "$record" "200 Token"
 }
 
 # ------------------------------------------------------------------ the field (issue 11)
@@ -826,6 +899,15 @@ command -v python3 >/dev/null || die "python3 is missing"
 cargo build --quiet || die "cargo build failed"
 [ -x "$LSAUTH" ] || die "no lsauth binary at $LSAUTH"
 install_label_studio
+# label-studio-ml 1.0.9 (the v1 API) imports rq without declaring it.
+install_ml_v1() {
+  local venv=$CACHE/venv-label-studio-ml-1.0.9
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import label_studio_ml.api, rq' 2>/dev/null; then return; fi
+  echo "e2e: installing label-studio-ml==1.0.9 into $venv (once)"
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q label-studio-ml==1.0.9 rq \
+    || die "pip install label-studio-ml==1.0.9 rq failed"
+}
+case "$which" in sqlite|all) install_ml_v1 ;; esac
 # The wheel story needs the PyPI wheel: the one scripts/test.sh built, else build it now.
 WHEEL=${LSAUTH_WHEEL:-}
 case "$which" in sqlite|postgres|all)
