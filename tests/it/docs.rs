@@ -152,7 +152,7 @@ fn sync_settings(fake: &FakeLs, db: &Path) {
 }
 
 /// Output as a guide shows it: what changes from run to run (backup ids, which hold the
-/// time; scratch paths) as `[..]`.
+/// time; times; scratch paths and HOME) as `[..]`.
 fn as_documented(line: &str) -> String {
     let mut out = String::new();
     let chars: Vec<char> = line.chars().collect();
@@ -161,10 +161,36 @@ fn as_documented(line: &str) -> String {
         let digits = |from: usize, n: usize| (from..from + n).all(|k| chars.get(k).is_some_and(|c| c.is_ascii_digit()));
         let is_id =
             digits(i, 8) && chars.get(i + 8) == Some(&'T') && digits(i + 9, 12) && chars.get(i + 21) == Some(&'Z');
+        let at = |k: usize, c: char| chars.get(k) == Some(&c);
+        // 2026-12-01 14:15:00[.123456] or with a T: a time this run made.
+        let is_time = digits(i, 4)
+            && at(i + 4, '-')
+            && digits(i + 5, 2)
+            && at(i + 7, '-')
+            && digits(i + 8, 2)
+            && (at(i + 10, ' ') || at(i + 10, 'T'))
+            && digits(i + 11, 2)
+            && at(i + 13, ':')
+            && digits(i + 14, 2)
+            && at(i + 16, ':')
+            && digits(i + 17, 2);
         let rest: String = chars[i..].iter().collect();
-        if is_id {
+        if is_time {
+            out.push_str("[..]");
+            i += 19;
+            if at(i, '.') {
+                i += 1;
+                while chars.get(i).is_some_and(|c| c.is_ascii_digit()) {
+                    i += 1;
+                }
+            }
+        } else if is_id {
             out.push_str("[..]");
             i += 22;
+        } else if let Some(home) = rest.strip_prefix("/tmp/lsauth-home-") {
+            // The test harness's scratch HOME.
+            out.push_str("[..]");
+            i += "/tmp/lsauth-home-".len() + home.find('/').unwrap_or(home.len());
         } else if rest.starts_with("/tmp/.tmp") {
             out.push_str("[..]");
             i += rest.find("/demo/").map(|at| at + 1).unwrap_or(rest.len());
@@ -192,10 +218,13 @@ fn bless(name: &str, blessed: &[(usize, usize, Vec<String>, i32)]) {
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
 }
 
-/// A guide's path from the repository's root: `docs/NAME`, or the README itself.
+/// A guide's path from the repository's root: `docs/NAME`, the README itself, or a
+/// snapshot file (`tests/snapshots/NAME`).
 fn guide_path(name: &str) -> std::path::PathBuf {
     if name == "README.md" {
         "README.md".into()
+    } else if name.starts_with("snapshots/") {
+        Path::new("tests").join(name)
     } else {
         Path::new("docs").join(name)
     }
@@ -332,4 +361,16 @@ fn the_matcher_itself() {
 #[test]
 fn readme() {
     run_guide("README.md");
+}
+
+/// Whole-output snapshots (tests/snapshots/): every command's human output and --json on
+/// the demo, and the API-only paths. Updated like the guides, with LSAUTH_BLESS_DOCS=1.
+#[test]
+fn snapshots_demo() {
+    run_guide("snapshots/demo.md");
+}
+
+#[test]
+fn snapshots_api_only() {
+    run_guide_with("snapshots/api-only.md", false);
 }
