@@ -102,9 +102,9 @@ fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
                     sec,
                     if id == "project.ml_backend_key" {
                         format!(
-                            "{who}'s legacy token is rejected by organization {active}: label-studio-ml 1.0.x \
-                             backends download task data with it and get 401 (/setup itself answers 200: the backend \
-                             shows Connected)"
+                            "{who}'s legacy token is rejected by organization {active}: {} (/setup itself answers \
+                             200: the backend shows Connected)",
+                            v1_downloaders(&project.ml_backends)
                         )
                     } else {
                         format!("{feature} will get 401: {who}'s legacy token is rejected by organization {active}")
@@ -128,6 +128,32 @@ fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
         }
         checks.pass(id, sec, format!("{feature}: {who}'s legacy token works")).detail(chain.join(" → "));
     }
+}
+
+/// Who downloads with the project creator's key: label-studio-ml 1.0.x backends, named
+/// when the project has backends (which generation each is, the database cannot tell).
+fn v1_downloaders(backends: &[db::MlBackendRow]) -> String {
+    const SHOWN: usize = 3;
+    if backends.is_empty() {
+        return "label-studio-ml 1.0.x backends download task data with it and get 401".into();
+    }
+    let mut names: Vec<String> = backends
+        .iter()
+        .take(SHOWN)
+        .map(|b| {
+            let title = b.title.as_deref().map(|t| format!(" {:?}", crate::shown::outside(t))).unwrap_or_default();
+            format!("ML backend {}{title}", b.id)
+        })
+        .collect();
+    if backends.len() > SHOWN {
+        names.push(format!("{} more", backends.len() - SHOWN));
+    }
+    let (they, download, get) =
+        if backends.len() == 1 { ("it is", "downloads", "gets") } else { ("they are", "download", "get") };
+    format!(
+        "the project's {}, if {they} label-studio-ml 1.0.x, {download} task data with it and {get} 401",
+        names.join(", ")
+    )
 }
 
 /// project.ml_backends: the project's backends as Label Studio stored them (URL, state,
@@ -308,6 +334,15 @@ mod tests {
         assert!(
             c.detail.as_deref().unwrap().contains("label-studio-ml 1.0.x the project creator's legacy key"),
             "{c:?}"
+        );
+    }
+
+    #[test]
+    fn the_creators_rejected_key_names_the_backends_that_download_with_it() {
+        assert_eq!(v1_downloaders(&[]), "label-studio-ml 1.0.x backends download task data with it and get 401");
+        assert_eq!(
+            v1_downloaders(&[backend("http://ml:9090", "CO", None)]),
+            "the project's ML backend 1 \"SAM\", if it is label-studio-ml 1.0.x, downloads task data with it and gets 401"
         );
     }
 
