@@ -29,6 +29,7 @@ pub mod sources;
 pub mod terminal;
 pub mod token;
 pub mod tokencheck;
+pub mod write;
 
 use std::process::ExitCode;
 

@@ -550,7 +550,7 @@ impl<'a> Migration<'a> {
     fn enable_pats(&mut self, db: &mut dyn Database, org: i64) -> anyhow::Result<()> {
         let dir = self.ctx.backup_dir(self.args.change.backup_dir.as_deref())?;
         let toggle = Toggle { setting: Setting::ApiTokensEnabled, enable: true };
-        if let Some(backup) = super::apply_toggle(db, &OrgScope::ids(vec![org]), toggle, &dir)? {
+        if let Some(backup) = crate::write::database::apply_toggle(db, &OrgScope::ids(vec![org]), toggle, &dir)? {
             self.record(
                 ServerAction::PatsEnabled,
                 format!(

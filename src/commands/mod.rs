@@ -11,14 +11,15 @@ pub mod upgrade_check;
 
 use std::time::Duration;
 
-use crate::backup::{self, BackupBody};
-use crate::change::{Action, Decide, OrgSettings, Plan, RowChange, Setting, Toggle, TogglePlanner};
+use crate::backup;
+use crate::change::{Setting, Toggle};
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::db::{self, Access, Database, Located, OpenOptions, OrgScope};
+use crate::db::{self, Access, Database, Located, OpenOptions};
 use crate::environment::Environment;
 use crate::exit::ExitStatus;
-use crate::outcome::change::BackupRef;
 use crate::report::Output;
+use crate::write::api::ApiSession;
+use crate::write::database::Committed;
 
 /// The database a run uses (`Ctx::database_choice`).
 #[derive(Debug)]
@@ -69,169 +70,12 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
     }
 }
 
-/// What a backed-up write is, for the backup's header.
-pub struct WriteLabel<'a> {
-    pub operation: &'a str,
-    pub toggle: Option<Toggle>,
-    pub restores: Option<String>,
-}
-
-/// A write that committed: how many rows were written, their backup, and how long the
-/// write held the database lock.
-pub struct Committed {
-    pub rows: usize,
-    pub backup: BackupRef,
-    pub lock_held: std::time::Duration,
-}
-
-/// Run `decide` under the database's write lock and, when it returns rows to write,
-/// write them and a backup of them (synced before the commit). A backup whose write
-/// did not commit is removed again. `Ok(None)`: `decide` wanted no write.
-pub fn write_with_backup(
-    db: &mut dyn Database,
-    scope: &OrgScope,
-    backup_dir: &std::path::Path,
-    label: WriteLabel<'_>,
-    decide: &mut dyn Decide,
-) -> anyhow::Result<Option<Committed>> {
-    let identity = db.identity();
-    let mut written: Option<(String, std::path::PathBuf)> = None;
-    let result = db.write_rows(scope, decide, &mut |changes| {
-        let now = time::OffsetDateTime::now_utc();
-        let body = BackupBody {
-            header: backup::Header::new(backup::FORMAT, now, label.operation)?,
-            database: identity.clone(),
-            toggle: label.toggle,
-            restores: label.restores.clone(),
-            rows: changes,
-        };
-        written = Some(backup::write(backup_dir, &backup::new_id(now, label.operation), &body)?);
-        Ok(())
-    });
-    match result {
-        Ok(Some(db::Written { rows, lock_held })) => {
-            let (id, path) = written.expect("a committed write has a backup");
-            Ok(Some(Committed { rows, backup: BackupRef { id, path: path.display().to_string() }, lock_held }))
-        }
-        Ok(None) => Ok(None),
-        Err(err) if err.downcast_ref::<db::CommitOutcomeUnknown>().is_some() => {
-            Err(commit_outcome_unknown(db.target(), scope, written, err))
-        }
-        Err(err) => {
-            if let Some((_, path)) = written {
-                let _ = std::fs::remove_file(path);
-            }
-            Err(err)
-        }
-    }
-}
-
-/// After a COMMIT whose answer never came: the backup stays (marked unconfirmed beside
-/// it), and a new connection reads the rows again to tell the user which state the
-/// database is in. Always an error (exit 3): the command could not finish its work.
-fn commit_outcome_unknown(
-    target: &db::DbTarget,
-    scope: &OrgScope,
-    written: Option<(String, std::path::PathBuf)>,
-    err: anyhow::Error,
-) -> anyhow::Error {
-    let Some((id, path)) = written else { return err };
-    let marker = path.with_extension("json.unconfirmed");
-    let _ = std::fs::write(&marker, "the COMMIT of this change was not confirmed by the database\n");
-    let state = backup::read(&path).and_then(|b| {
-        let mut fresh = db::open(
-            target,
-            OpenOptions { access: Access::ReadOnly, lock_timeout: Duration::from_secs(10), before_jwt: false },
-        )?;
-        let now = fresh.read_scope(scope)?;
-        Ok(crate::change::commit_state(&now, &b.body.rows))
-    });
-    let said = match state {
-        Ok(crate::change::CommitState::Applied) => {
-            format!(
-                "read again, the database shows the change APPLIED; backup {id} is its undo ({})",
-                crate::paste::rollback(&id)
-            )
-        }
-        Ok(crate::change::CommitState::NotApplied) => format!(
-            "read again, the database shows the change NOT applied: nothing was changed; backup {id} was kept \
-             (unconfirmed) and restores nothing"
-        ),
-        Ok(crate::change::CommitState::Other) => format!(
-            "read again, the rows match neither the state before nor after (changed by someone else meanwhile); \
-             backup {id} was kept (unconfirmed): check with {}",
-            crate::paste::lsauth("orgs")
-        ),
-        Err(e) => format!(
-            "and reading the rows again failed too ({e:#}): whether the change was applied is unknown; backup {id} \
-             was kept (unconfirmed) at {}: check with {}",
-            path.display(),
-            crate::paste::lsauth("orgs")
-        ),
-    };
-    crate::exit::unreachable_error(format!("{err}: {said}"))
-}
-
-/// Apply `toggle` to `scope` under the write lock with its backup, without asking (the
-/// caller has shown its own plan and asked). `Ok(None)`: nothing needed changing.
-pub fn apply_toggle(
-    db: &mut dyn Database,
-    scope: &OrgScope,
-    toggle: Toggle,
-    backup_dir: &std::path::Path,
-) -> anyhow::Result<Option<BackupRef>> {
-    let mut deciding = Toggling::new(TogglePlanner::stamped_now(db.jwt_schema(), toggle), None);
-    let label = WriteLabel { operation: toggle.operation(), toggle: Some(toggle), restores: None };
-    let written = write_with_backup(db, scope, backup_dir, label, &mut deciding)?;
-    Ok(written.map(|committed| committed.backup))
-}
-
-/// A toggle decided under the lock: planned as the rows are read, and when a person was
-/// shown a plan first, refused unless it decides the same (which orgs, which action).
-pub struct Toggling {
-    planner: Option<TogglePlanner>,
-    shown: Option<Vec<(i64, Action)>>,
-    /// The plan made under the lock, once decided.
-    pub applied: Option<Plan>,
-}
-
-impl Toggling {
-    pub fn new(planner: TogglePlanner, shown: Option<&Plan>) -> Self {
-        Toggling { planner: Some(planner), shown: shown.map(Plan::decision), applied: None }
-    }
-}
-
-impl Decide for Toggling {
-    fn see(&mut self, org: OrgSettings) -> anyhow::Result<()> {
-        self.planner.as_mut().expect("rows are seen before the decision").see(org);
-        Ok(())
-    }
-
-    fn decide(&mut self) -> anyhow::Result<bool> {
-        let plan = self.planner.take().expect("decided once").finish_checked()?;
-        if self.shown.as_ref().is_some_and(|shown| *shown != plan.decision()) {
-            return Err(crate::exit::refused(
-                "the settings changed while the plan was shown; nothing was changed: run the command again",
-            ));
-        }
-        let changed = plan.changed() > 0;
-        self.applied = Some(plan);
-        Ok(changed)
-    }
-
-    fn changes(&self) -> &[RowChange] {
-        self.applied.as_ref().map_or(&[], |plan| &plan.changes)
-    }
-}
-
-use crate::paste::shell_quote;
-
-/// Leave a change's outcome to the end of the process instead of freeing it: the command
+/// Leave a change's outcome unfreed, to the end of the process: the command
 /// returns to `main`, which exits, and freeing a large plan one allocation at a time
 /// takes time (docs/performance.md) that gives nothing back, as the operating system
 /// takes the memory back at once. Only plain data is left: the database
 /// connection and every file are closed as usual.
-pub fn leave_for_exit<T>(outcome: T) {
+pub fn skip_freeing<T>(outcome: T) {
     std::mem::forget(outcome);
 }
 
@@ -380,15 +224,6 @@ impl Ctx {
     }
 }
 
-/// Someone signed in for `--via-api`, and a token at hand to test after the change.
-pub struct ApiSession {
-    pub signed: crate::remote::SignedIn,
-    /// The base URL as shown (never with credentials).
-    pub url: String,
-    /// The token of `--env-file`, else the one read with `--token-stdin`.
-    pub token_at_hand: Option<crate::sources::TokenSource>,
-}
-
 impl Ctx {
     /// Sign in for `--via-api`: `--token-stdin`, else `--login` (the password from
     /// `--password-stdin` or asked on a terminal), else the token of `env_file`. The URL:
@@ -455,145 +290,4 @@ pub fn suggest_via_api(ctx: &Ctx, err: anyhow::Error, operation: &str) -> anyhow
         ),
     }
     .into()
-}
-
-/// One write of the active organization's settings through the API.
-pub struct ApiWrite<'a> {
-    pub operation: &'a str,
-    pub toggle: Option<Toggle>,
-    pub restores: Option<String>,
-    pub target: &'a crate::outcome::change::ApiTarget,
-    /// What the plan was made from, and what is to be written.
-    pub before: crate::change::ApiSettings,
-    pub after: crate::change::ApiSettings,
-}
-
-/// What a write through the API left.
-pub struct ApiWritten {
-    pub backup: BackupRef,
-    /// The settings read again (`None`: the credential the change switched off can no
-    /// longer read them; Label Studio's answer to the write confirmed them).
-    pub read_back: Option<crate::change::ApiSettings>,
-    pub warnings: Vec<String>,
-}
-
-/// Write settings through the API as the database path writes rows: re-read (a change
-/// made while the plan was shown is refused), back up and sync, POST, then read back.
-/// A write that certainly did not happen leaves no backup; one whose answer was lost is
-/// read again to say which it was.
-pub fn write_api_settings(
-    session: &mut ApiSession,
-    backup_dir: &std::path::Path,
-    write: ApiWrite<'_>,
-) -> anyhow::Result<ApiWritten> {
-    use crate::exit::{refused, unreachable_error, ExitStatus};
-    use crate::remote;
-    session.signed.renew()?;
-    let who = session.signed.who();
-    let signed = &session.signed;
-    let caller = signed.caller();
-    let now_settings = signed.api.block_on(remote::read_settings(&caller, &who))?;
-    if now_settings != write.before {
-        return Err(refused(
-            "the settings changed while the plan was shown; nothing was changed: run the command again",
-        ));
-    }
-    let now = time::OffsetDateTime::now_utc();
-    let body = backup::api::ApiBackupBody {
-        header: backup::Header::new(backup::api::FORMAT, now, write.operation)?,
-        via: "api".into(),
-        account: write.target.account.clone(),
-        toggle: write.toggle,
-        restores: write.restores.clone(),
-        before: write.before,
-        after: write.after,
-    };
-    let (id, path) = backup::api::write(backup_dir, now, &body)?;
-    let backup = BackupRef { id: id.clone(), path: path.display().to_string() };
-    let mut warnings = Vec::new();
-    let posted = signed.api.block_on(remote::post_settings(&caller, write.after));
-    // Whatever this client read before the change (whoami, an access token) is read anew
-    // after it: the read-back and the live check must see the server as it is now.
-    signed.api.forget();
-    match remote::settings_from("changing the token settings", &who, &posted) {
-        Ok(stored) if stored == write.after => {}
-        Ok(stored) => {
-            return Err(refused(format!(
-                "Label Studio stored \"{stored}\" instead of \"{}\": the settings CHANGED, differently than planned; \
-                 backup {id} holds them as they were ({} --force restores them)",
-                write.after,
-                api_undo_command(&id, write.target)
-            )))
-        }
-        Err(e) if crate::exit::status_of(&e) != ExitStatus::Unreachable => {
-            let _ = std::fs::remove_file(&path);
-            return Err(e.context("nothing was changed"));
-        }
-        // No answer: read again to tell whether the change happened.
-        Err(e) => match signed.api.block_on(remote::read_settings(&caller, &who)).ok() {
-            Some(now) if now == write.after => {
-                warnings.push(format!("the answer to the change was lost ({e:#}); read again, the change is applied"));
-            }
-            Some(now) if now == write.before => {
-                let _ = std::fs::remove_file(&path);
-                return Err(unreachable_error(format!("{e:#}; read again, nothing was changed")));
-            }
-            _ => {
-                let _ = std::fs::write(path.with_extension("json.unconfirmed"), "the change was not confirmed\n");
-                return Err(unreachable_error(format!(
-                    "{e:#}: whether the settings changed is unknown; backup {id} was kept (unconfirmed): check with \
-                     lsauth {} --via-api --dry-run",
-                    write.operation
-                )));
-            }
-        },
-    }
-    let switched_off_own = signed.kind.needs().is_some_and(|s| !write.after.get(s));
-    let read_back = match signed.api.block_on(remote::read_settings(&caller, &who)) {
-        Ok(s) if s == write.after => Some(s),
-        Ok(s) => {
-            warnings.push(format!("read again, the settings are \"{s}\": someone changed them right after lsauth did"));
-            Some(s)
-        }
-        Err(_) if switched_off_own => None,
-        Err(e) => {
-            warnings.push(format!(
-                "the settings could not be read again ({e:#}); Label Studio's answer to the change confirmed them"
-            ));
-            None
-        }
-    };
-    Ok(ApiWritten { backup, read_back, warnings })
-}
-
-/// The command that undoes a change made through the API. The web login always works,
-/// so it is named when the email is known.
-pub fn api_undo_command(backup_id: &str, target: &crate::outcome::change::ApiTarget) -> String {
-    let who = match &target.account.user_email {
-        Some(email) => format!("--login {}", shell_quote(email)),
-        None => "--token-stdin".into(),
-    };
-    crate::paste::rollback(&format!("{} --url {} {who}", shell_quote(backup_id), shell_quote(&target.account.url)))
-}
-
-/// Where the change goes: the URL, the signed-in user's active organization and its
-/// title, who signed in.
-pub fn api_target(session: &ApiSession) -> anyhow::Result<crate::outcome::change::ApiTarget> {
-    let signed = &session.signed;
-    let organization_id = signed.user.active_organization.ok_or_else(|| {
-        crate::exit::refused(format!(
-            "{} has no active organization: Label Studio's settings endpoint changes the signed-in user's active \
-             organization only; sign in as a member of the organization to change",
-            signed.who()
-        ))
-    })?;
-    let organization_title = signed.api.block_on(crate::remote::organization_title(&signed.caller(), organization_id));
-    let account = crate::change::ApiAccount {
-        url: session.url.clone(),
-        organization_id,
-        organization_title,
-        user_id: signed.user.id,
-        user_email: signed.user.email.clone(),
-    };
-    Ok(crate::outcome::change::ApiTarget { account, credential: signed.kind })
 }

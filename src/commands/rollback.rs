@@ -1,11 +1,11 @@
 //! `lsauth rollback`: list backups, or restore the rows of one, after a conflict check,
 //! taking a backup of the current state first so a rollback can itself be undone.
 
-use super::{write_with_backup, Ctx, WriteLabel};
+use super::Ctx;
 use crate::backup::api::ApiBackup;
 use crate::backup::{self, Backup};
 use crate::change::DbIdentity;
-use crate::change::{plan_api_restore, ApiRestore, Decide, OrgSettings, RestorePlan, RestorePlanner, RowChange};
+use crate::change::{plan_api_restore, ApiRestore, RestorePlan, RestorePlanner};
 use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
 use crate::exit::{bad_input, refused, ExitStatus};
@@ -15,6 +15,8 @@ use crate::outcome::change::{
 };
 use crate::report;
 use crate::terminal;
+use crate::write::api::{api_target, write_api_settings, ApiSession, ApiWrite};
+use crate::write::database::{write_with_backup, Confirmed, RestoreReplan, WriteLabel};
 
 /// From this many rows on, a rollback reads every organization instead of a list of ids.
 const READ_ALL_FROM: usize = 1000;
@@ -147,9 +149,12 @@ fn restore_rows(
     }
 
     let label = WriteLabel { operation: "rollback", toggle: None, restores: Some(chosen.id.clone()) };
-    let mut deciding =
-        Restoring { planner: Some(planner), shown, plan: &mut outcome.plan, force: args.force, copied: None };
+    let mut deciding = Confirmed::new(RestoreReplan { planner, force: args.force }, shown.then_some(&outcome.plan));
     let written = write_with_backup(db, &scope, dir, label, &mut deciding);
+    if let (false, Some(made)) = (shown, deciding.into_plan()) {
+        // With --yes the plan is the one made under the lock (also when it was refused).
+        outcome.plan = made.plan;
+    }
     if !shown && outcome.plan.conflicts() > 0 && !args.force {
         return conflicts_refused(ctx, &outcome);
     }
@@ -163,48 +168,8 @@ fn restore_rows(
         }
     }
     report::change::render_rollback(&outcome, &ctx.out)?;
-    super::leave_for_exit(outcome);
+    super::skip_freeing(outcome);
     Ok(ExitStatus::Ok)
-}
-
-/// A rollback decided under the lock: with --yes the plan is made as the rows are read;
-/// after a person was shown a plan, the rows are planned again and must be found as they
-/// were shown.
-struct Restoring<'a> {
-    planner: Option<RestorePlanner>,
-    shown: bool,
-    plan: &'a mut RestorePlan,
-    force: bool,
-    /// The rows to write when they are not the plan's own (see `all_restored_as_written`).
-    copied: Option<Vec<RowChange>>,
-}
-
-impl Decide for Restoring<'_> {
-    fn see(&mut self, org: OrgSettings) -> anyhow::Result<()> {
-        self.planner.as_mut().expect("rows are seen before the decision").see(org);
-        Ok(())
-    }
-
-    fn decide(&mut self) -> anyhow::Result<bool> {
-        let now = self.planner.take().expect("decided once").finish();
-        if !self.shown {
-            *self.plan = now;
-        } else if !self.plan.same_rows_as(&now) {
-            return Err(refused("the settings changed while the plan was shown; nothing was restored: run again"));
-        }
-        if self.plan.conflicts() > 0 && !self.force {
-            // Reported with the plan by `conflicts_refused` once the transaction has ended.
-            return Err(refused("rows changed since the backup was taken; nothing was restored"));
-        }
-        if self.plan.all_restored_as_written().is_none() {
-            self.copied = Some(self.plan.changes(self.force));
-        }
-        Ok(!self.changes().is_empty())
-    }
-
-    fn changes(&self) -> &[RowChange] {
-        self.copied.as_deref().or_else(|| self.plan.all_restored_as_written()).unwrap_or_default()
-    }
 }
 
 /// Values worth masking in a diff of .env files: anything named like a credential.
@@ -419,7 +384,7 @@ fn api_rollback(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow
         args.change.yes,
         ctx.out.json,
     )?;
-    let write = super::ApiWrite {
+    let write = ApiWrite {
         operation: "rollback",
         toggle: None,
         restores: Some(chosen.id.clone()),
@@ -427,9 +392,9 @@ fn api_rollback(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow
         before: current,
         after: chosen.body.before,
     };
-    let written = super::write_api_settings(&mut session, dir, write)?;
+    let written = write_api_settings(&mut session, dir, write)?;
     outcome.restored = 1;
-    outcome.undo = Some(super::api_undo_command(&written.backup.id, &outcome.target));
+    outcome.undo = Some(written.undo);
     outcome.undo_backup = Some(written.backup);
     outcome.read_back = written.read_back;
     outcome.warnings = written.warnings;
@@ -469,14 +434,14 @@ fn choose_api_backup(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> a
 /// Where the rollback goes, checked to be where the backup's change went: the API
 /// restores only the signed-in user's active organization, at the URL signed in to, so a
 /// backup made elsewhere is refused before anything is written.
-fn backups_target(chosen: &ApiBackup, session: &super::ApiSession) -> anyhow::Result<ApiTarget> {
+fn backups_target(chosen: &ApiBackup, session: &ApiSession) -> anyhow::Result<ApiTarget> {
     if session.url != chosen.body.account.url {
         return Err(bad_input(format!(
             "backup {} was made through {}, not {}; nothing was restored",
             chosen.id, chosen.body.account.url, session.url
         )));
     }
-    let target = super::api_target(session)?;
+    let target = api_target(session)?;
     let wanted = chosen.body.account.organization_id;
     if target.account.organization_id != wanted {
         return Err(refused(format!(

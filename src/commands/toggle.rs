@@ -2,7 +2,7 @@
 //! `jwt_auth_jwtsettings` for the selected organizations, after showing the plan and
 //! writing a backup, in one transaction.
 
-use super::{write_with_backup, Ctx, Toggling, WriteLabel};
+use super::Ctx;
 use crate::change::{Plan, Setting, Toggle, TogglePlanner};
 use crate::cli::{Selection, ToggleArgs};
 use crate::db::{Access, Database, OrgScope, UserLookup};
@@ -15,6 +15,8 @@ use crate::secrets::mask;
 use crate::terminal;
 use crate::token::{self, TokenKind};
 use crate::tokencheck;
+use crate::write::api::{api_target, write_api_settings, ApiSession, ApiWrite};
+use crate::write::database::{write_with_backup, Confirmed, WriteLabel};
 
 /// Turn `--org`, `--all`, `--user` into the organizations to read.
 fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgScope> {
@@ -188,10 +190,10 @@ fn run_in_database(
     };
 
     let dir = ctx.backup_dir(args.backup_dir.as_deref())?;
-    let mut deciding = Toggling::new(change.planner(&schema), shown.as_ref());
+    let mut deciding = Confirmed::new(change.planner(&schema), shown.as_ref());
     let label = WriteLabel { operation: change.operation(), toggle: change.toggle(), restores: None };
     let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut deciding)?;
-    let mut result = outcome(deciding.applied.expect("the plan was made under the lock"));
+    let mut result = outcome(deciding.into_plan().expect("the plan was made under the lock"));
     if let Some(committed) = written {
         ctx.note_lock_held(&committed);
         result.changed = committed.rows;
@@ -203,7 +205,7 @@ fn run_in_database(
     report::change::render_toggle(&result, &ctx.out)?;
     let unpinned = result.plan.pin && result.plan.lines.iter().any(|l| l.before_unknown);
     let changed = result.changed;
-    super::leave_for_exit(result);
+    super::skip_freeing(result);
     if unpinned {
         // Said as it is: the others (if any) were pinned, these were not.
         return Err(crate::exit::refused(format!(
@@ -227,7 +229,7 @@ fn run_in_database(
 /// and a live test of the token at hand.
 fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitStatus> {
     let mut session = ctx.sign_in_api(&args.api, args.env_file.as_deref(), None)?;
-    let target = super::api_target(&session)?;
+    let target = api_target(&session)?;
     let signed = &session.signed;
     let before = signed.api.block_on(remote::read_settings(&signed.caller(), &signed.who()))?;
     let after = before.toggled(toggle);
@@ -266,7 +268,7 @@ fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<E
     terminal::confirm(&question, args.change.yes, ctx.out.json)?;
 
     let dir = ctx.backup_dir(args.change.backup_dir.as_deref())?;
-    let write = super::ApiWrite {
+    let write = ApiWrite {
         operation: toggle.operation(),
         toggle: Some(toggle),
         restores: None,
@@ -274,9 +276,9 @@ fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<E
         before,
         after,
     };
-    let written = super::write_api_settings(&mut session, &dir, write)?;
+    let written = write_api_settings(&mut session, &dir, write)?;
     outcome.changed = 1;
-    outcome.undo = Some(super::api_undo_command(&written.backup.id, &outcome.target));
+    outcome.undo = Some(written.undo);
     outcome.backup = Some(written.backup);
     outcome.read_back = written.read_back;
     outcome.warnings.extend(written.warnings);
@@ -292,7 +294,7 @@ fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<E
 
 /// After an enable: the token at hand of the kind just enabled, tested as its clients
 /// use it. `None` when no such token is at hand.
-fn live_check(session: &super::ApiSession, toggle: Toggle) -> Option<LiveCheck> {
+fn live_check(session: &ApiSession, toggle: Toggle) -> Option<LiveCheck> {
     let source = session.token_at_hand.as_ref()?;
     let inspection = token::inspect(&source.value, tokencheck::now_secs());
     let wanted = match toggle.setting {
