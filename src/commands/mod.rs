@@ -22,7 +22,7 @@ use crate::write::api::ApiSession;
 use crate::write::database::Committed;
 
 /// The database a run uses (`Ctx::database_choice`).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum DbChoice {
     /// Named on the command line or in LSAUTH_DB: failing to open it is an error.
     Named(Located),
@@ -33,11 +33,18 @@ pub enum DbChoice {
     Absent { reason: String, named_by_label_studio: bool },
 }
 
-/// What every command gets: the environment, the global options, the output.
+/// What every command gets: the environment, the global options, the output, and what
+/// they decide for every command, resolved once after parsing.
 pub struct Ctx {
     pub env: Environment,
     pub global: GlobalArgs,
     pub out: Output,
+    /// The JWT feature flag as lsauth's environment sets it.
+    pub jwt_flag: crate::settings::JwtFlag,
+    /// How long a read or write waits for Label Studio's write lock (--lock-timeout).
+    pub lock_timeout: Duration,
+    /// The database this run uses (`database_choice`), chosen once when first asked.
+    database: std::cell::OnceCell<DbChoice>,
 }
 
 pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
@@ -46,7 +53,14 @@ pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
         db: cli.global.db.as_deref().map(crate::secrets::without_password),
         backup_dir: cli.command.backup_dir().map(|d| d.display().to_string()),
     });
-    let ctx = Ctx { env, global: cli.global, out };
+    let ctx = Ctx {
+        jwt_flag: crate::settings::JwtFlag::from_env(&env),
+        lock_timeout: cli.global.lock_timeout.duration(),
+        database: std::cell::OnceCell::new(),
+        env,
+        global: cli.global,
+        out,
+    };
     match cli.command {
         Command::Doctor(args) => doctor::run(&ctx, &args),
         Command::Orgs => orgs::run(&ctx),
@@ -155,6 +169,14 @@ impl Ctx {
     /// Label Studio's environment or default location gives, when a PostgreSQL target or an
     /// existing SQLite file is there; else none, with why.
     pub fn database_choice(&self) -> anyhow::Result<DbChoice> {
+        if let Some(chosen) = self.database.get() {
+            return Ok(chosen.clone());
+        }
+        let chosen = self.choose_database()?;
+        Ok(self.database.get_or_init(|| chosen).clone())
+    }
+
+    fn choose_database(&self) -> anyhow::Result<DbChoice> {
         let explicit = self.db_given_explicitly();
         let named_by_label_studio =
             ["DJANGO_DB", "DATABASE_NAME", "BASE_DATA_DIR"].iter().any(|v| self.env.label_studio(v).is_some());
@@ -198,10 +220,6 @@ impl Ctx {
         db::target::base_data_dir(&self.env).ok().map(|d| d.0)
     }
 
-    pub fn lock_timeout(&self) -> anyhow::Result<Duration> {
-        Ok(self.global.lock_timeout.duration())
-    }
-
     /// Find and open the Label Studio database, saying where it came from with `-v`.
     pub fn open_db(&self, access: Access) -> anyhow::Result<(Box<dyn Database>, Located)> {
         self.open_db_with(access, false)
@@ -215,7 +233,7 @@ impl Ctx {
     fn open_db_with(&self, access: Access, before_jwt: bool) -> anyhow::Result<(Box<dyn Database>, Located)> {
         let located = db::locate(self.global.db.as_deref(), &self.env)?;
         self.out.verbose(format!("database: {} (from {})", located.target, located.source));
-        let db = db::open(&located.target, OpenOptions { access, lock_timeout: self.lock_timeout()?, before_jwt })?;
+        let db = db::open(&located.target, OpenOptions { access, lock_timeout: self.lock_timeout, before_jwt })?;
         if let Some(transport) = db.transport() {
             self.out.verbose(format!("connection: {transport}"));
         }

@@ -40,7 +40,7 @@ pub fn gather(db: &mut dyn Database, located: &Located, flag: JwtFlag) -> anyhow
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let (mut db, located) = ctx.open_db(Access::ReadOnly)?;
-    let report = gather(db.as_mut(), &located, JwtFlag::from_env(&ctx.env))?;
+    let report = gather(db.as_mut(), &located, ctx.jwt_flag.clone())?;
     report::orgs::render(&report, &ctx.out)?;
     Ok(ExitStatus::Ok)
 }

@@ -10,7 +10,7 @@ use crate::diagnosis::{self, Cause, ExplainContext, Finding};
 use crate::exit::{bad_input, ExitStatus};
 use crate::outcome::token::{InspectReport, TestReport, TokenSubject, Verdict};
 use crate::report;
-use crate::settings::{self, JwtFlag};
+use crate::settings;
 use crate::sources::{read_env_file, token_source, url_source, TokenSource};
 use crate::token::{self, Claims, Inspection, TokenKind};
 use crate::tokencheck::{
@@ -50,7 +50,7 @@ pub fn inspect(ctx: &Ctx, args: &TokenInspectArgs) -> anyhow::Result<ExitStatus>
         signature.note =
             format!("NOT signed by the SECRET_KEY from {from}, yet this instance issued it: SECRET_KEY changed since");
     }
-    let problems = inspect_problems(&inspection, &signature, database.as_ref(), &JwtFlag::from_env(&ctx.env));
+    let problems = inspect_problems(&inspection, &signature, database.as_ref(), &ctx.jwt_flag);
     let claims: &Claims = inspection.claims.as_ref().unwrap_or(&EMPTY_CLAIMS);
     let report = InspectReport {
         subject: TokenSubject::new(&inspection, source.source, ctx.out.show_secrets),

@@ -10,7 +10,6 @@ use crate::exit::{bad_input, ExitStatus};
 use crate::outcome::upgrade::{FixStep, UpgradeReport};
 use crate::releases::{self, Generation, Release};
 use crate::report;
-use crate::settings::JwtFlag;
 
 pub fn run(ctx: &Ctx, args: &UpgradeCheckArgs) -> anyhow::Result<ExitStatus> {
     let target = releases::find(&args.to).map_err(bad_input)?;
@@ -30,7 +29,7 @@ pub fn run(ctx: &Ctx, args: &UpgradeCheckArgs) -> anyhow::Result<ExitStatus> {
     } else {
         HashMap::new()
     };
-    let flag = JwtFlag::from_env(&ctx.env);
+    let flag = ctx.jwt_flag.clone();
     let organizations = releases::predict(&orgs, &live_pats, current, &target, flag.is_off());
     let sum = |f: fn(&releases::OrgPrediction) -> i64| organizations.iter().map(f).sum::<i64>();
     let breaking: Vec<i64> = organizations.iter().filter(|o| o.breaks()).map(|o| o.id).collect();

@@ -52,7 +52,7 @@ pub fn gather(
     mut sources: Sources,
     located: Result<Located, String>,
 ) -> anyhow::Result<Gathered> {
-    let flag = JwtFlag::from_env(&ctx.env);
+    let flag = ctx.jwt_flag.clone();
     let secret_key = ctx.secret_key(args.ls_data_dir.as_deref());
     let data_dir = args.ls_data_dir.clone().or_else(|| ctx.data_dir()).filter(|d| d.is_dir());
     // A read that fails becomes its check's "could not run"; one that met a lock past
@@ -144,8 +144,7 @@ pub fn gather(
 
 /// database.connection's open: read-only, waiting at most --lock-timeout.
 fn open(ctx: &Ctx, l: &Located) -> anyhow::Result<Box<dyn Database>> {
-    ctx.lock_timeout()
-        .and_then(|t| db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: t, before_jwt: false }))
+    db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: ctx.lock_timeout, before_jwt: false })
 }
 
 fn read_database(db: &mut dyn Database, flag: &JwtFlag, failed: &impl Fn(anyhow::Error) -> String) -> DatabaseRead {
