@@ -185,16 +185,6 @@ impl JwtSchema {
     }
 }
 
-/// A stored `jwt_auth_jwtsettings` row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SettingsRow {
-    pub organization_id: i64,
-    #[serde(flatten)]
-    pub settings: JwtSettings,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
 /// One organization as the database shows it, before any interpretation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgRecord {
