@@ -453,8 +453,8 @@ pub enum TestClient {
 }
 
 impl TestClient {
-    pub fn client(self) -> Option<crate::clients::ClientId> {
-        use crate::clients::ClientId;
+    pub fn client(self) -> Option<crate::token::clients::ClientId> {
+        use crate::token::clients::ClientId;
         match self {
             TestClient::Auto => None,
             TestClient::Sdk => Some(ClientId::Sdk),

@@ -5,30 +5,17 @@
 
 pub mod api;
 pub mod backup;
-pub mod change;
 pub mod cli;
-pub mod clients;
 pub mod commands;
+pub mod config;
 pub mod db;
-pub mod diagnosis;
-pub mod envfile;
-pub mod environment;
 pub mod exit;
-pub mod findings;
 pub mod fsutil;
 pub mod outcome;
-pub mod paste;
-pub mod releases;
-pub mod remote;
 pub mod report;
-pub mod secret_key;
-pub mod secrets;
 pub mod settings;
-pub mod shown;
-pub mod sources;
-pub mod terminal;
+pub mod text;
 pub mod token;
-pub mod tokencheck;
 pub mod write;
 
 use std::process::ExitCode;
@@ -40,7 +27,7 @@ use crate::exit::{status_of, ExitStatus};
 /// Parse the command line, run the command, map the outcome to an exit code.
 pub fn main_entry() -> ExitCode {
     let cli = cli::Cli::parse();
-    let env = environment::Environment::from_process();
+    let env = config::environment::Environment::from_process();
     match commands::run(cli, env) {
         Ok(status) => status.into(),
         Err(err) if is_broken_pipe(&err) => ExitStatus::Ok.into(),
@@ -49,12 +36,12 @@ pub fn main_entry() -> ExitCode {
             eprintln!(
                 "lsauth: error: {}: the database stayed locked by another writer past --lock-timeout; nothing was \
                  changed",
-                shown::terminal_text(&format!("{err:#}"))
+                text::shown::terminal_text(&format!("{err:#}"))
             );
             status_of(&err).into()
         }
         Err(err) => {
-            eprintln!("lsauth: error: {}", shown::terminal_text(&format!("{err:#}")));
+            eprintln!("lsauth: error: {}", text::shown::terminal_text(&format!("{err:#}")));
             status_of(&err).into()
         }
     }

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lsauth::envfile::EnvDocument;
+use lsauth::config::envfile::EnvDocument;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(doc) = EnvDocument::parse(data) {

@@ -15,5 +15,5 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(inspection.token.len(), 40);
     }
     let _ = signed_with(&inspection.token, "secret");
-    let _ = lsauth::secrets::mask(&text);
+    let _ = lsauth::text::secrets::mask(&text);
 });

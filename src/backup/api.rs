@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{read_checked, write_checked, Kind};
-use crate::change::{ApiAccount, ApiSettings, Toggle};
 use crate::exit::bad_input;
+use crate::settings::{ApiAccount, ApiSettings, Toggle};
 
 pub const FORMAT: &str = "lsauth-api-backup/1";
 
@@ -67,7 +67,7 @@ pub fn list_for(dir: &Path, url: &str) -> anyhow::Result<(Vec<ApiBackup>, super:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::change::Setting;
+    use crate::settings::Setting;
     use std::os::unix::fs::PermissionsExt;
 
     fn body() -> ApiBackupBody {

@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::change::DbIdentity;
-use crate::change::{RowChange, SharedTimes, StoredRow, Timestamp, Toggle};
-use crate::environment::Environment;
+use crate::config::environment::Environment;
 use crate::exit::bad_input;
 use crate::fsutil;
+use crate::settings::DbIdentity;
+use crate::settings::{RowChange, SharedTimes, StoredRow, Timestamp, Toggle};
 
 /// The format written. Timestamps are kept in a table the rows refer to by index.
 pub const FORMAT: &str = "lsauth-backup/2";
@@ -49,7 +49,7 @@ impl Header {
             format: format.into(),
             created_at: now.format(&time::format_description::well_known::Rfc3339)?,
             operation: operation.into(),
-            command: crate::secrets::this_command_line(),
+            command: crate::text::secrets::this_command_line(),
         })
     }
 }
@@ -538,7 +538,7 @@ pub fn ids(dir: &Path, kind: Kind) -> anyhow::Result<Vec<String>> {
 pub fn path_of(dir: &Path, id: &str) -> anyhow::Result<PathBuf> {
     let id = id.strip_suffix(".json").unwrap_or(id);
     if !valid_id(id) {
-        return Err(bad_input(format!("{id:?} is not a backup id (see {})", crate::paste::rollback("--list"))));
+        return Err(bad_input(format!("{id:?} is not a backup id (see {})", crate::text::paste::rollback("--list"))));
     }
     let path = dir.join(format!("{id}.json"));
     if !path.exists() {
@@ -598,7 +598,7 @@ pub(crate) fn scan<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::change::StoredRow;
+    use crate::settings::StoredRow;
     use std::os::unix::fs::PermissionsExt;
 
     /// The header of a record made on 2026-11-22 by `lsauth OPERATION ARGS...`.

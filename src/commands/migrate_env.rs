@@ -15,26 +15,25 @@
 use std::path::PathBuf;
 
 use super::Ctx;
+use crate::api::session::{login, same_email, unreachable_at, Caller, Minted, Revoked};
 use crate::api::{self, Api, Auth};
 use crate::backup::env as envbackup;
-use crate::change::{Setting, Toggle};
 use crate::cli::{ClientKind, MigrateEnvArgs, MigrateTarget};
+use crate::config::envfile::EnvDocument;
+use crate::config::sources;
 use crate::db::{Access, Database, JtiState, OrgScope};
-use crate::diagnosis::{self, ApiUser, Cause, ExplainContext, Finding};
-use crate::envfile::EnvDocument;
 use crate::exit::{bad_input, refused, status_of, Classified, ExitStatus};
 use crate::fsutil;
 use crate::outcome::migrate::{
     capitalize, summarize, CredentialSource, EnvClient, ExistingPat, FileChange, MigrateOutcome, MigrateResult,
     MigrateTo, NewCredential, Owner, OwnerSource, Preflight, PreflightSource, ServerAction, ServerChange,
 };
-use crate::remote::{login, same_email, unreachable_at, Caller, Minted, Revoked};
 use crate::report;
-use crate::secrets::mask;
-use crate::sources;
-use crate::terminal;
+use crate::report::terminal;
+use crate::settings::{Setting, Toggle};
+use crate::text::secrets::mask;
+use crate::token::diagnosis::{self, ApiUser, Cause, ExplainContext, Finding};
 use crate::token::{self, Inspection, TokenKind};
-use crate::tokencheck;
 
 const PLACEHOLDER: &str = "<PAT to be minted>";
 /// A value shaped like a PAT (base64url parts and dots), for checking before the mint that
@@ -76,7 +75,7 @@ fn explained(step: &str, finding: &Finding, ctx: &ExplainContext) -> anyhow::Err
 
 /// Refresh the PAT and use the access token: the proof that clients will work.
 async fn verify_pat(api: &Api, pat: &str) -> Result<ApiUser, Finding> {
-    let finding = tokencheck::refresh_then_whoami(api, pat).await;
+    let finding = crate::token::check::refresh_then_whoami(api, pat).await;
     match (finding.cause, finding.user.clone()) {
         (Cause::Ok, Some(user)) => Ok(user),
         _ => Err(finding),
@@ -168,14 +167,14 @@ impl<'a> Migration<'a> {
         }
         self.outcome.warnings.extend(sources::bom_warning(&path, &doc));
         let old_value = doc.get(&variable).unwrap_or_default().to_string();
-        let old = token::inspect(&old_value, tokencheck::now_secs());
+        let old = token::inspect(&old_value, crate::token::check::now_secs());
         self.secrets.extend([old.token.clone(), old_value]);
         self.secrets.extend(doc.secret_values());
         let (url_text, url_from) =
             sources::url_source(self.args.url.as_deref(), Some((path.as_path(), &doc)), &self.ctx.env);
         let base = api::parse_base_url(&url_text)?;
-        self.outcome.warnings.extend(crate::clients::subpath_warning(&url_text));
-        self.ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));
+        self.outcome.warnings.extend(crate::token::clients::subpath_warning(&url_text));
+        self.ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::text::secrets::shown_url(&base)));
         let api = Api::new(base.clone(), self.args.timeout.duration())?;
         if self.to_password() && self.args.login.is_none() {
             return Err(bad_input("--to password needs --login EMAIL (written as LABEL_STUDIO_USERNAME)"));
@@ -187,7 +186,7 @@ impl<'a> Migration<'a> {
             return Err(bad_input("--enable-pat goes with a move to a PAT, not --to password"));
         }
         self.outcome.variable = variable.clone();
-        self.outcome.url = crate::secrets::shown_url(&base);
+        self.outcome.url = crate::text::secrets::shown_url(&base);
         self.base = Some(base.clone());
         self.outcome.old_token = mask(&old.token);
         self.outcome.old_kind = old.kind;
@@ -231,7 +230,7 @@ impl<'a> Migration<'a> {
     /// gets 401 unless the backend is recent. Refused before anything is minted, with the
     /// safe fix; `--pat-capable` says this backend refreshes PATs itself.
     fn check_client(&mut self, s: &Setup) -> anyhow::Result<()> {
-        let mut markers = crate::clients::ml_backend_markers(&s.doc);
+        let mut markers = crate::token::clients::ml_backend_markers(&s.doc);
         markers.extend(sources::ml_backend_neighbors(&s.path));
         let is_ml = match self.args.client {
             ClientKind::MlBackend => true,
@@ -262,12 +261,12 @@ impl<'a> Migration<'a> {
             // whoami answered with the legacy key: it works, and the file can keep it.
             Some(Owner { source: OwnerSource::Whoami, .. }) => "keep the legacy key, which works now".to_string(),
             Some(Owner { user: ApiUser { active_organization: Some(org), .. }, .. }) => {
-                crate::paste::lsauth(&format!("enable-legacy --org {org}"))
+                crate::text::paste::lsauth(&format!("enable-legacy --org {org}"))
             }
             Some(Owner { user: ApiUser { email: Some(email), .. }, .. }) => {
-                crate::paste::lsauth(&format!("enable-legacy --user {}", crate::paste::shell_quote(email)))
+                crate::text::paste::lsauth(&format!("enable-legacy --user {}", crate::text::paste::shell_quote(email)))
             }
-            _ => crate::paste::lsauth("enable-legacy --user OWNER_EMAIL"),
+            _ => crate::text::paste::lsauth("enable-legacy --user OWNER_EMAIL"),
         };
         let what = if self.to_password() {
             "ML backends do not sign in with a username and password, and"
@@ -357,7 +356,7 @@ impl<'a> Migration<'a> {
     /// `api_tokens_enabled`, from the database, else from GET /api/jwt/settings as the
     /// owner, else unknown.
     async fn preflight_api(caller: &Caller<'_>) -> Option<bool> {
-        crate::remote::api_tokens_enabled(caller).await
+        crate::api::session::api_tokens_enabled(caller).await
     }
 
     fn preflight(&mut self, db: Option<&mut Box<dyn Database>>, caller: &Caller<'_>) -> anyhow::Result<()> {
@@ -392,26 +391,26 @@ impl<'a> Migration<'a> {
         let p = self.outcome.preflight.as_ref().expect("preflight ran");
         let org = p.organization_id.map(|o| format!("organization {o}")).unwrap_or("the owner's organization".into());
         let fix = match (p.organization_id, &self.base) {
-            (Some(o), _) if can_enable => crate::paste::lsauth(&format!("enable-pat --org {o}")),
+            (Some(o), _) if can_enable => crate::text::paste::lsauth(&format!("enable-pat --org {o}")),
             // No database at hand: through the API, as the owner (whose active
             // organization it is).
             (org, Some(base)) if !can_enable => format!(
                 "{}{}",
-                crate::paste::lsauth(&format!(
+                crate::text::paste::lsauth(&format!(
                     "enable-pat --via-api --url {} --login {}",
-                    crate::paste::shell_quote(&crate::secrets::shown_url(base)),
+                    crate::text::paste::shell_quote(&crate::text::secrets::shown_url(base)),
                     self.outcome
                         .owner
                         .as_ref()
                         .and_then(|o| o.user.email.as_deref())
-                        .map(crate::paste::shell_quote)
+                        .map(crate::text::paste::shell_quote)
                         .unwrap_or_else(|| "OWNER_EMAIL".into()),
                 )),
                 org.map(|o| format!(" (where the database is at hand: lsauth enable-pat --org {o})"))
                     .unwrap_or_default()
             ),
-            (Some(o), _) => crate::paste::lsauth(&format!("enable-pat --org {o}")),
-            (None, _) => crate::paste::lsauth("enable-pat --user OWNER_EMAIL"),
+            (Some(o), _) => crate::text::paste::lsauth(&format!("enable-pat --org {o}")),
+            (None, _) => crate::text::paste::lsauth("enable-pat --user OWNER_EMAIL"),
         };
         match p.api_tokens_enabled {
             Some(true) => Ok(false),
@@ -438,7 +437,7 @@ impl<'a> Migration<'a> {
     fn list_existing(&mut self, caller: &Caller<'_>) -> anyhow::Result<()> {
         let listed = caller
             .api()
-            .block_on(crate::remote::list_pats(caller))
+            .block_on(crate::api::session::list_pats(caller))
             .map_err(|no| unreachable_at("listing PATs", &no))?
             .map_err(|status| refused(format!("listing the user's PATs: Label Studio answered {status}")))?;
         self.outcome.would_revoke = listed.iter().map(|t| describe_listed(t)).collect();
@@ -451,7 +450,7 @@ impl<'a> Migration<'a> {
         for attempt in 0..2 {
             let minted = caller
                 .api()
-                .block_on(crate::remote::mint_pat(caller))
+                .block_on(crate::api::session::mint_pat(caller))
                 .map_err(|no| unreachable_at("minting a PAT", &no))?;
             match minted {
                 Minted::Created(pat) => {
@@ -463,7 +462,7 @@ impl<'a> Migration<'a> {
                 Minted::AlreadyHasOne if self.args.revoke_existing && attempt == 0 => {
                     for existing in self.outcome.would_revoke.clone() {
                         let revoked =
-                            caller.api().block_on(crate::remote::revoke_pat(caller.api(), &existing.truncated));
+                            caller.api().block_on(crate::api::session::revoke_pat(caller.api(), &existing.truncated));
                         if matches!(revoked, Ok(Revoked::Now)) {
                             self.record(
                                 ServerAction::ExistingPatRevoked,
@@ -523,7 +522,7 @@ impl<'a> Migration<'a> {
     fn revoke_unwritten(&mut self, api: &Api) {
         for pat in std::mem::take(&mut self.unwritten) {
             let jti = jti_prefix(&pat);
-            let answer = api.block_on(crate::remote::revoke_pat(api, &pat));
+            let answer = api.block_on(crate::api::session::revoke_pat(api, &pat));
             let why = match answer {
                 Ok(Revoked::Now | Revoked::AlreadyGone) => {
                     self.record(
@@ -556,7 +555,7 @@ impl<'a> Migration<'a> {
                 format!(
                     "Personal Access Tokens were turned on for organization {org} (backup {}; undo: {})",
                     backup.id,
-                    crate::paste::rollback(&backup.id)
+                    crate::text::paste::rollback(&backup.id)
                 ),
             );
         }
@@ -575,7 +574,7 @@ impl<'a> Migration<'a> {
         } else {
             vec![(&s.variable, Some(new_value))]
         };
-        crate::envfile::check_rewrite(&s.doc, text.as_bytes(), &changed).map_err(|why| {
+        crate::config::envfile::check_rewrite(&s.doc, text.as_bytes(), &changed).map_err(|why| {
             refused(format!(
                 "{}: {why}; nothing was written (report this file's layout, without its values, to lsauth)",
                 s.path.display()
@@ -744,7 +743,7 @@ impl<'a> Migration<'a> {
         }
         let email = self.args.login.clone().unwrap_or_default();
         if password.is_none() {
-            crate::remote::reach(&s.api)?;
+            crate::api::session::reach(&s.api)?;
         }
         let pw = self.ctx.password_or_prompt(&email, password.take())?;
         self.secrets.push(pw.clone());
@@ -786,7 +785,7 @@ impl<'a> Migration<'a> {
 
     /// The new PAT must refresh, its access token pass whoami, and belong to the owner.
     fn verify_new(&mut self, s: &Setup, new_value: &str) -> anyhow::Result<()> {
-        let pat = token::inspect(new_value, tokencheck::now_secs());
+        let pat = token::inspect(new_value, crate::token::check::now_secs());
         if pat.kind != TokenKind::Pat {
             return Err(refused(format!("the new credential is not a PAT ({})", pat.kind.describe())));
         }

@@ -12,12 +12,12 @@ pub mod upgrade_check;
 use std::time::Duration;
 
 use crate::backup;
-use crate::change::{Setting, Toggle};
 use crate::cli::{Cli, Command, GlobalArgs};
+use crate::config::environment::Environment;
 use crate::db::{self, Access, Database, Located, OpenOptions};
-use crate::environment::Environment;
 use crate::exit::ExitStatus;
 use crate::report::Output;
+use crate::settings::{Setting, Toggle};
 use crate::write::api::ApiSession;
 use crate::write::database::Committed;
 
@@ -49,8 +49,8 @@ pub struct Ctx {
 
 pub fn run(cli: Cli, env: Environment) -> anyhow::Result<ExitStatus> {
     let out = Output::new(&cli.global, &env);
-    crate::paste::carry(crate::paste::Carried {
-        db: cli.global.db.as_deref().map(crate::secrets::without_password),
+    crate::text::paste::carry(crate::text::paste::Carried {
+        db: cli.global.db.as_deref().map(crate::text::secrets::without_password),
         backup_dir: cli.command.backup_dir().map(|d| d.display().to_string()),
     });
     let ctx = Ctx {
@@ -101,7 +101,7 @@ impl Ctx {
     /// The web-login password of `email`: from standard input when `from_stdin`, else asked
     /// (hidden) on a terminal; without one it is a usage error. One rule for every --login.
     pub fn login_password(&self, email: &str, from_stdin: bool) -> anyhow::Result<String> {
-        let given = if from_stdin { Some(crate::sources::read_secret_stdin("password")?) } else { None };
+        let given = if from_stdin { Some(crate::config::sources::read_secret_stdin("password")?) } else { None };
         self.password_or_prompt(email, given)
     }
 
@@ -109,8 +109,8 @@ impl Ctx {
     pub fn password_or_prompt(&self, email: &str, given: Option<String>) -> anyhow::Result<String> {
         match given {
             Some(p) => Ok(p),
-            None if crate::terminal::interactive() && !self.out.json => {
-                crate::terminal::secret_prompt(&format!("Password for {}", crate::shown::outside(email)))
+            None if crate::report::terminal::interactive() && !self.out.json => {
+                crate::report::terminal::secret_prompt(&format!("Password for {}", crate::text::shown::outside(email)))
             }
             None => Err(crate::exit::bad_input("give the password with --password-stdin (no terminal to ask)")),
         }
@@ -203,7 +203,7 @@ impl Ctx {
 
     /// Label Studio's SECRET_KEY and where it came from (see `secret_key::find`).
     pub fn secret_key(&self, explicit_dir: Option<&std::path::Path>) -> Option<(String, String)> {
-        crate::secret_key::find(explicit_dir, self.data_dir(), &self.env).map(|k| (k.value, k.source))
+        crate::config::secret_key::find(explicit_dir, self.data_dir(), &self.env).map(|k| (k.value, k.source))
     }
 
     /// Label Studio's data directory, whose `.env` holds SECRET_KEY: the one the named
@@ -253,12 +253,12 @@ impl Ctx {
         env_file: Option<&std::path::Path>,
         url_hint: Option<&str>,
     ) -> anyhow::Result<ApiSession> {
-        use crate::sources::{self, TokenSource};
+        use crate::config::sources::{self, TokenSource};
         let doc = env_file.map(sources::read_env_file).transpose()?;
         let doc_ref = env_file.zip(doc.as_ref());
         let (url_text, url_from) = sources::url_source(creds.url.as_deref().or(url_hint), doc_ref, &self.env);
         let base = crate::api::parse_base_url(&url_text)?;
-        let url = crate::secrets::shown_url(&base);
+        let url = crate::text::secrets::shown_url(&base);
         self.out.verbose(format!("Label Studio: {url} (from {url_from})"));
         let env_token = match doc_ref {
             Some(d) => Some(sources::token_source(None, false, Some(d), &self.env)?),
@@ -267,16 +267,16 @@ impl Ctx {
         let timeout = creds.timeout();
         let (signed, stdin_token) = if creds.token_stdin {
             let token = sources::read_secret_stdin("token")?;
-            let signed = crate::remote::sign_in_with_token(crate::api::Api::new(base, timeout)?, &token)?;
+            let signed = crate::api::session::sign_in_with_token(crate::api::Api::new(base, timeout)?, &token)?;
             (signed, Some(TokenSource { value: token, source: "standard input".into(), variable: None }))
         } else if let Some(email) = &creds.login {
             if !creds.password_stdin {
-                crate::remote::reach(&crate::api::Api::new(base.clone(), timeout)?)?;
+                crate::api::session::reach(&crate::api::Api::new(base.clone(), timeout)?)?;
             }
             let password = self.login_password(email, creds.password_stdin)?;
-            (crate::remote::sign_in_with_login(base, timeout, email, &password)?, None)
+            (crate::api::session::sign_in_with_login(base, timeout, email, &password)?, None)
         } else if let Some(token) = &env_token {
-            (crate::remote::sign_in_with_token(crate::api::Api::new(base, timeout)?, &token.value)?, None)
+            (crate::api::session::sign_in_with_token(crate::api::Api::new(base, timeout)?, &token.value)?, None)
         } else {
             return Err(crate::exit::bad_input(
                 "--via-api needs someone to sign in: --login EMAIL (the web login), --token-stdin (a PAT, or a \
@@ -294,11 +294,11 @@ pub fn suggest_via_api(ctx: &Ctx, err: anyhow::Error, operation: &str) -> anyhow
     if ctx.db_given_explicitly() {
         return err;
     }
-    let (text, from) = crate::sources::url_source(None, None, &ctx.env);
+    let (text, from) = crate::config::sources::url_source(None, None, &ctx.env);
     let url = crate::api::parse_base_url(&text)
         .ok()
         .filter(|_| !from.is_default())
-        .map(|u| crate::secrets::shown_url(&u))
+        .map(|u| crate::text::secrets::shown_url(&u))
         .unwrap_or_else(|| "URL".into());
     crate::exit::Classified {
         status: crate::exit::status_of(&err),

@@ -4,8 +4,6 @@
 use super::Ctx;
 use crate::backup::api::ApiBackup;
 use crate::backup::{self, Backup};
-use crate::change::DbIdentity;
-use crate::change::{plan_api_restore, ApiRestore, RestorePlan, RestorePlanner};
 use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
 use crate::exit::{bad_input, refused, ExitStatus};
@@ -14,7 +12,9 @@ use crate::outcome::change::{
     EnvRollbackOutcome, EnvRollbackResult, ListedBackup, RollbackOutcome,
 };
 use crate::report;
-use crate::terminal;
+use crate::report::terminal;
+use crate::settings::DbIdentity;
+use crate::settings::{plan_api_restore, ApiRestore, RestorePlan, RestorePlanner};
 use crate::write::api::{api_target, write_api_settings, ApiSession, ApiWrite};
 use crate::write::database::{write_with_backup, Confirmed, RestoreReplan, WriteLabel};
 
@@ -176,7 +176,7 @@ fn restore_rows(
 fn env_secrets(texts: &[&[u8]]) -> Vec<String> {
     texts
         .iter()
-        .filter_map(|bytes| crate::envfile::EnvDocument::parse(bytes).ok())
+        .filter_map(|bytes| crate::config::envfile::EnvDocument::parse(bytes).ok())
         .flat_map(|doc| doc.secret_values())
         .collect()
 }
@@ -255,7 +255,7 @@ fn env_rollback(
         report::change::render_env_rollback(&outcome, &ctx.out)?;
         return Ok(ExitStatus::Ok);
     }
-    crate::terminal::confirm(
+    crate::report::terminal::confirm(
         &format!("Restore {} from backup {}?", env_file.display(), chosen.id),
         args.change.yes,
         ctx.out.json,
@@ -279,9 +279,9 @@ fn env_rollback(
 /// of a migration takes out of the file (and leaves valid on the server).
 fn pats_taken_out(current: &[u8], restored: &[u8]) -> Vec<String> {
     let values = |bytes: &[u8]| -> Vec<String> {
-        crate::envfile::EnvDocument::parse(bytes)
+        crate::config::envfile::EnvDocument::parse(bytes)
             .map(|doc| {
-                crate::sources::TOKEN_VARIABLES
+                crate::config::sources::TOKEN_VARIABLES
                     .iter()
                     .filter_map(|v| doc.get(v).map(|s| s.trim().to_string()))
                     .collect()
@@ -292,14 +292,14 @@ fn pats_taken_out(current: &[u8], restored: &[u8]) -> Vec<String> {
     values(current)
         .into_iter()
         .filter(|v| !kept.contains(v))
-        .filter(|v| crate::token::inspect(v, crate::tokencheck::now_secs()).kind == crate::token::TokenKind::Pat)
+        .filter(|v| crate::token::inspect(v, crate::token::check::now_secs()).kind == crate::token::TokenKind::Pat)
         .collect()
 }
 
 /// A client for the server the file names (its LABEL_STUDIO_URL, else the environment's).
 fn env_api(ctx: &Ctx, env_file: &std::path::Path, current: &[u8]) -> Option<crate::api::Api> {
-    let doc = crate::envfile::EnvDocument::parse(current).ok()?;
-    let (url, _) = crate::sources::url_source(None, Some((env_file, &doc)), &ctx.env);
+    let doc = crate::config::envfile::EnvDocument::parse(current).ok()?;
+    let (url, _) = crate::config::sources::url_source(None, Some((env_file, &doc)), &ctx.env);
     let base = crate::api::parse_base_url(&url).ok()?;
     crate::api::Api::new(base, std::time::Duration::from_secs(10)).ok()
 }
@@ -312,16 +312,16 @@ fn left_pat(api: Option<&crate::api::Api>, pat: &str, revoke: bool) -> crate::ou
         .map(|j| j.chars().take(8).collect::<String>())
         .unwrap_or_else(|| "?".into());
     let Some(api) = api else { return crate::outcome::change::LeftPat { jti, still_valid: None, revoked: false } };
-    let revoked =
-        revoke && matches!(api.block_on(crate::remote::revoke_pat(api, pat)), Ok(crate::remote::Revoked::Now));
-    let still_valid = api.block_on(crate::remote::pat_still_valid(api, pat));
+    let revoked = revoke
+        && matches!(api.block_on(crate::api::session::revoke_pat(api, pat)), Ok(crate::api::session::Revoked::Now));
+    let still_valid = api.block_on(crate::api::session::pat_still_valid(api, pat));
     crate::outcome::change::LeftPat { jti, still_valid, revoked }
 }
 
 /// The URL API backups are listed for: `--url`, else LABEL_STUDIO_URL, else the default.
 fn api_url(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<String> {
-    let (text, _) = crate::sources::url_source(args.api.url.as_deref(), None, &ctx.env);
-    Ok(crate::secrets::shown_url(&crate::api::parse_base_url(&text)?))
+    let (text, _) = crate::config::sources::url_source(args.api.url.as_deref(), None, &ctx.env);
+    Ok(crate::text::secrets::shown_url(&crate::api::parse_base_url(&text)?))
 }
 
 fn api_summary(b: &ApiBackup) -> ApiBackupSummary {
@@ -347,7 +347,7 @@ fn api_rollback(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow
     let mut session = ctx.sign_in_api(&args.api, None, Some(&chosen.body.account.url))?;
     let target = backups_target(&chosen, &session)?;
     let signed = &session.signed;
-    let current = signed.api.block_on(crate::remote::read_settings(&signed.caller(), &signed.who()))?;
+    let current = signed.api.block_on(crate::api::session::read_settings(&signed.caller(), &signed.who()))?;
     let mut outcome = ApiRollbackOutcome {
         via: "api",
         target,

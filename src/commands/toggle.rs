@@ -3,18 +3,17 @@
 //! writing a backup, in one transaction.
 
 use super::Ctx;
-use crate::change::{Plan, Setting, Toggle, TogglePlanner};
+use crate::api::session;
 use crate::cli::{Selection, ToggleArgs};
 use crate::db::{Access, Database, OrgScope, UserLookup};
-use crate::diagnosis::{self, Cause, ExplainContext};
 use crate::exit::{bad_input, ExitStatus};
 use crate::outcome::change::{ApiToggleOutcome, LiveCheck, ToggleOutcome};
-use crate::remote;
 use crate::report;
-use crate::secrets::mask;
-use crate::terminal;
+use crate::report::terminal;
+use crate::settings::{Plan, Setting, Toggle, TogglePlanner};
+use crate::text::secrets::mask;
+use crate::token::diagnosis::{self, Cause, ExplainContext};
 use crate::token::{self, TokenKind};
-use crate::tokencheck;
 use crate::write::api::{api_target, write_api_settings, ApiSession, ApiWrite};
 use crate::write::database::{write_with_backup, Confirmed, WriteLabel};
 
@@ -30,7 +29,7 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
             UserLookup::NoSuchUser => {
                 let emails = db.user_emails()?;
                 let hint = match crate::report::style::did_you_mean(email, &emails) {
-                    Some(found) => format!("; did you mean {}?", crate::shown::outside(found)),
+                    Some(found) => format!("; did you mean {}?", crate::text::shown::outside(found)),
                     None => String::new(),
                 };
                 return Err(bad_input(format!("no user with email {email}{hint}")));
@@ -60,7 +59,7 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
                 n => format!(
                     "{n} organizations, {}, ... ({} lists them)",
                     known[..20].join(", "),
-                    crate::paste::lsauth("orgs")
+                    crate::text::paste::lsauth("orgs")
                 ),
             };
             let ids: Vec<String> = missing.iter().map(i64::to_string).collect();
@@ -231,7 +230,7 @@ fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<E
     let mut session = ctx.sign_in_api(&args.api, args.env_file.as_deref(), None)?;
     let target = api_target(&session)?;
     let signed = &session.signed;
-    let before = signed.api.block_on(remote::read_settings(&signed.caller(), &signed.who()))?;
+    let before = signed.api.block_on(session::read_settings(&signed.caller(), &signed.who()))?;
     let after = before.toggled(toggle);
     let mut outcome = ApiToggleOutcome {
         operation: toggle.operation(),
@@ -296,7 +295,7 @@ fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<E
 /// use it. `None` when no such token is at hand.
 fn live_check(session: &ApiSession, toggle: Toggle) -> Option<LiveCheck> {
     let source = session.token_at_hand.as_ref()?;
-    let inspection = token::inspect(&source.value, tokencheck::now_secs());
+    let inspection = token::inspect(&source.value, crate::token::check::now_secs());
     let wanted = match toggle.setting {
         Setting::LegacyApiTokensEnabled => inspection.kind == TokenKind::Legacy,
         Setting::ApiTokensEnabled => inspection.kind == TokenKind::Pat,
@@ -308,7 +307,7 @@ fn live_check(session: &ApiSession, toggle: Toggle) -> Option<LiveCheck> {
     // change, with no session cookie and nothing read before.
     let api = &session.signed.api.token_client().ok()?;
     let version = api.block_on(api.get("api/version", crate::api::Auth::None));
-    let finding = api.block_on(tokencheck::probe(api, &inspection, &diagnosis::version(&version)));
+    let finding = api.block_on(crate::token::check::probe(api, &inspection, &diagnosis::version(&version)));
     let context = ExplainContext { variable: source.variable.clone(), ..ExplainContext::default() };
     let (why, fix) = diagnosis::explain(&finding, &context);
     let passes = finding.cause == Cause::Ok;

@@ -5,17 +5,17 @@ use futures_util::stream::{self, StreamExt};
 use super::Ctx;
 use crate::api::{self, Api, Auth};
 use crate::cli::{TokenArgs, TokenInspectArgs, TokenTestArgs};
+use crate::config::sources::{read_env_file, token_source, url_source, TokenSource};
 use crate::db::Access;
-use crate::diagnosis::{self, Cause, ExplainContext, Finding};
 use crate::exit::{bad_input, ExitStatus};
 use crate::outcome::token::{InspectReport, TestReport, TokenSubject, Verdict};
 use crate::report;
 use crate::settings;
-use crate::sources::{read_env_file, token_source, url_source, TokenSource};
-use crate::token::{self, Claims, Inspection, TokenKind};
-use crate::tokencheck::{
+use crate::token::check::{
     check_signature, gather_db_facts, inspect_problems, now_secs, probe, probe_all, url_warnings, DbFacts,
 };
+use crate::token::diagnosis::{self, Cause, ExplainContext, Finding};
+use crate::token::{self, Claims, Inspection, TokenKind};
 
 fn db_facts(ctx: &Ctx, inspection: &Inspection, warnings: &mut Vec<String>) -> anyhow::Result<Option<DbFacts>> {
     match ctx.optional_db(Access::ReadOnly, warnings)? {
@@ -43,8 +43,8 @@ pub fn inspect(ctx: &Ctx, args: &TokenInspectArgs) -> anyhow::Result<ExitStatus>
     let mut warnings = Vec::new();
     let mut signature = check_signature(&inspection, ctx.secret_key(args.ls_data_dir.as_deref()));
     let database = db_facts(ctx, &inspection, &mut warnings)?;
-    if signature.state == crate::tokencheck::SignatureState::Invalid
-        && crate::tokencheck::issued_here(database.as_ref())
+    if signature.state == crate::token::check::SignatureState::Invalid
+        && crate::token::check::issued_here(database.as_ref())
     {
         let from = signature.secret_key_source.clone().unwrap_or_default();
         signature.note =
@@ -113,7 +113,7 @@ fn report_for(
         variable: source.variable.clone(),
         via_api_url: database
             .is_none()
-            .then(|| crate::api::parse_base_url(run.url).ok().map(|u| crate::secrets::shown_url(&u)))
+            .then(|| crate::api::parse_base_url(run.url).ok().map(|u| crate::text::secrets::shown_url(&u)))
             .flatten(),
         migrate_env: run.migrate_env.clone(),
     };
@@ -159,7 +159,7 @@ fn judge_for_integration(
     ctx: &Ctx,
     report: &mut TestReport,
     env_file: Option<&std::path::Path>,
-    integration: Option<crate::clients::Integration>,
+    integration: Option<crate::token::clients::Integration>,
     variable: Option<&str>,
 ) {
     let Some(integration) = integration else { return };
@@ -191,14 +191,14 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let url_from = url_from.to_string();
     let base = api::parse_base_url(&url_text)?;
     let api = Api::new(base.clone(), args.timeout.duration())?;
-    ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::secrets::shown_url(&base)));
-    let in_container = env_doc.as_ref().is_some_and(|(p, _)| !crate::sources::container_files(p).is_empty());
+    ctx.out.verbose(format!("Label Studio URL: {} (from {url_from})", crate::text::secrets::shown_url(&base)));
+    let in_container = env_doc.as_ref().is_some_and(|(p, _)| !crate::config::sources::container_files(p).is_empty());
     let mut warnings = url_warnings(&base, in_container);
-    warnings.extend(doc_ref.and_then(|(p, d)| crate::sources::bom_warning(p, d)));
-    warnings.extend(crate::clients::subpath_warning(&url_text));
+    warnings.extend(doc_ref.and_then(|(p, d)| crate::config::sources::bom_warning(p, d)));
+    warnings.extend(crate::token::clients::subpath_warning(&url_text));
 
     if let Some(list) = &args.all_from {
-        let shown = crate::secrets::shown_url(&base);
+        let shown = crate::text::secrets::shown_url(&base);
         return test_many(ctx, &api, list, args.concurrency, (&shown, &url_from), warnings);
     }
 
@@ -211,23 +211,23 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
         let (finding, clients) = probe_all(&api, &inspection, &version, source.variable.as_deref()).await;
         (version.ok(), finding, clients)
     });
-    let shown = crate::secrets::shown_url(&base);
-    let migrate_env = env_doc.as_ref().and_then(|(p, d)| crate::sources::migrate_env_command(p, d));
+    let shown = crate::text::secrets::shown_url(&base);
+    let migrate_env = env_doc.as_ref().and_then(|(p, d)| crate::config::sources::migrate_env_command(p, d));
     let run = Run { url: &shown, url_source: &url_from, version, show_secrets: ctx.out.show_secrets, migrate_env };
     let mut report = report_for(&run, &source, &inspection, finding, database, warnings);
     report.clients = clients;
     if report.verdict.cause == Cause::PatInvalidSignature {
         // The local check says the key lsauth read signed it: the server's key is another.
         let local = check_signature(&inspection, ctx.secret_key(None));
-        if let (crate::tokencheck::SignatureState::Valid, Some(from)) = (local.state, local.secret_key_source) {
+        if let (crate::token::check::SignatureState::Valid, Some(from)) = (local.state, local.secret_key_source) {
             let (why, fix) = diagnosis::server_key_differs(&from);
             report.verdict.explanation = format!("{}{}.", why[..1].to_uppercase(), &why[1..]);
             report.verdict.fix = fix;
         }
     }
     let integration = match args.client.client() {
-        Some(client) => Some(crate::clients::Integration { client, from: "--client".into() }),
-        None => env_doc.as_ref().and_then(|(p, d)| crate::clients::integration_of(p, d)),
+        Some(client) => Some(crate::token::clients::Integration { client, from: "--client".into() }),
+        None => env_doc.as_ref().and_then(|(p, d)| crate::token::clients::integration_of(p, d)),
     };
     let env_file = env_doc.as_ref().map(|(p, _)| p.as_path());
     judge_for_integration(ctx, &mut report, env_file, integration, source.variable.as_deref());

@@ -8,8 +8,8 @@ use crate::cli::UpgradeCheckArgs;
 use crate::db::Access;
 use crate::exit::{bad_input, ExitStatus};
 use crate::outcome::upgrade::{FixStep, UpgradeReport};
-use crate::releases::{self, Generation, Release};
 use crate::report;
+use crate::settings::releases::{self, Generation, Release};
 
 pub fn run(ctx: &Ctx, args: &UpgradeCheckArgs) -> anyhow::Result<ExitStatus> {
     let target = releases::find(&args.to).map_err(bad_input)?;
@@ -71,7 +71,7 @@ fn fix(current: Generation, defaults_known: bool, target: &Release, breaking: &[
     if breaking.is_empty() {
         return Vec::new();
     }
-    let db = crate::paste::db_flag();
+    let db = crate::text::paste::db_flag();
     let which = if breaking.len() == 1 { format!("--org {}", breaking[0]) } else { "--all".into() };
     match current {
         Generation::BeforeJwt => vec![

@@ -12,9 +12,9 @@ mod tls;
 use anyhow::Context;
 use std::time::Duration;
 
-use crate::change::DbIdentity;
-use crate::change::{Decide, OrgSettings, RowChange, StoredRow};
 use crate::exit::bad_input;
+use crate::settings::DbIdentity;
+use crate::settings::{Decide, OrgSettings, RowChange, StoredRow};
 use crate::settings::{JwtSchema, OrgRecord};
 
 pub use target::{locate, DbTarget, Located, PgHost, PgTarget, SslMode};
@@ -392,8 +392,8 @@ pub(crate) struct ColumnUpdate {
     pub api_tokens_enabled: Option<bool>,
     pub legacy_api_tokens_enabled: Option<bool>,
     pub api_token_ttl_days: Option<i64>,
-    pub created_at: Option<crate::change::Timestamp>,
-    pub updated_at: Option<crate::change::Timestamp>,
+    pub created_at: Option<crate::settings::Timestamp>,
+    pub updated_at: Option<crate::settings::Timestamp>,
 }
 
 /// `INSERT ... SELECT id, <template values> FROM ids`.
@@ -556,7 +556,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::change::test_row as row;
+    use crate::settings::test_row as row;
 
     type Side = fn(i64) -> Option<StoredRow>;
 

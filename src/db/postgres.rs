@@ -17,10 +17,10 @@ use super::{
     batch_changes, check_tables, tls, wanted_tables, CommitOutcomeUnknown, Database, DbTarget, DoctorFacts, JtiState,
     LockWait, LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup, Visit,
 };
-use crate::change::DbIdentity;
-use crate::change::{OrgSettings, RowChange, StoredRow};
 use crate::exit::{bad_input, unreachable_error};
+use crate::settings::DbIdentity;
 use crate::settings::{JwtSchema, JwtSettings, OrgRecord};
+use crate::settings::{OrgSettings, RowChange, StoredRow};
 
 pub struct PgDb {
     client: Client,

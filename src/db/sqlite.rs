@@ -20,10 +20,10 @@ use super::{
     batch_changes, check_tables, wanted_tables, Access, Database, DbTarget, DoctorFacts, JtiState, LockWait,
     LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup, Visit,
 };
-use crate::change::DbIdentity;
-use crate::change::{OrgSettings, RowChange, SharedTimes, StoredRow};
 use crate::exit::bad_input;
+use crate::settings::DbIdentity;
 use crate::settings::{JwtSchema, JwtSettings, OrgRecord};
+use crate::settings::{OrgSettings, RowChange, SharedTimes, StoredRow};
 
 pub struct SqliteDb {
     conn: Connection,
@@ -198,7 +198,7 @@ fn first_read_error(path: &Path, err: rusqlite::Error, waited: Duration) -> anyh
              transaction, and SQLite must roll it back before {shown} can be read, which lsauth's read-only open \
              does not do. The next writer rolls it back at its first access: start Label Studio (or run \
              sqlite3 {shown} 'PRAGMA quick_check' as the file's owner), then run lsauth again; nothing was changed",
-            crate::shown::outside(&journal.display().to_string())
+            crate::text::shown::outside(&journal.display().to_string())
         ));
     }
     bad_input(format!("cannot read {shown}: {err}"))
@@ -219,7 +219,10 @@ fn sibling_suggestion(path: &Path) -> String {
         .collect();
     match crate::report::style::did_you_mean(name, &names) {
         Some(found) => {
-            format!("; did you mean {}?", crate::shown::outside(&path.with_file_name(found).display().to_string()))
+            format!(
+                "; did you mean {}?",
+                crate::text::shown::outside(&path.with_file_name(found).display().to_string())
+            )
         }
         None => String::new(),
     }
@@ -433,7 +436,7 @@ impl Database for SqliteDb {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         // Django stores UTC text; the same format compares correctly as text.
-        let now = crate::change::django_timestamp(time::OffsetDateTime::now_utc());
+        let now = crate::settings::django_timestamp(time::OffsetDateTime::now_utc());
         let live_pats_by_org = self
             .conn
             .prepare(&LIVE_PATS_SQL.replace("{now}", "?1"))?

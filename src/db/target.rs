@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::environment::Environment;
+use crate::config::environment::Environment;
 use crate::exit::bad_input;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::change::DbIdentity;
-use crate::change::{ApiAccount, ApiRestore, ApiSettings, Plan, RestorePlan};
-use crate::diagnosis::{Cause, CredentialKind};
+use crate::settings::DbIdentity;
+use crate::settings::{ApiAccount, ApiRestore, ApiSettings, Plan, RestorePlan};
+use crate::token::diagnosis::{Cause, CredentialKind};
 
 /// Where a backup was written.
 #[derive(Debug, Clone, serde::Serialize)]

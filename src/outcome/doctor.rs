@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::findings::{Causes, Check, Counts};
+use crate::outcome::checks::{Causes, Check, Counts};
 
 #[derive(Debug, Serialize)]
 pub struct DoctorReport {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::diagnosis::ApiUser;
+use crate::token::diagnosis::ApiUser;
 use crate::token::TokenKind;
 
 /// How the new credential was obtained.

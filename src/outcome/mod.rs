@@ -2,6 +2,7 @@
 //! Commands fill them in; nothing here does I/O, and nothing here knows a command.
 
 pub mod change;
+pub mod checks;
 pub mod doctor;
 pub mod migrate;
 pub mod orgs;

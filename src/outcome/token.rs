@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 
-use crate::clients::ClientResult;
-use crate::diagnosis::{ApiUser, Cause};
-use crate::secrets::shown_token;
+use crate::text::secrets::shown_token;
+use crate::token::check::{DbFacts, SignatureCheck};
+use crate::token::clients::ClientResult;
+use crate::token::diagnosis::{ApiUser, Cause};
 use crate::token::{Inspection, TokenKind};
-use crate::tokencheck::{DbFacts, SignatureCheck};
 
 /// Which token a report is about.
 #[derive(Debug, Clone, Serialize)]
@@ -85,7 +85,7 @@ pub struct TestReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct IntegrationResult {
     #[serde(flatten)]
-    pub integration: crate::clients::Integration,
+    pub integration: crate::token::clients::Integration,
     pub ok: bool,
 }
 

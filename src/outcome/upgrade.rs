@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::releases::{Generation, OrgPrediction};
+use crate::settings::releases::{Generation, OrgPrediction};
 
 /// One step of the fix: a command to paste as it is, and why it comes then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

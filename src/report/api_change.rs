@@ -4,8 +4,8 @@
 use comfy_table::Cell;
 
 use super::{print_json, print_text, Output};
-use crate::change::{ApiRestore, ApiSettings, Setting};
 use crate::outcome::change::{ApiBackupList, ApiRollbackOutcome, ApiTarget, ApiToggleOutcome, LiveCheck};
+use crate::settings::{ApiRestore, ApiSettings, Setting};
 
 fn on_off(b: bool) -> &'static str {
     super::on_off(b)
@@ -14,11 +14,11 @@ fn on_off(b: bool) -> &'static str {
 fn header(target: &ApiTarget) -> String {
     let t = &target.account;
     let title =
-        t.organization_title.as_deref().map(|s| format!(" \"{}\"", crate::shown::outside(s))).unwrap_or_default();
+        t.organization_title.as_deref().map(|s| format!(" \"{}\"", crate::text::shown::outside(s))).unwrap_or_default();
     let who = t
         .user_email
         .as_deref()
-        .map(|e| crate::shown::outside(e).into_owned())
+        .map(|e| crate::text::shown::outside(e).into_owned())
         .unwrap_or_else(|| format!("user {}", t.user_id));
     format!(
         "Through the API: {} as {who} (signed in with {})\nOrganization {}{title} (the active organization of {who})\n",
@@ -159,7 +159,7 @@ pub fn render_api_backup_list(list: &ApiBackupList, out: &Output) -> anyhow::Res
         .map(|b| {
             let rest = vec![
                 Cell::new(b.organization_id),
-                Cell::new(crate::shown::outside(b.user_email.as_deref().unwrap_or(""))),
+                Cell::new(crate::text::shown::outside(b.user_email.as_deref().unwrap_or(""))),
                 Cell::new(b.before.to_string()),
                 Cell::new(b.after.to_string()),
             ];

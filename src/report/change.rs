@@ -3,10 +3,10 @@
 use comfy_table::Cell;
 
 use super::{on_off, print_json, print_text, Output};
-use crate::change::{Action, RestoreState, StoredRow};
 use crate::outcome::change::{
     BackupList, EnvBackupSummary, EnvRollbackOutcome, EnvRollbackResult, RollbackOutcome, ToggleOutcome,
 };
+use crate::settings::{Action, RestoreState, StoredRow};
 
 /// Rows shown in a plan table; the rest are counted, not listed.
 const PLAN_ROWS_SHOWN: usize = 50;
@@ -21,7 +21,7 @@ fn pin_table(outcome: &ToggleOutcome, out: &Output) -> String {
         for (line, values) in pinned.iter().take(PLAN_ROWS_SHOWN) {
             table.add_row(vec![
                 Cell::new(line.organization_id),
-                Cell::new(crate::shown::outside(&line.title)),
+                Cell::new(crate::text::shown::outside(&line.title)),
                 Cell::new("no"),
                 Cell::new(on_off(values.api_tokens_enabled)),
                 Cell::new(on_off(values.legacy_api_tokens_enabled)),
@@ -48,7 +48,7 @@ fn pin_table(outcome: &ToggleOutcome, out: &Output) -> String {
              which values Label Studio applies to them today ({} writes an explicit row with legacy tokens on).\n",
             super::style::count_s(unknown, "organization"),
             if unknown == 1 { "is" } else { "are" },
-            crate::paste::lsauth("enable-legacy --org ID")
+            crate::text::paste::lsauth("enable-legacy --org ID")
         ));
     }
     text
@@ -68,7 +68,7 @@ fn plan_table(outcome: &ToggleOutcome, out: &Output) -> String {
         for line in changing.iter().take(PLAN_ROWS_SHOWN) {
             table.add_row(vec![
                 Cell::new(line.organization_id),
-                Cell::new(crate::shown::outside(&line.title)),
+                Cell::new(crate::text::shown::outside(&line.title)),
                 Cell::new(if line.has_settings_row { "yes" } else { "no" }),
                 Cell::new(if line.before_unknown { "unknown" } else { on_off(line.before) }),
                 Cell::new(on_off(line.after)),
@@ -124,7 +124,7 @@ pub fn render_toggle(outcome: &ToggleOutcome, out: &Output) -> anyhow::Result<()
             super::style::count_s(outcome.changed, "organization"),
             outcome.operation,
             b.path,
-            crate::paste::rollback(&crate::paste::shell_quote(&b.id))
+            crate::text::paste::rollback(&crate::text::paste::shell_quote(&b.id))
         ),
     })
 }
@@ -172,7 +172,7 @@ fn restore_table(outcome: &RollbackOutcome, out: &Output) -> String {
         };
         table.add_row(vec![
             Cell::new(line.organization_id),
-            Cell::new(crate::shown::outside(line.title.unwrap_or("(deleted)"))),
+            Cell::new(crate::text::shown::outside(line.title.unwrap_or("(deleted)"))),
             Cell::new(describe(line.current)),
             Cell::new(describe(line.restore_to)),
             Cell::new(status),
@@ -197,7 +197,7 @@ pub fn render_rollback(outcome: &RollbackOutcome, out: &Output) -> anyhow::Resul
             super::style::count_s(outcome.restored, "row"),
             outcome.backup,
             b.path,
-            crate::paste::rollback(&crate::paste::shell_quote(&b.id))
+            crate::text::paste::rollback(&crate::text::paste::shell_quote(&b.id))
         ),
         None if outcome.plan.conflicts() > 0 && !outcome.force => restore_table(outcome, out),
         None if to_restore == 0 => format!(

@@ -8,7 +8,7 @@ const CONTEXT: usize = 3;
 /// and value, and every known secret wherever it stands. Only the lines shown are masked,
 /// so a diff of a 40,000-line file costs what its hunk costs.
 pub fn unified(old: &str, new: &str, label: &str, secrets: &[&str]) -> String {
-    let masker = crate::secrets::EnvMasker::new(&[old, new], secrets);
+    let masker = crate::text::secrets::EnvMasker::new(&[old, new], secrets);
     let a: Vec<&str> = old.split_inclusive('\n').collect();
     let b: Vec<&str> = new.split_inclusive('\n').collect();
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();

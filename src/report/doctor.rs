@@ -5,7 +5,7 @@
 
 use super::style::{count_s, wrap, Painter, Style};
 use super::{mark, print_json, print_painted, Output};
-use crate::findings::{Check, Section, Status};
+use crate::outcome::checks::{Check, Section, Status};
 use crate::outcome::doctor::DoctorReport;
 
 const INDENT: usize = 4;
@@ -68,7 +68,7 @@ fn headline_of(p: &mut Painter, check: &Check, summary: &str, indent: usize, out
     p.plain(&" ".repeat(indent)).push(Style::of(check.status), marked).plain(" ");
     // The id wraps with the summary as its last word, so that no line runs past the width.
     let id = format!("[{}]", check.id);
-    let text = format!("{}  {id}", crate::shown::outside(summary));
+    let text = format!("{}  {id}", crate::text::shown::outside(summary));
     let first = indent + marked.chars().count() + 1;
     let wrapped = wrap(&text, out.width.map(|w| w.saturating_sub(first)), indent + INDENT);
     for l in &wrapped {
@@ -82,7 +82,7 @@ fn headline_of(p: &mut Painter, check: &Check, summary: &str, indent: usize, out
 
 /// A fix: a command is pasted, so never wrapped; a sentence wraps like the detail.
 fn fix_line(p: &mut Painter, fix: &str, indent: usize, out: &Output) {
-    let fix = crate::shown::outside(fix);
+    let fix = crate::text::shown::outside(fix);
     p.plain(&" ".repeat(indent)).push(Style::Bold, "fix:").plain(" ");
     if fix.starts_with("lsauth ") {
         p.plain(&fix).newline();
@@ -166,7 +166,7 @@ fn not_checked(p: &mut Painter, report: &DoctorReport, out: &Output) {
     for c in skipped {
         let text = format!("{} ({})", c.summary, c.fix.as_deref().unwrap_or_default());
         p.plain("  ").push(Style::of(Status::Skip), mark(Status::Skip, out)).plain(" ");
-        let wrapped = wrap(&crate::shown::outside(&text), out.width.map(|w| w.saturating_sub(7)), INDENT + 2);
+        let wrapped = wrap(&crate::text::shown::outside(&text), out.width.map(|w| w.saturating_sub(7)), INDENT + 2);
         for l in wrapped {
             p.plain(&l).newline();
         }

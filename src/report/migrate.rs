@@ -26,16 +26,16 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
         (MigrateResult::AlreadyMigrated, Some(user)) => t.push_str(&format!(
             "{} already holds a working PAT (user {}): nothing to migrate.\n",
             o.variable,
-            crate::shown::outside(user.email.as_deref().unwrap_or("?"))
+            crate::text::shown::outside(user.email.as_deref().unwrap_or("?"))
         )),
         (_, Some(user)) if o.to == MigrateTo::Password && o.new_credential.verified => t.push_str(&format!(
             "Verified: signed in through the web login as {} (id {}).\n",
-            crate::shown::outside(user.email.as_deref().unwrap_or("?")),
+            crate::text::shown::outside(user.email.as_deref().unwrap_or("?")),
             user.id
         )),
         (_, Some(user)) if o.new_credential.verified => t.push_str(&format!(
             "Verified: the new PAT refreshes and its access token passes whoami as {} (id {}).\n",
-            crate::shown::outside(user.email.as_deref().unwrap_or("?")),
+            crate::text::shown::outside(user.email.as_deref().unwrap_or("?")),
             user.id
         )),
         _ => {}
@@ -92,6 +92,6 @@ pub fn preflight_line(p: &crate::outcome::migrate::Preflight) -> String {
 
 /// The paste-ready command that restores `env_file` from backup `id`.
 pub fn env_rollback(env_file: &str, id: &str) -> String {
-    use crate::paste::shell_quote;
-    crate::paste::rollback(&format!("--env-file {} {}", shell_quote(env_file), shell_quote(id)))
+    use crate::text::paste::shell_quote;
+    crate::text::paste::rollback(&format!("--env-file {} {}", shell_quote(env_file), shell_quote(id)))
 }

@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod migrate;
 pub mod orgs;
 pub mod style;
+pub mod terminal;
 pub mod token;
 pub mod upgrade;
 
@@ -19,7 +20,7 @@ use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
 use crate::cli::{ColorChoice, GlobalArgs};
-use crate::environment::Environment;
+use crate::config::environment::Environment;
 
 static VERBOSE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
@@ -85,13 +86,13 @@ impl Output {
     /// A diagnostic line on stderr, shown only with `-v`.
     pub fn verbose(&self, line: impl AsRef<str>) {
         if self.verbose {
-            eprintln!("lsauth: {}", crate::shown::terminal_text(line.as_ref()));
+            eprintln!("lsauth: {}", crate::text::shown::terminal_text(line.as_ref()));
         }
     }
 
     /// A progress or warning line on stderr (never part of the result).
     pub fn note(&self, line: impl AsRef<str>) {
-        eprintln!("{}", crate::shown::terminal_text(line.as_ref()));
+        eprintln!("{}", crate::text::shown::terminal_text(line.as_ref()));
     }
 }
 
@@ -131,7 +132,7 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 /// Write human text to stdout.
 pub fn print_text(text: &str) -> anyhow::Result<()> {
     // Every renderer escapes the values it shows; this catches whatever one missed.
-    print_painted(&crate::shown::terminal_text(text))
+    print_painted(&crate::text::shown::terminal_text(text))
 }
 
 /// Text a `style::Painter` made (each piece already guarded) to stdout.
@@ -171,8 +172,8 @@ pub fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// A status mark: symbols with colour, plain words without (NO_COLOR, no terminal).
-pub fn mark(status: crate::findings::Status, out: &Output) -> &'static str {
-    use crate::findings::Status;
+pub fn mark(status: crate::outcome::checks::Status, out: &Output) -> &'static str {
+    use crate::outcome::checks::Status;
     match (status, out.color) {
         (Status::Pass, true) => "✓",
         (Status::Warn, true) => "!",

@@ -43,8 +43,8 @@ pub fn render(report: &OrgsReport, out: &Output) -> anyhow::Result<()> {
         };
         table.add_row(vec![
             Cell::new(org.id),
-            Cell::new(crate::shown::outside(&org.title)),
-            Cell::new(crate::shown::outside(org.creator_email.as_deref().unwrap_or("-"))),
+            Cell::new(crate::text::shown::outside(&org.title)),
+            Cell::new(crate::text::shown::outside(org.creator_email.as_deref().unwrap_or("-"))),
             Cell::new(org.active_members),
             Cell::new(if org.has_settings_row { "yes" } else { "no" }),
             Cell::new(from_defaults(org.api_tokens_enabled)),
@@ -66,7 +66,7 @@ fn narrow_rows(table: &mut comfy_table::Table, report: &OrgsReport) {
         let value = |v: bool| format!("{}{}", on_off(v), if org.has_settings_row { "" } else { "*" });
         table.add_row(vec![
             Cell::new(org.id),
-            Cell::new(crate::shown::outside(&org.title)),
+            Cell::new(crate::text::shown::outside(&org.title)),
             Cell::new(if org.has_settings_row { "yes" } else { "no" }),
             Cell::new(value(org.api_tokens_enabled)),
             Cell::new(value(org.legacy_api_tokens_enabled)),
@@ -120,7 +120,7 @@ fn finish(mut text: String, report: &OrgsReport, width: Option<usize>) -> anyhow
     if s.rejected_legacy_tokens > 0 {
         text.push_str(&format!(
             "Fix: {} (or --all), or move the integrations to PATs.\n",
-            crate::paste::lsauth("enable-legacy --org ID")
+            crate::text::paste::lsauth("enable-legacy --org ID")
         ));
     }
     print_text(&super::style::wrap_prose(&text, width))

@@ -2,7 +2,7 @@
 //! piece of text (`shown::terminal_text`) before it adds its own escape codes, so colour
 //! never opens a way for an outside string to reach the terminal raw.
 
-use crate::findings::Status;
+use crate::outcome::checks::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -48,7 +48,7 @@ impl Painter {
     }
 
     pub fn push(&mut self, style: Style, piece: &str) -> &mut Self {
-        let piece = crate::shown::terminal_text(piece);
+        let piece = crate::text::shown::terminal_text(piece);
         match style.code().filter(|_| self.color) {
             Some(code) => self.text.push_str(&format!("\x1b[{code}m{piece}\x1b[0m")),
             None => self.text.push_str(&piece),

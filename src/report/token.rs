@@ -3,7 +3,7 @@
 use comfy_table::Cell;
 
 use super::{print_json, print_text, Output};
-use crate::findings::Status;
+use crate::outcome::checks::Status;
 use crate::outcome::token::{InspectReport, TestReport};
 
 /// ✓/✗ (PASS/FAIL without colour) for a token that works or not.
@@ -18,10 +18,10 @@ pub fn render_inspect(r: &InspectReport, out: &Output) -> anyhow::Result<()> {
     let mut t = format!("Token:     {} (from {})\nKind:      {}\n", r.subject.token, r.subject.source, r.description);
     if let Some(c) = &r.inspection.claims {
         if let Some(u) = &c.user_id {
-            t.push_str(&format!("User id:   {}\n", crate::shown::outside(u)));
+            t.push_str(&format!("User id:   {}\n", crate::text::shown::outside(u)));
         }
         if let Some(j) = &c.jti {
-            t.push_str(&format!("jti:       {}\n", crate::shown::outside(j)));
+            t.push_str(&format!("jti:       {}\n", crate::text::shown::outside(j)));
         }
     }
     if let Some(i) = &r.issued_at {
@@ -33,7 +33,7 @@ pub fn render_inspect(r: &InspectReport, out: &Output) -> anyhow::Result<()> {
     }
     // A verdict names its key in the note; "not an HS256 JWT" says where the key came from here.
     let from = match r.signature.state {
-        crate::tokencheck::SignatureState::NotChecked => {
+        crate::token::check::SignatureState::NotChecked => {
             r.signature.secret_key_source.as_deref().map(|s| format!(" [SECRET_KEY from {s}]")).unwrap_or_default()
         }
         _ => String::new(),
@@ -44,7 +44,7 @@ pub fn render_inspect(r: &InspectReport, out: &Output) -> anyhow::Result<()> {
         if let Some(o) = &db.owner {
             t.push_str(&format!(
                 "Owner:     {} (id {}, {}), active organization {}\n",
-                crate::shown::outside(&o.email),
+                crate::text::shown::outside(&o.email),
                 o.id,
                 if o.is_active { "active" } else { "INACTIVE" },
                 o.active_organization_id.map(|i| i.to_string()).unwrap_or_else(|| "none".into())
@@ -84,22 +84,26 @@ pub fn render_test(r: &TestReport, out: &Output) -> anyhow::Result<()> {
         "{} {} ({})\nToken:   {} ({}, from {})\nServer:  {} (Label Studio {})\n",
         mark(r.verdict.ok, out),
         r.verdict.cause.as_str(),
-        crate::shown::outside(&r.verdict.explanation),
+        crate::text::shown::outside(&r.verdict.explanation),
         r.subject.token,
         r.subject.kind.as_str(),
         r.subject.source,
         r.url,
-        crate::shown::outside(r.label_studio_version.as_deref().unwrap_or("?"))
+        crate::text::shown::outside(r.label_studio_version.as_deref().unwrap_or("?"))
     );
     if let Some(u) = &r.user {
-        t.push_str(&format!("User:    {} (id {})\n", crate::shown::outside(u.email.as_deref().unwrap_or("?")), u.id));
+        t.push_str(&format!(
+            "User:    {} (id {})\n",
+            crate::text::shown::outside(u.email.as_deref().unwrap_or("?")),
+            u.id
+        ));
     }
     if let Some(i) = &r.integration {
         t.push_str(&format!(
             "Client:  {} ({}; from {}): {}\n",
             i.integration.client.as_str(),
             i.integration.client.describe(),
-            crate::shown::outside(&i.integration.from),
+            crate::text::shown::outside(&i.integration.from),
             if i.ok { "works" } else { "REFUSED" }
         ));
     }
@@ -117,8 +121,8 @@ pub fn render_test(r: &TestReport, out: &Output) -> anyhow::Result<()> {
 
 /// How each kind of client fares with the key: one row per client.
 pub fn clients_table(
-    clients: &[crate::clients::ClientResult],
-    this: Option<crate::clients::ClientId>,
+    clients: &[crate::token::clients::ClientResult],
+    this: Option<crate::token::clients::ClientId>,
     out: &Output,
 ) -> String {
     let mut table = out.table();
@@ -127,10 +131,18 @@ pub fn clients_table(
         let result = match (c.ok, c.status) {
             (true, _) => format!("{} ok", mark(true, out)),
             (false, Some(status)) => {
-                format!("{} {status} {}", mark(false, out), crate::shown::outside(c.detail.as_deref().unwrap_or("")))
+                format!(
+                    "{} {status} {}",
+                    mark(false, out),
+                    crate::text::shown::outside(c.detail.as_deref().unwrap_or(""))
+                )
             }
             (false, None) => {
-                format!("{} {}", mark(false, out), crate::shown::outside(c.detail.as_deref().unwrap_or("no answer")))
+                format!(
+                    "{} {}",
+                    mark(false, out),
+                    crate::text::shown::outside(c.detail.as_deref().unwrap_or("no answer"))
+                )
             }
         };
         let id = if this == Some(c.id) { format!("{} (this one)", c.id.as_str()) } else { c.id.as_str().to_string() };
@@ -151,7 +163,9 @@ pub fn render_many(reports: &[TestReport], out: &Output) -> anyhow::Result<()> {
             Cell::new(&r.subject.token),
             Cell::new(r.subject.kind.as_str()),
             Cell::new(format!("{} {}", mark(r.verdict.ok, out), r.verdict.cause.as_str())),
-            Cell::new(crate::shown::outside(r.user.as_ref().and_then(|u| u.email.as_deref()).unwrap_or_default())),
+            Cell::new(crate::text::shown::outside(
+                r.user.as_ref().and_then(|u| u.email.as_deref()).unwrap_or_default(),
+            )),
             Cell::new(if r.verdict.ok { String::new() } else { r.verdict.fix.clone() }),
         ]);
     }

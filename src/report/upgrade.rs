@@ -4,7 +4,7 @@ use comfy_table::Cell;
 
 use super::{on_off, print_json, print_text, Output};
 use crate::outcome::upgrade::UpgradeReport;
-use crate::releases::Effective;
+use crate::settings::releases::Effective;
 
 /// "on / off": PATs, then legacy tokens.
 fn pair(e: &Effective) -> String {
@@ -37,7 +37,7 @@ pub fn render(r: &UpgradeReport, out: &Output) -> anyhow::Result<()> {
         for o in &changing {
             table.add_row(vec![
                 Cell::new(o.id),
-                Cell::new(crate::shown::outside(&o.title)),
+                Cell::new(crate::text::shown::outside(&o.title)),
                 Cell::new(if o.has_settings_row { "yes" } else { "no" }),
                 Cell::new(pair(&o.now)),
                 Cell::new(pair(&o.after)),

@@ -6,13 +6,17 @@
 //! `/api/token/refresh/` for a 5-minute *access* token sent as `Bearer`. The token list and
 //! the database hold PATs truncated to header.payload, which can never work.
 
+pub mod check;
+pub mod clients;
+pub mod diagnosis;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
-pub use crate::secrets::mask;
+pub use crate::text::secrets::mask;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,17 +3,17 @@
 //! POST, a lost answer read again, read back.
 
 use crate::backup;
-use crate::change::Toggle;
 use crate::outcome::change::BackupRef;
-use crate::paste::shell_quote;
+use crate::settings::Toggle;
+use crate::text::paste::shell_quote;
 
 /// Someone signed in for `--via-api`, and a token at hand to test after the change.
 pub struct ApiSession {
-    pub signed: crate::remote::SignedIn,
+    pub signed: crate::api::session::SignedIn,
     /// The base URL as shown (never with credentials).
     pub url: String,
     /// The token of `--env-file`, else the one read with `--token-stdin`.
-    pub token_at_hand: Option<crate::sources::TokenSource>,
+    pub token_at_hand: Option<crate::config::sources::TokenSource>,
 }
 
 /// One write of the active organization's settings through the API.
@@ -23,8 +23,8 @@ pub struct ApiWrite<'a> {
     pub restores: Option<String>,
     pub target: &'a crate::outcome::change::ApiTarget,
     /// What the plan was made from, and what is to be written.
-    pub before: crate::change::ApiSettings,
-    pub after: crate::change::ApiSettings,
+    pub before: crate::settings::ApiSettings,
+    pub after: crate::settings::ApiSettings,
 }
 
 /// What a write through the API left.
@@ -34,7 +34,7 @@ pub struct ApiWritten {
     pub undo: String,
     /// The settings read again (`None`: the credential the change switched off can no
     /// longer read them; Label Studio's answer to the write confirmed them).
-    pub read_back: Option<crate::change::ApiSettings>,
+    pub read_back: Option<crate::settings::ApiSettings>,
     pub warnings: Vec<String>,
 }
 
@@ -47,13 +47,13 @@ pub fn write_api_settings(
     backup_dir: &std::path::Path,
     write: ApiWrite<'_>,
 ) -> anyhow::Result<ApiWritten> {
+    use crate::api::session;
     use crate::exit::{refused, unreachable_error, ExitStatus};
-    use crate::remote;
     session.signed.renew()?;
     let who = session.signed.who();
     let signed = &session.signed;
     let caller = signed.caller();
-    let now_settings = signed.api.block_on(remote::read_settings(&caller, &who))?;
+    let now_settings = signed.api.block_on(session::read_settings(&caller, &who))?;
     if now_settings != write.before {
         return Err(refused(
             "the settings changed while the plan was shown; nothing was changed: run the command again",
@@ -72,11 +72,11 @@ pub fn write_api_settings(
     let (id, path) = backup::api::write(backup_dir, now, &body)?;
     let backup = BackupRef { id: id.clone(), path: path.display().to_string() };
     let mut warnings = Vec::new();
-    let posted = signed.api.block_on(remote::post_settings(&caller, write.after));
+    let posted = signed.api.block_on(session::post_settings(&caller, write.after));
     // Whatever this client read before the change (whoami, an access token) is read anew
     // after it: the read-back and the live check must see the server as it is now.
     signed.api.forget();
-    match remote::settings_from("changing the token settings", &who, &posted) {
+    match session::settings_from("changing the token settings", &who, &posted) {
         Ok(stored) if stored == write.after => {}
         Ok(stored) => {
             return Err(refused(format!(
@@ -91,7 +91,7 @@ pub fn write_api_settings(
             return Err(e.context("nothing was changed"));
         }
         // No answer: read again to tell whether the change happened.
-        Err(e) => match signed.api.block_on(remote::read_settings(&caller, &who)).ok() {
+        Err(e) => match signed.api.block_on(session::read_settings(&caller, &who)).ok() {
             Some(now) if now == write.after => {
                 warnings.push(format!("the answer to the change was lost ({e:#}); read again, the change is applied"));
             }
@@ -110,7 +110,7 @@ pub fn write_api_settings(
         },
     }
     let switched_off_own = signed.kind.needs().is_some_and(|s| !write.after.get(s));
-    let read_back = match signed.api.block_on(remote::read_settings(&caller, &who)) {
+    let read_back = match signed.api.block_on(session::read_settings(&caller, &who)) {
         Ok(s) if s == write.after => Some(s),
         Ok(s) => {
             warnings.push(format!("read again, the settings are \"{s}\": someone changed them right after lsauth did"));
@@ -135,7 +135,11 @@ pub fn api_undo_command(backup_id: &str, target: &crate::outcome::change::ApiTar
         Some(email) => format!("--login {}", shell_quote(email)),
         None => "--token-stdin".into(),
     };
-    crate::paste::rollback(&format!("{} --url {} {who}", shell_quote(backup_id), shell_quote(&target.account.url)))
+    crate::text::paste::rollback(&format!(
+        "{} --url {} {who}",
+        shell_quote(backup_id),
+        shell_quote(&target.account.url)
+    ))
 }
 
 /// Where the change goes: the URL, the signed-in user's active organization and its
@@ -149,8 +153,9 @@ pub fn api_target(session: &ApiSession) -> anyhow::Result<crate::outcome::change
             signed.who()
         ))
     })?;
-    let organization_title = signed.api.block_on(crate::remote::organization_title(&signed.caller(), organization_id));
-    let account = crate::change::ApiAccount {
+    let organization_title =
+        signed.api.block_on(crate::api::session::organization_title(&signed.caller(), organization_id));
+    let account = crate::settings::ApiAccount {
         url: session.url.clone(),
         organization_id,
         organization_title,

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use crate::backup::{self, BackupBody};
-use crate::change::{Decide, OrgSettings, Plan, RestorePlan, RestorePlanner, RowChange, Toggle, TogglePlanner};
 use crate::db::{self, Access, Database, OpenOptions, OrgScope};
 use crate::outcome::change::BackupRef;
+use crate::settings::{Decide, OrgSettings, Plan, RestorePlan, RestorePlanner, RowChange, Toggle, TogglePlanner};
 
 /// What a backed-up write is, for the backup's header.
 pub struct WriteLabel<'a> {
@@ -84,29 +84,29 @@ fn commit_outcome_unknown(
             OpenOptions { access: Access::ReadOnly, lock_timeout: Duration::from_secs(10), before_jwt: false },
         )?;
         let now = fresh.read_scope(scope)?;
-        Ok(crate::change::commit_state(&now, &b.body.rows))
+        Ok(crate::settings::commit_state(&now, &b.body.rows))
     });
     let said = match state {
-        Ok(crate::change::CommitState::Applied) => {
+        Ok(crate::settings::CommitState::Applied) => {
             format!(
                 "read again, the database shows the change APPLIED; backup {id} is its undo ({})",
-                crate::paste::rollback(&id)
+                crate::text::paste::rollback(&id)
             )
         }
-        Ok(crate::change::CommitState::NotApplied) => format!(
+        Ok(crate::settings::CommitState::NotApplied) => format!(
             "read again, the database shows the change NOT applied: nothing was changed; backup {id} was kept \
              (unconfirmed) and restores nothing"
         ),
-        Ok(crate::change::CommitState::Other) => format!(
+        Ok(crate::settings::CommitState::Other) => format!(
             "read again, the rows match neither the state before nor after (changed by someone else meanwhile); \
              backup {id} was kept (unconfirmed): check with {}",
-            crate::paste::lsauth("orgs")
+            crate::text::paste::lsauth("orgs")
         ),
         Err(e) => format!(
             "and reading the rows again failed too ({e:#}): whether the change was applied is unknown; backup {id} \
              was kept (unconfirmed) at {}: check with {}",
             path.display(),
-            crate::paste::lsauth("orgs")
+            crate::text::paste::lsauth("orgs")
         ),
     };
     crate::exit::unreachable_error(format!("{err}: {said}"))
@@ -281,7 +281,7 @@ impl Confirmable for Restore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::change::{plan_toggle, test_row, Setting};
+    use crate::settings::{plan_toggle, test_row, Setting};
 
     const NOW: &str = "2026-12-01 12:00:00.000000";
     const ENABLE_LEGACY: Toggle = Toggle { setting: Setting::LegacyApiTokensEnabled, enable: true };
@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn a_rollback_with_conflicts_is_refused_without_force_and_keeps_its_plan_to_show() {
-        let recorded = vec![crate::change::RowChange {
+        let recorded = vec![crate::settings::RowChange {
             organization_id: 1,
             before: Some(test_row(1, false, "2025-06-01 10:00:00.000000")),
             after: Some(test_row(1, true, NOW)),

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use lsauth::envfile::{check_rewrite, EnvDocument};
+use lsauth::config::envfile::{check_rewrite, EnvDocument};
 
 /// The releases whose readings differ where it matters (a BOM, `KEY= # comment`).
 const DOTENV_RELEASES: [&str; 2] = ["1.2.4", "1.1.1"];

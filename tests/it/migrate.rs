@@ -867,7 +867,7 @@ fn pat_capable_writes_the_pat_where_the_backend_refreshes_it() {
     let json = run.json();
     assert_eq!(json["variable"], "LABEL_STUDIO_ACCESS_TOKEN");
     assert!(json["warnings"].to_string().contains("the PAT goes into LABEL_STUDIO_API_KEY"), "{json}");
-    let doc = lsauth::envfile::EnvDocument::parse(&std::fs::read(&env).unwrap()).unwrap();
+    let doc = lsauth::config::envfile::EnvDocument::parse(&std::fs::read(&env).unwrap()).unwrap();
     assert!(doc.get("LABEL_STUDIO_API_KEY").unwrap().starts_with("eyJ"), "the PAT is in LABEL_STUDIO_API_KEY");
     assert_eq!(doc.get("LABEL_STUDIO_ACCESS_TOKEN"), None, "the old variable is commented out");
     let text = doc.render();

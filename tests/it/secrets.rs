@@ -14,7 +14,8 @@ fn the_check_catches_a_leak() {
 #[test]
 fn the_check_accepts_masked_output() {
     let value = secret("masked-token-0123456789");
-    let run = Run { code: 0, stdout: format!("token: {}\n", lsauth::secrets::mask(&value)), stderr: String::new() };
+    let run =
+        Run { code: 0, stdout: format!("token: {}\n", lsauth::text::secrets::mask(&value)), stderr: String::new() };
     assert_no_known_secret(&["token".into()], &run);
 }
 

@@ -5,12 +5,11 @@
 use super::inputs::{ApiInputs, Inputs, JwtSettingsRead};
 use super::tokens;
 use crate::api;
-use crate::diagnosis::{self, ExplainContext};
-use crate::findings::{Checks, Section};
-use crate::paste;
-use crate::sources;
+use crate::config::sources;
+use crate::outcome::checks::{Checks, Section};
+use crate::text::paste;
+use crate::token::diagnosis::{self, ExplainContext};
 use crate::token::TokenKind;
-use crate::tokencheck;
 
 pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     let sec = Section::Api;
@@ -18,7 +17,7 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
         checks.skip("api.reachable", sec, "no URL configured");
         return;
     };
-    if let Some(warning) = crate::clients::subpath_warning(url) {
+    if let Some(warning) = crate::token::clients::subpath_warning(url) {
         checks.warn("api.sub_path", sec, warning).fix("end LABEL_STUDIO_URL with a slash");
     }
     let answers = match &inputs.api {
@@ -40,8 +39,8 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
                 sec,
                 format!(
                     "Label Studio {} answers at {}{sub}",
-                    crate::shown::outside(v),
-                    crate::secrets::shown_url(base)
+                    crate::text::shown::outside(v),
+                    crate::text::secrets::shown_url(base)
                 ),
             );
             let schema = match &inputs.database {
@@ -56,7 +55,10 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
                     checks.pass(
                         "api.release",
                         sec,
-                        format!("the database's jwt_auth migrations fit Label Studio {}", crate::shown::outside(v)),
+                        format!(
+                            "the database's jwt_auth migrations fit Label Studio {}",
+                            crate::text::shown::outside(v)
+                        ),
                     );
                 }
                 None => {}
@@ -69,7 +71,7 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     }
     let env_file = inputs.sources.env_doc.as_ref().map(|(p, _)| p.as_path());
     let in_container = env_file.is_some_and(|f| !sources::container_files(f).is_empty());
-    for warning in tokencheck::url_warnings(base, in_container) {
+    for warning in crate::token::check::url_warnings(base, in_container) {
         checks.warn("api.transport", sec, warning).fix(if base.scheme() == "http" && !api::is_loopback(base) {
             "use https:// for Label Studio behind a TLS proxy".to_string()
         } else {
@@ -143,8 +145,8 @@ pub fn jwt_settings_check(checks: &mut Checks, inputs: &Inputs) {
 mod tests {
     use super::super::inputs::tests::inputs;
     use super::*;
-    use crate::change::ApiSettings;
-    use crate::findings::Status;
+    use crate::outcome::checks::Status;
+    use crate::settings::ApiSettings;
 
     fn read(legacy: bool, pats: bool) -> JwtSettingsRead {
         JwtSettingsRead::Read {

@@ -1,9 +1,9 @@
 //! config.*: what doctor was given to check, and where each thing came from.
 
 use super::inputs::Inputs;
-use crate::findings::{Checks, Section};
-use crate::secrets::mask;
-use crate::sources;
+use crate::config::sources;
+use crate::outcome::checks::{Checks, Section};
+use crate::text::secrets::mask;
 
 pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     let sec = Section::Configuration;
@@ -22,7 +22,7 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     match &s.url {
         Some((url, from)) => {
             checks
-                .pass("config.url", sec, format!("Label Studio URL: {}", crate::secrets::mask_url(url)))
+                .pass("config.url", sec, format!("Label Studio URL: {}", crate::text::secrets::mask_url(url)))
                 .detail(format!("from {from}"));
         }
         None => {
@@ -77,7 +77,7 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
 mod tests {
     use super::super::inputs::tests::inputs;
     use super::*;
-    use crate::findings::Status;
+    use crate::outcome::checks::Status;
 
     #[test]
     fn a_data_directory_without_a_secret_key_warns_that_restarts_invalidate_pats() {
@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn the_token_is_shown_masked() {
         let mut i = inputs();
-        i.sources.token = Some(crate::sources::TokenSource {
+        i.sources.token = Some(crate::config::sources::TokenSource {
             value: "0123456789abcdefghij0123456789abcdefghij".into(),
             source: "LABEL_STUDIO_API_KEY".into(),
             variable: Some("LABEL_STUDIO_API_KEY".into()),

@@ -3,10 +3,10 @@
 //! legacy-token default of new organizations).
 
 use super::inputs::{DatabaseInputs, Inputs};
-use crate::findings::{Checks, Section};
-use crate::paste;
+use crate::outcome::checks::{Checks, Section};
 use crate::report::style::count;
 use crate::settings::{parse_bool, JwtFlag, JwtSchema, OrgStatus, JWT_FLAG};
+use crate::text::paste;
 
 pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     let sec = Section::Database;
@@ -68,7 +68,7 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
                     "{}={} (applies to organizations created afterwards, from Label Studio 1.18; 1.17.0 has no such \
                      setting)",
                     found.var,
-                    crate::shown::outside(&found.value)
+                    crate::text::shown::outside(&found.value)
                 ),
             );
         }
@@ -119,7 +119,8 @@ fn next_organizations_check(checks: &mut Checks, schema: &JwtSchema, orgs: &[Org
     if relying == 0 {
         return;
     }
-    let flipped = crate::releases::Generation::of(Some(schema)) == crate::releases::Generation::Flipped;
+    let flipped =
+        crate::settings::releases::Generation::of(Some(schema)) == crate::settings::releases::Generation::Flipped;
     let fix = if flipped {
         "set LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true in Label Studio's environment (or start it with \
          --enable-legacy-api-token), then restart it"
@@ -151,9 +152,9 @@ fn next_organizations_check(checks: &mut Checks, schema: &JwtSchema, orgs: &[Org
 mod tests {
     use super::super::inputs::tests::{inputs, open_database};
     use super::*;
-    use crate::findings::Status;
+    use crate::outcome::checks::Status;
 
-    fn next_organizations(migrations: &[&str]) -> crate::findings::Check {
+    fn next_organizations(migrations: &[&str]) -> crate::outcome::checks::Check {
         let mut i = inputs();
         i.database = open_database(migrations, &[(1, Some(true), 2)]);
         let mut c = Checks::default();
@@ -176,7 +177,7 @@ mod tests {
     fn the_variable_set_does_not_fix_existing_organizations() {
         let mut i = inputs();
         i.database = open_database(&["0001_initial", "0002_alter_jwtsettings_defaults"], &[(1, Some(false), 2)]);
-        i.enable_legacy_env = Some(crate::environment::Found {
+        i.enable_legacy_env = Some(crate::config::environment::Found {
             var: "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN".into(),
             value: "true".into(),
         });

@@ -9,13 +9,13 @@ use super::inputs::{
 use crate::api::{self, Api, Auth};
 use crate::cli::DoctorArgs;
 use crate::commands::{Ctx, DbChoice};
+use crate::config::sources;
 use crate::db::{self, Access, Database, Located, OpenOptions};
-use crate::diagnosis;
 use crate::exit::{status_of, ExitStatus};
 use crate::settings::{JwtFlag, OrgStatus};
-use crate::sources;
 use crate::token;
-use crate::tokencheck::{self, SignatureState};
+use crate::token::check::SignatureState;
+use crate::token::diagnosis;
 
 /// What `gather` read, and whether a read met a lock held past --lock-timeout (the run
 /// then exits 3, as on every other path).
@@ -78,12 +78,13 @@ pub fn gather(
     };
 
     let token = sources.token.clone().map(|source| {
-        let inspection = token::inspect(&source.value, tokencheck::now_secs());
-        let facts = handle.as_deref_mut().map(|db| tokencheck::gather_db_facts(db, &inspection).map_err(&failed));
+        let inspection = token::inspect(&source.value, crate::token::check::now_secs());
+        let facts =
+            handle.as_deref_mut().map(|db| crate::token::check::gather_db_facts(db, &inspection).map_err(&failed));
         TokenInputs { source, inspection, facts }
     });
     if let Some(t) = &token {
-        let local = tokencheck::check_signature(&t.inspection, secret_key.clone());
+        let local = crate::token::check::check_signature(&t.inspection, secret_key.clone());
         if local.state == SignatureState::Valid {
             sources.verified_with = local.secret_key_source;
         }
@@ -217,7 +218,8 @@ fn probe_api(
             match token {
                 Some(t) => {
                     let variable = t.source.variable.as_deref();
-                    let (finding, clients) = tokencheck::probe_all(&api, &t.inspection, &version, variable).await;
+                    let (finding, clients) =
+                        crate::token::check::probe_all(&api, &t.inspection, &version, variable).await;
                     (Some(finding), clients)
                 }
                 None => (None, Vec::new()),
@@ -241,18 +243,18 @@ fn read_jwt_settings(
     ctx: &Ctx,
     args: &DoctorArgs,
     api: Api,
-    token: Option<&crate::sources::TokenSource>,
+    token: Option<&crate::config::sources::TokenSource>,
 ) -> anyhow::Result<JwtSettingsRead> {
     let base = api.base().clone();
-    let url = crate::secrets::shown_url(&base);
+    let url = crate::text::secrets::shown_url(&base);
     let timeout = args.timeout.duration();
     let signed = match (&args.login, token) {
         (Some(email), _) => {
             let password = ctx.login_password(email, args.password_stdin)?;
-            crate::remote::sign_in_with_login(base.clone(), timeout, email, &password)
+            crate::api::session::sign_in_with_login(base.clone(), timeout, email, &password)
         }
         // The probe's client: its whoami with this token is not sent again.
-        (None, Some(t)) => crate::remote::sign_in_with_token(api, &t.value),
+        (None, Some(t)) => crate::api::session::sign_in_with_token(api, &t.value),
         (None, None) => return Ok(JwtSettingsRead::NoCredential),
     };
     let signed = match signed {
@@ -261,7 +263,7 @@ fn read_jwt_settings(
         Err(_) => return Ok(JwtSettingsRead::TokenCannotSignIn),
     };
     let who = signed.who();
-    let settings = match signed.api.block_on(crate::remote::read_settings(&signed.caller(), &who)) {
+    let settings = match signed.api.block_on(crate::api::session::read_settings(&signed.caller(), &who)) {
         Ok(s) => s,
         Err(e) => return Ok(JwtSettingsRead::Unread(format!("{e:#}"))),
     };

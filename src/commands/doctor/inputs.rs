@@ -4,16 +4,16 @@
 
 use std::path::PathBuf;
 
-use crate::change::ApiSettings;
-use crate::clients::ClientResult;
+use crate::config::envfile::EnvDocument;
+use crate::config::environment::Found;
+use crate::config::sources::TokenSource;
 use crate::db::{self, Located};
-use crate::diagnosis::Finding;
-use crate::envfile::EnvDocument;
-use crate::environment::Found;
+use crate::settings::ApiSettings;
 use crate::settings::{JwtFlag, JwtSchema, OrgStatus};
-use crate::sources::TokenSource;
+use crate::token::check::DbFacts;
+use crate::token::clients::ClientResult;
+use crate::token::diagnosis::Finding;
 use crate::token::Inspection;
-use crate::tokencheck::DbFacts;
 
 pub struct Inputs {
     pub show_secrets: bool,
@@ -110,7 +110,7 @@ pub struct ApiAnswers {
 
 impl ApiAnswers {
     pub fn reachable(&self) -> bool {
-        !matches!(&self.version, Err(f) if f.cause == crate::diagnosis::Cause::Unreachable)
+        !matches!(&self.version, Err(f) if f.cause == crate::token::diagnosis::Cause::Unreachable)
     }
 }
 

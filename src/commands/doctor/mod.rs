@@ -23,7 +23,7 @@ mod tokens;
 use super::Ctx;
 use crate::cli::DoctorArgs;
 use crate::exit::ExitStatus;
-use crate::findings::Checks;
+use crate::outcome::checks::Checks;
 use crate::outcome::doctor::DoctorReport;
 use crate::report;
 

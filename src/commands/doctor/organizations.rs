@@ -2,11 +2,11 @@
 
 use super::inputs::{DatabaseInputs, Inputs};
 use crate::db;
-use crate::findings::{Checks, Section};
-use crate::paste;
+use crate::outcome::checks::{Checks, Section};
 use crate::report;
 use crate::report::style::{count, count_s};
 use crate::settings::{JwtSchema, OrgStatus};
+use crate::text::paste;
 
 pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     let DatabaseInputs::Open(read) = &inputs.database else { return };
@@ -51,7 +51,7 @@ fn describe_orgs(orgs: &[&OrgStatus], what: impl Fn(&OrgStatus) -> String) -> St
 /// users hold legacy tokens keep them now and lose them on 1.22+, which gives a row-less
 /// organization its new defaults. `lsauth pin` writes today's values first.
 fn upgrade_risk_check(checks: &mut Checks, flag_off: bool, schema: &JwtSchema, orgs: &[OrgStatus]) {
-    use crate::releases::Generation;
+    use crate::settings::releases::Generation;
     // With the JWT flag off (as lsauth sees it) legacy tokens are accepted whatever the row.
     if Generation::of(Some(schema)) != Generation::Initial || schema.known_defaults().is_none() || flag_off {
         return;
@@ -239,7 +239,7 @@ fn creator_check(checks: &mut Checks, facts: &db::DoctorFacts) {
             .iter()
             .take(LIST_LIMIT)
             .map(|(org, email)| {
-                format!("organization {org}: creator {} has no legacy token", crate::shown::outside(email))
+                format!("organization {org}: creator {} has no legacy token", crate::text::shown::outside(email))
             })
             .collect();
         checks
@@ -263,7 +263,7 @@ fn creator_check(checks: &mut Checks, facts: &db::DoctorFacts) {
 mod tests {
     use super::super::inputs::tests::{inputs, open_database};
     use super::*;
-    use crate::findings::Status;
+    use crate::outcome::checks::Status;
 
     #[test]
     fn fixes_list_few_orgs_by_id_and_many_as_all() {

@@ -3,11 +3,11 @@
 
 use super::inputs::{Inputs, ProjectInputs, ProjectRead, RoleKey};
 use crate::db;
-use crate::diagnosis::{self, Cause, ExplainContext};
-use crate::findings::{Checks, Section};
-use crate::paste;
+use crate::outcome::checks::{Checks, Section};
 use crate::report;
 use crate::report::style::{count, count_s};
+use crate::text::paste;
+use crate::token::diagnosis::{self, Cause, ExplainContext};
 
 pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     let sec = Section::Project;
@@ -68,7 +68,7 @@ fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
             checks.fail(id, sec, format!("{feature}: {who} is unknown (deleted user)"));
             continue;
         };
-        let email = crate::shown::outside(&user.email).into_owned();
+        let email = crate::text::shown::outside(&user.email).into_owned();
         chain.push(format!("{who} {email} (id {})", user.id));
         let Some(key) = &role.key else {
             let summary = if id == "project.ml_backend_key" {
@@ -86,7 +86,7 @@ fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
                 .fix(format!("sign in as {email} and create an access token under Account & Settings"));
             continue;
         };
-        let shown = crate::secrets::shown_token(key, inputs.show_secrets);
+        let shown = crate::text::secrets::shown_token(key, inputs.show_secrets);
         chain.push(format!("legacy token {shown}"));
         let Some(active) = user.active_organization_id else {
             chain.push("no active organization: the token is accepted".into());
@@ -141,7 +141,8 @@ fn v1_downloaders(backends: &[db::MlBackendRow]) -> String {
         .iter()
         .take(SHOWN)
         .map(|b| {
-            let title = b.title.as_deref().map(|t| format!(" {:?}", crate::shown::outside(t))).unwrap_or_default();
+            let title =
+                b.title.as_deref().map(|t| format!(" {:?}", crate::text::shown::outside(t))).unwrap_or_default();
             format!("ML backend {}{title}", b.id)
         })
         .collect();
@@ -180,13 +181,13 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
                 .error_message
                 .as_deref()
                 .filter(|e| !e.trim().is_empty())
-                .map(|e| format!(": {}", crate::shown::outside(&e.chars().take(200).collect::<String>())))
+                .map(|e| format!(": {}", crate::text::shown::outside(&e.chars().take(200).collect::<String>())))
                 .unwrap_or_default();
             format!(
                 "ML backend {}{} at {}: {}{error}",
                 b.id,
-                b.title.as_deref().map(|t| format!(" {:?}", crate::shown::outside(t))).unwrap_or_default(),
-                crate::shown::outside(&crate::secrets::mask_url(&b.url)),
+                b.title.as_deref().map(|t| format!(" {:?}", crate::text::shown::outside(t))).unwrap_or_default(),
+                crate::text::shown::outside(&crate::text::secrets::mask_url(&b.url)),
                 state(&b.state)
             )
         })
@@ -207,7 +208,7 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
     // loopback or private address (from 1.23.2, ML_BLOCK_LOCAL_IP).
     let blocked = down.iter().any(|b| {
         b.error_message.as_deref().is_some_and(|e| e.contains("reserved network address"))
-            || (b.state == "ER" && crate::clients::reserved_address(&b.url))
+            || (b.state == "ER" && crate::token::clients::reserved_address(&b.url))
     });
     // Disconnected with no error: Label Studio has not checked it since (a connect whose
     // webhook was refused leaves the backend saved so, measured on 1.23.2).
@@ -248,11 +249,11 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
             .fix("give --env-file with the ML backend's .env (or --url) to compare them");
         return;
     };
-    let found = crate::clients::task_urls(task_data, ours);
+    let found = crate::token::clients::task_urls(task_data, ours);
     let tasks = count_s(found.tasks, "task");
     // The hosts come from task data: shown escaped.
     let other_hosts: Vec<(String, usize)> =
-        found.other_hosts.iter().map(|(h, n)| (crate::shown::outside(h).into_owned(), *n)).collect();
+        found.other_hosts.iter().map(|(h, n)| (crate::text::shown::outside(h).into_owned(), *n)).collect();
     let Some((host, n)) = other_hosts.first() else {
         checks.pass(
             ID,
@@ -265,7 +266,7 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
         return;
     };
     let scheme = if ours.trim_start().starts_with("https://") { "https" } else { "http" };
-    let our_host = crate::shown::outside(
+    let our_host = crate::text::shown::outside(
         ours.split_once("://").map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(r)).unwrap_or(ours),
     );
     checks
@@ -289,7 +290,7 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::Status;
+    use crate::outcome::checks::Status;
 
     fn backend(url: &str, state: &str, error: Option<&str>) -> db::MlBackendRow {
         db::MlBackendRow {
@@ -301,7 +302,7 @@ mod tests {
         }
     }
 
-    fn backends_check(backends: &[db::MlBackendRow]) -> crate::findings::Check {
+    fn backends_check(backends: &[db::MlBackendRow]) -> crate::outcome::checks::Check {
         let mut checks = Checks::default();
         ml_backends_check(&mut checks, backends, 7);
         checks.checks.remove(0)

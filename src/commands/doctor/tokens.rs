@@ -3,11 +3,11 @@
 
 use super::inputs::{ApiAnswers, Inputs, Sources};
 use crate::db;
-use crate::diagnosis::{self, Cause, ExplainContext};
-use crate::findings::{Checks, Section};
-use crate::paste;
+use crate::outcome::checks::{Checks, Section};
+use crate::text::paste;
+use crate::token::check::{DbFacts, SignatureState};
+use crate::token::diagnosis::{self, Cause, ExplainContext};
 use crate::token::TokenKind;
-use crate::tokencheck::{self, DbFacts, SignatureState};
 
 /// token.format, token.expiry, token.signature, token.database: what can be told of the
 /// configured token without asking the server.
@@ -55,7 +55,7 @@ pub fn offline_checks(checks: &mut Checks, inputs: &Inputs) {
             .fix("create a new PAT (Account & Settings)")
             .covers("expired");
     }
-    let signature = tokencheck::check_signature(inspection, secret);
+    let signature = crate::token::check::check_signature(inspection, secret);
     let issued_here = matches!(facts.and_then(|f| f.jti.as_ref()), Some(db::JtiState::Outstanding { .. }));
     match signature.state {
         SignatureState::Valid => {
@@ -104,11 +104,11 @@ pub fn offline_checks(checks: &mut Checks, inputs: &Inputs) {
         _ => {}
     }
     if let Some(f) = facts {
-        let problems = tokencheck::database_problems(inspection, f, flag);
+        let problems = crate::token::check::database_problems(inspection, f, flag);
         let owner = f.owner.as_ref().map(|o| {
             format!(
                 "owner {} (active organization {})",
-                crate::shown::outside(&o.email),
+                crate::text::shown::outside(&o.email),
                 o.active_organization_id.map(|i| i.to_string()).unwrap_or("none".into())
             )
         });
@@ -149,13 +149,14 @@ pub fn live_check(checks: &mut Checks, inputs: &Inputs, answers: &ApiAnswers) {
             organization_id: facts.and_then(|f| f.owner.as_ref().and_then(|o| o.active_organization_id)),
             owner_email: facts.and_then(|f| f.owner.as_ref().map(|o| o.email.clone())),
             variable: source.variable.clone(),
-            via_api_url: facts.is_none().then(|| crate::secrets::shown_url(base)),
+            via_api_url: facts.is_none().then(|| crate::text::secrets::shown_url(base)),
             migrate_env: migrate_env.map(String::from),
         };
         let (why, fix) = diagnosis::explain(&finding, &context);
         if finding.cause == Cause::Ok {
-            let who = crate::shown::outside(finding.user.as_ref().and_then(|u| u.email.as_deref()).unwrap_or_default())
-                .into_owned();
+            let who =
+                crate::text::shown::outside(finding.user.as_ref().and_then(|u| u.email.as_deref()).unwrap_or_default())
+                    .into_owned();
             checks.pass("token.live", Section::Tokens, format!("the server accepts the token ({who})"));
         } else if matches!(finding.cause, Cause::Unreachable | Cause::NotLabelStudio | Cause::Redirected) {
             checks.skip("token.live", Section::Tokens, "not tested: the API did not answer as Label Studio");
@@ -204,7 +205,7 @@ pub fn client_check(checks: &mut Checks, inputs: &Inputs, answers: &ApiAnswers) 
         })
         .collect();
     let variable = sources.token.as_ref().and_then(|t| t.variable.as_deref());
-    let integration = sources.env_doc.as_ref().and_then(|(p, d)| crate::clients::integration_of(p, d));
+    let integration = sources.env_doc.as_ref().and_then(|(p, d)| crate::token::clients::integration_of(p, d));
     let failing: Vec<&str> = clients.iter().filter(|c| !c.ok).map(|c| c.id.as_str()).collect();
     let this = integration.as_ref().and_then(|i| clients.iter().find(|c| c.id == i.client).map(|c| (i, c)));
     match this {
@@ -266,8 +267,8 @@ mod tests {
     use super::super::inputs::tests::inputs;
     use super::super::inputs::{ApiAnswers, TokenInputs};
     use super::*;
-    use crate::diagnosis::Finding;
-    use crate::findings::Status;
+    use crate::outcome::checks::Status;
+    use crate::token::diagnosis::Finding;
     use crate::token::tests::{jwt, HS256};
 
     /// A PAT signed with `secret`, as the configured token.
@@ -278,7 +279,7 @@ mod tests {
             secret,
         );
         let mut i = inputs();
-        let source = crate::sources::TokenSource {
+        let source = crate::config::sources::TokenSource {
             value: value.clone(),
             source: "LABEL_STUDIO_API_KEY in .env".into(),
             variable: Some("LABEL_STUDIO_API_KEY".into()),
@@ -286,13 +287,13 @@ mod tests {
         i.sources.token = Some(source.clone());
         i.token = Some(TokenInputs {
             source,
-            inspection: crate::token::inspect(&value, tokencheck::now_secs()),
+            inspection: crate::token::inspect(&value, crate::token::check::now_secs()),
             facts: None,
         });
         i
     }
 
-    fn find<'a>(checks: &'a Checks, id: &str) -> &'a crate::findings::Check {
+    fn find<'a>(checks: &'a Checks, id: &str) -> &'a crate::outcome::checks::Check {
         checks.checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no {id}"))
     }
 

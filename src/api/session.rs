@@ -12,9 +12,9 @@
 use std::time::Duration;
 
 use crate::api::{Answer, Api, Auth, NoAnswer};
-use crate::change::ApiSettings;
-use crate::diagnosis::{self, ApiUser, Cause, CredentialKind, ExplainContext, Finding};
 use crate::exit::{refused, unreachable_error};
+use crate::settings::ApiSettings;
+use crate::token::diagnosis::{self, ApiUser, Cause, CredentialKind, ExplainContext, Finding};
 use crate::token::{self, TokenKind};
 
 pub const SETTINGS_PATH: &str = "api/jwt/settings";
@@ -243,7 +243,7 @@ pub fn settings_from(step: &str, who: &str, result: &Result<Answer, NoAnswer>) -
         ))),
         (400, _) => Err(refused(format!(
             "{step}: Label Studio refused the values (400: {})",
-            crate::shown::outside(a.body.trim())
+            crate::text::shown::outside(a.body.trim())
         ))),
         (status, _) if a.is_redirect() => Err(refused(format!(
             "{step}: Label Studio redirected ({status}) to {}: give the final URL with --url",
@@ -350,7 +350,7 @@ fn not_signed_in(f: &Finding, kind: CredentialKind) -> anyhow::Error {
 /// On `api`, a client for token checks: what it already asked (a probe's whoami) is not
 /// asked again.
 pub fn sign_in_with_token(api: Api, raw: &str) -> anyhow::Result<SignedIn> {
-    let inspection = token::inspect(raw, crate::tokencheck::now_secs());
+    let inspection = token::inspect(raw, crate::token::check::now_secs());
     let token = inspection.token.clone();
     let (held, kind) = match inspection.kind {
         TokenKind::Legacy => (Held::Token(token), CredentialKind::LegacyToken),

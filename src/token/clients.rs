@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::envfile::EnvDocument;
+use crate::config::envfile::EnvDocument;
 use crate::token::TokenKind;
 
 /// A kind of client, by how it authenticates.
@@ -107,7 +107,7 @@ pub struct Integration {
 /// say so (the current generation: the one a backend installed today is), else unknown.
 pub fn integration_of(env_file: &std::path::Path, doc: &EnvDocument) -> Option<Integration> {
     let mut markers = ml_backend_markers(doc);
-    markers.extend(crate::sources::ml_backend_neighbors(env_file));
+    markers.extend(crate::config::sources::ml_backend_neighbors(env_file));
     (!markers.is_empty()).then(|| Integration { client: ClientId::MlBackend, from: markers.join(", ") })
 }
 
@@ -132,7 +132,7 @@ pub fn subpath_warning(url_text: &str) -> Option<String> {
     if path == "/" || path.is_empty() || path.ends_with('/') {
         return None;
     }
-    let trimmed = crate::secrets::mask_url(url_text.trim());
+    let trimmed = crate::text::secrets::mask_url(url_text.trim());
     Some(format!(
         "LABEL_STUDIO_URL={trimmed} has a sub-path and no trailing slash: the SDK's refresh request (urljoin) loses \
          the sub-path {path} and PATs fail to refresh; use {trimmed}/"

@@ -6,10 +6,10 @@
 use serde::Serialize;
 
 use crate::api::{self, Answer, Api, Auth, NoAnswer};
-use crate::clients::{self, ClientResult, Sends};
 use crate::db::{self, JtiState, OrgScope, UserFacts};
-use crate::diagnosis::{self, Cause, Finding};
 use crate::settings::{JwtFlag, JwtSettings};
+use crate::token::clients::{self, ClientResult, Sends};
+use crate::token::diagnosis::{self, Cause, Finding};
 use crate::token::{self, Inspection, TokenKind};
 
 /// An organization's settings as Label Studio applies them.
@@ -189,20 +189,20 @@ pub fn database_problems(i: &Inspection, f: &DbFacts, flag: &JwtFlag) -> Vec<DbP
         add("no user has this legacy key in this database".into(), None, None);
     }
     if let Some(owner) = f.owner.as_ref().filter(|o| !o.is_active) {
-        add(format!("its user {} is inactive", crate::shown::outside(&owner.email)), None, None);
+        add(format!("its user {} is inactive", crate::text::shown::outside(&owner.email)), None, None);
     }
     if let Some(org) = &f.organization {
         if i.kind == TokenKind::Legacy && !org.settings.legacy_api_tokens_enabled && !flag.is_off() {
             add(
                 format!("legacy tokens are off for organization {}", org.id),
-                Some(crate::paste::lsauth(&format!("enable-legacy --org {}", org.id))),
+                Some(crate::text::paste::lsauth(&format!("enable-legacy --org {}", org.id))),
                 Some(format!("legacy_off:{}", org.id)),
             );
         }
         if i.kind == TokenKind::Pat && !org.settings.api_tokens_enabled {
             add(
                 format!("PATs are off for organization {}", org.id),
-                Some(crate::paste::lsauth(&format!("enable-pat --org {}", org.id))),
+                Some(crate::text::paste::lsauth(&format!("enable-pat --org {}", org.id))),
                 Some(format!("pat_off:{}", org.id)),
             );
         }

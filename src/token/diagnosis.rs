@@ -88,8 +88,8 @@ impl CredentialKind {
     }
 
     /// The setting that, switched off, stops this credential from authenticating.
-    pub fn needs(self) -> Option<crate::change::Setting> {
-        use crate::change::Setting;
+    pub fn needs(self) -> Option<crate::settings::Setting> {
+        use crate::settings::Setting;
         match self {
             CredentialKind::LegacyToken => Some(Setting::LegacyApiTokensEnabled),
             CredentialKind::Pat | CredentialKind::AccessToken => Some(Setting::ApiTokensEnabled),
@@ -242,15 +242,15 @@ pub fn refine(finding: Finding, pats_on_in_db: Option<bool>) -> Finding {
 /// the explanation and the fix (the key it can send back: lsauth's backup of the file
 /// when there is one, `rollback_command`; never enable-legacy, which does not help).
 pub fn client_refused(
-    client: crate::clients::ClientId,
-    result: &crate::clients::ClientResult,
+    client: crate::token::clients::ClientId,
+    result: &crate::token::clients::ClientResult,
     variable: Option<&str>,
     rollback_command: Option<&str>,
 ) -> (String, String) {
-    use crate::clients::ClientId;
+    use crate::token::clients::ClientId;
     let answer = match (result.status, result.detail.as_deref()) {
-        (Some(status), detail) => format!("{status} {}", crate::shown::outside(detail.unwrap_or(""))),
-        (None, detail) => crate::shown::outside(detail.unwrap_or("no answer")).into_owned(),
+        (Some(status), detail) => format!("{status} {}", crate::text::shown::outside(detail.unwrap_or(""))),
+        (None, detail) => crate::text::shown::outside(detail.unwrap_or("no answer")).into_owned(),
     };
     let var = variable.unwrap_or("the variable");
     let mut why = format!(
@@ -313,7 +313,9 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
     };
     let org_flag = match (ctx.organization_id, &ctx.owner_email) {
         (Some(id), _) => format!("--org {id}"),
-        (None, Some(email)) => format!("--user {}", crate::paste::shell_quote(&crate::shown::outside(email))),
+        (None, Some(email)) => {
+            format!("--user {}", crate::text::paste::shell_quote(&crate::text::shown::outside(email)))
+        }
         (None, None) => "--user OWNER_EMAIL".to_string(),
     };
     let var = ctx.variable.as_deref().unwrap_or("LABEL_STUDIO_API_KEY");
@@ -321,13 +323,13 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
     // or through the API as a user whose active organization it is.
     let enable = |operation: &str| match &ctx.via_api_url {
         Some(url) => {
-            let login = ctx.owner_email.as_deref().map(crate::paste::shell_quote).unwrap_or("OWNER_EMAIL".into());
-            crate::paste::lsauth(&format!(
+            let login = ctx.owner_email.as_deref().map(crate::text::paste::shell_quote).unwrap_or("OWNER_EMAIL".into());
+            crate::text::paste::lsauth(&format!(
                 "{operation} --via-api --url {} --login {login}",
-                crate::paste::shell_quote(url)
+                crate::text::paste::shell_quote(url)
             ))
         }
-        None => crate::paste::lsauth(&format!("{operation} {org_flag}")),
+        None => crate::text::paste::lsauth(&format!("{operation} {org_flag}")),
     };
     // Signed in through the API, a change applies to the signed-in user's active organization.
     let via_api_who = if ctx.via_api_url.is_some() {
@@ -338,8 +340,8 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
     let or_migrate =
         ctx.migrate_env.as_deref().map(|c| format!(" Or move the integration to a PAT: {c}")).unwrap_or_default();
     // What the server said is shown escaped: it is the server's text, not lsauth's.
-    let location = crate::shown::outside(f.location.as_deref().unwrap_or("another URL"));
-    let detail = f.detail.as_deref().map(crate::shown::outside);
+    let location = crate::text::shown::outside(f.location.as_deref().unwrap_or("another URL"));
+    let detail = f.detail.as_deref().map(crate::text::shown::outside);
     match f.cause {
         Cause::Ok => ("Label Studio accepts this token.".into(), "nothing to fix".into()),
         Cause::LegacyDisabled => (
@@ -368,7 +370,7 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
                 // A new PAT for this integration, the dead one revoked on the way.
                 Some(command) => format!(
                     "{command} --login {} --revoke-existing",
-                    ctx.owner_email.as_deref().map(crate::paste::shell_quote).unwrap_or("OWNER_EMAIL".into())
+                    ctx.owner_email.as_deref().map(crate::text::paste::shell_quote).unwrap_or("OWNER_EMAIL".into())
                 ),
                 None => "create a new PAT on this instance (Account & Settings > Personal Access Token), and persist SECRET_KEY so restarts keep PATs valid".into(),
             },
@@ -420,7 +422,7 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
                 f.status.map(|s| s.to_string()).unwrap_or_default(),
                 detail.as_deref().unwrap_or("(no detail)")
             ),
-            format!("run {} for the full picture", crate::paste::lsauth("doctor")),
+            format!("run {} for the full picture", crate::text::paste::lsauth("doctor")),
         ),
     }
 }

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::environment::Environment;
+use crate::config::environment::Environment;
 
 /// The value django-environ 0.10 gives `key` in a `.env` text, if any line assigns it.
 /// The last assignment wins (each one overwrites the previous in its dictionary).
@@ -73,7 +73,7 @@ fn unquote(value: &str) -> String {
     }
     if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
         let inner = &v[1..v.len() - 1];
-        return crate::envfile::decode_backslashes(inner, |escaped| {
+        return crate::config::envfile::decode_backslashes(inner, |escaped| {
             (!matches!(escaped, 'r' | 'n' | 't')).then_some(escaped)
         });
     }

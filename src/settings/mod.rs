@@ -1,7 +1,23 @@
 //! The `jwt_auth_jwtsettings` domain: what a row says, what Label Studio does when an
 //! organization has no row, and which organizations reject legacy tokens. Pure.
+//!
+//! And planning a change to them: `rows` (the settings rows as stored and as written),
+//! `toggle` (a toggle's plan), `restore` (a rollback's plan, what an unconfirmed commit
+//! left), `api` (the same for a change through Label Studio's API); `releases` (what each
+//! release does to them). Pure: the database layer reads and writes, this decides.
 
-use serde::Serialize;
+mod api;
+pub mod releases;
+mod restore;
+mod rows;
+mod toggle;
+
+pub use api::*;
+pub use restore::*;
+pub use rows::*;
+pub use toggle::*;
+
+use serde::{Deserialize, Serialize};
 
 /// Label Studio's `api_token_ttl_days` default: 200 years, in both migrations.
 pub const DEFAULT_TTL_DAYS: i64 = 73000;
@@ -107,7 +123,7 @@ pub enum JwtFlag {
 }
 
 impl JwtFlag {
-    pub fn from_env(env: &crate::environment::Environment) -> Self {
+    pub fn from_env(env: &crate::config::environment::Environment) -> Self {
         let Some(found) = env.label_studio(JWT_FLAG) else { return JwtFlag::Default };
         match parse_bool(&found.value) {
             Some(true) => JwtFlag::On { variable: found.var },
@@ -326,5 +342,41 @@ mod tests {
         assert!(status.legacy_api_tokens_enabled && !status.api_tokens_enabled);
         assert_eq!(status.api_token_ttl_days, 30);
         assert_eq!(status.rejected_legacy_tokens, 0);
+    }
+}
+
+/// Ids for a message: the first ten, then how many more (a message never lists 100,000).
+pub fn id_list(ids: &[i64]) -> String {
+    const SHOWN: usize = 10;
+    let shown: Vec<String> = ids.iter().take(SHOWN).map(i64::to_string).collect();
+    match ids.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{} and {more} more", shown.join(", ")),
+        _ => shown.join(", "),
+    }
+}
+
+/// Deciding a write from the rows read under the lock, shown one at a time in id order
+/// (at 100,000 organizations they are never all held at once): `see` each row, then
+/// `decide` whether to write, and which rows (`changes`).
+pub trait Decide {
+    fn see(&mut self, org: OrgSettings) -> anyhow::Result<()>;
+    /// Once every row was seen: whether anything is to be written.
+    fn decide(&mut self) -> anyhow::Result<bool>;
+    /// The rows to write, once `decide` said so.
+    fn changes(&self) -> &[RowChange];
+}
+
+/// Which database a backup belongs to: a rollback refuses any other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbIdentity {
+    /// `sqlite` or `postgresql`.
+    pub kind: String,
+    /// The absolute SQLite path, or `host:port/dbname`.
+    pub location: String,
+}
+
+impl std::fmt::Display for DbIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind, self.location)
     }
 }

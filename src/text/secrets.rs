@@ -169,7 +169,7 @@ impl<'a> EnvMasker<'a> {
 
 /// The lines of every multi-line value in `text` that is secret by its name or shape.
 fn multi_line_secrets(text: &str) -> Vec<String> {
-    let Ok(doc) = crate::envfile::EnvDocument::parse(text.as_bytes()) else { return Vec::new() };
+    let Ok(doc) = crate::config::envfile::EnvDocument::parse(text.as_bytes()) else { return Vec::new() };
     let mut pieces = Vec::new();
     for (name, value) in doc.values() {
         let Some(value) = value.filter(|v| v.contains(['\n', '\r'])) else { continue };

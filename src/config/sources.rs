@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use crate::envfile::EnvDocument;
-use crate::environment::Environment;
+use crate::config::envfile::EnvDocument;
+use crate::config::environment::Environment;
 use crate::exit::bad_input;
 
 /// Where clients read the token from, in the order lsauth looks.
@@ -83,11 +83,12 @@ pub fn container_files(env_file: &Path) -> Vec<String> {
 /// or `None` when migrate-env would refuse it (an ML backend's `.env`: the backend needs
 /// a key it can send as it is, see `clients`).
 pub fn migrate_env_command(env_file: &Path, doc: &EnvDocument) -> Option<String> {
-    let ml_backend = !crate::clients::ml_backend_markers(doc).is_empty() || !ml_backend_neighbors(env_file).is_empty();
+    let ml_backend =
+        !crate::token::clients::ml_backend_markers(doc).is_empty() || !ml_backend_neighbors(env_file).is_empty();
     (!ml_backend).then(|| {
-        crate::paste::lsauth(&format!(
+        crate::text::paste::lsauth(&format!(
             "migrate-env --env-file {}",
-            crate::paste::shell_quote(&env_file.display().to_string())
+            crate::text::paste::shell_quote(&env_file.display().to_string())
         ))
     })
 }

@@ -35,7 +35,8 @@ pub fn confirm(question: &str, yes: bool, json: bool) -> anyhow::Result<()> {
         ));
     }
     let _cancel = CancelOnInterrupt::install();
-    let answer = dialoguer::Confirm::new().with_prompt(crate::shown::terminal_text(question)).default(false).interact();
+    let answer =
+        dialoguer::Confirm::new().with_prompt(crate::text::shown::terminal_text(question)).default(false).interact();
     match answer {
         Ok(true) => Ok(()),
         Ok(false) => Err(refused("not confirmed: nothing was changed")),
