@@ -11,7 +11,8 @@
 
 use std::time::Duration;
 
-use crate::api::{Answer, Api, Auth, NoAnswer};
+use super::answers;
+use super::{Answer, Api, Auth, NoAnswer};
 use crate::exit::{refused, unreachable_error};
 use crate::settings::ApiSettings;
 use crate::token::diagnosis::{self, ApiUser, Cause, CredentialKind, ExplainContext, Finding};
@@ -63,86 +64,6 @@ impl Caller<'_> {
     }
 }
 
-/// What `POST /api/token/` (mint a PAT for the caller) answered.
-#[derive(Debug)]
-pub enum Minted {
-    /// 201 (or 200) with the new PAT.
-    Created(String),
-    /// 409 "You already have a valid token": one PAT per user until it is revoked.
-    AlreadyHasOne,
-    /// A success without a token in it (not a Label Studio answer).
-    WithoutToken,
-    /// Any other answer, kept for the diagnosis.
-    Refused(Answer),
-}
-
-pub async fn mint_pat(caller: &Caller<'_>) -> Result<Minted, NoAnswer> {
-    let answer = caller.post("api/token/", &serde_json::json!({})).await?;
-    Ok(match answer.status {
-        200 | 201 => match answer.json().and_then(|j| j.get("token").and_then(|t| t.as_str()).map(String::from)) {
-            Some(pat) => Minted::Created(pat),
-            None => Minted::WithoutToken,
-        },
-        409 => Minted::AlreadyHasOne,
-        _ => Minted::Refused(answer),
-    })
-}
-
-/// What `POST /api/token/blacklist/` (revoke a PAT) answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Revoked {
-    /// 204: revoked now.
-    Now,
-    /// 404: not known as a live token any more (revoked before, or never issued here).
-    AlreadyGone,
-    /// Any other status.
-    Refused(u16),
-}
-
-pub async fn revoke_pat(api: &Api, pat: &str) -> Result<Revoked, NoAnswer> {
-    let answer = api.blacklist(pat).await?;
-    Ok(match answer.status {
-        204 => Revoked::Now,
-        404 => Revoked::AlreadyGone,
-        other => Revoked::Refused(other),
-    })
-}
-
-/// Whether the server still refreshes `pat` (`None`: it did not say).
-pub async fn pat_still_valid(api: &Api, pat: &str) -> Option<bool> {
-    match api.refresh(pat).await {
-        Ok(a) if a.status == 200 => Some(true),
-        Ok(a) if a.status == 401 => Some(false),
-        _ => None,
-    }
-}
-
-/// `GET /api/token/`: the caller's PATs as Label Studio lists them (truncated, not
-/// secret), or the status that refused the listing.
-pub async fn list_pats(caller: &Caller<'_>) -> Result<Result<Vec<String>, u16>, NoAnswer> {
-    let answer = caller.get("api/token/").await?;
-    if answer.status != 200 {
-        return Ok(Err(answer.status));
-    }
-    Ok(Ok(answer
-        .json()
-        .and_then(|j| j.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|t| t.as_str().map(String::from).or_else(|| t.get("token")?.as_str().map(String::from)))
-        .collect()))
-}
-
-/// `GET /api/jwt/settings` as the caller: `api_tokens_enabled` of its active organization
-/// (`None` when it did not say).
-pub async fn api_tokens_enabled(caller: &Caller<'_>) -> Option<bool> {
-    let answer = caller.get("api/jwt/settings").await.ok()?;
-    if answer.status != 200 {
-        return None;
-    }
-    answer.json()?.get("api_tokens_enabled")?.as_bool()
-}
-
 /// The server answers at all (`api/version`): checked before a person is asked for a
 /// password, so that nobody types one for a server that is down (exit 3 then).
 pub fn reach(api: &Api) -> anyhow::Result<()> {
@@ -189,7 +110,7 @@ pub async fn login(api: &Api, email: &str, password: &str) -> anyhow::Result<Api
     }
     // Once signed in, the session's whoami is what sign-in and the title both read.
     let who = api.get_once("api/current-user/whoami", Auth::None).await.map_err(unreachable)?;
-    let user = diagnosis::whoami_session(&who).ok_or_else(|| {
+    let user = answers::whoami_session(&who).ok_or_else(|| {
         refused(format!("logging in as {email}: the session is not signed in (whoami answered {})", who.status))
     })?;
     if !same_email(user.email.as_deref(), email) {
@@ -326,7 +247,7 @@ impl SignedIn {
     pub fn renew(&mut self) -> anyhow::Result<()> {
         if let Held::Pat { pat, access } = &mut self.held {
             let result = self.api.block_on(self.api.refresh(pat));
-            *access = diagnosis::refresh(&result).map_err(|f| not_signed_in(&f, CredentialKind::Pat))?;
+            *access = answers::refresh(&result).map_err(|f| not_signed_in(&f, CredentialKind::Pat))?;
         }
         Ok(())
     }
@@ -356,7 +277,7 @@ pub fn sign_in_with_token(api: Api, raw: &str) -> anyhow::Result<SignedIn> {
         TokenKind::Legacy => (Held::Token(token), CredentialKind::LegacyToken),
         TokenKind::Pat => {
             let result = api.block_on(api.refresh_once(&token));
-            let access = diagnosis::refresh(&result).map_err(|f| not_signed_in(&f, CredentialKind::Pat))?;
+            let access = answers::refresh(&result).map_err(|f| not_signed_in(&f, CredentialKind::Pat))?;
             (Held::Pat { pat: token, access }, CredentialKind::Pat)
         }
         TokenKind::Access => (Held::Access(token), CredentialKind::AccessToken),
@@ -372,8 +293,8 @@ pub fn sign_in_with_token(api: Api, raw: &str) -> anyhow::Result<SignedIn> {
         let caller = signed.caller();
         let result = signed.api.block_on(caller.get_once("api/current-user/whoami"));
         match kind {
-            CredentialKind::LegacyToken => diagnosis::whoami_legacy(&result),
-            _ => diagnosis::whoami_bearer(&result),
+            CredentialKind::LegacyToken => answers::whoami_legacy(&result),
+            _ => answers::whoami_bearer(&result),
         }
     };
     match (finding.cause, finding.user.clone()) {

@@ -15,7 +15,8 @@
 use std::path::PathBuf;
 
 use super::Ctx;
-use crate::api::session::{login, same_email, unreachable_at, Caller, Minted, Revoked};
+use crate::api::pats::{Minted, Revoked};
+use crate::api::session::{login, same_email, unreachable_at, Caller};
 use crate::api::{self, Api, Auth};
 use crate::backup::env as envbackup;
 use crate::cli::{ClientKind, MigrateEnvArgs, MigrateTarget};
@@ -75,7 +76,7 @@ fn explained(step: &str, finding: &Finding, ctx: &ExplainContext) -> anyhow::Err
 
 /// Refresh the PAT and use the access token: the proof that clients will work.
 async fn verify_pat(api: &Api, pat: &str) -> Result<ApiUser, Finding> {
-    let finding = crate::token::check::refresh_then_whoami(api, pat).await;
+    let finding = crate::api::probes::refresh_then_whoami(api, pat).await;
     match (finding.cause, finding.user.clone()) {
         (Cause::Ok, Some(user)) => Ok(user),
         _ => Err(finding),
@@ -356,7 +357,7 @@ impl<'a> Migration<'a> {
     /// `api_tokens_enabled`, from the database, else from GET /api/jwt/settings as the
     /// owner, else unknown.
     async fn preflight_api(caller: &Caller<'_>) -> Option<bool> {
-        crate::api::session::api_tokens_enabled(caller).await
+        crate::api::pats::api_tokens_enabled(caller).await
     }
 
     fn preflight(&mut self, db: Option<&mut Box<dyn Database>>, caller: &Caller<'_>) -> anyhow::Result<()> {
@@ -437,7 +438,7 @@ impl<'a> Migration<'a> {
     fn list_existing(&mut self, caller: &Caller<'_>) -> anyhow::Result<()> {
         let listed = caller
             .api()
-            .block_on(crate::api::session::list_pats(caller))
+            .block_on(crate::api::pats::list_pats(caller))
             .map_err(|no| unreachable_at("listing PATs", &no))?
             .map_err(|status| refused(format!("listing the user's PATs: Label Studio answered {status}")))?;
         self.outcome.would_revoke = listed.iter().map(|t| describe_listed(t)).collect();
@@ -450,7 +451,7 @@ impl<'a> Migration<'a> {
         for attempt in 0..2 {
             let minted = caller
                 .api()
-                .block_on(crate::api::session::mint_pat(caller))
+                .block_on(crate::api::pats::mint_pat(caller))
                 .map_err(|no| unreachable_at("minting a PAT", &no))?;
             match minted {
                 Minted::Created(pat) => {
@@ -462,7 +463,7 @@ impl<'a> Migration<'a> {
                 Minted::AlreadyHasOne if self.args.revoke_existing && attempt == 0 => {
                     for existing in self.outcome.would_revoke.clone() {
                         let revoked =
-                            caller.api().block_on(crate::api::session::revoke_pat(caller.api(), &existing.truncated));
+                            caller.api().block_on(crate::api::pats::revoke_pat(caller.api(), &existing.truncated));
                         if matches!(revoked, Ok(Revoked::Now)) {
                             self.record(
                                 ServerAction::ExistingPatRevoked,
@@ -479,7 +480,7 @@ impl<'a> Migration<'a> {
                 Minted::AlreadyHasOne => return Err(refused(self.second_pat_refused())),
                 Minted::WithoutToken => return Err(refused("minting a PAT: Label Studio answered without a token")),
                 Minted::Refused(answer) => {
-                    let finding = diagnosis::whoami_legacy(&Ok(answer));
+                    let finding = crate::api::answers::whoami_legacy(&Ok(answer));
                     return Err(explained("minting a PAT", &finding, &ExplainContext::default()));
                 }
             }
@@ -522,7 +523,7 @@ impl<'a> Migration<'a> {
     fn revoke_unwritten(&mut self, api: &Api) {
         for pat in std::mem::take(&mut self.unwritten) {
             let jti = jti_prefix(&pat);
-            let answer = api.block_on(crate::api::session::revoke_pat(api, &pat));
+            let answer = api.block_on(crate::api::pats::revoke_pat(api, &pat));
             let why = match answer {
                 Ok(Revoked::Now | Revoked::AlreadyGone) => {
                     self.record(
@@ -643,7 +644,9 @@ impl<'a> Migration<'a> {
 
         let legacy_check: Option<Finding> = (s.old.kind == TokenKind::Legacy).then(|| {
             s.api.block_on(async {
-                diagnosis::whoami_legacy(&s.api.get("api/current-user/whoami", Auth::Token(&s.old.token)).await)
+                crate::api::answers::whoami_legacy(
+                    &s.api.get("api/current-user/whoami", Auth::Token(&s.old.token)).await,
+                )
             })
         });
         if let Some(f) = legacy_check.as_ref().filter(|f| f.cause == Cause::Unreachable) {

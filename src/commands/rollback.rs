@@ -312,9 +312,9 @@ fn left_pat(api: Option<&crate::api::Api>, pat: &str, revoke: bool) -> crate::ou
         .map(|j| j.chars().take(8).collect::<String>())
         .unwrap_or_else(|| "?".into());
     let Some(api) = api else { return crate::outcome::change::LeftPat { jti, still_valid: None, revoked: false } };
-    let revoked = revoke
-        && matches!(api.block_on(crate::api::session::revoke_pat(api, pat)), Ok(crate::api::session::Revoked::Now));
-    let still_valid = api.block_on(crate::api::session::pat_still_valid(api, pat));
+    let revoked =
+        revoke && matches!(api.block_on(crate::api::pats::revoke_pat(api, pat)), Ok(crate::api::pats::Revoked::Now));
+    let still_valid = api.block_on(crate::api::pats::pat_still_valid(api, pat));
     crate::outcome::change::LeftPat { jti, still_valid, revoked }
 }
 

@@ -307,7 +307,7 @@ fn live_check(session: &ApiSession, toggle: Toggle) -> Option<LiveCheck> {
     // change, with no session cookie and nothing read before.
     let api = &session.signed.api.token_client().ok()?;
     let version = api.block_on(api.get("api/version", crate::api::Auth::None));
-    let finding = api.block_on(crate::token::check::probe(api, &inspection, &diagnosis::version(&version)));
+    let finding = api.block_on(crate::api::probes::probe(api, &inspection, &crate::api::answers::version(&version)));
     let context = ExplainContext { variable: source.variable.clone(), ..ExplainContext::default() };
     let (why, fix) = diagnosis::explain(&finding, &context);
     let passes = finding.cause == Cause::Ok;

@@ -3,6 +3,7 @@
 use futures_util::stream::{self, StreamExt};
 
 use super::Ctx;
+use crate::api::probes::{probe, probe_all};
 use crate::api::{self, Api, Auth};
 use crate::cli::{TokenArgs, TokenInspectArgs, TokenTestArgs};
 use crate::config::sources::{read_env_file, token_source, url_source, TokenSource};
@@ -11,9 +12,7 @@ use crate::exit::{bad_input, ExitStatus};
 use crate::outcome::token::{InspectReport, TestReport, TokenSubject, Verdict};
 use crate::report;
 use crate::settings;
-use crate::token::check::{
-    check_signature, gather_db_facts, inspect_problems, now_secs, probe, probe_all, url_warnings, DbFacts,
-};
+use crate::token::check::{check_signature, gather_db_facts, inspect_problems, now_secs, url_warnings, DbFacts};
 use crate::token::diagnosis::{self, Cause, ExplainContext, Finding};
 use crate::token::{self, Claims, Inspection, TokenKind};
 
@@ -207,7 +206,7 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     let inspection = token::inspect(&source.value, now_secs());
     let database = db_facts(ctx, &inspection, &mut warnings)?;
     let (version, finding, clients) = api.block_on(async {
-        let version = diagnosis::version(&api.get("api/version", Auth::None).await);
+        let version = crate::api::answers::version(&api.get("api/version", Auth::None).await);
         let (finding, clients) = probe_all(&api, &inspection, &version, source.variable.as_deref()).await;
         (version.ok(), finding, clients)
     });
@@ -258,7 +257,7 @@ fn test_many(
     }
     let now = now_secs();
     let reports = api.block_on(async {
-        let version = diagnosis::version(&api.get("api/version", Auth::None).await);
+        let version = crate::api::answers::version(&api.get("api/version", Auth::None).await);
         let version_ref = &version;
         let results: Vec<(usize, TokenSource, Inspection, Finding)> = stream::iter(tokens)
             .map(|(line, value)| async move {

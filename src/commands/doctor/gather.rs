@@ -15,7 +15,6 @@ use crate::exit::{status_of, ExitStatus};
 use crate::settings::{JwtFlag, OrgStatus};
 use crate::token;
 use crate::token::check::SignatureState;
-use crate::token::diagnosis;
 
 /// What `gather` read, and whether a read met a lock held past --lock-timeout (the run
 /// then exits 3, as on every other path).
@@ -113,7 +112,9 @@ pub fn gather(
         for role in [&mut p.project_creator, &mut p.organization_creator] {
             if let Some(key) = role.live_test(flag.is_off()).map(String::from) {
                 role.live = Some(client.block_on(async {
-                    diagnosis::whoami_legacy(&client.get_once("api/current-user/whoami", Auth::Token(&key)).await)
+                    crate::api::answers::whoami_legacy(
+                        &client.get_once("api/current-user/whoami", Auth::Token(&key)).await,
+                    )
                 }));
             }
         }
@@ -213,13 +214,13 @@ fn probe_api(
         Err(e) => return (ApiInputs::InvalidUrl { url: url.clone(), error: format!("{e:#}") }, None),
     };
     let (version, finding, clients) = api.block_on(async {
-        let version = diagnosis::version(&api.get("api/version", Auth::None).await);
+        let version = crate::api::answers::version(&api.get("api/version", Auth::None).await);
         let probe = async {
             match token {
                 Some(t) => {
                     let variable = t.source.variable.as_deref();
                     let (finding, clients) =
-                        crate::token::check::probe_all(&api, &t.inspection, &version, variable).await;
+                        crate::api::probes::probe_all(&api, &t.inspection, &version, variable).await;
                     (Some(finding), clients)
                 }
                 None => (None, Vec::new()),
