@@ -217,7 +217,7 @@ impl Ctx {
                 return Some(dir.to_path_buf());
             }
         }
-        db::target::base_data_dir(&self.env).ok().map(|d| d.0)
+        crate::config::label_studio::base_data_dir(&self.env).ok().map(|d| d.0)
     }
 
     /// Find and open the Label Studio database, saying where it came from with `-v`.

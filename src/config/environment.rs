@@ -47,6 +47,14 @@ impl Environment {
         })
     }
 
+    /// `~/...` under the home directory, as Label Studio's settings expand it.
+    pub fn expand_tilde(&self, path: &str) -> PathBuf {
+        match (path.strip_prefix("~/"), self.home()) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => PathBuf::from(path),
+        }
+    }
+
     /// The home directory, as Python's `os.path.expanduser("~")` sees it.
     pub fn home(&self) -> Option<PathBuf> {
         self.get("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)

@@ -3,6 +3,7 @@
 //! Opening a database also checks that it is Label Studio's and that it is recent
 //! enough to have `jwt_auth_jwtsettings`; every command can then rely on the tables.
 
+pub(crate) mod libpq;
 mod postgres;
 pub mod sql;
 mod sqlite;
@@ -17,7 +18,7 @@ use crate::settings::DbIdentity;
 use crate::settings::{Decide, OrgSettings, RowChange, StoredRow};
 use crate::settings::{JwtSchema, OrgRecord};
 
-pub use target::{locate, DbTarget, Located, PgHost, PgTarget, SslMode};
+pub use target::{locate, DbTarget, Located, PgHost, PgTarget, SslMode, DEFAULT_CONNECT_TIMEOUT};
 
 /// How the database will be used: inspection never takes a write lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

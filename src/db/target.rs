@@ -11,7 +11,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::libpq::{default_root_cert, libpq_tls_env, pgpass_lookup};
 use crate::config::environment::Environment;
+use crate::config::label_studio;
 use crate::exit::bad_input;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +133,7 @@ pub struct Located {
     pub source: String,
 }
 
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Pick the database: the flag, then `LSAUTH_DB`, then Label Studio's environment.
 pub fn locate(flag: Option<&str>, env: &Environment) -> anyhow::Result<Located> {
@@ -141,7 +143,7 @@ pub fn locate(flag: Option<&str>, env: &Environment) -> anyhow::Result<Located> 
     if let Some(spec) = env.get("LSAUTH_DB").filter(|s| !s.is_empty()) {
         return Ok(Located { target: parse_spec(spec, env)?, source: "LSAUTH_DB".into() });
     }
-    from_label_studio_env(env)
+    label_studio::database(env)
 }
 
 /// A `--db` value: a SQLite path, `sqlite:///abs/path`, or a `postgres://` URL.
@@ -167,14 +169,7 @@ pub fn parse_spec(spec: &str, env: &Environment) -> anyhow::Result<DbTarget> {
             "unsupported database URL scheme {scheme:?}: use a SQLite path, sqlite:///path or postgres://"
         )));
     }
-    Ok(DbTarget::Sqlite { path: expand_tilde(spec, env) })
-}
-
-fn expand_tilde(path: &str, env: &Environment) -> PathBuf {
-    match (path.strip_prefix("~/"), env.home()) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => PathBuf::from(path),
-    }
+    Ok(DbTarget::Sqlite { path: env.expand_tilde(spec) })
 }
 
 fn parse_postgres_url(spec: &str, env: &Environment) -> anyhow::Result<PgTarget> {
@@ -233,146 +228,6 @@ fn parse_postgres_url(spec: &str, env: &Environment) -> anyhow::Result<PgTarget>
         sslrootcert: sslrootcert.or(env_root).or_else(|| default_root_cert(env)),
         connect_timeout,
     })
-}
-
-/// The password file libpq reads: `PGPASSFILE`, else `~/.pgpass`. Lines are
-/// `host:port:database:user:password`, `*` matches anything, `\:` and `\\` escape; the
-/// first matching line wins. Like libpq, a file readable by group or others is ignored.
-fn pgpass_lookup(env: &Environment, host: &PgHost, port: u16, dbname: &str, user: &str) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = match env.get("PGPASSFILE").filter(|p| !p.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => env.home()?.join(".pgpass"),
-    };
-    let meta = std::fs::metadata(&path).ok()?;
-    if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
-        return None;
-    }
-    let bytes = crate::fsutil::read_regular_file(&path, crate::fsutil::ENV_FILE_LIMIT).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let host_name = match host {
-        PgHost::Tcp(h) => h.clone(),
-        // libpq matches a Unix-socket connection against "localhost".
-        PgHost::Socket(_) => "localhost".to_string(),
-    };
-    let wanted = [host_name, port.to_string(), dbname.to_string(), user.to_string()];
-    text.lines().filter(|l| !l.trim_start().starts_with('#')).find_map(|line| {
-        let fields = pgpass_fields(line);
-        if fields.len() != 5 {
-            return None;
-        }
-        let matches = fields[..4].iter().zip(&wanted).all(|(f, w)| f == "*" || f == w);
-        matches.then(|| fields[4].clone())
-    })
-}
-
-/// One `.pgpass` line split at unescaped colons, escapes removed.
-fn pgpass_fields(line: &str) -> Vec<String> {
-    let mut fields = vec![String::new()];
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    fields.last_mut().expect("never empty").push(n);
-                }
-            }
-            ':' if fields.len() < 5 => fields.push(String::new()),
-            c => fields.last_mut().expect("never empty").push(c),
-        }
-    }
-    fields
-}
-
-/// libpq's default root certificate file, `~/.postgresql/root.crt`, when it exists.
-fn default_root_cert(env: &Environment) -> Option<PathBuf> {
-    Some(env.home()?.join(".postgresql/root.crt")).filter(|p| p.is_file())
-}
-
-/// libpq's own TLS variables, which also apply under Label Studio (psycopg uses libpq).
-fn libpq_tls_env(env: &Environment) -> anyhow::Result<(Option<SslMode>, Option<PathBuf>)> {
-    let mode = match env.get("PGSSLMODE").filter(|s| !s.is_empty()) {
-        Some(m) => Some(SslMode::parse(m).map_err(|e| bad_input(format!("PGSSLMODE: {e}")))?),
-        None => None,
-    };
-    let root = env.get("PGSSLROOTCERT").filter(|s| !s.is_empty()).map(PathBuf::from);
-    Ok((mode, root))
-}
-
-/// The database Label Studio itself would open with this environment.
-pub fn from_label_studio_env(env: &Environment) -> anyhow::Result<Located> {
-    let django_db = env.label_studio("DJANGO_DB");
-    let engine = django_db.as_ref().map(|f| f.value.as_str()).unwrap_or("sqlite");
-    let engine_source = match &django_db {
-        Some(f) => format!("{}={}", f.var, f.value),
-        None => "DJANGO_DB unset (label-studio start defaults to sqlite)".to_string(),
-    };
-    match engine {
-        "sqlite" => {
-            let (path, why) = if let Some(name) = env.label_studio("DATABASE_NAME") {
-                (expand_tilde(&name.value, env), name.var)
-            } else {
-                let (dir, dir_why) = base_data_dir(env)?;
-                (dir.join("label_studio.sqlite3"), format!("{dir_why}/label_studio.sqlite3"))
-            };
-            Ok(Located { target: DbTarget::Sqlite { path }, source: format!("{engine_source}; {why}") })
-        }
-        "default" | "postgresql" => {
-            let mut used = Vec::new();
-            let mut setting = |name: &str, default: &str| match env.label_studio(name) {
-                Some(f) => {
-                    used.push(f.var);
-                    f.value
-                }
-                None => default.to_string(),
-            };
-            let dbname = setting("POSTGRE_NAME", "postgres");
-            let user = setting("POSTGRE_USER", "postgres");
-            let password = setting("POSTGRE_PASSWORD", "postgres");
-            let host = setting("POSTGRE_HOST", "localhost");
-            let port_text = setting("POSTGRE_PORT", "5432");
-            let port: u16 = port_text
-                .trim()
-                .parse()
-                .map_err(|_| bad_input(format!("POSTGRE_PORT is not a port number: {port_text:?}")))?;
-            let (env_mode, env_root) = libpq_tls_env(env)?;
-            let host = if host.starts_with('/') { PgHost::Socket(PathBuf::from(host)) } else { PgHost::Tcp(host) };
-            let vars =
-                if used.is_empty() { "no POSTGRE_* set, Label Studio's defaults".to_string() } else { used.join(", ") };
-            Ok(Located {
-                target: DbTarget::Postgres(PgTarget {
-                    host,
-                    port,
-                    user,
-                    password: Some(password),
-                    dbname,
-                    sslmode: env_mode.unwrap_or(SslMode::Prefer),
-                    sslrootcert: env_root.or_else(|| default_root_cert(env)),
-                    connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-                }),
-                source: format!("{engine_source}; {vars}"),
-            })
-        }
-        "mysql" => Err(bad_input(format!(
-            "{engine_source}: MySQL databases are not supported; lsauth reads SQLite and PostgreSQL"
-        ))),
-        other => Err(bad_input(format!(
-            "{engine_source}: unknown database engine {other:?} (Label Studio knows sqlite, default, postgresql, mysql)"
-        ))),
-    }
-}
-
-/// Label Studio's data directory: `BASE_DATA_DIR`, else appdirs' user data dir.
-pub fn base_data_dir(env: &Environment) -> anyhow::Result<(PathBuf, String)> {
-    if let Some(dir) = env.label_studio("BASE_DATA_DIR") {
-        return Ok((expand_tilde(&dir.value, env), dir.var));
-    }
-    if let Some(xdg) = env.get("XDG_DATA_HOME").filter(|s| !s.is_empty()) {
-        return Ok((PathBuf::from(xdg).join("label-studio"), "$XDG_DATA_HOME/label-studio".into()));
-    }
-    let home =
-        env.home().ok_or_else(|| bad_input("HOME is not set: cannot find Label Studio's data directory; use --db"))?;
-    Ok((home.join(".local/share/label-studio"), "~/.local/share/label-studio".into()))
 }
 
 #[cfg(test)]
