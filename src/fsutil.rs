@@ -193,8 +193,8 @@ pub fn read_regular_file(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
         // as a path becomes the controlling terminal.
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
-        .map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
-    let meta = file.metadata().map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
+        .map_err(|e| crate::exit::bad_input_from(format!("cannot read {shown}"), e))?;
+    let meta = file.metadata().map_err(|e| crate::exit::bad_input_from(format!("cannot read {shown}"), e))?;
     if !meta.is_file() {
         return Err(crate::exit::bad_input(format!("{shown} is {}, not a regular file", describe_type(&meta))));
     }
@@ -210,7 +210,7 @@ pub fn read_regular_file(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
     (&mut file)
         .take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
+        .map_err(|e| crate::exit::bad_input_from(format!("cannot read {shown}"), e))?;
     if bytes.len() as u64 > limit {
         return Err(crate::exit::bad_input(format!("{shown} grew past the {} MiB lsauth reads", limit >> 20)));
     }
@@ -282,9 +282,10 @@ fn unescape_mountinfo(field: &str) -> Vec<u8> {
 pub fn prepare_replace(path: &Path) -> anyhow::Result<ReplaceTarget> {
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let shown = path.display();
-    let link = fs::symlink_metadata(path).map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
-    let real = fs::canonicalize(path).map_err(|e| crate::exit::bad_input(format!("cannot resolve {shown}: {e}")))?;
-    let meta = fs::metadata(&real).map_err(|e| crate::exit::bad_input(format!("cannot read {shown}: {e}")))?;
+    let link =
+        fs::symlink_metadata(path).map_err(|e| crate::exit::bad_input_from(format!("cannot read {shown}"), e))?;
+    let real = fs::canonicalize(path).map_err(|e| crate::exit::bad_input_from(format!("cannot resolve {shown}"), e))?;
+    let meta = fs::metadata(&real).map_err(|e| crate::exit::bad_input_from(format!("cannot read {shown}"), e))?;
     if !meta.is_file() {
         return Err(crate::exit::bad_input(format!("{shown} is {}, not a regular file", describe_type(&meta))));
     }
@@ -307,7 +308,7 @@ pub fn prepare_replace(path: &Path) -> anyhow::Result<ReplaceTarget> {
             ))
         })?;
         if std::os::unix::fs::fchown(probe.as_file(), Some(meta.uid()), Some(meta.gid())).is_err() {
-            return Err(crate::exit::refused(format!(
+            return Err(crate::exit::problem(format!(
                 "{shown} belongs to uid {} gid {}, which this user cannot give a new file: run lsauth as that user \
                  or as root (a file with another owner could lock out the service that reads it)",
                 meta.uid(),
@@ -343,7 +344,7 @@ fn is_same_file(path: &Path, id: (u64, u64)) -> bool {
 /// A name in a directory that someone else changed between lsauth's write and its rename:
 /// reported, never success.
 fn swapped(what: &Path, target: &Path) -> anyhow::Error {
-    crate::exit::refused(format!(
+    crate::exit::problem(format!(
         "{} was replaced by someone else while lsauth wrote it; {} may not hold what lsauth wrote: check it and \
          who can write to {}",
         what.display(),

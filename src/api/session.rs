@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::answers;
 use super::{Answer, Api, Auth, NoAnswer};
-use crate::exit::{refused, unreachable_error};
+use crate::exit::{problem, unreachable_error};
 use crate::settings::ApiSettings;
 use crate::token::diagnosis::{self, ApiUser, Cause, CredentialKind, ExplainContext, Finding};
 use crate::token::{self, TokenKind};
@@ -91,30 +91,30 @@ pub async fn login(api: &Api, email: &str, password: &str) -> anyhow::Result<Api
         302 | 303 => {
             let location = answer.location.as_deref().unwrap_or("");
             if !is_app_location(api, location) {
-                return Err(refused(format!(
+                return Err(problem(format!(
                     "logging in as {email}: Label Studio redirected to {location:?}, not to its own app: not signed in"
                 )));
             }
         }
         200 if answer.body.contains("don&#x27;t match") || answer.body.contains("don't match") => {
-            return Err(refused(format!("logging in as {email}: the email and password do not match")));
+            return Err(problem(format!("logging in as {email}: the email and password do not match")));
         }
-        403 => return Err(refused("logging in: Label Studio refused the CSRF check (403)")),
+        403 => return Err(problem("logging in: Label Studio refused the CSRF check (403)")),
         404 => {
-            return Err(refused(format!(
+            return Err(problem(format!(
                 "logging in as {email}: {} answered 404: not a Label Studio login page (check --url)",
                 api.url("user/login/")
             )))
         }
-        status => return Err(refused(format!("logging in as {email}: unexpected answer {status}"))),
+        status => return Err(problem(format!("logging in as {email}: unexpected answer {status}"))),
     }
     // Once signed in, the session's whoami is what sign-in and the title both read.
     let who = api.get_once("api/current-user/whoami", Auth::None).await.map_err(unreachable)?;
     let user = answers::whoami_session(&who).ok_or_else(|| {
-        refused(format!("logging in as {email}: the session is not signed in (whoami answered {})", who.status))
+        problem(format!("logging in as {email}: the session is not signed in (whoami answered {})", who.status))
     })?;
     if !same_email(user.email.as_deref(), email) {
-        return Err(refused(format!(
+        return Err(problem(format!(
             "logging in as {email}: the session belongs to {}",
             user.email.as_deref().unwrap_or("another user")
         )));
@@ -149,28 +149,28 @@ pub fn settings_from(step: &str, who: &str, result: &Result<Answer, NoAnswer>) -
     });
     match (a.status, parsed) {
         (200, Some(settings)) => Ok(settings),
-        (401, _) => Err(refused(format!(
+        (401, _) => Err(problem(format!(
             "{step}: Label Studio did not accept {who} (401: {detail}); sign in with --login EMAIL (the web login \
              works whatever the token settings)"
         ))),
-        (403, _) => Err(refused(format!(
+        (403, _) => Err(problem(format!(
             "{step}: {who} may not do this in the active organization (403: {detail}); sign in as an owner or \
              administrator of the organization"
         ))),
-        (404, _) => Err(refused(format!(
+        (404, _) => Err(problem(format!(
             "{step}: /{SETTINGS_PATH} answered 404: this Label Studio has no token settings endpoint (it came with \
              the JWT tokens of 1.17; older releases have no organization token settings at all), or --url is not \
              Label Studio's base URL"
         ))),
-        (400, _) => Err(refused(format!(
+        (400, _) => Err(problem(format!(
             "{step}: Label Studio refused the values (400: {})",
             crate::text::shown::outside(a.body.trim())
         ))),
-        (status, _) if a.is_redirect() => Err(refused(format!(
+        (status, _) if a.is_redirect() => Err(problem(format!(
             "{step}: Label Studio redirected ({status}) to {}: give the final URL with --url",
             a.location.as_deref().unwrap_or("another URL")
         ))),
-        (status, _) => Err(refused(format!(
+        (status, _) => Err(problem(format!(
             "{step}: unexpected answer {status} {}",
             if detail.is_empty() { a.content_type.as_deref().unwrap_or("").to_string() } else { detail }
         ))),
@@ -258,7 +258,7 @@ fn not_signed_in(f: &Finding, kind: CredentialKind) -> anyhow::Error {
     if f.cause == Cause::Unreachable {
         return unreachable_error(format!("signing in: {why}"));
     }
-    refused(format!(
+    problem(format!(
         "signing in with {}: Label Studio refused it ({}: {why}) Sign in with --login EMAIL instead: the web login \
          works whatever the token settings.",
         kind.describe(),

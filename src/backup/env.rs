@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::exit::bad_input;
+use crate::exit::{bad_input, bad_input_from};
 use crate::fsutil;
 
 pub const FORMAT: &str = "lsauth-env-backup/1";
@@ -116,9 +116,9 @@ pub fn commit_rewrite(
 ) -> anyhow::Result<Committed> {
     let shown = target.path.display();
     let current = fsutil::read_regular_file(&target.real, fsutil::ENV_FILE_LIMIT)
-        .map_err(|e| bad_input(format!("re-reading {shown}: {e}")))?;
+        .map_err(|e| bad_input_from(format!("re-reading {shown}"), e))?;
     if current != before {
-        return Err(crate::exit::refused(format!("{shown} changed while lsauth worked; it was not written")));
+        return Err(crate::exit::problem(format!("{shown} changed while lsauth worked; it was not written")));
     }
     let now = time::OffsetDateTime::now_utc();
     let copy = copy_beside(&target.path, before, now)?;
@@ -141,7 +141,7 @@ pub fn commit_rewrite(
         Ok(how) => Ok(Committed { backup_file: copy, backup_id: id, in_place: how == fsutil::Replaced::InPlace }),
         Err(e) if e.touched => {
             // The file may hold part of the change or none of it: its backup stays, named.
-            Err(e.error.context(crate::exit::refused(format!(
+            Err(e.error.context(crate::exit::problem(format!(
                 "{shown} may not be as it was: its backup is {} ({})",
                 copy.display(),
                 crate::report::migrate::env_rollback(&target.path.display().to_string(), &id)

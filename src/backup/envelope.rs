@@ -3,6 +3,7 @@
 //! once its checksum matches.
 
 use super::*;
+use crate::exit::bad_input_from;
 
 /// The file: `{"body": {...}, "checksum": "sha256:..."}`. The checksum comes last so the
 /// body can be streamed to disk while it is hashed.
@@ -64,8 +65,8 @@ pub(crate) fn write_checked<T: Serialize>(dir: &Path, id: &str, body: &T) -> any
 /// parsed where it lies in the file's bytes (a 100,000-row backup is not copied).
 pub(crate) fn read_checked<T>(path: &Path, parse: impl FnOnce(&str) -> serde_json::Result<T>) -> anyhow::Result<T> {
     let shown = path.display();
-    let bytes = crate::fsutil::read_regular_file(path, crate::fsutil::BACKUP_LIMIT)
-        .map_err(|e| bad_input(format!("backup: {e}")))?;
+    let bytes =
+        crate::fsutil::read_regular_file(path, crate::fsutil::BACKUP_LIMIT).map_err(|e| bad_input_from("backup", e))?;
     let (body, sum) = match split_as_written(&bytes) {
         Some(found) => found,
         None => {
@@ -84,7 +85,7 @@ pub(crate) fn read_checked<T>(path: &Path, parse: impl FnOnce(&str) -> serde_jso
     if !matches {
         return Err(bad_input(format!("backup {shown} is corrupt or was edited: its checksum does not match")));
     }
-    parsed.map_err(|e| bad_input(format!("backup {shown} is corrupt: {e}")))
+    parsed.map_err(|e| bad_input_from(format!("backup {shown} is corrupt"), e))
 }
 
 /// The body and checksum of a file laid out exactly as `write_checked` writes it, found

@@ -23,7 +23,7 @@ use crate::cli::{ClientKind, MigrateEnvArgs, MigrateTarget};
 use crate::config::envfile::EnvDocument;
 use crate::config::sources;
 use crate::db::{Access, Database, JtiState, OrgScope};
-use crate::exit::{bad_input, refused, status_of, Classified, ExitStatus};
+use crate::exit::{bad_input, problem, status_of, Classified, ExitStatus};
 use crate::fsutil;
 use crate::outcome::migrate::{
     capitalize, summarize, CredentialSource, EnvClient, ExistingPat, FileChange, MigrateOutcome, MigrateResult,
@@ -71,7 +71,7 @@ fn explained(step: &str, finding: &Finding, ctx: &ExplainContext) -> anyhow::Err
     if finding.cause == Cause::Unreachable {
         return crate::exit::unreachable_error(format!("{step}: {why}"));
     }
-    refused(format!("{step}: {} ({why}) Fix: {fix}.", finding.cause.as_str()))
+    problem(format!("{step}: {} ({why}) Fix: {fix}.", finding.cause.as_str()))
 }
 
 /// Refresh the PAT and use the access token: the proof that clients will work.
@@ -274,7 +274,7 @@ impl<'a> Migration<'a> {
         } else {
             "ML backends"
         };
-        Err(refused(format!(
+        Err(problem(format!(
             "{} belongs to an ML backend ({why}): {what} download task data with the key as it is (the SDK's \
              get_local_path sends a PAT as Authorization: Bearer without refreshing it), so every download gets 401 \
              unless the backend is recent. Safe fix: {fix}, or upgrade the backend and run again with --pat-capable",
@@ -308,7 +308,7 @@ impl<'a> Migration<'a> {
                 }
                 None => format!("{} holds no legacy token to mint one with ({})", s.variable, s.old.kind.describe()),
             };
-            return Err(refused(format!(
+            return Err(problem(format!(
                 "cannot get a PAT: {why} Give a PAT with --pat-stdin, or --login EMAIL (with --password-stdin) to \
                  mint one after signing in"
             )));
@@ -322,11 +322,11 @@ impl<'a> Migration<'a> {
             return Ok(());
         }
         match (&self.outcome.owner, &self.args.login) {
-            (None, _) => Err(refused(
+            (None, _) => Err(problem(
                 "cannot tell who owns the current token (it does not work and no database says): the new credential \
                  could belong to another user. Give --db so lsauth can look the owner up, or --allow-other-user",
             )),
-            (Some(owner), Some(email)) if !same_email(owner.user.email.as_deref(), email) => Err(refused(format!(
+            (Some(owner), Some(email)) if !same_email(owner.user.email.as_deref(), email) => Err(problem(format!(
                 "the current token belongs to {} (id {}), not to {email}: sign in as the owner, or add \
                  --allow-other-user",
                 owner.user.email.as_deref().unwrap_or("?"),
@@ -341,7 +341,7 @@ impl<'a> Migration<'a> {
             return Ok(());
         }
         match &self.outcome.owner {
-            Some(owner) if owner.user.id != user.id => Err(refused(format!(
+            Some(owner) if owner.user.id != user.id => Err(problem(format!(
                 "the new credential belongs to {} (id {}) but the current token to {} (id {}) (add \
                  --allow-other-user to accept that)",
                 user.email.as_deref().unwrap_or("?"),
@@ -416,16 +416,16 @@ impl<'a> Migration<'a> {
         match p.api_tokens_enabled {
             Some(true) => Ok(false),
             Some(false) if self.args.enable_pat && can_enable => Ok(true),
-            Some(false) if self.args.enable_pat => Err(refused(format!(
+            Some(false) if self.args.enable_pat => Err(problem(format!(
                 "Personal Access Tokens are off for {org} and --enable-pat needs the database (give --db); without \
                  it: {fix}, then run migrate-env again"
             ))),
-            Some(false) => Err(refused(format!(
+            Some(false) => Err(problem(format!(
                 "Personal Access Tokens are off for {org} (the organization Label Studio consults for this user): \
                  a new PAT would be refused. Fix: {fix} (or add --enable-pat to do it in this run), then run \
                  migrate-env again"
             ))),
-            None if self.args.revoke_existing => Err(refused(
+            None if self.args.revoke_existing => Err(problem(
                 "--revoke-existing: lsauth cannot tell whether PATs are on for the owner's organization (no \
                  database, and /api/jwt/settings did not answer), so it will not revoke a working PAT on that \
                  hope. Give --db, or revoke the PAT yourself",
@@ -440,7 +440,7 @@ impl<'a> Migration<'a> {
             .api()
             .block_on(crate::api::pats::list_pats(caller))
             .map_err(|no| unreachable_at("listing PATs", &no))?
-            .map_err(|status| refused(format!("listing the user's PATs: Label Studio answered {status}")))?;
+            .map_err(|status| problem(format!("listing the user's PATs: Label Studio answered {status}")))?;
         self.outcome.would_revoke = listed.iter().map(|t| describe_listed(t)).collect();
         Ok(())
     }
@@ -477,15 +477,15 @@ impl<'a> Migration<'a> {
                         }
                     }
                 }
-                Minted::AlreadyHasOne => return Err(refused(self.second_pat_refused())),
-                Minted::WithoutToken => return Err(refused("minting a PAT: Label Studio answered without a token")),
+                Minted::AlreadyHasOne => return Err(problem(self.second_pat_refused())),
+                Minted::WithoutToken => return Err(problem("minting a PAT: Label Studio answered without a token")),
                 Minted::Refused(answer) => {
                     let finding = crate::api::answers::whoami_legacy(&Ok(answer));
                     return Err(explained("minting a PAT", &finding, &ExplainContext::default()));
                 }
             }
         }
-        Err(refused("minting a PAT: Label Studio still answers 409 after the existing PATs were revoked"))
+        Err(problem("minting a PAT: Label Studio still answers 409 after the existing PATs were revoked"))
     }
 
     /// The user's PATs as Label Studio lists them: "jti 1a2b3c4d created 2026-...".
@@ -576,7 +576,7 @@ impl<'a> Migration<'a> {
             vec![(&s.variable, Some(new_value))]
         };
         crate::config::envfile::check_rewrite(&s.doc, text.as_bytes(), &changed).map_err(|why| {
-            refused(format!(
+            problem(format!(
                 "{}: {why}; nothing was written (report this file's layout, without its values, to lsauth)",
                 s.path.display()
             ))
@@ -790,7 +790,7 @@ impl<'a> Migration<'a> {
     fn verify_new(&mut self, s: &Setup, new_value: &str) -> anyhow::Result<()> {
         let pat = token::inspect(new_value, crate::token::check::now_secs());
         if pat.kind != TokenKind::Pat {
-            return Err(refused(format!("the new credential is not a PAT ({})", pat.kind.describe())));
+            return Err(problem(format!("the new credential is not a PAT ({})", pat.kind.describe())));
         }
         let context = ExplainContext {
             organization_id: self.outcome.owner.as_ref().and_then(|o| o.user.active_organization),
@@ -876,9 +876,9 @@ impl<'a> Migration<'a> {
         }
         if !self.outcome.changed && message.to_lowercase().contains("nothing was changed") {
             // The error already says it ("not confirmed: nothing was changed").
-            return Classified { status, message: format!("{}.", capitalize(&message)) }.into();
+            return Classified::new(status, format!("{}.", capitalize(&message))).into();
         }
-        Classified { status, message: format!("{message}. {summary}") }.into()
+        Classified::new(status, format!("{message}. {summary}")).into()
     }
 }
 

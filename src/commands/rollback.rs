@@ -6,7 +6,7 @@ use crate::backup::api::ApiBackup;
 use crate::backup::{self, Backup};
 use crate::cli::RollbackArgs;
 use crate::db::{Access, OrgScope};
-use crate::exit::{bad_input, refused, ExitStatus};
+use crate::exit::{bad_input, bad_input_from, problem, ExitStatus};
 use crate::outcome::change::{
     ApiBackupList, ApiBackupSummary, ApiRollbackOutcome, ApiTarget, BackupList, BackupSummary, EnvBackupSummary,
     EnvRollbackOutcome, EnvRollbackResult, ListedBackup, RollbackOutcome,
@@ -87,7 +87,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
 /// showing them has been rendered.
 fn conflicts_refused(ctx: &Ctx, outcome: &RollbackOutcome) -> anyhow::Result<ExitStatus> {
     report::change::render_rollback(outcome, &ctx.out)?;
-    Err(refused(format!(
+    Err(problem(format!(
         "{} since backup {} was taken; nothing was restored (--force restores them anyway)",
         crate::report::style::count(outcome.plan.conflicts(), "row changed", "rows changed"),
         outcome.backup
@@ -206,7 +206,7 @@ fn env_rollback(
             .ok_or_else(|| bad_input(format!("no backup of {} in {}", env_file.display(), dir.display())))?,
     };
     let saved = crate::fsutil::read_regular_file(chosen.record.backup_file.as_ref(), crate::fsutil::ENV_FILE_LIMIT)
-        .map_err(|e| bad_input(format!("backup copy {} is unreadable: {e}", chosen.record.backup_file)))?;
+        .map_err(|e| bad_input_from(format!("backup copy {} is unreadable", chosen.record.backup_file), e))?;
     if envbackup::sha256(&saved) != chosen.record.before_sha256 {
         return Err(bad_input(format!(
             "backup copy {} is corrupt or was edited: its checksum does not match",
@@ -241,7 +241,7 @@ fn env_rollback(
     );
     if current_sha != chosen.record.after_sha256 && !args.force {
         report::change::render_env_rollback(&outcome, &ctx.out)?;
-        return Err(refused(format!(
+        return Err(problem(format!(
             "{} was edited after backup {} was taken; nothing was restored (--force restores it anyway)",
             env_file.display(),
             chosen.id
@@ -365,7 +365,7 @@ fn api_rollback(ctx: &Ctx, args: &RollbackArgs, dir: &std::path::Path) -> anyhow
     };
     if outcome.state == ApiRestore::Conflict && !args.force {
         report::api_change::render_api_rollback(&outcome, &ctx.out)?;
-        return Err(refused(format!(
+        return Err(problem(format!(
             "the settings changed since backup {} was taken (now {current}, the change wrote {}); nothing was \
              restored (--force restores them anyway)",
             chosen.id, chosen.body.after
@@ -444,7 +444,7 @@ fn backups_target(chosen: &ApiBackup, session: &ApiSession) -> anyhow::Result<Ap
     let target = api_target(session)?;
     let wanted = chosen.body.account.organization_id;
     if target.account.organization_id != wanted {
-        return Err(refused(format!(
+        return Err(problem(format!(
             "backup {} is of organization {wanted}, but the active organization of {} is {}: the API changes the \
              active organization only. Sign in as a user whose active organization is {wanted} (or switch it in \
              Label Studio); nothing was restored",

@@ -167,7 +167,7 @@ fn run_in_database(
         let preview = outcome(plan);
         if preview.plan.pin && preview.plan.lines.iter().any(|l| l.before_unknown) {
             report::change::render_toggle(&preview, &ctx.out)?;
-            return Err(crate::exit::refused(
+            return Err(crate::exit::problem(
                 "some selected organizations have no row and the database records no jwt_auth migration: lsauth \
                  cannot tell today's values to pin; nothing was changed",
             ));
@@ -207,7 +207,7 @@ fn run_in_database(
     super::skip_freeing(result);
     if unpinned {
         // Said as it is: the others (if any) were pinned, these were not.
-        return Err(crate::exit::refused(format!(
+        return Err(crate::exit::problem(format!(
             "some selected organizations have no row and the database records no jwt_auth migration: lsauth cannot \
              tell today's values to pin; {}",
             if changed > 0 {

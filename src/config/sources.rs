@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::config::envfile::EnvDocument;
 use crate::config::environment::Environment;
-use crate::exit::bad_input;
+use crate::exit::{bad_input, bad_input_from};
 
 /// Where clients read the token from, in the order lsauth looks.
 pub const TOKEN_VARIABLES: [&str; 3] = ["LABEL_STUDIO_API_KEY", "LABEL_STUDIO_API_TOKEN", "LABEL_STUDIO_ACCESS_TOKEN"];
@@ -26,8 +26,8 @@ pub struct TokenSource {
 pub fn read_env_file(path: &Path) -> anyhow::Result<EnvDocument> {
     let shown = path.display();
     let bytes = crate::fsutil::read_regular_file(path, crate::fsutil::ENV_FILE_LIMIT)
-        .map_err(|e| bad_input(format!("env file: {e}")))?;
-    EnvDocument::parse(&bytes).map_err(|e| bad_input(format!("{shown}: {e}")))
+        .map_err(|e| bad_input_from("env file", e))?;
+    EnvDocument::parse(&bytes).map_err(|e| bad_input_from(shown.to_string(), e))
 }
 
 /// A warning for a file that starts with a UTF-8 byte order mark (Notepad writes one):
@@ -185,7 +185,9 @@ impl std::fmt::Display for UrlFrom {
 pub fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
     use std::io::Read;
     let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes).map_err(|e| bad_input(format!("reading the {what} from stdin: {e}")))?;
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad_input_from(format!("reading the {what} from stdin"), e))?;
     let text = String::from_utf8(bytes).map_err(|_| bad_input(format!("the {what} on standard input is not UTF-8")))?;
     let line = text.lines().map(|l| l.trim_end_matches('\r')).find(|l| !l.trim().is_empty()).unwrap_or("");
     if line.is_empty() {

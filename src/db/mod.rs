@@ -138,7 +138,7 @@ pub trait Database {
             }
             let changes = decide.changes();
             let apply = || locked.apply(changes).context("writing jwt_auth_jwtsettings");
-            write_with_backup_of(changes, apply, before_commit)?;
+            apply_while_backing_up(changes, apply, before_commit)?;
             locked.commit()?;
             Ok(Some(Written { rows: changes.len(), lock_held: locked_at.elapsed() }))
         })();
@@ -190,7 +190,7 @@ impl std::fmt::Display for CommitOutcomeUnknown {
 impl std::error::Error for CommitOutcomeUnknown {}
 
 /// Called with the rows to write, before the commit: where the backup is written and
-/// synced. It runs on a thread of its own while the statements run (`write_with_backup_of`).
+/// synced. It runs on a thread of its own while the statements run (`apply_while_backing_up`).
 pub type BeforeCommit<'a> = dyn FnMut(&[RowChange]) -> anyhow::Result<()> + Send + 'a;
 
 /// Run the write statements (`apply`, on this thread: the connection stays here) and the
@@ -198,7 +198,7 @@ pub type BeforeCommit<'a> = dyn FnMut(&[RowChange]) -> anyhow::Result<()> + Send
 /// both have finished: the caller commits after this, so the backup is on disk and synced
 /// before any commit, and either failing fails the transaction. The backup depends only on
 /// the rows decided before the statements run, never on their outcome.
-pub fn write_with_backup_of(
+pub fn apply_while_backing_up(
     changes: &[RowChange],
     apply: impl FnOnce() -> anyhow::Result<()>,
     before_commit: &mut BeforeCommit<'_>,

@@ -20,7 +20,7 @@ use super::{
     batch_changes, check_tables, wanted_tables, Access, Database, DbTarget, DoctorFacts, JtiState, LockWait,
     LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup, Visit,
 };
-use crate::exit::bad_input;
+use crate::exit::{bad_input, bad_input_from};
 use crate::settings::DbIdentity;
 use crate::settings::{JwtSchema, JwtSettings, OrgRecord};
 use crate::settings::{OrgSettings, RowChange, SharedTimes, StoredRow};
@@ -236,7 +236,7 @@ fn check_file(path: &Path) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(bad_input(format!("no such database file: {shown}{}", sibling_suggestion(path))))
         }
-        Err(e) => return Err(bad_input(format!("cannot access {shown}: {e}"))),
+        Err(e) => return Err(bad_input_from(format!("cannot access {shown}"), e)),
     };
     if !meta.is_file() {
         return Err(bad_input(format!(
@@ -251,11 +251,11 @@ fn check_file(path: &Path) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path)
     }
-    .map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
+    .map_err(|e| bad_input_from(format!("cannot read {shown}"), e))?;
     if !file.metadata().is_ok_and(|m| m.is_file()) {
         return Err(bad_input(format!("{shown} is not a regular file, not a SQLite database file")));
     }
-    let read = file.read(&mut header).map_err(|e| bad_input(format!("cannot read {shown}: {e}")))?;
+    let read = file.read(&mut header).map_err(|e| bad_input_from(format!("cannot read {shown}"), e))?;
     if read > 0 && (read < 16 || &header != SQLITE_MAGIC) {
         return Err(bad_input(format!("{shown} is not a SQLite database file")));
     }

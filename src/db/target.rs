@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::libpq::{default_root_cert, libpq_tls_env, pgpass_lookup};
 use crate::config::environment::Environment;
 use crate::config::label_studio;
-use crate::exit::bad_input;
+use crate::exit::{bad_input, bad_input_from};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbTarget {
@@ -175,7 +175,7 @@ pub fn parse_spec(spec: &str, env: &Environment) -> anyhow::Result<DbTarget> {
 fn parse_postgres_url(spec: &str, env: &Environment) -> anyhow::Result<PgTarget> {
     // The url crate does not know the postgres scheme's authority rules, but parses
     // user:password@host:port/db?query generically, which is all a libpq URL is.
-    let url = url::Url::parse(spec).map_err(|e| bad_input(format!("invalid PostgreSQL URL: {e}")))?;
+    let url = url::Url::parse(spec).map_err(|e| bad_input_from("invalid PostgreSQL URL", e))?;
     let decode = |s: &str| -> anyhow::Result<String> {
         percent_encoding::percent_decode_str(s)
             .decode_utf8()

@@ -19,7 +19,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::target::SslMode;
-use crate::exit::bad_input;
+use crate::exit::{bad_input, bad_input_from};
 
 /// How the server's certificate will be checked, in words for `-v` and doctor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +99,7 @@ fn load_roots(root_cert: Option<&Path>) -> anyhow::Result<(RootCertStore, String
         }
         Some(path) => {
             let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| bad_input(format!("cannot read sslrootcert {}: {e}", path.display())))?
+                .map_err(|e| bad_input_from(format!("cannot read sslrootcert {}", path.display()), e))?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| bad_input(format!("sslrootcert {} is not a PEM certificate file: {e}", path.display())))?;
             let (added, _) = roots.add_parsable_certificates(certs);

@@ -5,7 +5,7 @@
 
 use std::io::IsTerminal;
 
-use crate::exit::refused;
+use crate::exit::problem;
 
 /// Whether a person can be asked: stdin and stderr are both terminals.
 pub fn interactive() -> bool {
@@ -25,12 +25,12 @@ pub fn confirm(question: &str, yes: bool, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     if json {
-        return Err(refused(
+        return Err(problem(
             "--json needs --yes to apply a change (no prompt a script cannot see); nothing was changed",
         ));
     }
     if !interactive() {
-        return Err(refused(
+        return Err(problem(
             "no terminal to ask for confirmation: add --yes to apply this change (nothing was changed)",
         ));
     }
@@ -39,7 +39,7 @@ pub fn confirm(question: &str, yes: bool, json: bool) -> anyhow::Result<()> {
         dialoguer::Confirm::new().with_prompt(crate::text::shown::terminal_text(question)).default(false).interact();
     match answer {
         Ok(true) => Ok(()),
-        Ok(false) => Err(refused("not confirmed: nothing was changed")),
+        Ok(false) => Err(problem("not confirmed: nothing was changed")),
         Err(_) => cancelled(),
     }
 }

@@ -48,14 +48,14 @@ pub fn write_api_settings(
     write: ApiWrite<'_>,
 ) -> anyhow::Result<ApiWritten> {
     use crate::api::session;
-    use crate::exit::{refused, unreachable_error, ExitStatus};
+    use crate::exit::{problem, unreachable_error, ExitStatus};
     session.signed.renew()?;
     let who = session.signed.who();
     let signed = &session.signed;
     let caller = signed.caller();
     let now_settings = signed.api.block_on(session::read_settings(&caller, &who))?;
     if now_settings != write.before {
-        return Err(refused(
+        return Err(problem(
             "the settings changed while the plan was shown; nothing was changed: run the command again",
         ));
     }
@@ -79,7 +79,7 @@ pub fn write_api_settings(
     match session::settings_from("changing the token settings", &who, &posted) {
         Ok(stored) if stored == write.after => {}
         Ok(stored) => {
-            return Err(refused(format!(
+            return Err(problem(format!(
                 "Label Studio stored \"{stored}\" instead of \"{}\": the settings CHANGED, differently than planned; \
                  backup {id} holds them as they were ({} --force restores them)",
                 write.after,
@@ -101,7 +101,7 @@ pub fn write_api_settings(
             }
             _ => {
                 let _ = std::fs::write(path.with_extension("json.unconfirmed"), "the change was not confirmed\n");
-                return Err(unreachable_error(format!(
+                return Err(crate::exit::outcome_unknown(format!(
                     "{e:#}: whether the settings changed is unknown; backup {id} was kept (unconfirmed): check with \
                      lsauth {} --via-api --dry-run",
                     write.operation
@@ -147,7 +147,7 @@ pub fn api_undo_command(backup_id: &str, target: &crate::outcome::change::ApiTar
 pub fn api_target(session: &ApiSession) -> anyhow::Result<crate::outcome::change::ApiTarget> {
     let signed = &session.signed;
     let organization_id = signed.user.active_organization.ok_or_else(|| {
-        crate::exit::refused(format!(
+        crate::exit::problem(format!(
             "{} has no active organization: Label Studio's settings endpoint changes the signed-in user's active \
              organization only; sign in as a member of the organization to change",
             signed.who()

@@ -109,7 +109,7 @@ fn commit_outcome_unknown(
             crate::text::paste::lsauth("orgs")
         ),
     };
-    crate::exit::unreachable_error(format!("{err}: {said}"))
+    crate::exit::outcome_unknown(format!("{err}: {said}"))
 }
 
 /// Apply `toggle` to `scope` under the write lock with its backup, without asking (the
@@ -180,7 +180,7 @@ impl<R: Replan> Decide for Confirmed<'_, R> {
     fn decide(&mut self) -> anyhow::Result<bool> {
         let mut plan = self.planner.take().expect("decided once").finish()?;
         if self.shown.is_some_and(|shown| !plan.decides_as(shown)) {
-            return Err(crate::exit::refused(R::Plan::CHANGED_WHILE_SHOWN));
+            return Err(crate::exit::problem(R::Plan::CHANGED_WHILE_SHOWN));
         }
         let ready = plan.ready();
         let writes = plan.writes();
@@ -261,7 +261,7 @@ impl Confirmable for Restore {
     fn ready(&mut self) -> anyhow::Result<()> {
         if self.plan.conflicts() > 0 && !self.force {
             // Reported with the plan once the transaction has ended.
-            return Err(crate::exit::refused("rows changed since the backup was taken; nothing was restored"));
+            return Err(crate::exit::problem("rows changed since the backup was taken; nothing was restored"));
         }
         if self.plan.all_restored_as_written().is_none() {
             self.copied = Some(self.plan.changes(self.force));
