@@ -1,6 +1,7 @@
 //! config.*: what doctor was given to check, and where each thing came from.
 
 use super::inputs::Inputs;
+use crate::commands::DbChoice;
 use crate::config::sources;
 use crate::outcome::checks::{Checks, Section};
 use crate::text::secrets::mask;
@@ -8,14 +9,14 @@ use crate::text::secrets::mask;
 pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     let sec = Section::Configuration;
     let s = &inputs.sources;
-    match &inputs.located {
-        Ok(l) => {
+    match &inputs.database_choice {
+        DbChoice::Named(l) | DbChoice::Discovered(l) => {
             checks.pass("config.database", sec, format!("database: {}", l.target)).detail(format!("from {}", l.source));
         }
-        Err(e) => {
+        DbChoice::Absent { reason, .. } => {
             checks
                 .skip("config.database", sec, "no database to check")
-                .detail(e.clone())
+                .detail(reason.clone())
                 .fix("run doctor on the Label Studio host, or give --db PATH|postgres://... (LSAUTH_DB)");
         }
     }

@@ -16,7 +16,7 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
             return;
         }
         DatabaseInputs::Unopened { error, lock_wait } => {
-            let target = inputs.located.as_ref().map(|l| l.target.to_string()).unwrap_or_default();
+            let target = inputs.located().map(|l| l.target.to_string()).unwrap_or_default();
             let fix = if *lock_wait {
                 "run doctor again when Label Studio's write is done, or give --lock-timeout SECONDS".to_string()
             } else if error.contains("PGPASSWORD") {

@@ -36,20 +36,11 @@ pub fn sources(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Sources> {
     Ok(Sources { env_doc, migrate_env, verified_with: None, env_rollback, url, token })
 }
 
-/// Where the database is, or why there is none to check (`Ctx::database_choice`, the rule
-/// every command uses).
-pub fn locate_database(ctx: &Ctx) -> anyhow::Result<Result<Located, String>> {
-    Ok(match ctx.database_choice()? {
-        DbChoice::Named(l) | DbChoice::Discovered(l) => Ok(l),
-        DbChoice::Absent { reason, .. } => Err(reason),
-    })
-}
-
 pub fn gather(
     ctx: &Ctx,
     args: &DoctorArgs,
     mut sources: Sources,
-    located: Result<Located, String>,
+    database_choice: DbChoice,
 ) -> anyhow::Result<Gathered> {
     let flag = ctx.jwt_flag.clone();
     let secret_key = ctx.secret_key(args.ls_data_dir.as_deref());
@@ -63,9 +54,9 @@ pub fn gather(
     };
 
     let mut handle = None;
-    let database = match &located {
-        Err(_) => DatabaseInputs::NotLocated,
-        Ok(l) => match open(ctx, l) {
+    let database = match &database_choice {
+        DbChoice::Absent { .. } => DatabaseInputs::NotLocated,
+        DbChoice::Named(l) | DbChoice::Discovered(l) => match open(ctx, l) {
             Ok(mut db) => {
                 let read = read_database(db.as_mut(), &flag, &failed);
                 handle = Some(db);
@@ -131,7 +122,7 @@ pub fn gather(
         show_secrets: ctx.out.show_secrets,
         flag,
         sources,
-        located,
+        database_choice,
         secret_key,
         data_dir,
         enable_legacy_env: ctx.env.label_studio("ENABLE_LEGACY_API_TOKEN"),

@@ -4,10 +4,11 @@
 
 use std::path::PathBuf;
 
+use crate::commands::DbChoice;
 use crate::config::envfile::EnvDocument;
 use crate::config::environment::Found;
 use crate::config::sources::TokenSource;
-use crate::db::{self, Located};
+use crate::db;
 use crate::settings::ApiSettings;
 use crate::settings::{JwtFlag, JwtSchema, OrgStatus};
 use crate::token::check::DbFacts;
@@ -20,8 +21,8 @@ pub struct Inputs {
     /// The JWT feature flag as lsauth's environment sets it.
     pub flag: JwtFlag,
     pub sources: Sources,
-    /// The database to check, or why there is none.
-    pub located: Result<Located, String>,
+    /// The database to check, or why there is none (`Ctx::database_choice`).
+    pub database_choice: DbChoice,
     /// The SECRET_KEY lsauth found and where (`Ctx::secret_key`).
     pub secret_key: Option<(String, String)>,
     /// Label Studio's data directory, when it exists: where a SECRET_KEY is persisted.
@@ -79,6 +80,16 @@ pub struct TokenInputs {
     pub inspection: Inspection,
     /// What the database says of it: `None` without a database, `Err` when the read failed.
     pub facts: Option<Result<DbFacts, String>>,
+}
+
+impl Inputs {
+    /// The database doctor checks, when there is one.
+    pub fn located(&self) -> Option<&db::Located> {
+        match &self.database_choice {
+            DbChoice::Named(l) | DbChoice::Discovered(l) => Some(l),
+            DbChoice::Absent { .. } => None,
+        }
+    }
 }
 
 impl TokenInputs {
@@ -196,7 +207,7 @@ pub mod tests {
                 url: None,
                 token: None,
             },
-            located: Err("no database here".into()),
+            database_choice: DbChoice::Absent { reason: "no database here".into(), named_by_label_studio: false },
             secret_key: None,
             data_dir: None,
             enable_legacy_env: None,

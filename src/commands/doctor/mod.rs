@@ -31,8 +31,8 @@ pub use inputs::Inputs;
 
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
     let sources = gather::sources(ctx, args)?;
-    let located = gather::locate_database(ctx)?;
-    if let (Err(why), None) = (&located, &sources.url) {
+    let choice = ctx.database_choice()?;
+    if let (crate::commands::DbChoice::Absent { reason: why, .. }, None) = (&choice, &sources.url) {
         // A token alone can only be read, not checked against anything: token inspect does that.
         let token_only = if sources.token.is_some() { " (lsauth token inspect reads the token offline)" } else { "" };
         return Err(crate::exit::bad_input(format!(
@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitStatus> {
              LABEL_STUDIO_URL (--env-file FILE){token_only}"
         )));
     }
-    let gathered = gather::gather(ctx, args, sources, located)?;
+    let gathered = gather::gather(ctx, args, sources, choice)?;
     let checks = check(&gathered.inputs);
     let report = DoctorReport { counts: checks.counts(), causes: checks.causes(), checks: checks.checks.clone() };
     report::doctor::render(&report, &ctx.out)?;
@@ -69,5 +69,5 @@ pub fn check(inputs: &Inputs) -> Checks {
 fn nothing_reached(inputs: &Inputs) -> bool {
     let db_reached = matches!(inputs.database, inputs::DatabaseInputs::Open(_));
     let api_reached = matches!(&inputs.api, inputs::ApiInputs::Probed(a) if a.reachable());
-    !db_reached && !api_reached && (inputs.located.is_ok() || inputs.sources.url.is_some())
+    !db_reached && !api_reached && (inputs.located().is_some() || inputs.sources.url.is_some())
 }
