@@ -304,11 +304,8 @@ fn no_answer(url: &url::Url, err: &reqwest::Error) -> NoAnswer {
     let sentence = kind.sentence(url, &raw);
     // The transport's own words are for -v: "client error (Connect): tcp connect error ..."
     // says less to a person than the sentence, and nothing more to one who reads both.
-    let reason = if crate::report::verbose_enabled() && kind != Unanswered::Other {
-        format!("{sentence} [{raw}]")
-    } else {
-        sentence
-    };
+    let reason =
+        if crate::text::verbose() && kind != Unanswered::Other { format!("{sentence} [{raw}]") } else { sentence };
     NoAnswer { url: crate::text::secrets::shown_url(url), reason }
 }
 

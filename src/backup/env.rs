@@ -144,7 +144,7 @@ pub fn commit_rewrite(
             Err(e.error.context(crate::exit::problem(format!(
                 "{shown} may not be as it was: its backup is {} ({})",
                 copy.display(),
-                crate::report::migrate::env_rollback(&target.path.display().to_string(), &id)
+                crate::text::paste::env_rollback(&target.path.display().to_string(), &id)
             ))))
         }
         Err(e) => {

@@ -128,7 +128,7 @@ impl Ctx {
     pub fn env_rollback_command(&self, env_file: &std::path::Path) -> Option<String> {
         let dir = backup::resolve_dir(None, &self.env).ok()?;
         let records = backup::env::records_for(&dir, env_file).ok()?;
-        (!records.is_empty()).then(|| crate::report::migrate::env_rollback(&env_file.display().to_string(), "--latest"))
+        (!records.is_empty()).then(|| crate::text::paste::env_rollback(&env_file.display().to_string(), "--latest"))
     }
 
     /// The backup directory (flag, LSAUTH_BACKUP_DIR, default), with a warning on stderr

@@ -28,7 +28,7 @@ fn resolve(db: &mut dyn Database, selection: &Selection) -> anyhow::Result<OrgSc
             UserLookup::Active { organization_id, .. } => ids.push(organization_id),
             UserLookup::NoSuchUser => {
                 let emails = db.user_emails()?;
-                let hint = match crate::report::style::did_you_mean(email, &emails) {
+                let hint = match crate::text::suggest::did_you_mean(email, &emails) {
                     Some(found) => format!("; did you mean {}?", crate::text::shown::outside(found)),
                     None => String::new(),
                 };

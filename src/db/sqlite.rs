@@ -217,7 +217,7 @@ fn sibling_suggestion(path: &Path) -> String {
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
-    match crate::report::style::did_you_mean(name, &names) {
+    match crate::text::suggest::did_you_mean(name, &names) {
         Some(found) => {
             format!(
                 "; did you mean {}?",

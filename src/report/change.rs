@@ -241,7 +241,7 @@ pub fn render_env_rollback(o: &EnvRollbackOutcome, out: &Output) -> anyhow::Resu
             if let (Some(f), Some(id)) = (&o.undo_backup_file, &o.undo_backup_id) {
                 t.push_str(&format!(
                     "Copy of the file before this rollback: {f}\nUndo:   {}\n",
-                    super::migrate::env_rollback(&o.env_file, id)
+                    crate::text::paste::env_rollback(&o.env_file, id)
                 ));
             }
         }

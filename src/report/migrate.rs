@@ -58,7 +58,7 @@ pub fn render(o: &MigrateOutcome, out: &Output) -> anyhow::Result<()> {
                 t.push_str(IN_PLACE);
             }
             if let (Some(file), Some(id)) = (&o.file.backup_file, &o.file.backup_id) {
-                t.push_str(&format!("Backup: {file}\nUndo:   {}\n", env_rollback(&o.env_file, id)));
+                t.push_str(&format!("Backup: {file}\nUndo:   {}\n", crate::text::paste::env_rollback(&o.env_file, id)));
             }
         }
         _ => {}
@@ -88,10 +88,4 @@ pub fn preflight_line(p: &crate::outcome::migrate::Preflight) -> String {
         None => "unknown (a minted PAT that fails verification is revoked again)",
     };
     format!("Preflight: PATs for {org}: {state} (from {}).\n", p.source.as_str())
-}
-
-/// The paste-ready command that restores `env_file` from backup `id`.
-pub fn env_rollback(env_file: &str, id: &str) -> String {
-    use crate::text::paste::shell_quote;
-    crate::text::paste::rollback(&format!("--env-file {} {}", shell_quote(env_file), shell_quote(id)))
 }

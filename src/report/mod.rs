@@ -22,14 +22,6 @@ use serde::Serialize;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::config::environment::Environment;
 
-static VERBOSE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-
-/// Whether this run was given `-v` (for the few edges that word an error without an
-/// `Output` at hand, such as the HTTP client's).
-pub fn verbose_enabled() -> bool {
-    VERBOSE.get().copied().unwrap_or(false)
-}
-
 /// Where and how output goes.
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -44,7 +36,7 @@ pub struct Output {
 impl Output {
     pub fn new(global: &GlobalArgs, env: &Environment) -> Self {
         let stdout_is_terminal = std::io::stdout().is_terminal();
-        let _ = VERBOSE.set(global.verbose);
+        crate::text::set_verbose(global.verbose);
         let no_color = env.get("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match global.color {
             ColorChoice::Always => true,

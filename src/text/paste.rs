@@ -57,6 +57,11 @@ pub fn rollback(rest: &str) -> String {
     format!("lsauth{} rollback {rest}{dir}", db_flag())
 }
 
+/// The paste-ready command that restores `env_file` from backup `id`.
+pub fn env_rollback(env_file: &str, id: &str) -> String {
+    rollback(&format!("--env-file {} {}", shell_quote(env_file), shell_quote(id)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
