@@ -148,35 +148,33 @@ mod tests {
     use crate::outcome::checks::Status;
     use crate::settings::ApiSettings;
 
-    fn read(legacy: bool, pats: bool) -> JwtSettingsRead {
-        JwtSettingsRead::Read {
+    /// api.jwt_settings when the API read these settings.
+    fn read(legacy: bool, pats: bool) -> crate::outcome::checks::Check {
+        let mut i = inputs();
+        i.jwt_settings = Some(JwtSettingsRead::Read {
             settings: ApiSettings { api_tokens_enabled: pats, legacy_api_tokens_enabled: legacy },
             read: "organization 1 (the active organization of admin@example.com (signed in with a web login))".into(),
             email: "admin@example.com".into(),
             url: "http://ls.example.com/".into(),
-        }
+        });
+        let mut c = Checks::default();
+        jwt_settings_check(&mut c, &i);
+        c.checks.remove(0)
     }
 
     #[test]
     fn legacy_tokens_off_through_the_api_fail_with_a_via_api_fix() {
-        let mut i = inputs();
-        i.jwt_settings = Some(read(false, true));
-        let mut c = Checks::default();
-        jwt_settings_check(&mut c, &i);
-        assert_eq!(c.checks[0].status, Status::Fail);
+        let check = read(false, true);
+        assert_eq!(check.status, Status::Fail);
         assert_eq!(
-            c.checks[0].fix.as_deref(),
+            check.fix.as_deref(),
             Some("lsauth enable-legacy --via-api --url http://ls.example.com/ --login admin@example.com")
         );
     }
 
     #[test]
     fn pats_off_only_warn_unless_the_configured_token_is_a_pat() {
-        let mut i = inputs();
-        i.jwt_settings = Some(read(true, false));
-        let mut c = Checks::default();
-        jwt_settings_check(&mut c, &i);
-        assert_eq!(c.checks[0].status, Status::Warn);
+        assert_eq!(read(true, false).status, Status::Warn);
     }
 
     #[test]

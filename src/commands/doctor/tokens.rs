@@ -293,6 +293,20 @@ mod tests {
         i
     }
 
+    /// token.live when the server answered the configured token with `cause`.
+    fn live(i: &super::super::Inputs, cause: Cause) -> Checks {
+        let answers = ApiAnswers {
+            url: "http://ls.example.com/".into(),
+            base: url::Url::parse("http://ls.example.com/").unwrap(),
+            version: Ok("1.23.2".into()),
+            token: Some(Finding::of(cause)),
+            clients: Vec::new(),
+        };
+        let mut c = Checks::default();
+        live_check(&mut c, i, &answers);
+        c
+    }
+
     fn find<'a>(checks: &'a Checks, id: &str) -> &'a crate::outcome::checks::Check {
         checks.checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no {id}"))
     }
@@ -312,15 +326,7 @@ mod tests {
     fn a_pat_that_verifies_here_but_not_on_the_server_names_the_servers_secret_key() {
         let mut i = with_pat("this-instance-key");
         i.sources.verified_with = Some("/data/.env".into());
-        let answers = ApiAnswers {
-            url: "http://ls.example.com/".into(),
-            base: url::Url::parse("http://ls.example.com/").unwrap(),
-            version: Ok("1.23.2".into()),
-            token: Some(Finding::of(Cause::PatInvalidSignature)),
-            clients: Vec::new(),
-        };
-        let mut c = Checks::default();
-        live_check(&mut c, &i, &answers);
+        let c = live(&i, Cause::PatInvalidSignature);
         let live = find(&c, "token.live");
         assert_eq!(live.status, Status::Fail);
         assert!(live.summary.contains("the server runs with another SECRET_KEY"), "{live:?}");
@@ -328,16 +334,7 @@ mod tests {
 
     #[test]
     fn a_token_the_server_accepts_passes_live() {
-        let i = with_pat("k");
-        let answers = ApiAnswers {
-            url: "http://ls.example.com/".into(),
-            base: url::Url::parse("http://ls.example.com/").unwrap(),
-            version: Ok("1.23.2".into()),
-            token: Some(Finding::of(Cause::Ok)),
-            clients: Vec::new(),
-        };
-        let mut c = Checks::default();
-        live_check(&mut c, &i, &answers);
+        let c = live(&with_pat("k"), Cause::Ok);
         assert_eq!(find(&c, "token.live").status, Status::Pass);
     }
 }
