@@ -1,7 +1,12 @@
-"""A task-data download as an ML backend makes it, for scripts/e2e.sh.
+"""An ML backend's task-data downloads, for scripts/e2e.sh.
 
-Usage: python e2e-backend.py current|before-fix ENV_FILE TASK_URL
-Prints the HTTP status the download got (200 when the file came back).
+Usage: python e2e-backend.py serve GENERATION_FILE ENV_FILE PORT RECORD
+
+An ML backend Label Studio connects to (/health, /setup, /predict, /webhook): for each
+task Label Studio asks a prediction for, it downloads the task's image as the generation
+named in GENERATION_FILE (current, before-fix) does, with the key of ENV_FILE (both read
+at each request, as a restarted backend would), and appends "TASK STATUS" to RECORD (200
+when the file came back).
 
 Run with the Python of Label Studio 1.23.2's venv, which has label-studio-sdk 2.1.2. The
 key is resolved exactly as the ML backends measured in AUTH-FACTS ("ML backends, measured"):
@@ -48,8 +53,8 @@ def current_backend_key(env):
         return env.get("LABEL_STUDIO_API_KEY") or env.get("LABEL_STUDIO_ACCESS_TOKEN")
 
 
-def main():
-    generation, env_file, task_url = sys.argv[1:4]
+def download(generation, env_file, task_url, task_id=1):
+    """The status of one download of task_url, as `generation` resolves its key."""
     env = read_env(env_file)
     hostname = env.get("LABEL_STUDIO_URL") or env.get("LABEL_STUDIO_HOST")
     if generation == "current":
@@ -60,12 +65,49 @@ def main():
     os.environ.pop("LABEL_STUDIO_URL", None)
     try:
         get_local_path(task_url, hostname=hostname, access_token=key, download_resources=True,
-                       cache_dir=tempfile.mkdtemp(), task_id=1)
-        print(200)
+                       cache_dir=tempfile.mkdtemp(), task_id=task_id)
+        return "200"
     except requests.HTTPError as e:
-        print(e.response.status_code)
+        return str(e.response.status_code)
     except Exception as e:  # a download the SDK refused before sending: say what
-        print(f"error: {type(e).__name__}: {e}")
+        return f"error: {type(e).__name__}: {e}"
 
 
-main()
+def serve(generation_file, env_file, port, record):
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Backend(BaseHTTPRequestHandler):
+        def answer(self, doc):
+            body = json.dumps(doc).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer({"status": "UP", "model_class": "E2EBackend"})
+
+        def do_POST(self):
+            request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            if self.path.rstrip("/").endswith("predict"):
+                generation = open(generation_file).read().strip()
+                results = []
+                for task in request.get("tasks", []):
+                    status = download(generation, env_file, task["data"]["image"], task.get("id", 1))
+                    with open(record, "a") as f:
+                        f.write(f"{task.get('id')} {status}\n")
+                    results.append({"result": [], "score": 0.0, "model_version": "e2e"})
+                self.answer({"results": results, "model_version": "e2e"})
+            else:  # /setup, /webhook
+                self.answer({"model_version": "e2e"})
+
+        def log_message(self, *args):
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", int(port)), Backend).serve_forever()
+
+
+if __name__ == "__main__":
+    serve(*sys.argv[2:6])

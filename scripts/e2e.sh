@@ -263,101 +263,161 @@ story() {
   story_ml_backends "$db"
 }
 
-# backend_download GENERATION ENV_FILE URL: the status an ML backend's task-data download
-# gets (scripts/e2e-backend.py: the key resolved as that generation resolves it, the SDK's
-# get_local_path), with empty XDG directories so that the SDK downloads and reads no file.
+# session_login: a web-login session for Label Studio's own requests (the Data Manager's
+# actions), which works whatever the token settings; its cookies in $JAR.
+session_login() {
+  JAR=$WORK/jar-$RANDOM
+  curl -fs -m 10 -c "$JAR" -b "$JAR" -o /dev/null "$LS_URL/user/login/" || return 1
+  local csrf; csrf=$(awk '/csrftoken/ {print $7}' "$JAR")
+  curl -s -m 20 -c "$JAR" -b "$JAR" -o /dev/null -X POST -H "Referer: $LS_URL/user/login/" \
+    --data-urlencode "csrfmiddlewaretoken=$csrf" --data-urlencode "email=$ADMIN_EMAIL" \
+    --data-urlencode "password=$ADMIN_PASSWORD" "$LS_URL/user/login/"
+}
+
+# predictions_asked PROJECT: Label Studio itself asks the project's ML backend for
+# predictions (the Data Manager's "retrieve predictions", after deleting the old ones, or
+# it asks for none), in the web-login session.
+predictions_asked() {
+  local csrf action; csrf=$(awk '/csrftoken/ {print $7}' "$JAR")
+  for action in delete_tasks_predictions retrieve_tasks_predictions; do
+    curl -fs -m 120 -o /dev/null -b "$JAR" -c "$JAR" -X POST -H "X-CSRFToken: $csrf" -H "Referer: $LS_URL/" \
+      -H 'Content-Type: application/json' -d '{"selectedItems": {"all": true, "excluded": []}}' \
+      "$LS_URL/api/dm/actions?id=$action&project=$1" || return 1
+  done
+}
+
+# connect_backend PROJECT URL TITLE: POST /api/ml as the admin; prints the HTTP status, the
+# answer in $WORK/connect.
+connect_backend() {
+  curl -s -m 60 -o "$WORK/connect" -w '%{http_code}' -X POST -H "Authorization: Token $LS_TOKEN" \
+    -H 'Content-Type: application/json' -d "{\"url\": \"$2\", \"project\": $1, \"title\": \"$3\"}" "$LS_URL/api/ml"
+}
+
+# image_project TITLE: a project with one uploaded image; sets PROJECT and TASK (its id).
+image_project() {
+  PROJECT=$(curl -fs -m 10 -X POST -H "Authorization: Token $LS_TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"title\": \"$1\", \"label_config\": \"<View><Image name=\\\"image\\\" value=\\\"\$image\\\"/><Choices name=\\\"c\\\" toName=\\\"image\\\"><Choice value=\\\"a\\\"/></Choices></View>\"}" \
+    "$LS_URL/api/projects" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  check "an image is uploaded as a task of project $PROJECT" curl -fs -m 30 -o /dev/null -X POST \
+    -H "Authorization: Token $LS_TOKEN" -F "file=@$WORK/cat.png" "$LS_URL/api/projects/$PROJECT/import"
+  TASK=$(curl -fs -m 10 -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/tasks?project=$PROJECT" |
+    python3 -c 'import json, sys; d = json.load(sys.stdin); t = d["tasks"] if isinstance(d, dict) else d; print(t[0]["id"])')
+}
+
+# backend_download GENERATION TASK: Label Studio asks the project's backend
+# (scripts/e2e-backend.py serve) for predictions; the status its download of TASK's image
+# got, with the key of $BACKEND/.env resolved as GENERATION resolves it.
 backend_download() {
-  local xdg=$WORK/xdg-$RANDOM; mkdir -p "$xdg/data" "$xdg/cache"
-  env -i PATH="$PATH" HOME="$xdg" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" \
-    "$CACHE/venv-$LS_VERSION/bin/python" "$ROOT/scripts/e2e-backend.py" "$@" 2>/dev/null | tail -1
+  echo "$1" >"$BACKEND/generation"; : >"$BACKEND/record"
+  predictions_asked "$PROJECT" || { echo "no predictions asked"; return; }
+  sed -n "s/^$2 //p" "$BACKEND/record" | tail -1
 }
 
-# predicted_and_got WHAT GENERATION ENV_FILE URL STATUS LSAUTH_EXIT [--client C]: the ML
-# backend's real download gets STATUS, and lsauth's token test of the same .env predicts it
-# (exit LSAUTH_EXIT: 0 for a key that works for that backend, 1 when it does not).
+# predicted_and_got WHAT GENERATION TASK STATUS LSAUTH_EXIT [--client C]: the ML backend's
+# real download gets STATUS, and lsauth's token test of the same .env predicts it (exit
+# LSAUTH_EXIT: 0 for a key that works for that backend, 1 when it does not).
 predicted_and_got() {
-  local what=$1 generation=$2 env_file=$3 url=$4 status=$5 code=$6; shift 6
-  check "$what: the $generation backend's download gets $status" test "$(backend_download "$generation" "$env_file" "$url")" = "$status"
-  expect "$code" "$what: token test predicts it" -- token test --env-file "$env_file" "$@" --json
+  local what=$1 generation=$2 task=$3 status=$4 code=$5; shift 5
+  check "$what: the $generation backend's download gets $status" test "$(backend_download "$generation" "$task")" = "$status"
+  expect "$code" "$what: token test predicts it" -- token test --env-file "$BACKEND/.env" "$@" --json
 }
 
-# Real downloads by ML backends of two generations (AUTH-FACTS "ML backends, measured"),
-# each against lsauth's prediction, and lsauth's fixes applied and confirmed.
+# Real ML backends of three generations, connected by Label Studio and asked by it for
+# predictions, each downloading an uploaded image (AUTH-FACTS "ML backends, measured"):
+# each answer against lsauth's prediction, and lsauth's fixes applied and confirmed.
 story_ml_backends() {
-  local db=$1 dir=$WORK/backend-$db project port=${LS_URL##*:}
-  echo "story: ML backends download an uploaded image; lsauth predicts each answer"
+  local db=$1 port
+  BACKEND=$WORK/backend-$db
+  echo "story: ML backends connected and asked for predictions by Label Studio; lsauth predicts each answer"
   expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
   expect 0 "enable-pat --all" -- --db "$LS_DB" enable-pat --all --yes
-  mkdir -p "$dir"; echo 'from label_studio_ml.model import LabelStudioMLBase' >"$dir/model.py"
-  python3 -c 'import base64,sys; open(sys.argv[1],"wb").write(base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))' "$dir/cat.png"
-  project=$(curl -fs -m 10 -X POST -H "Authorization: Token $LS_TOKEN" -H 'Content-Type: application/json' \
-    -d '{"title": "backend", "label_config": "<View><Image name=\"image\" value=\"$image\"/><Choices name=\"c\" toName=\"image\"><Choice value=\"a\"/></Choices></View>"}' \
-    "$LS_URL/api/projects" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
-  check "an image is uploaded as a task" curl -fs -m 30 -o /dev/null -X POST -H "Authorization: Token $LS_TOKEN" \
-    -F "file=@$dir/cat.png" "$LS_URL/api/projects/$project/import"
-  local path; path=$(curl -fs -m 10 -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/tasks?project=$project" |
-    python3 -c 'import json, sys; d = json.load(sys.stdin); t = d["tasks"] if isinstance(d, dict) else d; print(t[0]["data"]["image"])')
-  local url=$LS_URL$path
-  check "the task's image is a Label Studio upload ($path)" test "${path#/data/upload/}" != "$path"
+  mkdir -p "$BACKEND/xdg/data" "$BACKEND/xdg/cache"
+  echo 'from label_studio_ml.model import LabelStudioMLBase' >"$BACKEND/model.py"
+  python3 -c 'import base64,sys; open(sys.argv[1],"wb").write(base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))' "$WORK/cat.png"
+  image_project backend
+  local project=$PROJECT task=$TASK
 
-  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$LS_URL" "$LS_TOKEN" >"$dir/.env"
-  predicted_and_got "legacy key, legacy on" current "$dir/.env" "$url" 200 0
+  # The backend, current generation to begin with (it reads $BACKEND/generation and .env
+  # at each request), with empty XDG directories so that the SDK downloads.
+  port=$(free_port); local backend=http://127.0.0.1:$port
+  echo current >"$BACKEND/generation"
+  env -i PATH="$PATH" HOME="$BACKEND/xdg" XDG_DATA_HOME="$BACKEND/xdg/data" XDG_CACHE_HOME="$BACKEND/xdg/cache" \
+    setsid "$CACHE/venv-$LS_VERSION/bin/python" "$ROOT/scripts/e2e-backend.py" serve "$BACKEND/generation" \
+    "$BACKEND/.env" "$port" "$BACKEND/record" >>"$WORK/backend-$db.log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 1 30); do curl -fs -m 2 "$backend/health" >/dev/null 2>&1 && break; sleep 1; done
+
+  # 1.23.2's default (ML_BLOCK_LOCAL_IP): a backend on loopback is refused and not saved.
+  check "1.23.2 refuses a backend on loopback: 403 reserved network address" \
+    sh -c "test \"\$1\" = 403 && grep -q 'reserved network address' '$WORK/connect'" _ "$(connect_backend "$project" "$backend" current)"
+  expect 0 "doctor --project: no backend was saved" -- --db "$LS_DB" doctor --project "$project" --ls-data-dir "$LS_DATA" --json
+  json_is checks/project.ml_backends/status skip
+  # The fix lsauth names: ML_BLOCK_LOCAL_IP=false. The connect still answers 403 (for the
+  # backend's webhook, SSRF_PROTECTION_ENABLED), and the backend is saved all the same,
+  # Disconnected until Label Studio asks it for predictions.
+  stop_label_studio
+  ML_BLOCK_LOCAL_IP=false start_label_studio "e2e_$db" "$db" "$LS_VERSION" keep
+  check "with ML_BLOCK_LOCAL_IP=false the connect answers 403 for the webhook" \
+    test "$(connect_backend "$project" "$backend" current)" = 403
+  expect 0 "doctor --project: the backend is saved, Disconnected" -- --db "$LS_DB" doctor --project "$project" \
+    --ls-data-dir "$LS_DATA" --json
+  json_is checks/project.ml_backends/status warn
+  check "the fix is to ask for predictions" sh -c "grep -q '\"fix\": \"ask for predictions' '$OUT'"
+  check "a web-login session for Label Studio's own requests" session_login
+
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$LS_URL" "$LS_TOKEN" >"$BACKEND/.env"
+  predicted_and_got "legacy key, legacy on" current "$task" 200 0
   json_is integration/client ml_backend
+  expect 0 "doctor --project: the backend is connected now" -- --db "$LS_DB" doctor --project "$project" \
+    --ls-data-dir "$LS_DATA" --json
+  json_is checks/project.ml_backends/status pass
   expect 0 "disable-legacy --all (the field report)" -- --db "$LS_DB" disable-legacy --all --yes
-  predicted_and_got "legacy key, legacy off" current "$dir/.env" "$url" 401 1
+  predicted_and_got "legacy key, legacy off" current "$task" 401 1
   json_is cause legacy_disabled
   expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
 
   # A PAT where the current backend refreshes it.
-  expect 0 "migrate-env --pat-capable" -- migrate-env --env-file "$dir/.env" --pat-capable --revoke-existing --yes --json
-  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$dir/.env")
-  predicted_and_got "PAT in LABEL_STUDIO_API_KEY" current "$dir/.env" "$url" 200 0
-  predicted_and_got "the same PAT, a backend before the fix" before-fix "$dir/.env" "$url" 401 1 --client ml-backend-before-fix
+  expect 0 "migrate-env --pat-capable" -- migrate-env --env-file "$BACKEND/.env" --pat-capable --revoke-existing --yes --json
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$BACKEND/.env")
+  predicted_and_got "PAT in LABEL_STUDIO_API_KEY" current "$task" 200 0
+  predicted_and_got "the same PAT, a backend before the fix" before-fix "$task" 401 1 --client ml-backend-before-fix
   json_is cause client_refused
 
   # The SAM example's variable: the current backend sends the PAT unrefreshed.
-  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_ACCESS_TOKEN=%s\n' "$LS_URL" "$PAT_SEEN" >"$dir/.env"
-  predicted_and_got "PAT in LABEL_STUDIO_ACCESS_TOKEN" current "$dir/.env" "$url" 401 1
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_ACCESS_TOKEN=%s\n' "$LS_URL" "$PAT_SEEN" >"$BACKEND/.env"
+  predicted_and_got "PAT in LABEL_STUDIO_ACCESS_TOKEN" current "$task" 401 1
   json_is cause client_refused
   # lsauth migrated this file: its backup holds the legacy key, and the rollback is the fix.
   check "the fix is the legacy key back (lsauth's rollback of the file), not enable-legacy" \
     sh -c "grep -q '\"fix\": \"lsauth rollback --env-file [^\"]* --latest' '$OUT' && ! grep -q '\"fix\": \"[^\"]*enable-legacy' '$OUT'"
-  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_ACCESS_TOKEN=%s\n' "$LS_URL" "$LS_TOKEN" >"$dir/.env"
-  predicted_and_got "the fix applied: the legacy key back" current "$dir/.env" "$url" 200 0
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_ACCESS_TOKEN=%s\n' "$LS_URL" "$LS_TOKEN" >"$BACKEND/.env"
+  predicted_and_got "the fix applied: the legacy key back" current "$task" 200 0
 
   # Task URLs on another host name than LABEL_STUDIO_URL's: no key is sent.
-  local other=http://localhost:$port$path
+  port=${LS_URL##*:}
+  local path; path=$(curl -fs -m 10 -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/tasks/$task" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["image"])')
+  check "the task's image is a Label Studio upload ($path)" test "${path#/data/upload/}" != "$path"
   check "a task with the image under localhost is imported" curl -fs -m 10 -o /dev/null -X POST \
-    -H "Authorization: Token $LS_TOKEN" -H 'Content-Type: application/json' -d "[{\"image\": \"$other\"}]" \
+    -H "Authorization: Token $LS_TOKEN" -H 'Content-Type: application/json' -d "[{\"image\": \"http://localhost:$port$path\"}]" \
     "$LS_URL/api/projects/$project/import"
-  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$LS_URL" "$LS_TOKEN" >"$dir/.env"
+  local other; other=$(curl -fs -m 10 -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/tasks?project=$project" |
+    python3 -c 'import json, sys; d = json.load(sys.stdin); t = d["tasks"] if isinstance(d, dict) else d; print([x["id"] for x in t if x["data"]["image"].startswith("http://localhost")][0])')
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$LS_URL" "$LS_TOKEN" >"$BACKEND/.env"
   check "a download from localhost with LABEL_STUDIO_URL on 127.0.0.1 gets 401" \
-    test "$(backend_download current "$dir/.env" "$other")" = 401
-  expect 0 "doctor --project names the host mismatch" -- --db "$LS_DB" doctor --env-file "$dir/.env" \
+    test "$(backend_download current "$other")" = 401
+  expect 0 "doctor --project names the host mismatch" -- --db "$LS_DB" doctor --env-file "$BACKEND/.env" \
     --ls-data-dir "$LS_DATA" --project "$project" --json
   json_is checks/project.task_urls/status warn
   local fix; fix=$(json_get checks/project.task_urls/fix)
   local host; host=$(printf '%s' "$fix" | sed -n 's/^set LABEL_STUDIO_URL in the backend.s .env to \([^ ]*\) .*/\1/p')
   check "the fix names the tasks' host" test "$host" = "http://localhost:$port"
-  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$host" "$LS_TOKEN" >"$dir/.env"
-  check "the fix applied: the download gets 200" test "$(backend_download current "$dir/.env" "$other")" = 200
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n' "$host" "$LS_TOKEN" >"$BACKEND/.env"
+  check "the fix applied: the download gets 200" test "$(backend_download current "$other")" = 200
   # The backend's process does not see the database: on SQLite only, to keep CI short
   # (lsauth's reading of ml_mlbackend is the integration tests' on both).
-  [ "$db" != sqlite ] || story_ml_v1 "$db" "$project"
+  [ "$db" != sqlite ] || story_ml_v1 "$db"
   unset PAT_SEEN
-}
-
-# predictions_asked PROJECT: Label Studio itself asks the project's ML backend for
-# predictions (the Data Manager's "retrieve predictions", after deleting the old ones, or
-# it asks for none), signed in with a PAT so that it works with legacy tokens off.
-predictions_asked() {
-  local access; access=$(curl -fs -m 10 -X POST -H 'Content-Type: application/json' -d "{\"refresh\": \"$PAT_SEEN\"}" \
-    "$LS_URL/api/token/refresh/" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])')
-  local action
-  for action in delete_tasks_predictions retrieve_tasks_predictions; do
-    curl -fs -m 60 -o /dev/null -X POST -H "Authorization: Bearer $access" -H 'Content-Type: application/json' \
-      -d '{"selectedItems": {"all": true, "excluded": []}}' "$LS_URL/api/dm/actions?id=$action&project=$1" || return 1
-  done
 }
 
 # backend_got RECORD STATUS: what the v1 backend's last download got ("200 Token").
@@ -366,54 +426,37 @@ backend_got() { test "$(tail -1 "$1")" = "$2"; }
 # A label-studio-ml 1.0.9 backend (PyPI, the v1 API) that Label Studio connects and asks for
 # predictions: it downloads with the project creator's legacy key, which Label Studio sends
 # to /setup, never with its .env's key (a PAT here). lsauth's doctor --project predicts
-# each answer, and its fixes are applied: ML_BLOCK_LOCAL_IP, then enable-legacy.
+# each answer, and its fix is applied.
 story_ml_v1() {
-  local db=$1 project=$2 record=$WORK/v1-record xdg=$WORK/xdg-v1 port; port=$(free_port)
+  local db=$1 record=$WORK/v1-record xdg=$WORK/xdg-v1 port; port=$(free_port)
   echo "story: a label-studio-ml 1.0.9 backend, connected and asked for predictions by Label Studio"
+  image_project backend-v1
   mkdir -p "$xdg/data" "$xdg/cache"
   env -i PATH="$PATH" HOME="$xdg" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" \
     LABEL_STUDIO_URL="$LS_URL" LABEL_STUDIO_API_KEY="$PAT_SEEN" setsid "$CACHE/venv-label-studio-ml-1.0.9/bin/python" \
     "$ROOT/scripts/e2e-backend-v1.py" "$port" "$record" >>"$WORK/v1-backend.log" 2>&1 &
   PIDS+=("$!")
-  local backend=http://127.0.0.1:$port connect=$WORK/v1-connect
+  local backend=http://127.0.0.1:$port
   for _ in $(seq 1 30); do curl -fs -m 2 "$backend/health" >/dev/null 2>&1 && break; sleep 1; done
-  connect_backend() {
-    curl -s -m 60 -o "$connect" -w '%{http_code}' -X POST -H "Authorization: Token $LS_TOKEN" \
-      -H 'Content-Type: application/json' -d "{\"url\": \"$backend\", \"project\": $project, \"title\": \"v1\"}" \
-      "$LS_URL/api/ml"
-  }
-  check "1.23.2 refuses a backend on loopback: 403 reserved network address" \
-    sh -c "test \"\$1\" = 403 && grep -q 'reserved network address' '$connect'" _ "$(connect_backend)"
-  expect 0 "doctor --project: no backend was saved" -- --db "$LS_DB" doctor --project "$project" --ls-data-dir "$LS_DATA" --json
-  json_is checks/project.ml_backends/status skip
-
-  # The fix lsauth names: ML_BLOCK_LOCAL_IP=false. The connect still answers 403 (for the
-  # backend's webhook, SSRF_PROTECTION_ENABLED), and the backend is saved all the same,
-  # Disconnected until Label Studio asks it for predictions.
-  stop_label_studio
-  ML_BLOCK_LOCAL_IP=false start_label_studio "e2e_$db" "$db" "$LS_VERSION" keep
-  check "with ML_BLOCK_LOCAL_IP=false the connect answers 403 for the webhook" test "$(connect_backend)" = 403
-  expect 0 "doctor --project: the backend is saved, Disconnected" -- --db "$LS_DB" doctor --project "$project" \
-    --ls-data-dir "$LS_DATA" --json
-  json_is checks/project.ml_backends/status warn
-  check "the fix is to ask for predictions" sh -c "grep -q '\"fix\": \"ask for predictions' '$OUT'"
-  check "Label Studio asks for predictions" predictions_asked "$project"
+  check "connected (403 for the webhook, as with ML_BLOCK_LOCAL_IP=false)" \
+    test "$(connect_backend "$PROJECT" "$backend" v1)" = 403
+  check "Label Studio asks for predictions" predictions_asked "$PROJECT"
   check "the v1 backend downloads with the key from /setup: 200 Token" backend_got "$record" "200 Token"
-  expect 0 "doctor --project: the backend is connected now" -- --db "$LS_DB" doctor --project "$project" \
+  expect 0 "doctor --project: connected, the creator's key works" -- --db "$LS_DB" doctor --project "$PROJECT" \
     --ls-data-dir "$LS_DATA" --json
   json_is checks/project.ml_backends/status pass
   json_is checks/project.ml_backend_key/status pass
 
   expect 0 "disable-legacy --all (the field report)" -- --db "$LS_DB" disable-legacy --all --yes
-  expect 1 "doctor --project predicts the v1 backend's 401" -- --db "$LS_DB" doctor --project "$project" \
+  expect 1 "doctor --project predicts the v1 backend's 401" -- --db "$LS_DB" doctor --project "$PROJECT" \
     --ls-data-dir "$LS_DATA" --json
   json_is checks/project.ml_backend_key/status fail
   json_is checks/project.ml_backend_key/explained_by orgs.legacy_disabled
   local fix; fix=$(json_get checks/project.ml_backend_key/fix)
-  check "Label Studio asks for predictions" predictions_asked "$project"
+  check "Label Studio asks for predictions" predictions_asked "$PROJECT"
   check "the v1 backend's download gets 401 (its .env's PAT unused)" backend_got "$record" "401 Token"
   pasted "$fix --yes"
-  check "Label Studio asks for predictions" predictions_asked "$project"
+  check "Label Studio asks for predictions" predictions_asked "$PROJECT"
   check "the fix applied: the v1 backend's download gets 200" backend_got "$record" "200 Token"
 }
 
