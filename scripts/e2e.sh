@@ -272,6 +272,8 @@ session_login() {
   curl -s -m 20 -c "$JAR" -b "$JAR" -o /dev/null -X POST -H "Referer: $LS_URL/user/login/" \
     --data-urlencode "csrfmiddlewaretoken=$csrf" --data-urlencode "email=$ADMIN_EMAIL" \
     --data-urlencode "password=$ADMIN_PASSWORD" "$LS_URL/user/login/"
+  # A failed login answers 200 with the form again: only a session cookie says it worked.
+  grep -q sessionid "$JAR"
 }
 
 # predictions_asked PROJECT: Label Studio itself asks the project's ML backend for

@@ -267,6 +267,13 @@ impl OrgStatus {
 mod tests {
     use super::*;
 
+    #[test]
+    fn flag_values() {
+        assert_eq!(parse_bool("False"), Some(false));
+        assert_eq!(parse_bool("1"), Some(true));
+        assert_eq!(parse_bool("maybe"), None);
+    }
+
     fn schema(m: &[&str]) -> JwtSchema {
         JwtSchema { migrations: m.iter().map(|s| s.to_string()).collect() }
     }

@@ -151,6 +151,20 @@ fn sync_settings(fake: &FakeLs, db: &Path) {
     }
 }
 
+/// Today's and yesterday's dates (UTC), as lsauth prints them: the times a run makes.
+fn run_dates() -> &'static [String; 2] {
+    static DATES: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    DATES.get_or_init(|| {
+        let today = time::OffsetDateTime::now_utc().date();
+        let text = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+        [text(today), text(today.previous_day().unwrap_or(today))]
+    })
+}
+
+fn rest_at(chars: &[char], i: usize) -> String {
+    chars[i..chars.len().min(i + 10)].iter().collect()
+}
+
 /// Output as a guide shows it: what changes from run to run (backup ids, which hold the
 /// time; times; scratch paths and HOME) as `[..]`.
 fn as_documented(line: &str) -> String {
@@ -162,8 +176,10 @@ fn as_documented(line: &str) -> String {
         let is_id =
             digits(i, 8) && chars.get(i + 8) == Some(&'T') && digits(i + 9, 12) && chars.get(i + 21) == Some(&'Z');
         let at = |k: usize, c: char| chars.get(k) == Some(&c);
-        // 2026-12-01 14:15:00[.123456] or with a T: a time this run made.
-        let is_time = digits(i, 4)
+        // 2026-12-01 14:15:00[.123456] or with a T: a time this run made (today's or, past
+        // midnight, yesterday's); the demo's own times are shown as they are.
+        let is_time = run_dates().iter().any(|d| rest_at(&chars, i).starts_with(d.as_str()))
+            && digits(i, 4)
             && at(i + 4, '-')
             && digits(i + 5, 2)
             && at(i + 7, '-')

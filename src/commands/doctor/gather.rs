@@ -82,15 +82,13 @@ pub fn gather(
 
     let mut project = args.project.map(|id| match handle.as_deref_mut() {
         None => ProjectInputs::NoDatabase,
-        Some(db) => read_project(db, id, sources.url.as_ref().map(|(u, _)| u.clone()))
+        Some(db) => read_project(db, id, sources.url.as_ref().map(|(u, _)| u.clone()), &failed)
             .unwrap_or_else(|e| ProjectInputs::Unread(failed(e))),
     });
     let project_keys: Vec<String> = match &project {
         Some(ProjectInputs::Found(p)) => {
-            let mut keys: Vec<String> = [&p.project_creator, &p.organization_creator]
-                .into_iter()
-                .filter_map(|role| role.live_test(flag.is_off()).map(String::from))
-                .collect();
+            let mut keys: Vec<String> =
+                p.roles.iter().filter_map(|role| role.live_test(flag.is_off()).map(String::from)).collect();
             keys.dedup();
             keys
         }
@@ -100,7 +98,7 @@ pub fn gather(
     let (api, client) = probe_api(args, &sources, token.as_ref(), &project_keys);
     if let (Some(client), Some(ProjectInputs::Found(p))) = (&client, &mut project) {
         // Answered with the probe: the client keeps those answers and sends nothing again.
-        for role in [&mut p.project_creator, &mut p.organization_creator] {
+        for role in &mut p.roles {
             if let Some(key) = role.live_test(flag.is_off()).map(String::from) {
                 role.live = Some(client.block_on(async {
                     crate::api::answers::whoami_legacy(
@@ -157,19 +155,36 @@ fn read_database(db: &mut dyn Database, flag: &JwtFlag, failed: &impl Fn(anyhow:
     }
 }
 
-fn read_project(db: &mut dyn Database, id: i64, label_studio_url: Option<String>) -> anyhow::Result<ProjectInputs> {
+/// `--project`'s facts, read in the order its checks use them, up to the first read that
+/// fails (`ProjectRead::failed`): the checks of what came before it are still made.
+fn read_project(
+    db: &mut dyn Database,
+    id: i64,
+    label_studio_url: Option<String>,
+    failed: &impl Fn(anyhow::Error) -> String,
+) -> anyhow::Result<ProjectInputs> {
     let Some(project) = db.project(id)? else { return Ok(ProjectInputs::Missing { id }) };
     let Some(organization_id) = project.organization_id else { return Ok(ProjectInputs::NoOrganization { id }) };
-    Ok(ProjectInputs::Found(Box::new(ProjectRead {
+    let mut read = ProjectRead {
         id: project.id,
         title: project.title,
         organization_id,
-        project_creator: role_key(db, project.project_creator)?,
-        organization_creator: role_key(db, project.organization_creator)?,
-        ml_backends: db.ml_backends(id)?,
-        task_data: db.task_data_sample(id)?,
+        roles: Vec::new(),
+        ml_backends: None,
+        task_data: None,
+        failed: None,
         label_studio_url,
-    })))
+    };
+    let reads = (|| {
+        for user in [project.project_creator, project.organization_creator] {
+            read.roles.push(role_key(db, user)?);
+        }
+        read.ml_backends = Some(db.ml_backends(id)?);
+        read.task_data = Some(db.task_data_sample(id)?);
+        anyhow::Ok(())
+    })();
+    read.failed = reads.err().map(failed);
+    Ok(ProjectInputs::Found(Box::new(read)))
 }
 
 fn role_key(db: &mut dyn Database, user_id: Option<i64>) -> anyhow::Result<RoleKey> {

@@ -163,11 +163,14 @@ pub struct ProjectRead {
     pub title: Option<String>,
     pub organization_id: i64,
     /// The project's creator (the key Label Studio sends to /setup), then the
-    /// organization's creator (exports with media).
-    pub project_creator: RoleKey,
-    pub organization_creator: RoleKey,
-    pub ml_backends: Vec<db::MlBackendRow>,
-    pub task_data: Vec<String>,
+    /// organization's creator (exports with media), as far as they were read.
+    pub roles: Vec<RoleKey>,
+    /// `None` when not read.
+    pub ml_backends: Option<Vec<db::MlBackendRow>>,
+    pub task_data: Option<Vec<String>>,
+    /// The first read that failed (its error's text): what was read before it is still
+    /// judged, then project.error reports it; nothing after it is read.
+    pub failed: Option<String>,
     /// The LABEL_STUDIO_URL lsauth was given (the backend's), to compare the tasks' with.
     pub label_studio_url: Option<String>,
 }

@@ -1,7 +1,7 @@
 //! project.*: `--project`'s keys as Label Studio uses them on the server side (the ML
 //! backend /setup call, exports with media), its ML backends and its tasks' URLs.
 
-use super::inputs::{Inputs, ProjectInputs, ProjectRead, RoleKey};
+use super::inputs::{Inputs, ProjectInputs, ProjectRead};
 use crate::db;
 use crate::outcome::checks::{Checks, Section};
 use crate::report;
@@ -41,8 +41,15 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
         format!("project {} {:?} → organization {org_id}", project.id, project.title.clone().unwrap_or_default()),
     );
     role_checks(checks, inputs, project);
-    ml_backends_check(checks, &project.ml_backends, project_id);
-    task_urls_check(checks, &project.task_data, project.label_studio_url.as_deref());
+    if let Some(backends) = &project.ml_backends {
+        ml_backends_check(checks, backends, project_id);
+    }
+    if let Some(task_data) = &project.task_data {
+        task_urls_check(checks, task_data, project.label_studio_url.as_deref());
+    }
+    if let Some(error) = &project.failed {
+        checks.fail("project.error", sec, "this check could not run").detail(error.clone());
+    }
 }
 
 fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
@@ -52,17 +59,16 @@ fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
     // body: /setup does not authenticate with it (it answers 200 whatever the settings);
     // label-studio-ml 1.0.x backends then download task data with it. Exports with media
     // use the organization creator's key. (AUTH-FACTS, "ML backends, measured".)
-    let roles: [(&str, &str, &str, &RoleKey); 2] = [
+    let roles = [
         (
             "project.ml_backend_key",
             "label-studio-ml 1.0.x downloads (the key Label Studio sends to /setup)",
             "the project's creator",
-            &project.project_creator,
         ),
-        ("project.export_key", "exports with media", "the organization's creator", &project.organization_creator),
+        ("project.export_key", "exports with media", "the organization's creator"),
     ];
     let flag_off = inputs.flag.is_off();
-    for (id, feature, who, role) in roles {
+    for ((id, feature, who), role) in roles.into_iter().zip(&project.roles) {
         let mut chain = vec![format!("project {project_id}")];
         let Some(user) = &role.user else {
             checks.fail(id, sec, format!("{feature}: {who} is unknown (deleted user)"));
@@ -104,7 +110,7 @@ fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
                         format!(
                             "{who}'s legacy token is rejected by organization {active}: {} (/setup itself answers \
                              200: the backend shows Connected)",
-                            v1_downloaders(&project.ml_backends)
+                            v1_downloaders(project.ml_backends.as_deref().unwrap_or_default())
                         )
                     } else {
                         format!("{feature} will get 401: {who}'s legacy token is rejected by organization {active}")
@@ -204,16 +210,19 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
             .detail(format!("{}\n{needs}", lines.join("\n")));
         return;
     }
-    // Refused for its address: said in the error Label Studio stored, or an error on a
-    // loopback or private address (from 1.23.2, ML_BLOCK_LOCAL_IP).
+    let no_error = |b: &db::MlBackendRow| b.error_message.as_deref().is_none_or(|e| e.trim().is_empty());
+    let reserved = |b: &db::MlBackendRow| crate::token::clients::reserved_address(&b.url);
+    // Disconnected with no error: Label Studio has not checked it since it was saved (a
+    // connect whose webhook was refused leaves a backend so, measured on 1.23.2) or its
+    // health check failed (as it does for a loopback or private address from 1.23.2,
+    // ML_BLOCK_LOCAL_IP): the row cannot tell which.
+    let unchecked = down.iter().all(|b| b.state == "DI" && no_error(b));
+    // Refused for its address: the error Label Studio stored says so, or a loopback or
+    // private address failed otherwise.
     let blocked = down.iter().any(|b| {
         b.error_message.as_deref().is_some_and(|e| e.contains("reserved network address"))
-            || (b.state == "ER" && crate::token::clients::reserved_address(&b.url))
+            || (reserved(b) && !(b.state == "DI" && no_error(b)))
     });
-    // Disconnected with no error: Label Studio has not checked it since (a connect whose
-    // webhook was refused leaves the backend saved so, measured on 1.23.2).
-    let unchecked =
-        down.iter().all(|b| b.state == "DI" && b.error_message.as_deref().is_none_or(|e| e.trim().is_empty()));
     let check = checks
         .warn(ID, sec, format!("{} not connected", count(down.len(), "ML backend is", "ML backends are")))
         .detail(format!("{}\n{needs}", lines.join("\n")));
@@ -227,12 +236,18 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
              wants SSRF_PROTECTION_ENABLED=false",
         );
     } else if unchecked {
-        check.fix(
+        let address = if down.iter().any(|b| reserved(b)) {
+            ", and on a loopback or private address (Docker's) that Label Studio 1.23.2 allows only with \
+             ML_BLOCK_LOCAL_IP=false in its environment"
+        } else {
+            ""
+        };
+        check.fix(format!(
             "ask for predictions (the Data Manager's Retrieve Predictions) or open the backend in the project's Model \
              settings: Label Studio checks a Disconnected backend again then, and marks it Connected if it answers (a \
              backend saved by a connect that answered 403 \"reserved network address\" for its webhook starts \
-             Disconnected); if it stays so, check that the backend runs and that Label Studio reaches its URL",
-        );
+             Disconnected); if it stays so, check that the backend runs and that Label Studio reaches its URL{address}"
+        ));
     } else {
         check.fix("check that the backend runs and that Label Studio reaches its URL, then connect it again (the project's Model settings)");
     }
@@ -313,6 +328,7 @@ mod tests {
         for b in [
             backend("http://ml-backend:9090", "ER", Some("URL resolves to a reserved network address")),
             backend("http://127.0.0.1:9090", "ER", Some("Connection refused")),
+            backend("http://172.18.0.5:9090", "DI", Some("Connection refused")),
         ] {
             let c = backends_check(&[b]);
             assert_eq!(c.status, Status::Warn);
@@ -322,10 +338,17 @@ mod tests {
 
     #[test]
     fn a_backend_disconnected_without_an_error_is_checked_again_by_asking_for_predictions() {
-        let c = backends_check(&[backend("http://127.0.0.1:9090", "DI", None)]);
+        let c = backends_check(&[backend("http://ml.example.com:9090", "DI", None)]);
         assert_eq!(c.status, Status::Warn);
         assert!(c.fix.as_deref().unwrap().starts_with("ask for predictions"), "{c:?}");
-        assert!(!c.fix.as_deref().unwrap().contains("set ML_BLOCK_LOCAL_IP"), "{c:?}");
+        assert!(!c.fix.as_deref().unwrap().contains("ML_BLOCK_LOCAL_IP"), "{c:?}");
+        // On a loopback or private address its health check may be what 1.23.2 refuses.
+        let local = backends_check(&[backend("http://127.0.0.1:9090", "DI", None)]);
+        assert!(local.fix.as_deref().unwrap().starts_with("ask for predictions"), "{local:?}");
+        assert!(
+            local.fix.as_deref().unwrap().ends_with("only with ML_BLOCK_LOCAL_IP=false in its environment"),
+            "{local:?}"
+        );
     }
 
     #[test]
@@ -336,6 +359,26 @@ mod tests {
             c.detail.as_deref().unwrap().contains("label-studio-ml 1.0.x the project creator's legacy key"),
             "{c:?}"
         );
+    }
+
+    #[test]
+    fn a_read_that_fails_midway_keeps_the_checks_of_what_was_read_before_it() {
+        let mut i = super::super::inputs::tests::inputs();
+        i.project = Some(ProjectInputs::Found(Box::new(ProjectRead {
+            id: 7,
+            title: Some("SAM".into()),
+            organization_id: 1,
+            roles: vec![super::super::inputs::RoleKey { user: None, key: None, legacy_on: true, live: None }],
+            ml_backends: None,
+            task_data: None,
+            failed: Some("permission denied for table htx_user".into()),
+            label_studio_url: None,
+        })));
+        let mut c = Checks::default();
+        checks(&mut c, &i);
+        let ids: Vec<&str> = c.checks.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["project.exists", "project.ml_backend_key", "project.error"]);
+        assert_eq!(c.checks[2].detail.as_deref(), Some("permission denied for table htx_user"));
     }
 
     #[test]
