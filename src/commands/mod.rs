@@ -209,13 +209,9 @@ impl Ctx {
     /// Label Studio's data directory, whose `.env` holds SECRET_KEY: the one the named
     /// SQLite database lives in (`--db`, LSAUTH_DB), else the one Label Studio would use.
     pub fn data_dir(&self) -> Option<std::path::PathBuf> {
-        if self.db_given_explicitly() {
-            if let Ok(db::Located { target: db::DbTarget::Sqlite { path }, .. }) =
-                db::locate(self.global.db.as_deref(), &self.env)
-            {
-                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-                return Some(dir.to_path_buf());
-            }
+        if let Ok(DbChoice::Named(db::Located { target: db::DbTarget::Sqlite { path }, .. })) = self.database_choice() {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            return Some(dir.to_path_buf());
         }
         crate::config::label_studio::base_data_dir(&self.env).ok().map(|d| d.0)
     }

@@ -62,7 +62,10 @@ pub fn gather(
                 handle = Some(db);
                 DatabaseInputs::Open(Box::new(read))
             }
-            Err(e) if ctx.db_given_explicitly() && status_of(&e) == ExitStatus::BadInput => return Err(e),
+            // A database the user named that cannot be used is an error; one found is a finding.
+            Err(e) if matches!(database_choice, DbChoice::Named(_)) && status_of(&e) == ExitStatus::BadInput => {
+                return Err(e)
+            }
             Err(e) => DatabaseInputs::Unopened { lock_wait: db::is_lock_wait(&e), error: failed(e) },
         },
     };
