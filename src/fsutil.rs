@@ -40,6 +40,111 @@ fn sync_dir(dir: &Path) -> anyhow::Result<()> {
     fs::File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("syncing directory {}", dir.display()))
 }
 
+/// The name every temporary file of lsauth's begins with: `.lsauth-tmp-<pid>-`, so that a
+/// later run can tell whose it is (`clear_stale_temp_files`).
+const TEMP_PREFIX: &str = ".lsauth-tmp-";
+
+fn temp_prefix() -> String {
+    format!("{TEMP_PREFIX}{}-", std::process::id())
+}
+
+/// How old a temporary file must be before a later run may take it for a leftover.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Remove the temporary files an interrupted run left in `dir` (lsauth's own backup
+/// directory). A file is stale when both hold: it was last written over an hour ago (no
+/// run of lsauth keeps a temporary file open for that long: a backup is written in
+/// seconds) and the process its name names is not running on this host (or the name
+/// names none, as before lsauth put the pid in it). A concurrent run's file is young, or
+/// its process is alive, so it is never touched. Only regular files are removed; what
+/// cannot be removed stays. Returns how many were removed.
+pub fn clear_stale_temp_files(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else { return 0 };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else { continue };
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).is_some_and(|age| age > STALE_AFTER);
+        let owner_alive = rest.split_once('-').and_then(|(pid, _)| pid.parse::<i32>().ok()).is_some_and(process_alive);
+        if meta.file_type().is_file() && old && !owner_alive && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+fn process_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only asks whether the process exists.
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+}
+
+/// Whether `dir` takes new files: a probe file is created there and removed again. Exit 2
+/// naming the directory and `why_needed` when it does not (read-only, not a directory,
+/// `/proc`, no permission).
+pub fn probe_takes_files(dir: &Path, why_needed: &str) -> anyhow::Result<()> {
+    tempfile::Builder::new()
+        .prefix(".lsauth-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| crate::exit::bad_input(format!("{} takes no new files ({e}): {why_needed}", dir.display())))
+}
+
+/// A file lsauth is about to write, for `check_room`: a path on the file system it goes
+/// on (its directory, or the file itself when it is written in place) and its size.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub on: PathBuf,
+    pub bytes: u64,
+    pub what: String,
+}
+
+/// Whether each file system has room for the new files that will go on it (whole blocks,
+/// one spare): checked before anything changes, so that a full disk is exit 2 with
+/// nothing done instead of a failure halfway. Root may use the blocks kept for it.
+pub fn check_room(files: &[NewFile]) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::MetadataExt;
+    let mut by_device: BTreeMap<u64, (PathBuf, Vec<&NewFile>)> = BTreeMap::new();
+    for f in files {
+        let dev = fs::metadata(&f.on).map(|m| m.dev()).unwrap_or(0);
+        by_device.entry(dev).or_insert_with(|| (f.on.clone(), Vec::new())).1.push(f);
+    }
+    for (dir, files) in by_device.values() {
+        let Some((block, free)) = free_space(dir) else { continue };
+        let needed: u64 = files.iter().map(|f| f.bytes.div_ceil(block).max(1) * block).sum::<u64>() + block;
+        if free < needed {
+            let what: Vec<&str> = files.iter().map(|f| f.what.as_str()).collect();
+            return Err(crate::exit::bad_input(format!(
+                "the file system of {} has {free} bytes free, and {} need {needed}: make room and run again \
+                 (nothing was changed)",
+                dir.display(),
+                what.join(" and ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// (block size, bytes this user may still write) of the file system holding `path`.
+fn free_space(path: &Path) -> Option<(u64, u64)> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: statvfs fills `st` when it returns 0.
+    let st = unsafe {
+        if libc::statvfs(c.as_ptr(), st.as_mut_ptr()) != 0 {
+            return None;
+        }
+        st.assume_init()
+    };
+    let block = (st.f_frsize as u64).max(1);
+    // SAFETY: geteuid has no preconditions.
+    let blocks = if unsafe { libc::geteuid() } == 0 { st.f_bfree } else { st.f_bavail } as u64;
+    Some((block, blocks.saturating_mul(block)))
+}
+
 /// Write a new file `dir/<stem><suffix>`, never replacing an existing one: if the name
 /// is taken, `-2`, `-3`, ... are tried. The file is complete and synced, mode `mode`,
 /// before its name appears. Returns the path written.
@@ -57,7 +162,7 @@ pub fn write_new_file_with(
     fill: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<PathBuf> {
     let mut tmp = tempfile::Builder::new()
-        .prefix(".lsauth-tmp-")
+        .prefix(&temp_prefix())
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
@@ -360,10 +465,16 @@ fn swapped(what: &Path, target: &Path) -> anyhow::Error {
 /// the directory is synced and the name checked to be the file written. A reader sees the
 /// old file or the new one, never a mix; a symlink stays a symlink. A mount point is
 /// rewritten in place instead (`Replaced::InPlace`).
-pub fn replace_file(target: &ReplaceTarget, bytes: &[u8], mode: Option<u32>) -> Result<Replaced, ReplaceError> {
+/// `before` is what the file holds now: an in-place write that fails midway puts it back.
+pub fn replace_file(
+    target: &ReplaceTarget,
+    before: &[u8],
+    bytes: &[u8],
+    mode: Option<u32>,
+) -> Result<Replaced, ReplaceError> {
     let mode = mode.unwrap_or(target.mode);
     if target.in_place {
-        rewrite_in_place(target, bytes, mode)?;
+        rewrite_in_place(target, before, bytes, mode)?;
         return Ok(Replaced::InPlace);
     }
     let untouched = |error| ReplaceError { error, touched: false };
@@ -371,7 +482,7 @@ pub fn replace_file(target: &ReplaceTarget, bytes: &[u8], mode: Option<u32>) -> 
 }
 
 /// A replace that failed: `touched` once the file may no longer be what it was (renamed
-/// over, or truncated in place), so its backup must stay and be named.
+/// over, or written in place and not put back), so its backup must stay and be named.
 #[derive(Debug)]
 pub struct ReplaceError {
     pub error: anyhow::Error,
@@ -389,7 +500,7 @@ impl From<ReplaceError> for anyhow::Error {
 fn replace_atomically(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> anyhow::Result<anyhow::Result<Replaced>> {
     let dir = target.real.parent().unwrap_or(Path::new("/"));
     let mut tmp = tempfile::Builder::new()
-        .prefix(".lsauth-tmp-")
+        .prefix(&temp_prefix())
         .permissions(Permissions::from_mode(0o600))
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
@@ -418,34 +529,82 @@ fn replace_atomically(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> anyhow
     }))
 }
 
-/// Truncate and write the very file that was checked (same device and inode, no symlink
-/// followed at the last step), then sync it.
-fn rewrite_in_place(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> Result<(), ReplaceError> {
+/// Write the very file that was checked (same device and inode, no symlink followed at
+/// the last step) in place, never leaving part of it: the blocks the new content needs
+/// are reserved first (a full disk is refused while the file is still whole); the new
+/// bytes are written over the old from the start and the file is then cut to their
+/// length and synced. If any of that fails, the old bytes are written back at once (they
+/// need no blocks the file does not already have); only if that fails too is the file
+/// `touched`.
+fn rewrite_in_place(target: &ReplaceTarget, before: &[u8], bytes: &[u8], mode: u32) -> Result<(), ReplaceError> {
     use std::os::unix::fs::OpenOptionsExt;
     let shown = target.path.display();
-    let before = |error| ReplaceError { error, touched: false };
+    let before_err = |error| ReplaceError { error, touched: false };
     let mut file = fs::OpenOptions::new()
         .write(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(&target.real)
         .with_context(|| format!("opening {shown} to write it in place"))
-        .map_err(before)?;
+        .map_err(before_err)?;
     if identity(&file).ok() != Some((target.dev, target.ino)) {
-        return Err(before(swapped(&target.real, &target.path)));
+        return Err(before_err(swapped(&target.real, &target.path)));
     }
+    reserve(&file, bytes.len() as u64)
+        .with_context(|| format!("reserving {} bytes for {shown} (nothing of it was written)", bytes.len()))
+        .map_err(before_err)?;
     // The mode first: the likeliest failure (a file this user may write but not chmod)
     // comes before anything of the content is gone.
     if target.mode != mode {
         file.set_permissions(Permissions::from_mode(mode))
             .with_context(|| format!("setting the mode of {shown}"))
-            .map_err(before)?;
+            .map_err(before_err)?;
     }
-    let written = file
-        .set_len(0)
-        .with_context(|| format!("truncating {shown}"))
-        .and_then(|()| file.write_all(bytes).with_context(|| format!("writing {shown} in place")))
-        .and_then(|()| file.sync_all().with_context(|| format!("syncing {shown}")));
-    written.map_err(|error| ReplaceError { error, touched: true })
+    let written = write_whole(&mut file, bytes).with_context(|| format!("writing {shown} in place"));
+    let Err(error) = written else { return Ok(()) };
+    // Put the old content (and mode) back, now.
+    let restored = write_whole(&mut file, before).and_then(|()| {
+        if target.mode != mode {
+            file.set_permissions(Permissions::from_mode(target.mode))?;
+        }
+        Ok(())
+    });
+    match restored {
+        Ok(()) => Err(before_err(error.context(format!("{shown} was put back as it was")))),
+        Err(again) => Err(ReplaceError {
+            error: error.context(format!("putting {shown} back failed too ({again})")),
+            touched: true,
+        }),
+    }
+}
+
+/// `bytes` from the start of the file, the file cut to their length, synced.
+fn write_whole(file: &mut fs::File, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    #[cfg(test)]
+    hooks::fail_in_place_write(bytes)?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(bytes)?;
+    file.set_len(bytes.len() as u64)?;
+    file.sync_all()
+}
+
+/// Reserve `len` bytes of blocks for `file` without changing its size. A file system that
+/// cannot reserve (no fallocate) is written without it: `check_room` has measured it.
+fn reserve(file: &fs::File, len: u64) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    if len == 0 {
+        return Ok(());
+    }
+    // SAFETY: fallocate on an open descriptor; KEEP_SIZE leaves the content as it is.
+    let rc = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, len as libc::off_t) };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL) => Ok(()),
+        _ => Err(err),
+    }
 }
 
 /// A deterministic stand-in for another local user racing lsauth: tests set what happens
@@ -459,6 +618,16 @@ mod hooks {
 
     thread_local! {
         pub static BEFORE_RENAME: RefCell<Option<Hook>> = const { RefCell::new(None) };
+        /// Fail the in-place writes of these contents (a disk that fills midway).
+        pub static FAIL_WRITING: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub fn fail_in_place_write(bytes: &[u8]) -> std::io::Result<()> {
+        let fail = FAIL_WRITING.with(|f| f.borrow().iter().any(|b| b == bytes));
+        if fail {
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        Ok(())
     }
 
     pub fn before_rename(tmp: &Path) {
@@ -495,7 +664,7 @@ mod replace_tests {
                 symlink(&victim_for_hook, tmp).unwrap();
             }))
         });
-        let err = replace_file(&target, b"A=2\n", None).unwrap_err();
+        let err = replace_file(&target, b"A=1\n", b"A=2\n", None).unwrap_err();
         hooks::BEFORE_RENAME.with(|h| *h.borrow_mut() = None);
         assert!(!err.touched, "refused before the rename: the .env was not touched");
         let err = err.error;
@@ -525,6 +694,73 @@ mod replace_tests {
         assert_eq!(read_regular_file(&big, 1 << 20).unwrap(), b"A=1\n");
     }
 
+    /// A target written in place, as a bind-mounted file is.
+    fn in_place_target(path: &Path) -> ReplaceTarget {
+        ReplaceTarget { in_place: true, ..prepare_replace(path).unwrap() }
+    }
+
+    #[test]
+    fn an_in_place_write_that_fails_midway_puts_the_old_bytes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        fs::write(&path, "A=1\n").unwrap();
+        let target = in_place_target(&path);
+        hooks::FAIL_WRITING.with(|f| *f.borrow_mut() = vec![b"A=2\n".to_vec()]);
+        let err = replace_file(&target, b"A=1\n", b"A=2\n", None).unwrap_err();
+        assert!(!err.touched, "put back: the file is as it was");
+        assert!(format!("{:#}", err.error).contains("was put back as it was"), "{:#}", err.error);
+        assert_eq!(fs::read(&path).unwrap(), b"A=1\n");
+        // The old bytes cannot be written back either: the file is `touched`, and says so.
+        hooks::FAIL_WRITING.with(|f| f.borrow_mut().push(b"A=1\n".to_vec()));
+        let err = replace_file(&target, b"A=1\n", b"A=2\n", None).unwrap_err();
+        hooks::FAIL_WRITING.with(|f| f.borrow_mut().clear());
+        assert!(err.touched);
+        assert!(format!("{:#}", err.error).contains("putting"), "{:#}", err.error);
+        replace_file(&target, b"A=1\n", b"A=2\n", None).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"A=2\n");
+    }
+
+    #[test]
+    fn only_old_temporary_files_of_dead_processes_are_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::now() - STALE_AFTER - std::time::Duration::from_secs(60);
+        let make = |name: &str, when: std::time::SystemTime| {
+            let path = dir.path().join(name);
+            fs::write(&path, "x").unwrap();
+            fs::File::options().write(true).open(&path).unwrap().set_modified(when).unwrap();
+        };
+        // pid 0 is never a process of ours; this test's own pid is alive.
+        make(".lsauth-tmp-0-abc", old);
+        make(".lsauth-tmp-AbC123", old); // as named before the pid was in it
+        make(&format!(".lsauth-tmp-{}-abc", std::process::id()), old);
+        make(".lsauth-tmp-0-young", std::time::SystemTime::now());
+        make("20260101T000000000000Z-enable-legacy.json", old);
+        assert_eq!(clear_stale_temp_files(dir.path()), 2);
+        let mut left: Vec<String> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        let mut expected = vec![
+            format!(".lsauth-tmp-{}-abc", std::process::id()),
+            ".lsauth-tmp-0-young".to_string(),
+            "20260101T000000000000Z-enable-legacy.json".to_string(),
+        ];
+        expected.sort();
+        assert_eq!(left, expected);
+    }
+
+    #[test]
+    fn room_is_measured_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = NewFile { on: dir.path().to_path_buf(), bytes: 100, what: "a record".into() };
+        check_room(&[small]).unwrap();
+        let huge = NewFile { on: dir.path().to_path_buf(), bytes: u64::MAX / 4, what: "the new file".into() };
+        let err = check_room(&[huge]).unwrap_err();
+        assert_eq!(crate::exit::status_of(&err), crate::exit::ExitStatus::BadInput);
+        assert!(err.to_string().contains("the new file need"), "{err}");
+        let err = probe_takes_files(Path::new("/proc/self"), "backups go there").unwrap_err();
+        assert!(err.to_string().contains("/proc/self takes no new files"), "{err}");
+    }
+
     #[test]
     fn mountinfo_escapes_are_decoded() {
         assert_eq!(unescape_mountinfo("/srv/my\\040app/.env"), b"/srv/my app/.env".to_vec());
@@ -539,7 +775,7 @@ mod replace_tests {
         fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
         let target = prepare_replace(&path).unwrap();
         assert!(target.exposure_warning().unwrap().contains("its group"));
-        replace_file(&target, b"A=2\n", None).unwrap();
+        replace_file(&target, b"A=1\n", b"A=2\n", None).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"A=2\n");
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o7777, 0o640);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
@@ -558,7 +794,7 @@ mod replace_tests {
         std::os::unix::fs::symlink("config/ml.env", &link).unwrap();
         let target = prepare_replace(&link).unwrap();
         assert!(target.is_symlink);
-        replace_file(&target, b"A=2\n", None).unwrap();
+        replace_file(&target, b"A=1\n", b"A=2\n", None).unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(fs::read_link(&link).unwrap(), PathBuf::from("config/ml.env"));
         assert_eq!(fs::read(&real).unwrap(), b"A=2\n");

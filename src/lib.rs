@@ -14,6 +14,7 @@ pub mod fsutil;
 pub mod outcome;
 pub mod report;
 pub mod settings;
+pub mod signals;
 pub mod text;
 pub mod token;
 pub mod write;
@@ -28,7 +29,16 @@ use crate::exit::{status_of, ExitStatus};
 pub fn main_entry() -> ExitCode {
     let cli = cli::Cli::parse();
     let env = config::environment::Environment::from_process();
-    match commands::run(cli, env) {
+    let result = commands::run(cli, env);
+    // A signal held during a change: the change was finished and reported; the process
+    // now ends as interrupted.
+    if let Some(code) = signals::pending_exit() {
+        if let Err(err) = &result {
+            eprintln!("lsauth: error: {}", text::shown::terminal_text(&format!("{err:#}")));
+        }
+        return ExitCode::from(code);
+    }
+    match result {
         Ok(status) => status.into(),
         Err(err) if is_broken_pipe(&err) => ExitStatus::Ok.into(),
         Err(err) if db::is_lock_wait(&err) && !err.chain().any(|c| c.is::<db::LockTimeout>()) => {

@@ -101,11 +101,39 @@ pub struct Committed {
     pub in_place: bool,
 }
 
+/// A `commit_rewrite` that failed, and what it left.
+#[derive(Debug)]
+pub struct CommitError {
+    pub error: anyhow::Error,
+    /// The file is a mount point, written in place.
+    pub in_place: bool,
+    /// Set when the file may hold part of the change: it could not be put back.
+    pub left: Option<LeftPartial>,
+}
+
+/// A file left neither as it was nor as intended, and how to put it back.
+#[derive(Debug, Clone)]
+pub struct LeftPartial {
+    pub backup_file: PathBuf,
+    pub backup_id: String,
+    /// The command that restores the file from `backup_file`.
+    pub restore: String,
+}
+
+impl From<CommitError> for anyhow::Error {
+    fn from(e: CommitError) -> Self {
+        e.error
+    }
+}
+
 /// Replace an env file's content, undoably: the old bytes are copied beside the file and
 /// a record (checksums, mode) goes into the backup directory *before* the atomic replace,
 /// so a kill at any point leaves the old file, or the new one with its backup. The file
 /// must still hold `before` (an edit made meanwhile would be lost: refused). `mode`
-/// overrides the mode of the new file (a rollback restores the recorded one).
+/// overrides the mode of the new file (a rollback restores the recorded one). On failure
+/// nothing is left behind that the error does not name: the file is as it was and the
+/// backup is gone again, or (`CommitError::left`) it could not be put back and its backup
+/// and the command that restores it are named.
 pub fn commit_rewrite(
     target: &fsutil::ReplaceTarget,
     before: &[u8],
@@ -113,17 +141,18 @@ pub fn commit_rewrite(
     mode: Option<u32>,
     backup_dir: &Path,
     operation: &str,
-) -> anyhow::Result<Committed> {
+) -> Result<Committed, CommitError> {
+    let failed = |error| CommitError { error, in_place: target.in_place, left: None };
     let shown = target.path.display();
     let current = fsutil::read_regular_file(&target.real, fsutil::ENV_FILE_LIMIT)
-        .map_err(|e| bad_input_from(format!("re-reading {shown}"), e))?;
+        .map_err(|e| failed(bad_input_from(format!("re-reading {shown}"), e)))?;
     if current != before {
-        return Err(crate::exit::problem(format!("{shown} changed while lsauth worked; it was not written")));
+        return Err(failed(crate::exit::problem(format!("{shown} changed while lsauth worked; it was not written"))));
     }
     let now = time::OffsetDateTime::now_utc();
-    let copy = copy_beside(&target.path, before, now)?;
+    let copy = copy_beside(&target.path, before, now).map_err(failed)?;
     let record = EnvRecord {
-        header: super::Header::new(FORMAT, now, operation)?,
+        header: super::Header::new(FORMAT, now, operation).map_err(failed)?,
         env_file: absolute(&target.path).display().to_string(),
         backup_file: absolute(&copy).display().to_string(),
         before_sha256: sha256(before),
@@ -134,25 +163,32 @@ pub fn commit_rewrite(
         Ok(id) => id,
         Err(e) => {
             let _ = std::fs::remove_file(&copy);
-            return Err(e);
+            return Err(failed(e));
         }
     };
-    match fsutil::replace_file(target, after, mode) {
+    match fsutil::replace_file(target, before, after, mode) {
         Ok(how) => Ok(Committed { backup_file: copy, backup_id: id, in_place: how == fsutil::Replaced::InPlace }),
         Err(e) if e.touched => {
-            // The file may hold part of the change or none of it: its backup stays, named.
-            Err(e.error.context(crate::exit::problem(format!(
-                "{shown} may not be as it was: its backup is {} ({})",
+            // The file may hold part of the change: its backup stays, named, with the
+            // command that puts it back (the file matches neither checksum: --force).
+            let restore =
+                format!("{} --force", crate::text::paste::env_rollback(&target.path.display().to_string(), &id));
+            let error = e.error.context(crate::exit::problem(format!(
+                "{shown} may hold part of the change: its backup is {} (restore it: {restore})",
                 copy.display(),
-                crate::text::paste::env_rollback(&target.path.display().to_string(), &id)
-            ))))
+            )));
+            Err(CommitError {
+                error,
+                in_place: target.in_place,
+                left: Some(LeftPartial { backup_file: copy, backup_id: id, restore }),
+            })
         }
         Err(e) => {
-            // Nothing was replaced: take the backup away again, so that nothing is left
-            // that the output does not mention.
+            // Nothing was replaced (or the old bytes were put back): take the backup away
+            // again, so that nothing is left that the output does not mention.
             let _ = std::fs::remove_file(&copy);
             let _ = std::fs::remove_file(backup_dir.join(format!("{id}.json")));
-            Err(e.error)
+            Err(failed(e.error))
         }
     }
 }

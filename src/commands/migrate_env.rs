@@ -27,7 +27,7 @@ use crate::exit::{bad_input, problem, status_of, Classified, ExitStatus};
 use crate::fsutil;
 use crate::outcome::migrate::{
     capitalize, summarize, CredentialSource, EnvClient, ExistingPat, FileChange, MigrateOutcome, MigrateResult,
-    MigrateTo, NewCredential, Owner, OwnerSource, Preflight, PreflightSource, ServerAction, ServerChange,
+    MigrateTo, NewCredential, Owner, OwnerSource, PartialWrite, Preflight, PreflightSource, ServerAction, ServerChange,
 };
 use crate::report;
 use crate::report::terminal;
@@ -53,6 +53,9 @@ struct Migration<'a> {
     base: Option<url::Url>,
     /// Secrets to mask in any text shown.
     secrets: Vec<String>,
+    /// SIGINT and SIGTERM held from the first change on the server until the run has said
+    /// what it did: a PAT revoked or minted is never left written nowhere by a signal.
+    held: Option<crate::signals::Held>,
 }
 
 /// The parts of setup every later step uses.
@@ -127,7 +130,7 @@ impl<'a> Migration<'a> {
             server_changes: Vec::new(),
             warnings: Vec::new(),
         };
-        Migration { ctx, args, outcome, unwritten: Vec::new(), base: None, secrets: Vec::new() }
+        Migration { ctx, args, outcome, unwritten: Vec::new(), base: None, secrets: Vec::new(), held: None }
     }
 
     fn record(&mut self, action: ServerAction, detail: String) {
@@ -519,6 +522,50 @@ impl<'a> Migration<'a> {
         }
     }
 
+    /// Save every PAT this run minted and did not write in a file of its own (0600) in the
+    /// backup directory, and say so in the ledger. False when one could not be saved (it
+    /// is then revoked like any other unwritten PAT).
+    fn save_unwritten(&mut self, why: &anyhow::Error) -> bool {
+        let Ok(dir) = self.ctx.backup_dir(self.args.change.backup_dir.as_deref()) else { return false };
+        let now = time::OffsetDateTime::now_utc();
+        let env_file = self.args.env_file.display().to_string();
+        let mut kept = Vec::new();
+        for pat in std::mem::take(&mut self.unwritten) {
+            let text = format!(
+                "{pat}\n# A Personal Access Token lsauth migrate-env minted on {now} for {env_file}, and could not \
+                 write there: {}.\n# It is live. The first line is the PAT; put it in place with:\n# lsauth \
+                 migrate-env --env-file {} --pat-stdin < THIS_FILE\n",
+                format!("{why:#}").trim_end_matches('.'),
+                crate::text::paste::shell_quote(&env_file)
+            );
+            let stem = format!("{}-unwritten-pat", crate::backup::new_id(now, "migrate-env"));
+            match fsutil::ensure_private_dir(&dir)
+                .and_then(|()| fsutil::write_new_file(&dir, &stem, ".txt", text.as_bytes(), 0o600))
+            {
+                Ok(path) => kept.push((pat, path)),
+                Err(_) => {
+                    self.unwritten.push(pat);
+                    return false;
+                }
+            }
+        }
+        for (pat, path) in kept {
+            let shown = path.display().to_string();
+            self.record(
+                ServerAction::PatSaved,
+                format!(
+                    "the PAT created (jti {}) is live and was not written to {env_file}: it was saved in {shown} \
+                     (mode 600); put it in place with: lsauth migrate-env --env-file {} --pat-stdin < {}",
+                    jti_prefix(&pat),
+                    crate::text::paste::shell_quote(&env_file),
+                    crate::text::paste::shell_quote(&shown)
+                ),
+            );
+            self.outcome.file.saved_pat_file = Some(shown);
+        }
+        true
+    }
+
     /// Revoke every PAT this run minted and did not write; say so in the ledger.
     fn revoke_unwritten(&mut self, api: &Api) {
         for pat in std::mem::take(&mut self.unwritten) {
@@ -707,9 +754,20 @@ impl<'a> Migration<'a> {
             return Ok(status);
         }
         // The rewrite must read back as intended before anything changes on the server
-        // (a mint, a revoke): checked here with the value to come, or one of its shape.
-        self.rewritten(&s, pat_given.as_deref().unwrap_or(PAT_SHAPED), password.as_deref().unwrap_or_default())?;
+        // (a mint, a revoke): checked here with the value to come, or one of its shape;
+        // and every place that will take a file must take it (exit 2 otherwise).
+        let shaped =
+            self.rewritten(&s, pat_given.as_deref().unwrap_or(PAT_SHAPED), password.as_deref().unwrap_or_default())?;
+        let target = replace.expect("prepared when not a dry run");
+        self.check_local_writes(&s, &target, shaped.len() as u64)?;
         self.confirm(&s, how, enable_first)?;
+        if how == CredentialSource::Prompt {
+            // Asked before anything changes: a prompt cancelled is nothing changed.
+            let pat = terminal::secret_prompt("Paste the Personal Access Token")?;
+            self.secrets.push(pat.clone());
+            pat_given = Some(pat);
+        }
+        self.held = Some(crate::signals::hold());
 
         if enable_first {
             let org = self.outcome.preflight.as_ref().and_then(|p| p.organization_id).expect("known when PATs are off");
@@ -718,12 +776,7 @@ impl<'a> Migration<'a> {
         }
         let new_value = match how {
             CredentialSource::Password => String::new(),
-            CredentialSource::PatStdin => pat_given.take().expect("read above"),
-            CredentialSource::Prompt => {
-                let pat = terminal::secret_prompt("Paste the Personal Access Token")?;
-                self.secrets.push(pat.clone());
-                pat
-            }
+            CredentialSource::PatStdin | CredentialSource::Prompt => pat_given.take().expect("read above"),
             CredentialSource::MintedWithLegacyToken | CredentialSource::MintedAfterLogin => self.mint(&caller)?,
             CredentialSource::NotObtained => unreachable!("decided above"),
         };
@@ -731,7 +784,43 @@ impl<'a> Migration<'a> {
             self.verify_new(&s, &new_value)?;
         }
 
-        self.commit(&s, replace.expect("prepared when not a dry run"), &new_value, password.as_deref())
+        self.commit(&s, target, &new_value, password.as_deref())
+    }
+
+    /// Every place the rewrite will put a file must take it, with room for it, before
+    /// anything changes on the server: the backup directory (the record, and a PAT that
+    /// could not be written), the directory beside the file (the copy of it as it was),
+    /// and the file's own directory or, bind-mounted, the file itself. Exit 2 otherwise,
+    /// with nothing changed.
+    fn check_local_writes(&self, s: &Setup, target: &fsutil::ReplaceTarget, new_len: u64) -> anyhow::Result<()> {
+        use std::path::Path;
+        let dir = self.ctx.backup_dir_for_writing(self.args.change.backup_dir.as_deref())?;
+        let beside = s.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fsutil::probe_takes_files(
+            beside,
+            &format!("the copy of {} as it was goes beside it (nothing was changed)", s.path.display()),
+        )?;
+        let before = s.doc.render().len() as u64;
+        // A real PAT is longer than the stand-in the text was measured with.
+        let new_len = new_len + 512;
+        let mut files = vec![
+            fsutil::NewFile { on: beside.to_path_buf(), bytes: before, what: "the copy of the file".into() },
+            fsutil::NewFile { on: dir, bytes: 8 << 10, what: "the backup record".into() },
+        ];
+        files.push(if target.in_place {
+            fsutil::NewFile {
+                on: target.real.clone(),
+                bytes: new_len.saturating_sub(before),
+                what: "the file's new content".into(),
+            }
+        } else {
+            fsutil::NewFile {
+                on: target.real.parent().unwrap_or(Path::new("/")).to_path_buf(),
+                bytes: new_len,
+                what: "the new file".into(),
+            }
+        });
+        fsutil::check_room(&files)
     }
 
     /// The web login, for the credential sources that need it: `None` for the others.
@@ -774,7 +863,20 @@ impl<'a> Migration<'a> {
         let dir = self.ctx.backup_dir(self.args.change.backup_dir.as_deref())?;
         let before = s.doc.render();
         let committed =
-            envbackup::commit_rewrite(&target, before.as_bytes(), new_text.as_bytes(), None, &dir, "migrate-env")?;
+            match envbackup::commit_rewrite(&target, before.as_bytes(), new_text.as_bytes(), None, &dir, "migrate-env")
+            {
+                Ok(committed) => committed,
+                Err(failed) => {
+                    let file = &mut self.outcome.file;
+                    file.in_place = failed.in_place;
+                    if let Some(left) = failed.left {
+                        file.backup_id = Some(left.backup_id);
+                        file.backup_file = Some(left.backup_file.display().to_string());
+                        file.left_partial = Some(PartialWrite { restore: left.restore });
+                    }
+                    return Err(failed.error);
+                }
+            };
         self.unwritten.clear();
         let file = &mut self.outcome.file;
         file.file_written = true;
@@ -859,12 +961,26 @@ impl<'a> Migration<'a> {
     /// A failed run: revoke what was minted and not written, then say exactly what
     /// changed, in the error and (with --json) in the one document on stdout.
     fn fail(&mut self, err: anyhow::Error, api: Option<&Api>) -> anyhow::Error {
-        if let Some(api) = api {
-            self.revoke_unwritten(api);
+        let revoked_existing = self.outcome.server_changes.iter().any(|c| c.action == ServerAction::ExistingPatRevoked);
+        // After the user's own PAT was revoked, the new one is the only PAT left: kept
+        // (saved where the output says) rather than revoked, so a key always works.
+        if !(revoked_existing && self.save_unwritten(&err)) {
+            if let Some(api) = api {
+                self.revoke_unwritten(api);
+            }
         }
         let status = status_of(&err);
-        let summary = summarize(&self.outcome.server_changes, None);
-        self.outcome.changed = !self.outcome.server_changes.is_empty();
+        let mut summary = summarize(&self.outcome.server_changes, None);
+        if let Some(partial) = &self.outcome.file.left_partial {
+            summary = format!(
+                "{} The file {} may hold part of the change: its backup is {}; restore it with: {}.",
+                summary.trim_end_matches("; the env file was not changed."),
+                self.outcome.env_file,
+                self.outcome.file.backup_file.as_deref().unwrap_or("?"),
+                partial.restore
+            );
+        }
+        self.outcome.changed = !self.outcome.server_changes.is_empty() || self.outcome.file.left_partial.is_some();
         self.outcome.summary = summary.clone();
         let mut message = format!("{err:#}");
         let trimmed = message.trim_end_matches(['.', ' ']).len();
@@ -893,13 +1009,17 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
                 // Shown before the prompt (people only: --json never prompts).
                 m.outcome.file.diff.clear();
             }
-            report::migrate::render(&m.outcome, &ctx.out)?;
+            let rendered = report::migrate::render(&m.outcome, &ctx.out);
+            drop(m.held.take());
+            rendered?;
             Ok(status)
         }
         Err(err) => {
             // Without a URL setup failed before anything could be minted.
             let api = m.base.clone().and_then(|b| Api::new(b, args.timeout.duration()).ok());
-            Err(m.fail(err, api.as_ref()))
+            let err = m.fail(err, api.as_ref());
+            drop(m.held.take());
+            Err(err)
         }
     }
 }

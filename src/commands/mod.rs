@@ -141,6 +141,34 @@ impl Ctx {
         Ok(dir)
     }
 
+    /// The backup directory a change is about to write to: created (0700) if missing, and
+    /// probed to take files, so that a directory that cannot hold the backup is exit 2
+    /// before anything changes. Temporary files an interrupted run left there are cleared
+    /// (`fsutil::clear_stale_temp_files` says which are stale).
+    pub fn backup_dir_for_writing(&self, flag: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
+        let dir = self.backup_dir(flag)?;
+        crate::fsutil::ensure_private_dir(&dir).map_err(|e| {
+            crate::exit::bad_input_from(
+                format!(
+                    "the backup directory {} cannot be created (give --backup-dir); nothing was changed",
+                    dir.display()
+                ),
+                e,
+            )
+        })?;
+        crate::fsutil::probe_takes_files(
+            &dir,
+            "lsauth writes the backup there before any change; give a --backup-dir that takes files (nothing was \
+             changed)",
+        )?;
+        let cleared = crate::fsutil::clear_stale_temp_files(&dir);
+        if cleared > 0 {
+            self.out
+                .verbose(format!("removed {cleared} temporary file(s) an interrupted run left in {}", dir.display()));
+        }
+        Ok(dir)
+    }
+
     /// The database when the user pointed at one (`--db`, `LSAUTH_DB`) or Label Studio's
     /// own data is on this host; `None` when there is none to use. Token and migration
     /// commands work without it. An explicitly named database that cannot be opened is

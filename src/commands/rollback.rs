@@ -45,7 +45,10 @@ fn backups_of(ctx: &Ctx, dir: &std::path::Path, identity: &DbIdentity) -> anyhow
 }
 
 pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
-    let dir = ctx.backup_dir(args.change.backup_dir.as_deref())?;
+    let flag = args.change.backup_dir.as_deref();
+    // A restore writes a backup of what it replaces: the directory must take it.
+    let dir =
+        if args.which.list || args.change.dry_run { ctx.backup_dir(flag)? } else { ctx.backup_dir_for_writing(flag)? };
     if let Some(env_file) = &args.env_file {
         return env_rollback(ctx, args, &dir, env_file);
     }
@@ -264,7 +267,7 @@ fn env_rollback(
     // open is refused, not overwritten.
     let target = crate::fsutil::prepare_replace(env_file)?;
     let mode = chosen.record.mode.as_deref().and_then(envbackup::parse_mode);
-    let committed = envbackup::commit_rewrite(&target, &current, &saved, mode, dir, "rollback")?;
+    let committed = envbackup::commit_rewrite(&target, &current, &saved, mode, dir, "rollback").map_err(|e| e.error)?;
     outcome.undo_backup_id = Some(committed.backup_id);
     outcome.undo_backup_file = Some(committed.backup_file.display().to_string());
     outcome.mode = mode.map(|m| format!("{m:o}"));

@@ -188,7 +188,7 @@ fn run_in_database(
         None
     };
 
-    let dir = ctx.backup_dir(args.backup_dir.as_deref())?;
+    let dir = ctx.backup_dir_for_writing(args.backup_dir.as_deref())?;
     let mut deciding = Confirmed::new(change.planner(&schema), shown.as_ref());
     let label = WriteLabel { operation: change.operation(), toggle: change.toggle(), restores: None };
     let written = write_with_backup(db.as_mut(), &scope, &dir, label, &mut deciding)?;
@@ -266,7 +266,7 @@ fn run_via_api(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<E
     );
     terminal::confirm(&question, args.change.yes, ctx.out.json)?;
 
-    let dir = ctx.backup_dir(args.change.backup_dir.as_deref())?;
+    let dir = ctx.backup_dir_for_writing(args.change.backup_dir.as_deref())?;
     let write = ApiWrite {
         operation: toggle.operation(),
         toggle: Some(toggle),

@@ -119,6 +119,10 @@ pub enum ServerAction {
     ExistingPatRevoked,
     /// `api_tokens_enabled` was turned on in the database (`--enable-pat`).
     PatsEnabled,
+    /// A PAT lsauth created could not be written to the file after the user's existing
+    /// PAT was revoked: it stays live, saved in a 0600 file in the backup directory
+    /// (`saved_pat_file`), so that the user is never left without a working key.
+    PatSaved,
 }
 
 /// One change made on the server (or in its database), in the order it happened.
@@ -167,6 +171,20 @@ pub struct FileChange {
     /// The file is a mount point (a bind-mounted `.env`): it was rewritten in place, which
     /// is not atomic, since no rename can replace it.
     pub in_place: bool,
+    /// A write that failed after the file was touched and could not be undone: the file
+    /// may hold part of the change; `backup_file` holds it as it was, and `restore` is the
+    /// command that puts it back. `null` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_partial: Option<PartialWrite>,
+    /// Where a minted PAT that could not be written was saved (0600), `null` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_pat_file: Option<String>,
+}
+
+/// A file left as neither its old nor its new content.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartialWrite {
+    pub restore: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -212,7 +230,7 @@ pub struct MigrateOutcome {
 pub fn summarize(changes: &[ServerChange], file: Option<&str>) -> String {
     let mut parts: Vec<String> = changes.iter().map(|c| c.detail.clone()).collect();
     if let Some(file) = file {
-        parts.push(format!("{file} was rewritten"));
+        parts.push(format!("the file {file} was rewritten"));
     }
     if parts.is_empty() {
         return "Nothing was changed.".into();
@@ -299,6 +317,8 @@ mod tests {
         assert!(text.starts_with("A PAT was created (jti ab); the PAT created (jti ab) was revoked again"), "{text}");
         assert!(text.ends_with("the env file was not changed."), "{text}");
         assert!(!text.contains("Nothing was changed"));
-        assert_eq!(summarize(&[minted], Some(".env")), "A PAT was created (jti ab); .env was rewritten.");
+        assert_eq!(summarize(&[minted], Some(".env")), "A PAT was created (jti ab); the file .env was rewritten.");
+        // A path is never capitalised: "T1.env" stays as it is named.
+        assert_eq!(summarize(&[], Some("t1.env")), "The file t1.env was rewritten.");
     }
 }

@@ -66,6 +66,10 @@ pub struct FakeState {
     /// lsauth sent together.
     pub in_flight: usize,
     pub max_in_flight: usize,
+    /// Hold the answer to a successful mint (POST /api/token/, 201): create the first
+    /// file when it is ready, answer once the second exists. The PAT is minted (live on
+    /// the server) while lsauth waits: a test then signals lsauth or fills its disk.
+    pub hold_mint: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl FakeState {
@@ -226,16 +230,25 @@ fn serve(stream: TcpStream, state: Arc<Mutex<FakeState>>) {
             c.split(';').filter_map(|p| p.trim().split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
         })
         .unwrap_or_default();
-    let (reply, delay) = {
+    let (reply, delay, hold) = {
         let mut s = state.lock().unwrap();
         s.requests.push((method.clone(), path.clone(), auth.clone()));
         s.in_flight += 1;
         s.max_in_flight = s.max_in_flight.max(s.in_flight);
         let request =
             Request { method: &method, path: &path, auth: auth.as_deref(), body: &body, cookies, headers: &headers };
-        (answer(&mut s, &request), s.delay)
+        let reply = answer(&mut s, &request);
+        let hold = (method == "POST" && path == "/api/token/" && reply.status == 201).then(|| s.hold_mint.clone());
+        (reply, s.delay, hold.flatten())
     };
     std::thread::sleep(delay);
+    if let Some((ready, release)) = hold {
+        std::fs::write(&ready, "").unwrap();
+        let until = std::time::Instant::now() + Duration::from_secs(120);
+        while !release.exists() && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
     state.lock().unwrap().in_flight -= 1;
     if reply.status == 0 {
         return; // the connection closes unanswered

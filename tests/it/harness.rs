@@ -153,9 +153,24 @@ impl Lsauth {
 /// lsauth on a pseudo-terminal (util-linux `script`), typing `keys` only once the screen shows `prompt` (a Ctrl-C typed
 /// before the prompt waits would reach a process not yet listening).
 pub fn on_terminal_at_prompt(args: &[String], env: &[(&str, &str)], prompt: &str, keys: &str) -> (i32, String) {
+    on_terminal_at_prompt_then(args, env, prompt, keys, "")
+}
+
+/// As `on_terminal_at_prompt`, with the shell command `after` run on the same terminal once
+/// lsauth has ended (the shell itself survives a Ctrl-C): `stty -a` tells what lsauth left.
+pub fn on_terminal_at_prompt_then(
+    args: &[String],
+    env: &[(&str, &str)],
+    prompt: &str,
+    keys: &str,
+    after: &str,
+) -> (i32, String) {
     use std::io::{Read, Write};
     let exe = env!("CARGO_BIN_EXE_lsauth");
-    let line = std::iter::once(exe.to_string()).chain(args.iter().cloned()).collect::<Vec<_>>().join(" ");
+    let mut line = std::iter::once(exe.to_string()).chain(args.iter().cloned()).collect::<Vec<_>>().join(" ");
+    if !after.is_empty() {
+        line = format!("trap true INT; {line}; echo \"lsauth exited $?\"; {after}");
+    }
     let mut child = Command::new("script")
         .args(["-qec", &line, "/dev/null"])
         .env("NO_COLOR", "1")

@@ -20,6 +20,7 @@ mod secrets;
 mod token;
 mod upgrade;
 mod via_api;
+mod worse_off;
 
 /// Instantiate each listed `fn name(fixture: &dyn Fixture)` as a test on a fresh SQLite
 /// database and another on a fresh PostgreSQL database.
