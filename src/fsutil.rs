@@ -109,8 +109,10 @@ pub fn check_room(files: &[NewFile]) -> anyhow::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let mut by_device: BTreeMap<u64, (PathBuf, Vec<&NewFile>)> = BTreeMap::new();
     for f in files {
-        let dev = fs::metadata(&f.on).map(|m| m.dev()).unwrap_or(0);
-        by_device.entry(dev).or_insert_with(|| (f.on.clone(), Vec::new())).1.push(f);
+        // A directory still to be made goes on its nearest existing parent's file system.
+        let Some(on) = f.on.ancestors().find(|a| a.exists()) else { continue };
+        let dev = fs::metadata(on).map(|m| m.dev()).unwrap_or(0);
+        by_device.entry(dev).or_insert_with(|| (on.to_path_buf(), Vec::new())).1.push(f);
     }
     for (dir, files) in by_device.values() {
         let Some((block, free)) = free_space(dir) else { continue };

@@ -27,9 +27,22 @@ use crate::exit::{status_of, ExitStatus};
 
 /// Parse the command line, run the command, map the outcome to an exit code.
 pub fn main_entry() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
+    let json = cli.global.json;
     let env = config::environment::Environment::from_process();
     let result = commands::run(cli, env);
+    if let (true, Err(err)) = (json, &result) {
+        // One document on every exit: a command that failed before printing its own.
+        if !report::document_printed() && !is_broken_pipe(err) {
+            let _ = report::print_json(&report::FailureDocument {
+                error: format!("{err:#}"),
+                exit_code: status_of(err) as u8,
+            });
+        }
+    }
     // A signal held during a change: the change was finished and reported; the process
     // now ends as interrupted.
     if let Some(code) = signals::pending_exit() {
@@ -55,6 +68,19 @@ pub fn main_entry() -> ExitCode {
             status_of(&err).into()
         }
     }
+}
+
+/// clap's usage error (exit 2); with `--json` anywhere on the line, its document too.
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+    if !informational && std::env::args_os().any(|a| a == "--json") {
+        let rendered = err.render().to_string();
+        let first = rendered.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+        let _ = report::print_json(&report::FailureDocument { error: first, exit_code: 2 });
+    }
+    err.exit()
 }
 
 /// `lsauth orgs | head` must end quietly, as ripgrep does.

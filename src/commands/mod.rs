@@ -141,26 +141,27 @@ impl Ctx {
         Ok(dir)
     }
 
-    /// The backup directory a change is about to write to: created (0700) if missing, and
-    /// probed to take files, so that a directory that cannot hold the backup is exit 2
-    /// before anything changes. Temporary files an interrupted run left there are cleared
+    /// The backup directory a change is about to write to, probed to take files (or, when
+    /// it does not exist yet, its nearest existing parent: it is created, 0700, only when a
+    /// backup is written), so that a directory that cannot hold the backup is exit 2 before
+    /// anything changes. Temporary files an interrupted run left there are cleared
     /// (`fsutil::clear_stale_temp_files` says which are stale).
     pub fn backup_dir_for_writing(&self, flag: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
         let dir = self.backup_dir(flag)?;
-        crate::fsutil::ensure_private_dir(&dir).map_err(|e| {
-            crate::exit::bad_input_from(
-                format!(
-                    "the backup directory {} cannot be created (give --backup-dir); nothing was changed",
-                    dir.display()
-                ),
-                e,
-            )
-        })?;
-        crate::fsutil::probe_takes_files(
-            &dir,
-            "lsauth writes the backup there before any change; give a --backup-dir that takes files (nothing was \
-             changed)",
-        )?;
+        let why = "lsauth writes the backup there before any change; give a --backup-dir that takes files (nothing \
+                   was changed)";
+        match dir.ancestors().find(|a| a.exists()) {
+            Some(existing) if existing == dir => crate::fsutil::probe_takes_files(&dir, why)?,
+            Some(parent) if parent.is_dir() => crate::fsutil::probe_takes_files(parent, why)?,
+            Some(blocker) => {
+                return Err(crate::exit::bad_input(format!(
+                    "the backup directory {} cannot be made: {} is not a directory; {why}",
+                    dir.display(),
+                    blocker.display()
+                )))
+            }
+            None => {}
+        }
         let cleared = crate::fsutil::clear_stale_temp_files(&dir);
         if cleared > 0 {
             self.out

@@ -365,14 +365,18 @@ fn check_tables(location: &str, present: &[String], before_jwt: bool) -> anyhow:
         if before_jwt {
             return Ok(false);
         }
-        return Err(bad_input(format!(
-            "{location} is a Label Studio database older than 1.17: it has no {SETTINGS_TABLE} table, \
-             so legacy tokens are the only kind and are always accepted; nothing for lsauth to fix \
-             (upgrade Label Studio to get Personal Access Tokens; lsauth upgrade-check --to RELEASE says what an \
-             upgrade will do)"
-        )));
+        return Err(before_jwt_error(location));
     }
     Ok(true)
+}
+
+/// A database from before 1.17, where a command needs the token settings (exit 2).
+pub fn before_jwt_error(location: &str) -> anyhow::Error {
+    bad_input(format!(
+        "{location} is a Label Studio database older than 1.17: it has no {SETTINGS_TABLE} table, so legacy \
+         tokens are the only kind and are always accepted; nothing for lsauth to fix (upgrade Label Studio to get \
+         Personal Access Tokens; lsauth upgrade-check --to RELEASE says what an upgrade will do)"
+    ))
 }
 
 /// A list of row changes as few statements: the same columns set to the same values on

@@ -107,6 +107,21 @@ fn read_scope(client: &mut impl GenericClient, scope: &OrgScope, visit: &mut Vis
         OrgScope::All => for_each_row(client, &sql, &[], |r| visit(convert(r))),
         OrgScope::Ids(ids) => for_each_row(client, &sql, &[ids], |r| visit(convert(r))),
     }
+    .map_err(not_as_label_studio_writes)
+}
+
+/// A column Label Studio's schema has, missing: exit 3 naming it (the columns' types are
+/// PostgreSQL's to keep, so a NULL or text boolean cannot be stored here).
+fn not_as_label_studio_writes(err: anyhow::Error) -> anyhow::Error {
+    let missing = err
+        .downcast_ref::<postgres::Error>()
+        .and_then(|e| e.as_db_error())
+        .filter(|db| *db.code() == postgres::error::SqlState::UNDEFINED_COLUMN)
+        .and_then(|db| db.message().strip_prefix("column ")?.strip_suffix(" does not exist").map(str::to_string));
+    match missing {
+        Some(column) => super::sql::column_missing(&column),
+        None => err,
+    }
 }
 
 fn to_i32(v: i64) -> anyhow::Result<i32> {
@@ -323,6 +338,7 @@ impl Database for PgDb {
                 inactive_legacy_token_holders: r.get(9),
             }
         })
+        .map_err(not_as_label_studio_writes)
         .with_context(|| format!("reading organizations from {}", self.target.location()))
     }
 

@@ -100,3 +100,34 @@ pub const UPSERT_SET: &str = "ON CONFLICT (organization_id) DO UPDATE SET \
     api_token_ttl_days = excluded.api_token_ttl_days, \
     created_at = excluded.created_at, updated_at = excluded.updated_at, \
     legacy_api_tokens_enabled = excluded.legacy_api_tokens_enabled";
+
+/// A column as `table.column`, for the columns of Label Studio's token settings (their
+/// names are the settings table's alone); other names as they are.
+pub fn qualified_column(name: &str) -> String {
+    match name {
+        "api_tokens_enabled" | "legacy_api_tokens_enabled" | "api_token_ttl_days" | "organization_id" => {
+            format!("jwt_auth_jwtsettings.{name}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A value Label Studio never writes, found in `column` (NULL or text in a boolean):
+/// exit 3, naming the column.
+pub fn holds_what_label_studio_never_writes(column: &str, what: &str) -> anyhow::Error {
+    unreadable(format!("{} holds {what} in a row, which Label Studio never writes there", qualified_column(column)))
+}
+
+/// A column every release since 1.17 has, missing (`s.name` or `name`, as the database
+/// words it): exit 3, naming it.
+pub fn column_missing(column: &str) -> anyhow::Error {
+    let name = column.rsplit('.').next().unwrap_or(column);
+    unreadable(format!("{} is missing (every Label Studio release since 1.17 has it)", qualified_column(name)))
+}
+
+fn unreadable(what: String) -> anyhow::Error {
+    crate::exit::unreachable_error(format!(
+        "the database is not as Label Studio writes it: {what}; lsauth does not guess what that means (repair the \
+         table, or restore the database from a backup)"
+    ))
+}

@@ -43,6 +43,34 @@ fn ids_scope_sql() -> String {
 }
 
 fn read_scope(conn: &Connection, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()> {
+    read_scope_rows(conn, scope, visit).map_err(not_as_label_studio_writes)
+}
+
+/// A value or column Label Studio never writes (NULL or text in a boolean, a column that
+/// is not there: SQLite keeps whatever it is given): exit 3 naming the table and column,
+/// instead of rusqlite's words and exit 1 (which `upgrade-check` uses for "the upgrade
+/// breaks tokens"). lsauth does not guess what such a value means.
+fn not_as_label_studio_writes(err: anyhow::Error) -> anyhow::Error {
+    let found = match err.downcast_ref::<rusqlite::Error>() {
+        Some(rusqlite::Error::InvalidColumnType(_, name, ty)) => {
+            let what = match ty {
+                rusqlite::types::Type::Null => "NULL",
+                rusqlite::types::Type::Text => "text",
+                rusqlite::types::Type::Real => "a real number",
+                rusqlite::types::Type::Blob => "a blob",
+                rusqlite::types::Type::Integer => "an integer",
+            };
+            Some(super::sql::holds_what_label_studio_never_writes(name, what))
+        }
+        Some(rusqlite::Error::SqliteFailure(_, Some(msg)) | rusqlite::Error::SqlInputError { msg, .. }) => {
+            msg.strip_prefix("no such column: ").map(super::sql::column_missing)
+        }
+        _ => None,
+    };
+    found.unwrap_or(err)
+}
+
+fn read_scope_rows(conn: &Connection, scope: &OrgScope, visit: &mut Visit<'_>) -> anyhow::Result<()> {
     match scope {
         OrgScope::All => read_all(conn, visit),
         OrgScope::Ids(ids) => {
@@ -345,7 +373,7 @@ impl Database for SqliteDb {
         } else {
             super::sql::without_settings_table(ORGANIZATIONS_SQL)
         };
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| not_as_label_studio_writes(e.into()))?;
         let rows = stmt.query_map([], |r| {
             let has_row: bool = r.get(4)?;
             Ok(OrgRecord {
@@ -367,6 +395,7 @@ impl Database for SqliteDb {
             })
         })?;
         rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| not_as_label_studio_writes(e.into()))
             .with_context(|| format!("reading organizations from {}", self.target.location()))
     }
 

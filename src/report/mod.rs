@@ -110,8 +110,25 @@ impl Output {
     }
 }
 
+/// Whether this run has printed its JSON document: `--json` prints exactly one on every
+/// exit, and a failure before the command printed its own gets `failure_document`.
+static DOCUMENT_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn document_printed() -> bool {
+    DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// The document of a run that failed before its command printed one: the error, as
+/// `lsauth: error:` says it, and the exit code (docs/json-and-exit-codes.md).
+#[derive(Debug, Serialize)]
+pub struct FailureDocument {
+    pub error: String,
+    pub exit_code: u8,
+}
+
 /// Write one JSON document and a newline to stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    DOCUMENT_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     // Stdout is line-buffered: without a buffer of our own, pretty JSON for 100,000
     // organizations would be two million write calls.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -99,6 +99,9 @@ pub struct Claims {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Inspection {
+    /// Not serialized: every report that shows an inspection names the kind once, in its
+    /// `TokenSubject` (a second `"kind"` key in one object is a document scripts misread).
+    #[serde(skip)]
     pub kind: TokenKind,
     /// The token with the blemishes removed: what lsauth tests.
     #[serde(skip)]

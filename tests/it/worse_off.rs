@@ -286,3 +286,83 @@ fn ctrl_c_at_a_password_prompt_gives_the_terminal_back_with_echo_on() {
     let echo: Vec<&str> = screen.lines().map(str::trim).filter(|l| *l == "echo" || *l == "-echo").collect();
     assert_eq!(echo, ["echo"], "echo is on again after lsauth:\n{screen}");
 }
+
+/// `--json` prints exactly one document on every exit: a failure before the command's own
+/// document is `{"error", "exit_code"}`, the exit code the process ends with.
+#[test]
+fn json_prints_one_document_on_every_exit() {
+    let fx = SqliteFixture::new();
+    fx.add_org(1, "Acme");
+    fx.set_settings(1, true, true, 30);
+    let db = fx.db_arg();
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["--db", "postgres://lsauth@127.0.0.1:1/none?connect_timeout=2", "orgs", "--json"], 3),
+        (vec!["--db", &db, "upgrade-check", "--to", "9.9.9", "--json"], 2),
+        (vec!["--db", "/nonexistent/label_studio.sqlite3", "orgs", "--json"], 2),
+        (vec!["--db", &db, "disable-legacy", "--all", "--json"], 1),
+        (vec!["orgs", "--json", "--no-such-flag"], 2),
+        (vec!["--db", &db, "enable-pat", "--all", "--json", "--yes", "--backup-dir", "/proc/self"], 2),
+    ];
+    for (args, code) in cases {
+        let run = lsauth(&args).run();
+        run.expect_code(code);
+        let doc = run.json();
+        assert!(doc["error"].as_str().is_some_and(|e| !e.is_empty()), "{args:?}: {}", run.stdout);
+        assert_eq!(doc["exit_code"], code, "{args:?}: {}", run.stdout);
+        assert_eq!(serde_json::Deserializer::from_str(&run.stdout).into_iter::<serde_json::Value>().count(), 1);
+    }
+    let run = lsauth(["token", "inspect", "--json", KEY]).run();
+    assert_eq!(run.stdout.matches("\"kind\"").count(), 1, "one kind key: {}", run.stdout);
+    assert_eq!(fx.settings_rows(), vec![(1, true, true, 30)], "nothing was changed");
+}
+
+/// A boolean Label Studio never writes (text, in SQLite, which keeps what it is given) is
+/// no prediction: exit 3 naming the table and column, not exit 1 with rusqlite's words.
+#[test]
+fn a_text_boolean_is_exit_3_naming_the_column() {
+    let fx = SqliteFixture::new();
+    fx.add_org(1, "Acme");
+    fx.set_settings(1, true, true, 30);
+    fx.exec("UPDATE jwt_auth_jwtsettings SET legacy_api_tokens_enabled = 'yes'");
+    for args in [vec!["orgs"], vec!["upgrade-check", "--to", "1.23.2"], vec!["enable-pat", "--all", "--yes"]] {
+        let run = lsauth([&["--db", &fx.db_arg()][..], &args].concat()).run();
+        run.expect_code(3);
+        assert!(run.stderr.contains("jwt_auth_jwtsettings.legacy_api_tokens_enabled holds text"), "{}", run.stderr);
+    }
+}
+
+/// A column every release has, missing: exit 3 naming it, on both backends.
+fn a_missing_column_is_exit_3_naming_it(fx: &dyn Fixture) {
+    fx.add_org(1, "Acme");
+    fx.set_settings(1, true, true, 30);
+    fx.exec("ALTER TABLE jwt_auth_jwtsettings DROP COLUMN api_token_ttl_days");
+    for args in [vec!["orgs", "--json"], vec!["upgrade-check", "--to", "1.23.2"]] {
+        let run = lsauth([&["--db", &fx.db_arg()][..], &args].concat()).run();
+        run.expect_code(3);
+        assert!(run.stderr.contains("jwt_auth_jwtsettings.api_token_ttl_days is missing"), "{}", run.stderr);
+    }
+}
+
+crate::on_both_backends!(a_missing_column_is_exit_3_naming_it);
+
+/// doctor with a database from before 1.17 and a server: the token is still tested.
+#[test]
+fn doctor_on_a_database_before_1_17_still_tests_the_token() {
+    let fake = FakeLs::start(SECRET);
+    fake.add_user(1, "admin@acme.test", 1);
+    fake.set_org(1, true, true);
+    fake.add_legacy(KEY, 1);
+    let fx = SqliteFixture::new();
+    fx.exec("DROP TABLE jwt_auth_jwtsettings");
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    std::fs::write(&env, format!("LABEL_STUDIO_URL={}\nLABEL_STUDIO_API_KEY={KEY}\n", fake.url)).unwrap();
+    let run = lsauth(["--db", &fx.db_arg(), "doctor", "--json", "--env-file", &env.display().to_string()]).run();
+    run.expect_code(0);
+    let checks = run.json()["checks"].as_array().unwrap().clone();
+    let status = |id: &str| checks.iter().find(|c| c["id"] == id).map(|c| c["status"].clone());
+    assert_eq!(status("database.schema"), Some("pass".into()), "{}", run.stdout);
+    assert_eq!(status("token.live"), Some("pass".into()), "{}", run.stdout);
+    // Without a server there is nothing to check: exit 2, as before.
+    lsauth(["--db", &fx.db_arg(), "doctor"]).run().expect_code(2);
+}

@@ -27,6 +27,14 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
             checks.fail("database.connection", sec, format!("cannot use {target}")).detail(error.clone()).fix(fix);
             return;
         }
+        DatabaseInputs::BeforeJwt { target } => {
+            checks.pass("database.connection", sec, target.clone());
+            checks.pass("database.schema", sec, "Label Studio before 1.17").detail(
+                "no jwt_auth_jwtsettings table: legacy tokens are the only kind and are always accepted; the token is \
+                 tested against the server",
+            );
+            return;
+        }
         DatabaseInputs::Open(read) => read,
     };
     let transport = read.transport.as_ref().map(|t| format!(" ({t})")).unwrap_or_default();

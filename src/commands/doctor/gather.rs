@@ -57,6 +57,16 @@ pub fn gather(
     let database = match &database_choice {
         DbChoice::Absent { .. } => DatabaseInputs::NotLocated,
         DbChoice::Named(l) | DbChoice::Discovered(l) => match open(ctx, l) {
+            // Before 1.17 there is nothing in the database to check; a server to ask can
+            // still say whether the token works.
+            Ok(db) if !db.has_settings_table() => {
+                let error = db::before_jwt_error(&db.target().location());
+                match (&sources.url, &database_choice) {
+                    (Some(_), _) => DatabaseInputs::BeforeJwt { target: db.target().to_string() },
+                    (None, DbChoice::Named(_)) => return Err(error),
+                    (None, _) => DatabaseInputs::Unopened { lock_wait: false, error: failed(error) },
+                }
+            }
             Ok(mut db) => {
                 let read = read_database(db.as_mut(), &flag, &failed);
                 handle = Some(db);
@@ -138,7 +148,7 @@ pub fn gather(
 
 /// database.connection's open: read-only, waiting at most --lock-timeout.
 fn open(ctx: &Ctx, l: &Located) -> anyhow::Result<Box<dyn Database>> {
-    db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: ctx.lock_timeout, before_jwt: false })
+    db::open(&l.target, OpenOptions { access: Access::ReadOnly, lock_timeout: ctx.lock_timeout, before_jwt: true })
 }
 
 fn read_database(db: &mut dyn Database, flag: &JwtFlag, failed: &impl Fn(anyhow::Error) -> String) -> DatabaseRead {

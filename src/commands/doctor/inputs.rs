@@ -63,6 +63,11 @@ pub enum DatabaseInputs {
         lock_wait: bool,
     },
     Open(Box<DatabaseRead>),
+    /// A database from before 1.17 (no token settings: legacy tokens only), with a server
+    /// to test the token against.
+    BeforeJwt {
+        target: String,
+    },
 }
 
 /// What doctor read from an open database. A read that failed is its error's text, for

@@ -67,7 +67,8 @@ pub fn check(inputs: &Inputs) -> Checks {
 
 /// A database or a server was named, and neither answered: exit 3.
 fn nothing_reached(inputs: &Inputs) -> bool {
-    let db_reached = matches!(inputs.database, inputs::DatabaseInputs::Open(_));
+    let db_reached =
+        matches!(inputs.database, inputs::DatabaseInputs::Open(_) | inputs::DatabaseInputs::BeforeJwt { .. });
     let api_reached = matches!(&inputs.api, inputs::ApiInputs::Probed(a) if a.reachable());
     !db_reached && !api_reached && (inputs.located().is_some() || inputs.sources.url.is_some())
 }
