@@ -159,6 +159,14 @@ pub fn parse_spec(spec: &str, env: &Environment) -> anyhow::Result<DbTarget> {
         if rest.is_empty() {
             return Err(bad_input("sqlite:// URL without a path: use sqlite:///absolute/path"));
         }
+        // `sqlite://user:password@/path`: SQLite has no users; the userinfo is refused,
+        // never taken for part of the path (and never shown).
+        if let Some(at) = rest.find('@').filter(|at| !rest[..*at].contains('/')) {
+            let path = &rest[at + 1..];
+            return Err(bad_input(format!(
+                "a SQLite URL takes no user or password (SQLite has none): use sqlite://{path} or the path itself"
+            )));
+        }
         return Ok(DbTarget::Sqlite { path: PathBuf::from(rest) });
     }
     if let Some((scheme, _)) = spec.split_once("://") {

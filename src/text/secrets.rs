@@ -53,12 +53,33 @@ pub fn mask_url(text: &str) -> String {
             return text.to_string();
         }
     }
-    let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return text.to_string() };
+    let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return without_schemeless_userinfo(text) };
     let rest = &text[scheme_end..];
     let authority_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
         Some(at) => format!("{}{}", &text[..scheme_end], &rest[at + 1..]),
         None => text.to_string(),
+    }
+}
+
+/// `user:password@host[:port][/path]` written without a scheme (a `.env`'s
+/// `LABEL_STUDIO_URL=u:pw@host:8080`, which no URL parser reads as a host): the userinfo
+/// goes. A bare `name@host` without a colon before the `@` (an email) stays.
+fn without_schemeless_userinfo(text: &str) -> String {
+    let authority_end = text.find(char::is_whitespace).unwrap_or(text.len());
+    match text[..authority_end].rfind('@') {
+        Some(at) if text[..at].contains(':') => text[at + 1..].to_string(),
+        _ => text.to_string(),
+    }
+}
+
+/// A URL's authority as written (`user:password@host:port`, Python's netloc) for
+/// showing: the userinfo as `********@`, so that two netlocs that differ only by it still
+/// read as different, and none shows a password.
+pub fn mask_netloc(netloc: &str) -> String {
+    match netloc.rfind('@') {
+        Some(at) => format!("{HIDDEN}@{}", &netloc[at + 1..]),
+        None => netloc.to_string(),
     }
 }
 

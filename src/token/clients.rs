@@ -127,7 +127,10 @@ pub struct ClientResult {
 /// refreshes at `http://host/api/token/refresh/`. A warning and the fixed URL, when the
 /// configured URL has a sub-path and no trailing slash.
 pub fn subpath_warning(url_text: &str) -> Option<String> {
-    let url = url::Url::parse(url_text.trim()).ok()?;
+    // Only a URL the SDK can use has a sub-path to lose (`u:pw@host:8080` parses with
+    // "u" for a scheme and the rest for a path).
+    let url =
+        url::Url::parse(url_text.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())?;
     let path = url.path();
     if path == "/" || path.is_empty() || path.ends_with('/') {
         return None;

@@ -335,6 +335,16 @@ fn project_ml_backends_and_task_urls(fx: &dyn Fixture) {
     let detail = urls["detail"].as_str().unwrap();
     assert!(!detail.contains('\u{1b}') && detail.contains("evil\\x1b[2J:9"), "{urls}");
     fx.exec("DELETE FROM task WHERE id = 3");
+    // A password in a task's URL is never shown (the harness fails any run that prints a
+    // registered secret): the userinfo shows as ********@.
+    crate::harness::secret("t4sk-pw");
+    fx.add_task(4, 7, &format!(r#"{{"image": "http://ann:t4sk-pw@127.0.0.1:{port}/data/upload/7/d.png"}}"#));
+    let run = doctor(fx, &["--env-file", &env, "--project", "7"]).run();
+    let urls = check(&run, "project.task_urls");
+    assert!(urls["detail"].as_str().unwrap().contains(&format!("********@127.0.0.1:{port}: 1 URL")), "{urls}");
+    let human = lsauth(["--db", &fx.db_arg(), "doctor", "-v", "--env-file", &env, "--project", "7"]).run();
+    assert!(human.stdout.contains("********@127.0.0.1"), "{}", human.stdout);
+    fx.exec("DELETE FROM task WHERE id = 4");
     // The creator's key works: /setup is no problem, and no "will get 401" is said of it.
     let key = check(&run, "project.ml_backend_key");
     assert_eq!(key["status"], "pass", "{key}");

@@ -366,3 +366,28 @@ fn doctor_on_a_database_before_1_17_still_tests_the_token() {
     // Without a server there is nothing to check: exit 2, as before.
     lsauth(["--db", &fx.db_arg(), "doctor"]).run().expect_code(2);
 }
+
+/// A password in a URL, wherever it comes from, is never shown (the harness fails any run
+/// that prints a registered secret): a scheme-less `u:pw@host:port` in a .env, a
+/// `sqlite://u:pw@/path`.
+#[test]
+fn a_password_in_a_url_is_never_shown() {
+    let password = crate::harness::secret("pw-in-url-5ecret");
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join(".env");
+    std::fs::write(&env, format!("LABEL_STUDIO_URL=u:{password}@127.0.0.1:9\nLABEL_STUDIO_API_KEY={KEY}\n")).unwrap();
+    let env = env.display().to_string();
+    for args in [
+        vec!["doctor", "--env-file", &env],
+        vec!["doctor", "--env-file", &env, "--json"],
+        vec!["token", "test", "--env-file", &env],
+        vec!["token", "test", "--env-file", &env, "--json"],
+    ] {
+        let run = lsauth(&args).run();
+        assert!(run.all_output().contains("127.0.0.1:9"), "{args:?}: {}", run.all_output());
+    }
+    let db = format!("sqlite://u:{password}@/srv/ls.sqlite3");
+    let run = lsauth(["--db", &db, "orgs", "--json"]).run();
+    run.expect_code(2);
+    assert!(run.json()["error"].as_str().unwrap().contains("takes no user or password"), "{}", run.stdout);
+}

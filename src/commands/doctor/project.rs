@@ -267,8 +267,9 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
     let found = crate::token::clients::task_urls(task_data, ours);
     let tasks = count_s(found.tasks, "task");
     // The hosts come from task data: shown escaped.
-    let other_hosts: Vec<(String, usize)> =
-        found.other_hosts.iter().map(|(h, n)| (crate::text::shown::outside(h).into_owned(), *n)).collect();
+    // Userinfo in a netloc (from the .env's URL or the task data) is masked, never shown.
+    let shown_host = |h: &str| crate::text::shown::outside(&crate::text::secrets::mask_netloc(h)).into_owned();
+    let other_hosts: Vec<(String, usize)> = found.other_hosts.iter().map(|(h, n)| (shown_host(h), *n)).collect();
     let Some((host, n)) = other_hosts.first() else {
         checks.pass(
             ID,
@@ -281,9 +282,8 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
         return;
     };
     let scheme = if ours.trim_start().starts_with("https://") { "https" } else { "http" };
-    let our_host = crate::text::shown::outside(
-        ours.split_once("://").map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(r)).unwrap_or(ours),
-    );
+    let our_host =
+        shown_host(ours.split_once("://").map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(r)).unwrap_or(ours));
     checks
         .warn(
             ID,
