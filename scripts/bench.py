@@ -6,7 +6,7 @@ half of the organizations without a jwt_auth_jwtsettings row, on SQLite and on a
 throwaway PostgreSQL cluster, and prints for each size the median wall time of lsauth
 and of the raw baseline measured in the same run, their ratio, and lsauth's peak memory.
 
-    scripts/bench.py [--sizes 1000,10000,100000] [--runs 5] [--only sqlite|postgres]
+    scripts/bench.py [--sizes 1000,10000,100000] [--runs 5] [--only sqlite|postgres|project]
 
 Targets (issues 3, 7 and 14): the change within 1.5x of raw SQL including the backup,
 its rollback within 2x of the raw restore, reads within 2x, peak memory under 50 MB at
@@ -201,11 +201,50 @@ def change_and_rollback(rows, backend, n, runs, lsauth, raw, reset, env, true, f
     rows.append((backend, n, "rollback --latest", lt, rt, lm, statistics.median(ll), statistics.median(rl)))
     rows.append((backend, n, "  (raw by id % 2)", lt, ft, lm, statistics.median(ll), statistics.median(fl)))
 
+def project_sql(tasks, task_bytes, backends, url_bytes):
+    """One organization, user and project; `tasks` tasks whose data holds a file URL and
+    `task_bytes` of text; `backends` ML backends with URLs of `url_bytes` (issue 36's
+    measurements: 1,000 tasks of 2 MB, 2,000 backends of 100 KB)."""
+    return f"""{seed_sql(1, "1", "0", "printf('%040d', x)")}
+INSERT INTO project (id, title, organization_id, created_by_id, show_instruction, is_published, created_at,
+ updated_at, show_skip_button, show_collab_predictions, overlap_cohort_percentage, show_overlap_first, result_count,
+ is_draft, enable_empty_annotation, maximum_annotations, min_annotations_to_start_training, show_annotation_history,
+ show_ground_truth_first, evaluate_predictions_automatically, reveal_preannotations_interactively,
+ annotator_evaluation_enabled) VALUES (1, 'P', 1, 1, 0, 0, '{TS}', '{TS}', 1, 1, 100, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0);
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {tasks})
+INSERT INTO task (id, data, created_at, updated_at, is_labeled, project_id, overlap, total_annotations,
+ cancelled_annotations, total_predictions, comment_count, unresolved_comment_count)
+ SELECT x, json_object('image', 'http://files' || (x % 7) || '.example:8080/data/upload/1/' || x || '.png',
+  'text', printf('%.*c', {task_bytes}, 'x')), '{TS}', '{TS}', 0, 1, 1, 0, 0, 0, 0, 0 FROM n;
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {backends})
+INSERT INTO ml_mlbackend (id, state, url, error_message, title, created_at, updated_at, project_id, is_interactive,
+ timeout, auto_update, auth_method) SELECT x, 'ER', 'http://ml' || x || '.example:9090/' || printf('%.*c', {url_bytes}, 'p'),
+ 'Connection refused', 'backend ' || x, '{TS}', '{TS}', 1, 0, 100.0, 1, 'NONE' FROM n;
+"""
+
+def project_bench(work, runs, env):
+    """doctor --project on a project of big tasks and many backends: peak memory, time and
+    how much it prints (docs/performance.md, "doctor --project")."""
+    ddl = open(os.path.join(ROOT, "schema", "schema-1.23.2.sqlite.sql")).read()
+    db = os.path.join(work, "project.sqlite3")
+    subprocess.run(["sqlite3", db], input=(ddl + migrations_sql() + project_sql(1000, 2_000_000, 2000, 100_000)).encode(),
+                   check=True)
+    cmd = [LSAUTH, "--db", db, "doctor", "--project", "1", "--url", "http://127.0.0.1:9", "--json"]
+    times, peak = [], 0
+    for _ in range(runs):
+        t, rss = timed(cmd, env, ok_codes=(0, 1, 3))
+        times.append(t); peak = max(peak, rss)
+    out = subprocess.run(cmd, env=env, capture_output=True).stdout
+    human = subprocess.run(cmd[:-1], env=env, capture_output=True).stdout
+    print(f"doctor --project (1,000 tasks of 2 MB, 2,000 ML backends of 100 KB URLs, database "
+          f"{os.path.getsize(db) >> 20} MiB): median {statistics.median(times):.2f} s, peak {peak / 1024:.1f} MB, "
+          f"--json prints {len(out) / 1024:.1f} KiB, the human report {len(human) / 1024:.1f} KiB")
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--only", choices=["sqlite", "postgres"])
+    ap.add_argument("--only", choices=["sqlite", "postgres", "project"])
     a = ap.parse_args()
     if not os.path.exists(LSAUTH): sys.exit("build first: cargo build --release")
     sizes = [int(s) for s in a.sizes.split(",")]
@@ -213,6 +252,8 @@ def main():
     env = dict(os.environ, LSAUTH_BACKUP_DIR=os.path.join(work, "backups"), NO_COLOR="1")
     rows = []
     try:
+        if a.only in (None, "project"):
+            project_bench(work, a.runs, env)
         if a.only in (None, "sqlite"):
             ddl = open(os.path.join(ROOT, "schema", "schema-1.23.2.sqlite.sql")).read()
             for n in sizes:

@@ -68,8 +68,10 @@ pub trait Database {
     /// A project's ML backends.
     fn ml_backends(&mut self, project_id: i64) -> anyhow::Result<Vec<MlBackendRow>>;
 
-    /// The data (JSON text) of a project's first `sql::TASK_SAMPLE` tasks.
-    fn task_data_sample(&mut self, project_id: i64) -> anyhow::Result<Vec<String>>;
+    /// The data (JSON text) of a project's first `sql::TASK_SAMPLE` tasks, handed to `visit`
+    /// one task at a time as the rows arrive (a task's data may be megabytes: never all
+    /// held at once).
+    fn each_task_data(&mut self, project_id: i64, visit: &mut dyn FnMut(&str)) -> anyhow::Result<()>;
 
     /// Every user's email (an error path's "did you mean").
     fn user_emails(&mut self) -> anyhow::Result<Vec<String>>;

@@ -385,9 +385,13 @@ impl Database for PgDb {
             .collect())
     }
 
-    fn task_data_sample(&mut self, project_id: i64) -> anyhow::Result<Vec<String>> {
+    fn each_task_data(&mut self, project_id: i64, visit: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
         let sql = super::sql::TASK_DATA_SQL.replace("{id}", "$1::int8");
-        Ok(self.client.query(&sql, &[&project_id])?.iter().map(|r| r.get(0)).collect())
+        // Streamed: one row at a time, never the whole sample.
+        for_each_row(&mut self.client, &sql, &[&project_id], |r| {
+            visit(r.get::<_, &str>(0));
+            Ok(())
+        })
     }
 
     fn user_emails(&mut self) -> anyhow::Result<Vec<String>> {

@@ -75,8 +75,10 @@ pub const PROJECT_SQL: &str = "SELECT p.id, p.title, p.organization_id, p.create
 FROM project p LEFT JOIN organization o ON o.id = p.organization_id WHERE p.id = {id}";
 
 /// A project's ML backends as Label Studio stored them (never the basic-auth password).
-pub const ML_BACKENDS_SQL: &str =
-    "SELECT id, url, state, error_message, title FROM ml_mlbackend WHERE project_id = {id} ORDER BY id";
+/// Each text at most a few KiB, whatever is stored (a URL of 100 KB, a long error): the
+/// host is at the start, and doctor shows no more.
+pub const ML_BACKENDS_SQL: &str = "SELECT id, substr(url, 1, 2048), state, substr(error_message, 1, 1024), \
+    substr(title, 1, 256) FROM ml_mlbackend WHERE project_id = {id} ORDER BY id";
 
 /// How many of a project's tasks doctor reads the data URLs of: a bounded sample.
 pub const TASK_SAMPLE: i64 = 1000;

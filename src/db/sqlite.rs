@@ -442,10 +442,16 @@ impl Database for SqliteDb {
         Ok(rows)
     }
 
-    fn task_data_sample(&mut self, project_id: i64) -> anyhow::Result<Vec<String>> {
+    fn each_task_data(&mut self, project_id: i64, visit: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
         let mut stmt = self.conn.prepare(&super::sql::TASK_DATA_SQL.replace("{id}", "?1"))?;
-        let rows = stmt.query_map([project_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        Ok(rows)
+        let mut rows = stmt.query([project_id])?;
+        while let Some(r) = rows.next()? {
+            // Read in place: the row's text is not copied.
+            if let Ok(data) = r.get_ref(0)?.as_str() {
+                visit(data);
+            }
+        }
+        Ok(())
     }
 
     fn user_emails(&mut self) -> anyhow::Result<Vec<String>> {

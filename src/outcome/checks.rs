@@ -140,34 +140,40 @@ impl Checks {
     /// (covers every cause it is a symptom of) and is at least as severe; that check is
     /// the cause's block, with the one fix. Run once, after the last check.
     pub fn group(&mut self) {
+        use std::collections::HashSet;
         let severity = |s: Status| match s {
             Status::Fail => 2,
             Status::Warn => 1,
             Status::Pass | Status::Skip => 0,
         };
+        // Linear in the keys: each check's `covers` as a set, looked up once per key of a
+        // symptom (a Vec's `contains` made 100,000 organizations quadratic).
+        let covers: Vec<HashSet<&str>> =
+            self.checks.iter().map(|c| c.covers.iter().map(String::as_str).collect()).collect();
+        let heads_possible: Vec<usize> = (0..self.checks.len()).filter(|&j| !covers[j].is_empty()).collect();
+        let mut explained: Vec<Option<usize>> = vec![None; self.checks.len()];
         for i in 0..self.checks.len() {
             let symptom = &self.checks[i];
             if symptom.because.is_empty() || severity(symptom.status) == 0 {
                 continue;
             }
-            let head = self.checks.iter().enumerate().find(|(j, h)| {
-                *j != i
-                    && h.explained_by.is_none()
+            explained[i] = heads_possible.iter().copied().find(|&j| {
+                let h = &self.checks[j];
+                j != i
+                    && explained[j].is_none()
                     && severity(h.status) >= severity(symptom.status)
-                    && symptom.because.iter().all(|k| h.covers.contains(k))
+                    && symptom.because.iter().all(|k| covers[j].contains(k.as_str()))
             });
-            if let Some((_, head)) = head {
-                let id = head.id.clone();
-                self.checks[i].explained_by = Some(id);
-            }
         }
         // A head never hangs under another: heads are the checks nothing explains.
-        let heads: Vec<String> =
-            self.checks.iter().filter(|c| c.explained_by.is_some()).filter_map(|c| c.explained_by.clone()).collect();
-        for c in &mut self.checks {
-            if c.explained_by.is_some() && heads.contains(&c.id) {
-                c.explained_by = None;
-            }
+        let heads: HashSet<usize> = explained.iter().flatten().copied().collect();
+        let ids: Vec<Option<String>> = explained
+            .iter()
+            .enumerate()
+            .map(|(i, head)| head.filter(|_| !heads.contains(&i)).map(|j| self.checks[j].id.clone()))
+            .collect();
+        for (check, id) in self.checks.iter_mut().zip(ids) {
+            check.explained_by = id;
         }
     }
 

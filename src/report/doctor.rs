@@ -93,10 +93,24 @@ fn fix_line(p: &mut Painter, fix: &str, indent: usize, out: &Output) {
     }
 }
 
+/// On a terminal a detail shows at most a screenful: its first lines, how many more, and
+/// its last (what the list is about); `-v`, a pipe and `--json` have all of it.
+const SCREENFUL: usize = 10;
+
 fn cause_block(p: &mut Painter, report: &DoctorReport, head: &Check, out: &Output) {
     headline(p, head, 0, out);
-    for l in head.detail.iter().flat_map(|d| d.lines()) {
-        line(p, l, INDENT, out);
+    let lines: Vec<&str> = head.detail.iter().flat_map(|d| d.lines()).collect();
+    if out.width.is_some() && !out.verbose && lines.len() > SCREENFUL + 2 {
+        for l in &lines[..SCREENFUL] {
+            line(p, l, INDENT, out);
+        }
+        let hidden = lines.len() - SCREENFUL - 1;
+        line(p, &format!("… {hidden} more lines (lsauth doctor -v shows them)"), INDENT, out);
+        line(p, lines[lines.len() - 1], INDENT, out);
+    } else {
+        for l in lines {
+            line(p, l, INDENT, out);
+        }
     }
     let symptoms: Vec<&Check> =
         report.checks.iter().filter(|c| c.explained_by.as_deref() == Some(head.id.as_str())).collect();

@@ -68,7 +68,7 @@ pub fn mask_url(text: &str) -> String {
 fn without_schemeless_userinfo(text: &str) -> String {
     let authority_end = text.find(char::is_whitespace).unwrap_or(text.len());
     match text[..authority_end].rfind('@') {
-        Some(at) if text[..at].contains(':') => text[at + 1..].to_string(),
+        Some(at) if text[..at].contains(':') && !text.starts_with("mailto:") => text[at + 1..].to_string(),
         _ => text.to_string(),
     }
 }
@@ -298,6 +298,11 @@ mod tests {
         {
             assert_eq!(mask_url(kept), kept);
         }
+        // Written without a scheme, as a .env may: no parser reads a host there, and the
+        // password goes all the same.
+        assert_eq!(mask_url("u:pw@127.0.0.1:8080"), "127.0.0.1:8080");
+        assert_eq!(mask_netloc("ann:pw@files.example.com:9"), "********@files.example.com:9");
+        assert_eq!(mask_netloc("files.example.com"), "files.example.com");
     }
 
     use super::*;

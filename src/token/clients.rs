@@ -173,40 +173,73 @@ pub struct TaskUrls {
     pub other_hosts: Vec<(String, usize)>,
 }
 
-pub fn task_urls(task_data: &[String], label_studio_url: &str) -> TaskUrls {
-    fn visit<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
-        match value {
-            serde_json::Value::String(s) => found.push(s),
-            serde_json::Value::Array(items) => items.iter().for_each(|v| visit(v, found)),
-            serde_json::Value::Object(map) => map.values().for_each(|v| visit(v, found)),
-            _ => {}
+/// What doctor keeps of a project's task data, read one task at a time: the netlocs of
+/// the URLs to Label Studio's own files, counted. Bounded whatever the tasks hold: a task
+/// is dropped once read, at most `MAX_HOSTS` netlocs of at most `MAX_NETLOC` bytes each
+/// are kept (the rest are counted), so a project of 1,000 tasks of 2 MB each is a few KiB.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileUrlSample {
+    pub tasks: usize,
+    pub file_urls: usize,
+    /// Each netloc with its count, in the order first seen.
+    pub hosts: Vec<(String, usize)>,
+    /// File URLs whose netloc was not kept (past `MAX_HOSTS`).
+    pub uncounted: usize,
+}
+
+impl FileUrlSample {
+    pub const MAX_HOSTS: usize = 100;
+    pub const MAX_NETLOC: usize = 1024;
+
+    /// One task's data (JSON text).
+    pub fn add(&mut self, data: &str) {
+        fn visit(value: &serde_json::Value, sample: &mut FileUrlSample) {
+            match value {
+                serde_json::Value::String(s) => sample.add_string(s),
+                serde_json::Value::Array(items) => items.iter().for_each(|v| visit(v, sample)),
+                serde_json::Value::Object(map) => map.values().for_each(|v| visit(v, sample)),
+                _ => {}
+            }
+        }
+        self.tasks += 1;
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(data) {
+            visit(&value, self);
         }
     }
+
+    fn add_string(&mut self, s: &str) {
+        let Some(host) = netloc(s).filter(|_| s.starts_with("http://") || s.starts_with("https://")) else { return };
+        let path = &s[s.find("://").map(|i| i + 3 + host.len()).unwrap_or(s.len())..];
+        if !(path.starts_with("/data/") || path.starts_with("/storage-data/")) {
+            return;
+        }
+        self.file_urls += 1;
+        if let Some((_, n)) = self.hosts.iter_mut().find(|(h, _)| h == host) {
+            *n += 1;
+        } else if self.hosts.len() < Self::MAX_HOSTS && host.len() <= Self::MAX_NETLOC {
+            self.hosts.push((host.to_string(), 1));
+        } else {
+            self.uncounted += 1;
+        }
+    }
+}
+
+pub fn task_urls(sample: &FileUrlSample, label_studio_url: &str) -> TaskUrls {
     let ours = netloc(label_studio_url.trim()).unwrap_or_default();
-    let mut out = TaskUrls { tasks: task_data.len(), ..TaskUrls::default() };
-    for data in task_data {
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(data) else { continue };
-        let mut strings = Vec::new();
-        visit(&value, &mut strings);
-        for s in strings {
-            let Some(host) = netloc(s).filter(|_| s.starts_with("http://") || s.starts_with("https://")) else {
-                continue;
-            };
-            let path = &s[s.find("://").map(|i| i + 3 + host.len()).unwrap_or(s.len())..];
-            if !(path.starts_with("/data/") || path.starts_with("/storage-data/")) {
-                continue;
-            }
-            out.file_urls += 1;
-            if host != ours {
-                match out.other_hosts.iter_mut().find(|(h, _)| h == host) {
-                    Some((_, n)) => *n += 1,
-                    None => out.other_hosts.push((host.to_string(), 1)),
-                }
-            }
-        }
+    let mut other_hosts: Vec<(String, usize)> = sample.hosts.iter().filter(|(h, _)| h != ours).cloned().collect();
+    if sample.uncounted > 0 {
+        other_hosts.push(("(other hosts, not listed)".to_string(), sample.uncounted));
     }
-    out.other_hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    out
+    other_hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    TaskUrls { tasks: sample.tasks, file_urls: sample.file_urls, other_hosts }
+}
+
+/// `task_urls` on task data given whole (tests).
+#[cfg(test)]
+fn task_urls_of(task_data: &[String], label_studio_url: &str) -> TaskUrls {
+    let mut sample = FileUrlSample::default();
+    task_data.iter().for_each(|d| sample.add(d));
+    task_urls(&sample, label_studio_url)
 }
 
 /// Whether an ML backend URL points at a loopback or private address, or at a one-label
@@ -225,6 +258,27 @@ pub fn reserved_address(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// However many hosts the tasks name, the sample keeps at most MAX_HOSTS of them
+    /// (counting the rest), and no task's data once it is read.
+    #[test]
+    fn the_task_url_sample_is_bounded() {
+        let mut sample = FileUrlSample::default();
+        for i in 0..(FileUrlSample::MAX_HOSTS + 50) {
+            sample.add(&format!(
+                r#"{{"image": "http://h{i}.example/data/upload/1/a.png", "text": "{}"}}"#,
+                "x".repeat(1000)
+            ));
+        }
+        sample.add(&format!(r#"{{"image": "http://{}/data/x.png"}}"#, "l".repeat(FileUrlSample::MAX_NETLOC + 1)));
+        assert_eq!(sample.tasks, FileUrlSample::MAX_HOSTS + 51);
+        assert_eq!(sample.file_urls, FileUrlSample::MAX_HOSTS + 51);
+        assert_eq!(sample.hosts.len(), FileUrlSample::MAX_HOSTS);
+        assert_eq!(sample.uncounted, 51);
+        let found = task_urls(&sample, "http://h0.example");
+        assert_eq!(found.other_hosts[0], ("(other hosts, not listed)".to_string(), 51));
+        assert_eq!(found.other_hosts.len(), FileUrlSample::MAX_HOSTS);
+    }
 
     #[test]
     fn each_client_sends_what_the_sdk_sends() {
@@ -258,11 +312,11 @@ mod tests {
             r#"{"image": "https://bucket.s3.amazonaws.com/e.png"}"#.to_string(),
             "not json".to_string(),
         ];
-        let found = task_urls(&tasks, "http://localhost:8080");
+        let found = task_urls_of(&tasks, "http://localhost:8080");
         assert_eq!(found.tasks, 5);
         assert_eq!(found.file_urls, 3, "relative and external URLs need no key");
         assert_eq!(found.other_hosts, vec![("127.0.0.1:8080".to_string(), 2)]);
-        assert_eq!(task_urls(&tasks, "http://127.0.0.1:8080/").other_hosts, vec![("localhost:8080".to_string(), 1)]);
+        assert_eq!(task_urls_of(&tasks, "http://127.0.0.1:8080/").other_hosts, vec![("localhost:8080".to_string(), 1)]);
     }
 
     #[test]

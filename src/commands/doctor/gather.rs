@@ -184,7 +184,7 @@ fn read_project(
         organization_id,
         roles: Vec::new(),
         ml_backends: None,
-        task_data: None,
+        task_urls: None,
         failed: None,
         label_studio_url,
     };
@@ -193,7 +193,9 @@ fn read_project(
             read.roles.push(role_key(db, user)?);
         }
         read.ml_backends = Some(db.ml_backends(id)?);
-        read.task_data = Some(db.task_data_sample(id)?);
+        let mut sample = crate::token::clients::FileUrlSample::default();
+        db.each_task_data(id, &mut |data| sample.add(data))?;
+        read.task_urls = Some(sample);
         anyhow::Ok(())
     })();
     read.failed = reads.err().map(failed);

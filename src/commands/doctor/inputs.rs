@@ -172,7 +172,8 @@ pub struct ProjectRead {
     pub roles: Vec<RoleKey>,
     /// `None` when not read.
     pub ml_backends: Option<Vec<db::MlBackendRow>>,
-    pub task_data: Option<Vec<String>>,
+    /// The file URLs of the first tasks' data, counted by netloc (`None` when not read).
+    pub task_urls: Option<crate::token::clients::FileUrlSample>,
     /// The first read that failed (its error's text): what was read before it is still
     /// judged, then project.error reports it; nothing after it is read.
     pub failed: Option<String>,

@@ -44,8 +44,8 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     if let Some(backends) = &project.ml_backends {
         ml_backends_check(checks, backends, project_id);
     }
-    if let Some(task_data) = &project.task_data {
-        task_urls_check(checks, task_data, project.label_studio_url.as_deref());
+    if let Some(sample) = &project.task_urls {
+        task_urls_check(checks, sample, project.label_studio_url.as_deref());
     }
     if let Some(error) = &project.failed {
         checks.fail("project.error", sec, "this check could not run").detail(error.clone());
@@ -165,6 +165,18 @@ fn v1_downloaders(backends: &[db::MlBackendRow]) -> String {
 
 /// project.ml_backends: the project's backends as Label Studio stored them (URL, state,
 /// its error), what each generation needs, and ML_BLOCK_LOCAL_IP where it applies.
+/// A URL as a line shows it: its first 200 characters (the host is at the start).
+fn shortened(url: &str) -> String {
+    match url.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &url[..at]),
+        None => url.to_string(),
+    }
+}
+
+/// How many ML backends or hosts a check names before "and N more" (the JSON's cap too,
+/// docs/json-and-exit-codes.md).
+pub const LISTED: usize = 20;
+
 fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project_id: i64) {
     const ID: &str = "project.ml_backends";
     let sec = Section::Project;
@@ -180,8 +192,11 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
         "PR" => "predicting",
         _ => "unknown state",
     };
-    let lines: Vec<String> = backends
+    // At most LISTED backends are named, then how many more: 2,000 backends are a list
+    // no one reads (and megabytes of output).
+    let mut lines: Vec<String> = backends
         .iter()
+        .take(LISTED)
         .map(|b| {
             let error = b
                 .error_message
@@ -193,11 +208,14 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
                 "ML backend {}{} at {}: {}{error}",
                 b.id,
                 b.title.as_deref().map(|t| format!(" {:?}", crate::text::shown::outside(t))).unwrap_or_default(),
-                crate::text::shown::outside(&crate::text::secrets::mask_url(&b.url)),
+                crate::text::shown::outside(&shortened(&crate::text::secrets::mask_url(&b.url))),
                 state(&b.state)
             )
         })
         .collect();
+    if backends.len() > LISTED {
+        lines.push(format!("… and {} more", count(backends.len() - LISTED, "ML backend", "ML backends")));
+    }
     let needs = "what each generation downloads task data with: the current backend (label-studio-ml-backend from \
                  2026-02-12) LABEL_STUDIO_API_KEY of its .env (a legacy key, or a PAT it refreshes there); one from \
                  before 2026-02-12 that key as it is (a legacy key works, a PAT does not); label-studio-ml 1.0.x the \
@@ -255,7 +273,7 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
 
 /// project.task_urls: the first tasks' URLs to Label Studio's own files against the
 /// LABEL_STUDIO_URL lsauth was given (the backend's): on another host the SDK sends no key.
-fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: Option<&str>) {
+fn task_urls_check(checks: &mut Checks, sample: &crate::token::clients::FileUrlSample, label_studio_url: Option<&str>) {
     const ID: &str = "project.task_urls";
     let sec = Section::Project;
     let Some(ours) = label_studio_url else {
@@ -264,7 +282,7 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
             .fix("give --env-file with the ML backend's .env (or --url) to compare them");
         return;
     };
-    let found = crate::token::clients::task_urls(task_data, ours);
+    let found = crate::token::clients::task_urls(sample, ours);
     let tasks = count_s(found.tasks, "task");
     // The hosts come from task data: shown escaped.
     // Userinfo in a netloc (from the .env's URL or the task data) is masked, never shown.
@@ -295,7 +313,14 @@ fn task_urls_check(checks: &mut Checks, task_data: &[String], label_studio_url: 
                 found.file_urls
             ),
         )
-        .detail(other_hosts.iter().map(|(h, n)| format!("{h}: {}", count_s(*n, "URL"))).collect::<Vec<_>>().join("\n"))
+        .detail({
+            let mut listed: Vec<String> =
+                other_hosts.iter().take(LISTED).map(|(h, n)| format!("{h}: {}", count_s(*n, "URL"))).collect();
+            if other_hosts.len() > LISTED {
+                listed.push(format!("… and {} more", count(other_hosts.len() - LISTED, "host", "hosts")));
+            }
+            listed.join("\n")
+        })
         .fix(format!(
             "set LABEL_STUDIO_URL in the backend's .env to {scheme}://{host} (the host the tasks use), or import the \
              tasks with relative /data/... URLs"
@@ -370,7 +395,7 @@ mod tests {
             organization_id: 1,
             roles: vec![super::super::inputs::RoleKey { user: None, key: None, legacy_on: true, live: None }],
             ml_backends: None,
-            task_data: None,
+            task_urls: None,
             failed: Some("permission denied for table htx_user".into()),
             label_studio_url: None,
         })));
@@ -392,9 +417,10 @@ mod tests {
 
     #[test]
     fn task_urls_on_another_host_name_it_and_the_fix() {
-        let data = vec![r#"{"image": "http://localhost:8080/data/upload/1/a.png"}"#.to_string()];
+        let mut sample = crate::token::clients::FileUrlSample::default();
+        sample.add(r#"{"image": "http://localhost:8080/data/upload/1/a.png"}"#);
         let mut checks = Checks::default();
-        task_urls_check(&mut checks, &data, Some("http://127.0.0.1:8080"));
+        task_urls_check(&mut checks, &sample, Some("http://127.0.0.1:8080"));
         let c = &checks.checks[0];
         assert_eq!(c.status, Status::Warn);
         assert!(
