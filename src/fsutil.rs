@@ -291,6 +291,26 @@ pub enum Replaced {
 /// blocking (a FIFO would hang an ordinary open) and checked on the open descriptor, so
 /// what is checked is what is read. Exit 2 for anything else.
 pub fn read_regular_file(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
+    read_file_opened_with(path, limit, 0)
+}
+
+/// As `read_regular_file`, never through a symlink at `path` itself: a backup lsauth
+/// wrote is a regular file in its directory, and a link planted at its name (pointing at
+/// a file of someone else's) is refused, not read.
+pub fn read_backup_file(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
+    read_file_opened_with(path, limit, libc::O_NOFOLLOW).map_err(|e| {
+        if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            crate::exit::bad_input(format!(
+                "{} is a symbolic link, which lsauth never writes in its backup directory: not followed",
+                path.display()
+            ))
+        } else {
+            e
+        }
+    })
+}
+
+fn read_file_opened_with(path: &Path, limit: u64, flags: libc::c_int) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let shown = path.display();
@@ -298,7 +318,7 @@ pub fn read_regular_file(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
         .read(true)
         // Non-blocking: a FIFO fails at once instead of waiting for a writer; no tty given
         // as a path becomes the controlling terminal.
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | flags)
         .open(path)
         .map_err(|e| crate::exit::bad_input_from(format!("cannot read {shown}"), e))?;
     let meta = file.metadata().map_err(|e| crate::exit::bad_input_from(format!("cannot read {shown}"), e))?;

@@ -73,7 +73,7 @@ pub fn records_for(backup_dir: &Path, env_file: &Path) -> anyhow::Result<Vec<Env
     let found = super::ids(backup_dir, super::Kind::Env)?
         .into_iter()
         .filter_map(|id| {
-            let bytes = fsutil::read_regular_file(&backup_dir.join(format!("{id}.json")), fsutil::BACKUP_LIMIT).ok()?;
+            let bytes = fsutil::read_backup_file(&backup_dir.join(format!("{id}.json")), fsutil::BACKUP_LIMIT).ok()?;
             let record: EnvRecord = serde_json::from_slice(&bytes).ok()?;
             (record.header.format == FORMAT && record.env_file == wanted).then_some(EnvBackup { id, record })
         })

@@ -66,7 +66,7 @@ pub(crate) fn write_checked<T: Serialize>(dir: &Path, id: &str, body: &T) -> any
 pub(crate) fn read_checked<T>(path: &Path, parse: impl FnOnce(&str) -> serde_json::Result<T>) -> anyhow::Result<T> {
     let shown = path.display();
     let bytes =
-        crate::fsutil::read_regular_file(path, crate::fsutil::BACKUP_LIMIT).map_err(|e| bad_input_from("backup", e))?;
+        crate::fsutil::read_backup_file(path, crate::fsutil::BACKUP_LIMIT).map_err(|e| bad_input_from("backup", e))?;
     let (body, sum) = match split_as_written(&bytes) {
         Some(found) => found,
         None => {

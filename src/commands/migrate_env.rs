@@ -163,7 +163,7 @@ impl<'a> Migration<'a> {
         if let Some(key) = doc.bom_hidden_key().filter(|k| writes[..if self.to_password() { 3 } else { 1 }].contains(k))
         {
             return Err(bad_input(format!(
-                "{} starts with a byte order mark right before {key}: python-dotenv before 1.2 reads that \
+                "{} starts with a byte order mark right before {key}: python-dotenv before 1.2.3 reads that \
                  variable as \\ufeff{key}, so clients may not see it at all; save the file as UTF-8 without a \
                  BOM (signature) and run again (nothing was changed)",
                 path.display()

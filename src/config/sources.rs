@@ -2,7 +2,7 @@
 //! `.env` file, or the environment, in the order clients read them. Each answer says where
 //! it came from, so the output can tell the user.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::envfile::EnvDocument;
 use crate::config::environment::Environment;
@@ -36,7 +36,7 @@ pub fn read_env_file(path: &Path) -> anyhow::Result<EnvDocument> {
 pub fn bom_warning(path: &Path, doc: &EnvDocument) -> Option<String> {
     doc.bom_hidden_key().map(|key| {
         format!(
-            "{} starts with a byte order mark: python-dotenv before 1.2 reads its first variable as \\ufeff{key}, \
+            "{} starts with a byte order mark: python-dotenv before 1.2.3 reads its first variable as \\ufeff{key}, \
              so {key} is unset for clients on those releases; save the file as UTF-8 without a BOM",
             path.display()
         )
@@ -49,34 +49,53 @@ pub fn bom_warning(path: &Path, doc: &EnvDocument) -> Option<String> {
 /// LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY, as a script's does: what stands beside it
 /// tells them apart. Each marker is said as "model.py beside it".
 pub fn ml_backend_neighbors(env_file: &Path) -> Vec<String> {
-    let dir = env_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut found = Vec::new();
-    for name in ["model.py", "_wsgi.py"] {
-        if dir.join(name).is_file() {
-            found.push(format!("{name} beside it"));
+    for (dir, beside) in neighbor_dirs(env_file) {
+        for name in ["model.py", "_wsgi.py"] {
+            if dir.join(name).is_file() {
+                found.push(format!("{name} {beside}"));
+            }
         }
-    }
-    for name in ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"] {
-        let names_backend = crate::fsutil::read_regular_file(&dir.join(name), 1 << 20).is_ok_and(|b| {
-            let text = String::from_utf8_lossy(&b);
-            text.contains("label-studio-ml") || text.contains("label_studio_ml")
-        });
-        if names_backend {
-            found.push(format!("{name} beside it names label-studio-ml"));
+        for name in ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"] {
+            let names_backend = crate::fsutil::read_regular_file(&dir.join(name), 1 << 20).is_ok_and(|b| {
+                let text = String::from_utf8_lossy(&b);
+                text.contains("label-studio-ml") || text.contains("label_studio_ml")
+            });
+            if names_backend {
+                found.push(format!("{name} {beside} names label-studio-ml"));
+            }
         }
     }
     found
 }
 
+/// The directories whose files tell what an `.env` belongs to: its own, and, when it is a
+/// symlink (`deploy/.env -> ../backend/.env`), that of the file it links to, where the
+/// backend's code stands. With how a marker found there is said.
+fn neighbor_dirs(env_file: &Path) -> Vec<(PathBuf, String)> {
+    let dir = env_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let mut dirs = vec![(dir.clone(), "beside it".to_string())];
+    if let Ok(real) = std::fs::canonicalize(env_file) {
+        let real_dir = real.parent().map(Path::to_path_buf).unwrap_or_default();
+        if std::fs::canonicalize(&dir).ok().as_ref() != Some(&real_dir) {
+            dirs.push((real_dir, format!("beside the file it links to ({})", real.display())));
+        }
+    }
+    dirs
+}
+
 /// The container files beside `env_file` (a Dockerfile, a compose file): the `.env` is
 /// then read inside a container, where localhost is the container itself.
 pub fn container_files(env_file: &Path) -> Vec<String> {
-    let dir = env_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    ["Dockerfile", "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"]
-        .into_iter()
-        .filter(|name| dir.join(name).is_file())
-        .map(String::from)
-        .collect()
+    let mut found: Vec<String> = Vec::new();
+    for (dir, _) in neighbor_dirs(env_file) {
+        for name in ["Dockerfile", "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"] {
+            if dir.join(name).is_file() && !found.iter().any(|f| f == name) {
+                found.push(name.to_string());
+            }
+        }
+    }
+    found
 }
 
 /// The paste-ready `lsauth migrate-env` that moves the integration of `env_file` to a PAT,

@@ -29,6 +29,12 @@ fn escape_into(out: &mut String, c: char) {
     }
 }
 
+/// A string from outside in double quotes, escaped once: `"Acme\x1b[2J"` (never Rust's
+/// `{:?}`, which writes `\u{1b}` for a raw one and `\\x1b` for one already escaped).
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", outside(text))
+}
+
 /// One value from outside, on one line: nothing in it is left raw (a newline included).
 pub fn outside(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_hostile) {

@@ -57,9 +57,9 @@ fn orgs_and_plans_show_outside_strings_escaped(fx: &dyn Fixture) {
         let run = lsauth(args.clone()).run();
         let out = run.all_output();
         no_raw_escape(&out);
-        if !args.contains(&"doctor") {
-            assert!(out.contains("\\x1b[2J"), "{args:?}: the title is shown, escaped:\n{out}");
-        }
+        // Escaped once, the same way everywhere (doctor wrote `\u{1b}` or `\\x1b`).
+        assert!(out.contains("Acme\\x1b[2J"), "{args:?}: the title is shown, escaped:\n{out}");
+        assert!(!out.contains("\\\\x1b") && !out.contains("\\u{1b}"), "{args:?}: escaped twice:\n{out}");
         assert!(!out.lines().any(|l| l.trim_start().starts_with("forged")), "{args:?}: no forged line:\n{out}");
     }
     // The owner of a key, from the database, as token inspect shows it.

@@ -391,3 +391,54 @@ fn a_password_in_a_url_is_never_shown() {
     run.expect_code(2);
     assert!(run.json()["error"].as_str().unwrap().contains("takes no user or password"), "{}", run.stdout);
 }
+
+/// An ML backend's .env reached through a symlink (`deploy/.env -> ../backend/.env`) is
+/// known by the model.py beside the real file: migrate-env keeps its key, as for the file
+/// itself.
+#[test]
+fn an_ml_backend_env_behind_a_symlink_keeps_its_key() {
+    let fake = server_with_existing_pat();
+    let dir = tempfile::tempdir().unwrap();
+    let backend = dir.path().join("backend");
+    let deploy = dir.path().join("deploy");
+    std::fs::create_dir_all(&backend).unwrap();
+    std::fs::create_dir_all(&deploy).unwrap();
+    std::fs::write(backend.join("model.py"), "class NewModel: pass\n").unwrap();
+    std::fs::write(backend.join("_wsgi.py"), "").unwrap();
+    std::fs::write(backend.join(".env"), env_text(&fake)).unwrap();
+    std::os::unix::fs::symlink("../backend/.env", deploy.join(".env")).unwrap();
+    let run = lsauth(["migrate-env", "--env-file", &deploy.join(".env").display().to_string(), "--yes"])
+        .env("LSAUTH_BACKUP_DIR", dir.path().join("b").display().to_string())
+        .run();
+    run.expect_code(1);
+    assert!(run.stderr.contains("belongs to an ML backend"), "{}", run.stderr);
+    assert!(run.stderr.contains("model.py beside the file it links to"), "{}", run.stderr);
+    server_untouched(&fake);
+    assert_eq!(std::fs::read_to_string(backend.join(".env")).unwrap(), env_text(&fake));
+}
+
+/// A symlink planted at a backup's name in the backup directory is not followed: the
+/// listing names it as skipped, and a rollback of it is refused.
+#[test]
+fn a_symlink_at_a_backups_name_is_not_followed() {
+    let fx = SqliteFixture::new();
+    fx.add_org(1, "Acme");
+    fx.set_settings(1, true, false, 30);
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("backups");
+    let b = backups.display().to_string();
+    lsauth(["--db", &fx.db_arg(), "enable-legacy", "--all", "--yes", "--backup-dir", &b]).run().expect_code(0);
+    let made: Vec<PathBuf> = std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(made.len(), 1);
+    let elsewhere = dir.path().join("elsewhere.json");
+    std::fs::rename(&made[0], &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &made[0]).unwrap();
+    let run = lsauth(["--db", &fx.db_arg(), "rollback", "--list", "--backup-dir", &b]).run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("No backups"), "{}", run.stdout);
+    assert!(run.stderr.contains("is a symbolic link"), "{}", run.stderr);
+    let id = made[0].file_stem().unwrap().to_string_lossy().into_owned();
+    let run = lsauth(["--db", &fx.db_arg(), "rollback", &id, "--yes", "--backup-dir", &b]).run();
+    run.expect_code(2);
+    assert_eq!(fx.settings_rows(), vec![(1, true, true, 30)], "nothing was restored");
+}

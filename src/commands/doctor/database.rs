@@ -100,7 +100,11 @@ fn feature_flag_check(checks: &mut Checks, flag: &JwtFlag) {
         }
         JwtFlag::Unreadable { variable, value } => {
             checks
-                .warn("database.feature_flag", sec, format!("{variable}={value:?} is neither on nor off"))
+                .warn(
+                    "database.feature_flag",
+                    sec,
+                    format!("{variable}={} is neither on nor off", crate::text::shown::quoted(value)),
+                )
                 .fix(format!("set {variable} to true or false in Label Studio's environment"));
         }
         JwtFlag::Default => {

@@ -39,8 +39,11 @@ fn org_flags(ids: &[i64], total_orgs: usize) -> String {
 }
 
 fn describe_orgs(orgs: &[&OrgStatus], what: impl Fn(&OrgStatus) -> String) -> String {
-    let mut lines: Vec<String> =
-        orgs.iter().take(LIST_LIMIT).map(|o| format!("organization {} {:?}: {}", o.id, o.title, what(o))).collect();
+    let mut lines: Vec<String> = orgs
+        .iter()
+        .take(LIST_LIMIT)
+        .map(|o| format!("organization {} {}: {}", o.id, crate::text::shown::quoted(&o.title), what(o)))
+        .collect();
     if orgs.len() > LIST_LIMIT {
         lines.push(format!("... and {} more ({} lists them all)", orgs.len() - LIST_LIMIT, paste::lsauth("orgs")));
     }

@@ -38,7 +38,11 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     checks.pass(
         "project.exists",
         sec,
-        format!("project {} {:?} → organization {org_id}", project.id, project.title.clone().unwrap_or_default()),
+        format!(
+            "project {} {} → organization {org_id}",
+            project.id,
+            crate::text::shown::quoted(project.title.as_deref().unwrap_or_default())
+        ),
     );
     role_checks(checks, inputs, project);
     if let Some(backends) = &project.ml_backends {
@@ -147,8 +151,7 @@ fn v1_downloaders(backends: &[db::MlBackendRow]) -> String {
         .iter()
         .take(SHOWN)
         .map(|b| {
-            let title =
-                b.title.as_deref().map(|t| format!(" {:?}", crate::text::shown::outside(t))).unwrap_or_default();
+            let title = b.title.as_deref().map(|t| format!(" {}", crate::text::shown::quoted(t))).unwrap_or_default();
             format!("ML backend {}{title}", b.id)
         })
         .collect();
@@ -207,7 +210,7 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
             format!(
                 "ML backend {}{} at {}: {}{error}",
                 b.id,
-                b.title.as_deref().map(|t| format!(" {:?}", crate::text::shown::outside(t))).unwrap_or_default(),
+                b.title.as_deref().map(|t| format!(" {}", crate::text::shown::quoted(t))).unwrap_or_default(),
                 crate::text::shown::outside(&shortened(&crate::text::secrets::mask_url(&b.url))),
                 state(&b.state)
             )

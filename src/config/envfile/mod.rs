@@ -220,7 +220,7 @@ fn parse_line(physical: &[&str], i: usize) -> Result<(Line, usize), ParseError> 
     match value_text.chars().next() {
         Some('"') => quoted_entry(physical, i, key, value_text, Quote::Double),
         Some('\'') => quoted_entry(physical, i, key, value_text, Quote::Single),
-        // `KEY= # comment`: empty for python-dotenv 1.2; before 1.2 it read `# comment`.
+        // `KEY= # comment`: empty for python-dotenv 1.2.4; every release before it (1.2.3 included) reads `# comment`.
         Some('#') if spaced => Ok((unquoted_entry(first, key, &value_text[..0], number), 1)),
         _ => Ok((unquoted_entry(first, key, strip_eol(value_text), number), 1)),
     }
