@@ -86,6 +86,44 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
     restore_rows(ctx, args, db.as_mut(), &dir, chosen)
 }
 
+/// Before the question (and in a dry run): the organizations whose legacy tokens the
+/// restore turns off on this release, as upgrade-check would name them. Undoing a pin
+/// after the upgrade to 1.22+ restores "no row", which there means legacy tokens off.
+fn warn_legacy_rejected(
+    ctx: &Ctx,
+    outcome: &mut RollbackOutcome,
+    force: bool,
+    defaults: crate::settings::JwtSettings,
+    release: &str,
+) {
+    let rejected = outcome.plan.legacy_rejected_after(force, defaults);
+    if rejected.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = rejected.iter().map(|(id, _)| id.to_string()).collect();
+    let named: Vec<String> = rejected
+        .iter()
+        .take(10)
+        .map(|(id, title)| match title {
+            Some(t) => format!("{id} {}", crate::text::shown::quoted(t)),
+            None => id.to_string(),
+        })
+        .collect();
+    let more = if rejected.len() > 10 { format!(" and {} more", rejected.len() - 10) } else { String::new() };
+    ctx.out.note(format!(
+        "lsauth: warning: this rollback turns legacy tokens off for {}: {}{more}. On this database ({release}) an \
+         organization without a row rejects legacy tokens, so their keys get 401 from then on; to keep them working, \
+         run afterwards: {}",
+        crate::report::style::count_s(rejected.len(), "organization"),
+        named.join(", "),
+        crate::text::paste::lsauth(&format!(
+            "enable-legacy {}",
+            ids.iter().map(|i| format!("--org {i}")).collect::<Vec<_>>().join(" ")
+        ))
+    ));
+    outcome.legacy_rejected = rejected.into_iter().map(|(id, _)| id).collect();
+}
+
 /// The refusal of a rollback whose rows were changed since the backup, once the plan
 /// showing them has been rendered.
 fn conflicts_refused(ctx: &Ctx, outcome: &RollbackOutcome) -> anyhow::Result<ExitStatus> {
@@ -124,7 +162,9 @@ fn restore_rows(
         plan: RestorePlan::default(),
         restored: 0,
         undo_backup: None,
+        legacy_rejected: Vec::new(),
     };
+    let defaults = db.jwt_schema().model_defaults();
     // A person must see the plan before being asked, so it is read once without the lock
     // and planned again under it, to compare. With --yes nobody is asked: the plan is made
     // once, as the rows are read under the lock.
@@ -139,6 +179,7 @@ fn restore_rows(
         if outcome.plan.conflicts() > 0 && !args.force {
             return conflicts_refused(ctx, &outcome);
         }
+        warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, &db.jwt_schema().version_hint());
         let to_restore = outcome.plan.to_restore(args.force);
         if to_restore == 0 || args.change.dry_run {
             report::change::render_rollback(&outcome, &ctx.out)?;
@@ -160,6 +201,10 @@ fn restore_rows(
     }
     if !shown && outcome.plan.conflicts() > 0 && !args.force {
         return conflicts_refused(ctx, &outcome);
+    }
+    if !shown {
+        // With --yes nobody was asked: said as soon as the plan made under the lock is known.
+        warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, &db.jwt_schema().version_hint());
     }
     if let Some(committed) = written? {
         ctx.note_lock_held(&committed);

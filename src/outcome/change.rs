@@ -85,6 +85,9 @@ pub struct RollbackOutcome {
     pub restored: usize,
     /// The backup of the state before this rollback (to roll the rollback back).
     pub undo_backup: Option<BackupRef>,
+    /// Organizations whose legacy tokens work now and are rejected once the rows are
+    /// restored, on this database's release (said before the question).
+    pub legacy_rejected: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

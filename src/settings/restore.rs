@@ -184,6 +184,20 @@ impl RestorePlan {
         self.rows.len() == other.rows.len() && self.lines().zip(other.lines()).all(|(a, b)| a.current == b.current)
     }
 
+    /// The organizations (id, title) whose legacy tokens Label Studio accepts now and would
+    /// reject once restored, under `defaults` (what this release applies to an
+    /// organization without a row): a pin undone after the upgrade to 1.22+ restores "no
+    /// row", which is legacy tokens off there.
+    pub fn legacy_rejected_after(&self, force: bool, defaults: super::JwtSettings) -> Vec<(i64, Option<String>)> {
+        let legacy = |row: &Option<StoredRow>| {
+            super::effective(row.as_ref().map(StoredRow::settings), defaults).legacy_api_tokens_enabled
+        };
+        self.lines()
+            .filter(|l| Self::writes(l, force) && legacy(l.current) && !legacy(l.restore_to))
+            .map(|l| (l.organization_id, l.title.map(str::to_string)))
+            .collect()
+    }
+
     /// A planner for the same backup rows, to plan again from rows read later.
     pub fn plan_again(&self) -> RestorePlanner {
         RestorePlanner::from_undo(self.rows.clone())

@@ -343,8 +343,6 @@ fn a_missing_column_is_exit_3_naming_it(fx: &dyn Fixture) {
     }
 }
 
-crate::on_both_backends!(a_missing_column_is_exit_3_naming_it);
-
 /// doctor with a database from before 1.17 and a server: the token is still tested.
 #[test]
 fn doctor_on_a_database_before_1_17_still_tests_the_token() {
@@ -442,3 +440,38 @@ fn a_symlink_at_a_backups_name_is_not_followed() {
     run.expect_code(2);
     assert_eq!(fx.settings_rows(), vec![(1, true, true, 30)], "nothing was restored");
 }
+
+/// A pin made on 1.21, undone after the upgrade to 1.23: restoring "no row" there turns
+/// legacy tokens off. The plan says which organizations before asking (and --json names
+/// them), as upgrade-check would; the dry run changes nothing.
+fn undoing_a_pin_after_the_upgrade_names_the_legacy_tokens_it_rejects(fx: &dyn Fixture) {
+    fx.seed_classic();
+    fx.exec("DELETE FROM django_migrations WHERE app = 'jwt_auth' AND name LIKE '0002%'");
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().display().to_string();
+    let run = lsauth(["--db", &fx.db_arg(), "pin", "--org", "2", "--yes", "--backup-dir", &b, "--json"]).run();
+    run.expect_code(0);
+    let id = run.json()["backup"]["id"].as_str().unwrap().to_string();
+    // The upgrade: Label Studio 1.22+ records jwt_auth 0002.
+    fx.exec(
+        "INSERT INTO django_migrations (app, name, applied) VALUES ('jwt_auth', \
+         '0002_alter_jwtsettings_api_tokens_enabled_and_more', '2026-01-01 00:00:00')",
+    );
+    let before = fx.settings_full();
+    let run = lsauth(["--db", &fx.db_arg(), "rollback", &id, "--dry-run", "--backup-dir", &b]).run();
+    run.expect_code(0);
+    assert!(run.stderr.contains("this rollback turns legacy tokens off for 1 organization: 2"), "{}", run.stderr);
+    assert!(run.stderr.contains("enable-legacy --org 2"), "{}", run.stderr);
+    let run = lsauth(["--db", &fx.db_arg(), "rollback", &id, "--dry-run", "--json", "--backup-dir", &b]).run();
+    assert_eq!(run.json()["legacy_rejected"], serde_json::json!([2]), "{}", run.stdout);
+    assert_eq!(fx.settings_full(), before, "a dry run changes nothing");
+    // Before the upgrade, undoing the pin rejects nothing: no warning.
+    fx.exec("DELETE FROM django_migrations WHERE app = 'jwt_auth' AND name LIKE '0002%'");
+    let run = lsauth(["--db", &fx.db_arg(), "rollback", &id, "--dry-run", "--backup-dir", &b]).run();
+    assert!(!run.stderr.contains("turns legacy tokens off"), "{}", run.stderr);
+}
+
+crate::on_both_backends!(
+    a_missing_column_is_exit_3_naming_it,
+    undoing_a_pin_after_the_upgrade_names_the_legacy_tokens_it_rejects
+);
