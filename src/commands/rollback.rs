@@ -179,7 +179,7 @@ fn restore_rows(
         if outcome.plan.conflicts() > 0 && !args.force {
             return conflicts_refused(ctx, &outcome);
         }
-        warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, &db.jwt_schema().version_hint());
+        warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, db.jwt_schema().version_hint());
         let to_restore = outcome.plan.to_restore(args.force);
         if to_restore == 0 || args.change.dry_run {
             report::change::render_rollback(&outcome, &ctx.out)?;
@@ -204,7 +204,7 @@ fn restore_rows(
     }
     if !shown {
         // With --yes nobody was asked: said as soon as the plan made under the lock is known.
-        warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, &db.jwt_schema().version_hint());
+        warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, db.jwt_schema().version_hint());
     }
     if let Some(committed) = written? {
         ctx.note_lock_held(&committed);
