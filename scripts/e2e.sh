@@ -677,6 +677,10 @@ field_pin_1_21() {
     --token-stdin --json
   json_is cause api_tokens_disabled
   unset PAT_SEEN
+  expect 0 "rollback --latest --dry-run names the legacy tokens it turns off" -- --db "$LS_DB" rollback --latest \
+    --dry-run --json
+  json_is legacy_rejected/0 1
+  stderr_has "this rollback turns legacy tokens off for 1 organization"
   expect 0 "rollback --latest (the pin)" -- --db "$LS_DB" rollback --latest --yes
   STDIN=$tokenfile expect 1 "unpinned, the legacy token gets the predicted 401" -- token test --url "$LS_URL" \
     --token-stdin --json
@@ -779,6 +783,105 @@ story_trust() {
   story_via_api "$db"
   story_installed_wheel "$db"
   story_hostile "$db"
+  # The local failures are the file system's, the same whatever database Label Studio uses.
+  [ "$db" = sqlite ] && story_never_worse_off "$db"
+  return 0
+}
+
+# run_sh DESCRIPTION CODE SCRIPT: sh -c SCRIPT in a mount namespace of its own (its tmpfs
+# and bind mounts vanish with it), output kept like expect's; its exit code must be CODE.
+run_sh() {
+  local what=$1 code=$2 script=$3
+  steps=$((steps + 1))
+  set +e; LSAUTH="$LSAUTH" unshare --mount --map-root-user sh -c "$script" >"$OUT" 2>"$ERR" </dev/null; local got=$?; set -e
+  if grep -qF "$LS_TOKEN" "$OUT" "$ERR" || { [ -n "${PAT_SEEN:-}" ] && grep -qF "$PAT_SEEN" "$OUT" "$ERR"; }; then
+    echo "  FAIL $what: a full token was printed"; failures=$((failures + 1)); return
+  fi
+  if [ "$got" = "$code" ]; then echo "  ok   $what (exit $got)"; else
+    echo "  FAIL $what: exit $got, expected $code"; sed 's/^/       /' "$OUT" "$ERR"; failures=$((failures + 1)); fi
+}
+
+# wait_for FILE: up to 60 s.
+wait_for() { local i=0; while [ ! -e "$1" ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i + 1)); done; [ -e "$1" ]; }
+
+# Issue 36 on the real server: with the user's PAT to revoke (--revoke-existing), a
+# backup directory that takes no file and a full disk are refused before the server
+# changes; a SIGTERM, and a disk that fills, while the new PAT's mint answer is held by
+# a proxy (scripts/e2e-hold-proxy.py) after the old PAT was revoked leave a working PAT:
+# written, or saved in the backup directory and named.
+story_never_worse_off() {
+  local db=$1 dir=$WORK/worse-$1 before
+  echo "story: never worse off: a local failure, a signal or a full disk never leaves the user without a key"
+  mkdir -p "$dir"
+  expect 0 "enable-legacy --all" -- --db "$LS_DB" enable-legacy --all --yes
+  expect 0 "enable-pat --all" -- --db "$LS_DB" enable-pat --all --yes
+  # The user has a PAT: a mint meets a 409, so --revoke-existing revokes it first.
+  curl -s -o /dev/null -m 10 -X POST -H "Authorization: Token $LS_TOKEN" "$LS_URL/api/token/" || true
+  before=$(pats_listed)
+  check "the user has one PAT" test "$(printf '%s\n' "$before" | grep -c .)" = 1
+  printf 'LABEL_STUDIO_URL=%s\nLABEL_STUDIO_API_KEY=%s\n# %s\n' "$LS_URL" "$LS_TOKEN" \
+    "$(head -c 3900 /dev/zero | tr '\0' n)" >"$dir/original.env"
+  cp "$dir/original.env" "$dir/.env"
+  expect 2 "--backup-dir /proc/self: exit 2 before any request that changes the server" -- migrate-env \
+    --env-file "$dir/.env" --yes --revoke-existing --backup-dir /proc/self
+  stderr_has "/proc/self takes no new files"
+  check "no PAT minted or revoked" test "$(pats_listed)" = "$before"
+  check "the .env is untouched" cmp -s "$dir/.env" "$dir/original.env"
+  mkdir -p "$dir/full"
+  run_sh "the .env's disk full: exit 2 before any request that changes the server" 2 \
+    "mount -t tmpfs -o size=64k tmpfs '$dir/full' && cp '$dir/original.env' '$dir/full/.env' && \
+     { head -c 1M /dev/zero > '$dir/full/fill' 2>/dev/null; true; } && \
+     \"\$LSAUTH\" migrate-env --env-file '$dir/full/.env' --yes --revoke-existing; code=\$?; \
+     cp '$dir/full/.env' '$dir/full-after.env'; exit \$code"
+  stderr_has "bytes free"
+  check "no PAT minted or revoked" test "$(pats_listed)" = "$before"
+  check "the .env is untouched" cmp -s "$dir/full-after.env" "$dir/original.env"
+
+  # The proxy holds the answer to the mint that follows the revoke.
+  local pport; pport=$(free_port)
+  setsid python3 "$ROOT/scripts/e2e-hold-proxy.py" "$pport" "$LS_URL" "$dir/ready" "$dir/release" \
+    >>"$WORK/proxy.log" 2>&1 &
+  PIDS+=($!)
+  local i=0; until curl -s -o /dev/null "http://127.0.0.1:$pport/api/version"; do
+    i=$((i + 1)); [ $i -lt 100 ] || die "the holding proxy did not start"; sleep 0.1; done
+  sed "s#^LABEL_STUDIO_URL=.*#LABEL_STUDIO_URL=http://127.0.0.1:$pport#" "$dir/original.env" >"$dir/proxied.env"
+  cp "$dir/proxied.env" "$dir/sig.env"
+  steps=$((steps + 1))
+  set +e
+  "$LSAUTH" migrate-env --env-file "$dir/sig.env" --yes --revoke-existing >"$OUT" 2>"$ERR" </dev/null &
+  local lp=$!
+  wait_for "$dir/ready"; kill -TERM "$lp"; sleep 0.3; touch "$dir/release"; wait "$lp"; local got=$?
+  set -e
+  if [ "$got" = 143 ]; then echo "  ok   SIGTERM while the new PAT is in flight: finished, then exit 143"; else
+    echo "  FAIL SIGTERM mid-mint: exit $got, expected 143"; sed 's/^/       /' "$OUT" "$ERR"; failures=$((failures + 1)); fi
+  stderr_has "stopped by SIGTERM, after finishing the change above"
+  PAT_SEEN=$(sed -n 's/^LABEL_STUDIO_API_KEY=\(eyJ.*\)$/\1/p' "$dir/sig.env")
+  check "the new PAT is in the file" test -n "$PAT_SEEN"
+  expect 0 "the PAT written works" -- token test --env-file "$dir/sig.env" --json
+  check "the old PAT was revoked, the new one is the user's only PAT" test "$(pats_listed | grep -c .)" = 1
+  check "and it is not the old one" test "$(pats_listed)" != "$before"
+  before=$(pats_listed)
+
+  # The disk fills while the mint is held: the bind-mounted .env cannot take the new PAT.
+  rm -f "$dir/ready" "$dir/release"
+  mkdir -p "$dir/disk" "$dir/app"; : >"$dir/app/.env"
+  run_sh "the disk fills mid-mint: exit 1, the file whole, the new PAT saved" 1 \
+    "mount -t tmpfs -o size=256k tmpfs '$dir/disk' && cp '$dir/proxied.env' '$dir/disk/.env' && \
+     cp '$dir/disk/.env' '$dir/disk-before.env' && mount --bind '$dir/disk/.env' '$dir/app/.env' || exit 9; \
+     ( i=0; while [ ! -e '$dir/ready' ] && [ \$i -lt 3000 ]; do sleep 0.02; i=\$((i+1)); done; \
+       head -c 1M /dev/zero > '$dir/disk/fill' 2>/dev/null; touch '$dir/release' ) >/dev/null 2>&1 & \
+     \"\$LSAUTH\" migrate-env --env-file '$dir/app/.env' --yes --revoke-existing --json; code=\$?; \
+     cp '$dir/disk/.env' '$dir/disk-after.env'; exit \$code"
+  json_is in_place true
+  json_is file_written false
+  json_is server_changes/2/action pat_saved
+  check "the file is byte for byte as it was" cmp -s "$dir/disk-after.env" "$dir/disk-before.env"
+  local saved; saved=$(json_get saved_pat_file)
+  check "the saved PAT is mode 600" test "$(stat -c %a "$saved" 2>/dev/null)" = 600
+  PAT_SEEN=$(head -1 "$saved" 2>/dev/null || true)
+  STDIN=$saved expect 0 "the saved PAT works (the user still has a key)" -- token test --url "$LS_URL" --token-stdin --json
+  check "it is live and the user's only PAT" test "$(pats_listed | grep -c .)" = 1
+  unset PAT_SEEN
 }
 
 no_raw_esc() { ! grep -q $'\x1b' "$1"; }
@@ -976,6 +1079,8 @@ field_stories() {
 }
 case "$which" in
   sqlite) install_all; story sqlite ;;
+  worse) install_all; start_label_studio worse sqlite; export LSAUTH_BACKUP_DIR=$WORK/backups-worse
+         story_never_worse_off sqlite; stop_label_studio ;;
   postgres) install_all; start_postgres; story postgres ;;
   field) install_all 1.16.0 1.17.0 1.21.0 1.22.0
          field_stories sqlite; start_postgres; field_stories postgres ;;
@@ -983,7 +1088,7 @@ case "$which" in
        story sqlite; field_stories sqlite; start_postgres; story postgres; field_stories postgres ;;
   fresh) install_all 1.17.0 1.22.0
          field_fresh sqlite 1.17.0; field_fresh sqlite 1.22.0 ;;
-  *) die "usage: scripts/e2e.sh [sqlite|postgres|field|fresh|all]" ;;
+  *) die "usage: scripts/e2e.sh [sqlite|postgres|field|fresh|worse|all]" ;;
 esac
 echo "e2e: $((steps - failures)) passed, $failures failed"
 [ "$failures" = 0 ]
