@@ -110,7 +110,8 @@ pub fn check_room(files: &[NewFile]) -> anyhow::Result<()> {
     let mut by_device: BTreeMap<u64, (PathBuf, Vec<&NewFile>)> = BTreeMap::new();
     for f in files {
         // A directory still to be made goes on its nearest existing parent's file system.
-        let Some(on) = f.on.ancestors().find(|a| a.exists()) else { continue };
+        let absolute = std::env::current_dir().map(|cwd| cwd.join(&f.on)).unwrap_or_else(|_| f.on.clone());
+        let Some(on) = absolute.ancestors().find(|a| a.exists()) else { continue };
         let dev = fs::metadata(on).map(|m| m.dev()).unwrap_or(0);
         by_device.entry(dev).or_insert_with(|| (on.to_path_buf(), Vec::new())).1.push(f);
     }
@@ -555,9 +556,9 @@ fn replace_atomically(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> anyhow
 /// the last step) in place, never leaving part of it: the blocks the new content needs
 /// are reserved first (a full disk is refused while the file is still whole); the new
 /// bytes are written over the old from the start and the file is then cut to their
-/// length and synced. If any of that fails, the old bytes are written back at once (they
-/// need no blocks the file does not already have); only if that fails too is the file
-/// `touched`.
+/// length and synced. If any of that fails, the old bytes are written back at once (before
+/// the cut they need no block the file does not hold; on a copy-on-write file system they
+/// may, and that failure is said); only if that fails too is the file `touched`.
 fn rewrite_in_place(target: &ReplaceTarget, before: &[u8], bytes: &[u8], mode: u32) -> Result<(), ReplaceError> {
     use std::os::unix::fs::OpenOptionsExt;
     let shown = target.path.display();
@@ -599,13 +600,16 @@ fn rewrite_in_place(target: &ReplaceTarget, before: &[u8], bytes: &[u8], mode: u
     }
 }
 
-/// `bytes` from the start of the file, the file cut to their length, synced.
+/// `bytes` from the start of the file and synced, then the file cut to their length and
+/// synced: until the cut no block of the old content is given up, so putting the old
+/// bytes back after a failure before it needs no block the file does not hold.
 fn write_whole(file: &mut fs::File, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::{Seek, SeekFrom};
     #[cfg(test)]
     hooks::fail_in_place_write(bytes)?;
     file.seek(SeekFrom::Start(0))?;
     file.write_all(bytes)?;
+    file.sync_all()?;
     file.set_len(bytes.len() as u64)?;
     file.sync_all()
 }

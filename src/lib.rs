@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod environment;
 pub mod exit;
 pub mod fsutil;
 pub mod outcome;
@@ -32,7 +33,7 @@ pub fn main_entry() -> ExitCode {
         Err(err) => return usage_error(err),
     };
     let json = cli.global.json;
-    let env = config::environment::Environment::from_process();
+    let env = environment::Environment::from_process();
     let result = commands::run(cli, env);
     if let (true, Err(err)) = (json, &result) {
         // One document on every exit: a command that failed before printing its own.
@@ -43,14 +44,14 @@ pub fn main_entry() -> ExitCode {
             });
         }
     }
-    // A signal held during a change: the change was finished and reported; the process
-    // now ends as interrupted.
-    if let Some(code) = signals::pending_exit() {
-        if let Err(err) = &result {
-            eprintln!("lsauth: error: {}", text::shown::terminal_text(&format!("{err:#}")));
-        }
-        return ExitCode::from(code);
-    }
+    let code = finish(result);
+    // A signal held during a change: the change was finished and everything said (the
+    // error above included); the process now ends as interrupted.
+    signals::pending_exit().map(ExitCode::from).unwrap_or(code)
+}
+
+/// The run's error on stderr, and its exit code.
+fn finish(result: anyhow::Result<ExitStatus>) -> ExitCode {
     match result {
         Ok(status) => status.into(),
         Err(err) if is_broken_pipe(&err) => ExitStatus::Ok.into(),
@@ -73,8 +74,8 @@ pub fn main_entry() -> ExitCode {
 /// clap's usage error (exit 2); with `--json` anywhere on the line, its document too.
 fn usage_error(err: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let informational = matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
-        || err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+    // Help and version exit 0 and are no failure; help for a missing subcommand exits 2.
+    let informational = matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
     if !informational && std::env::args_os().any(|a| a == "--json") {
         let rendered = err.render().to_string();
         let first = rendered.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();

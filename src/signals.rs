@@ -46,12 +46,29 @@ impl SavedTermios {
     }
 }
 
+/// Signals ignored when lsauth started (`cmd &` in a non-interactive shell ignores
+/// SIGINT): still ignored outside a prompt and a critical section.
+static IGNORED_INT: AtomicBool = AtomicBool::new(false);
+static IGNORED_TERM: AtomicBool = AtomicBool::new(false);
+
 extern "C" fn on_signal(sig: libc::c_int) {
+    // SAFETY: errno is this thread's; what the handler's calls set is put back, so the
+    // code it interrupted reads its own.
+    let errno = unsafe { *libc::__errno_location() };
+    handle(sig);
+    unsafe { *libc::__errno_location() = errno };
+}
+
+fn handle(sig: libc::c_int) {
     if HELD.load(Ordering::SeqCst) > 0 {
-        if PENDING.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
-            // SAFETY: write(2) is async-signal-safe.
-            unsafe { libc::write(2, HOLDING.as_ptr().cast(), HOLDING.len()) };
-        }
+        let _ = PENDING.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
+        // Said at every signal, so that a second Ctrl-C is not met with silence.
+        // SAFETY: write(2) is async-signal-safe.
+        unsafe { libc::write(2, HOLDING.as_ptr().cast(), HOLDING.len()) };
+        return;
+    }
+    let ignored = if sig == libc::SIGINT { &IGNORED_INT } else { &IGNORED_TERM };
+    if ignored.load(Ordering::SeqCst) && !PROMPTING.load(Ordering::SeqCst) {
         return;
     }
     restore_terminal();
@@ -89,8 +106,11 @@ fn install() {
             action.sa_sigaction = on_signal as *const () as libc::sighandler_t;
             action.sa_flags = libc::SA_RESTART;
             libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
-            libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
+            for (sig, ignored) in [(libc::SIGINT, &IGNORED_INT), (libc::SIGTERM, &IGNORED_TERM)] {
+                let mut previous: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(sig, &action, &mut previous);
+                ignored.store(previous.sa_sigaction == libc::SIG_IGN, Ordering::SeqCst);
+            }
         }
     });
 }
@@ -106,18 +126,24 @@ pub fn hold() -> Held {
     Held(())
 }
 
+/// Hold SIGINT and SIGTERM from now until the process ends: for a change whose last words
+/// (the error naming where a saved PAT is) are printed after the command returns.
+/// `pending_exit`, at the very end, says whether one came.
+pub fn hold_to_exit() {
+    std::mem::forget(hold());
+}
+
 impl Drop for Held {
     fn drop(&mut self) {
         HELD.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-/// The exit status of a run a held signal interrupted (128 + the signal), once every
-/// critical section has closed: the run finished its change and said so; the process now
-/// ends as interrupted.
+/// The exit status of a run a held signal interrupted (128 + the signal), asked once all
+/// was said: the run finished its change and said so; the process now ends as interrupted.
 pub fn pending_exit() -> Option<u8> {
     let sig = PENDING.load(Ordering::SeqCst);
-    (sig != 0 && HELD.load(Ordering::SeqCst) == 0).then(|| {
+    (sig != 0).then(|| {
         let name = if sig == libc::SIGTERM { "SIGTERM" } else { "SIGINT" };
         eprintln!("lsauth: stopped by {name}, after finishing the change above");
         (128 + sig) as u8
@@ -175,7 +201,6 @@ mod tests {
         assert_eq!(PENDING.load(Ordering::SeqCst), libc::SIGTERM);
         let inner = hold();
         drop(inner);
-        assert_eq!(pending_exit(), None, "still held by the outer section");
         drop(held);
         assert_eq!(pending_exit(), Some(143));
         PENDING.store(0, Ordering::SeqCst);

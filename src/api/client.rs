@@ -365,16 +365,6 @@ impl Unanswered {
     }
 }
 
-/// Whether a host is this machine (plain http there is no exposure).
-pub fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,19 +384,6 @@ mod tests {
     fn bad_urls_are_bad_input() {
         for text in ["", "localhost:8080", "ftp://x", "http://", "not a url"] {
             assert!(parse_base_url(text).is_err(), "{text}");
-        }
-    }
-
-    #[test]
-    fn loopback_hosts() {
-        for (u, lo) in [
-            ("http://localhost:8080", true),
-            ("http://127.0.0.1", true),
-            ("http://[::1]/", true),
-            ("http://ls.internal", false),
-            ("http://10.0.0.5", false),
-        ] {
-            assert_eq!(is_loopback(&url::Url::parse(u).unwrap()), lo, "{u}");
         }
     }
 }

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::config::environment::Environment;
+use crate::environment::Environment;
 use crate::exit::bad_input;
 use crate::fsutil;
 use crate::settings::DbIdentity;

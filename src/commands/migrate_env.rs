@@ -53,9 +53,6 @@ struct Migration<'a> {
     base: Option<url::Url>,
     /// Secrets to mask in any text shown.
     secrets: Vec<String>,
-    /// SIGINT and SIGTERM held from the first change on the server until the run has said
-    /// what it did: a PAT revoked or minted is never left written nowhere by a signal.
-    held: Option<crate::signals::Held>,
 }
 
 /// The parts of setup every later step uses.
@@ -130,7 +127,7 @@ impl<'a> Migration<'a> {
             server_changes: Vec::new(),
             warnings: Vec::new(),
         };
-        Migration { ctx, args, outcome, unwritten: Vec::new(), base: None, secrets: Vec::new(), held: None }
+        Migration { ctx, args, outcome, unwritten: Vec::new(), base: None, secrets: Vec::new() }
     }
 
     fn record(&mut self, action: ServerAction, detail: String) {
@@ -234,8 +231,7 @@ impl<'a> Migration<'a> {
     /// gets 401 unless the backend is recent. Refused before anything is minted, with the
     /// safe fix; `--pat-capable` says this backend refreshes PATs itself.
     fn check_client(&mut self, s: &Setup) -> anyhow::Result<()> {
-        let mut markers = crate::token::clients::ml_backend_markers(&s.doc);
-        markers.extend(sources::ml_backend_neighbors(&s.path));
+        let markers = sources::ml_backend_evidence(&s.path, &s.doc);
         let is_ml = match self.args.client {
             ClientKind::MlBackend => true,
             ClientKind::Other => false,
@@ -522,14 +518,21 @@ impl<'a> Migration<'a> {
         }
     }
 
-    /// Save every PAT this run minted and did not write in a file of its own (0600) in the
-    /// backup directory, and say so in the ledger. False when one could not be saved (it
-    /// is then revoked like any other unwritten PAT).
+    /// Save every PAT this run minted and did not write in a file of its own (0600): in the
+    /// backup directory, else beside the `.env`, else in the temporary directory (the place
+    /// that just failed may be one of them), and say so in the ledger. Each PAT that could
+    /// be saved nowhere stays in `unwritten` (and is then revoked, as any unwritten PAT:
+    /// with none live, the next run's mint succeeds). False when one could not be saved.
     fn save_unwritten(&mut self, why: &anyhow::Error) -> bool {
-        let Ok(dir) = self.ctx.backup_dir(self.args.change.backup_dir.as_deref()) else { return false };
         let now = time::OffsetDateTime::now_utc();
         let env_file = self.args.env_file.display().to_string();
-        let mut kept = Vec::new();
+        let stem = format!("{}-unwritten-pat", crate::backup::new_id(now, "migrate-env"));
+        let mut places: Vec<std::path::PathBuf> =
+            self.ctx.backup_dir(self.args.change.backup_dir.as_deref()).into_iter().collect();
+        places
+            .extend(self.args.env_file.parent().map(|p| if p.as_os_str().is_empty() { ".".into() } else { p.into() }));
+        places.push(std::env::temp_dir());
+        let mut all_saved = true;
         for pat in std::mem::take(&mut self.unwritten) {
             let text = format!(
                 "{pat}\n# A Personal Access Token lsauth migrate-env minted on {now} for {env_file}, and could not \
@@ -538,18 +541,16 @@ impl<'a> Migration<'a> {
                 format!("{why:#}").trim_end_matches('.'),
                 crate::text::paste::shell_quote(&env_file)
             );
-            let stem = format!("{}-unwritten-pat", crate::backup::new_id(now, "migrate-env"));
-            match fsutil::ensure_private_dir(&dir)
-                .and_then(|()| fsutil::write_new_file(&dir, &stem, ".txt", text.as_bytes(), 0o600))
-            {
-                Ok(path) => kept.push((pat, path)),
-                Err(_) => {
-                    self.unwritten.push(pat);
-                    return false;
-                }
-            }
-        }
-        for (pat, path) in kept {
+            let saved = places.iter().find_map(|dir| {
+                fsutil::ensure_private_dir(dir)
+                    .and_then(|()| fsutil::write_new_file(dir, &stem, ".txt", text.as_bytes(), 0o600))
+                    .ok()
+            });
+            let Some(path) = saved else {
+                self.unwritten.push(pat);
+                all_saved = false;
+                continue;
+            };
             let shown = path.display().to_string();
             self.record(
                 ServerAction::PatSaved,
@@ -563,7 +564,7 @@ impl<'a> Migration<'a> {
             );
             self.outcome.file.saved_pat_file = Some(shown);
         }
-        true
+        all_saved
     }
 
     /// Revoke every PAT this run minted and did not write; say so in the ledger.
@@ -767,7 +768,9 @@ impl<'a> Migration<'a> {
             self.secrets.push(pat.clone());
             pat_given = Some(pat);
         }
-        self.held = Some(crate::signals::hold());
+        // Held until the process ends: the last words (a saved PAT's file, in the error)
+        // are printed after this command returns.
+        crate::signals::hold_to_exit();
 
         if enable_first {
             let org = self.outcome.preflight.as_ref().and_then(|p| p.organization_id).expect("known when PATs are off");
@@ -964,22 +967,23 @@ impl<'a> Migration<'a> {
         let revoked_existing = self.outcome.server_changes.iter().any(|c| c.action == ServerAction::ExistingPatRevoked);
         // After the user's own PAT was revoked, the new one is the only PAT left: kept
         // (saved where the output says) rather than revoked, so a key always works.
-        if !(revoked_existing && self.save_unwritten(&err)) {
-            if let Some(api) = api {
-                self.revoke_unwritten(api);
-            }
+        if revoked_existing {
+            self.save_unwritten(&err);
+        }
+        // What could not be saved anywhere (or needs no saving) is revoked again.
+        if let Some(api) = api {
+            self.revoke_unwritten(api);
         }
         let status = status_of(&err);
-        let mut summary = summarize(&self.outcome.server_changes, None);
-        if let Some(partial) = &self.outcome.file.left_partial {
-            summary = format!(
-                "{} The file {} may hold part of the change: its backup is {}; restore it with: {}.",
-                summary.trim_end_matches("; the env file was not changed."),
+        let partial = self.outcome.file.left_partial.as_ref().map(|partial| {
+            format!(
+                "the file {} may hold part of the change: its backup is {}; restore it with: {}",
                 self.outcome.env_file,
                 self.outcome.file.backup_file.as_deref().unwrap_or("?"),
                 partial.restore
-            );
-        }
+            )
+        });
+        let summary = crate::outcome::migrate::summarize_failed(&self.outcome.server_changes, partial.as_deref());
         self.outcome.changed = !self.outcome.server_changes.is_empty() || self.outcome.file.left_partial.is_some();
         self.outcome.summary = summary.clone();
         let mut message = format!("{err:#}");
@@ -1009,17 +1013,13 @@ pub fn run(ctx: &Ctx, args: &MigrateEnvArgs) -> anyhow::Result<ExitStatus> {
                 // Shown before the prompt (people only: --json never prompts).
                 m.outcome.file.diff.clear();
             }
-            let rendered = report::migrate::render(&m.outcome, &ctx.out);
-            drop(m.held.take());
-            rendered?;
+            report::migrate::render(&m.outcome, &ctx.out)?;
             Ok(status)
         }
         Err(err) => {
             // Without a URL setup failed before anything could be minted.
             let api = m.base.clone().and_then(|b| Api::new(b, args.timeout.duration()).ok());
-            let err = m.fail(err, api.as_ref());
-            drop(m.held.take());
-            Err(err)
+            Err(m.fail(err, api.as_ref()))
         }
     }
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use crate::backup;
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::config::environment::Environment;
 use crate::db::{self, Access, Database, Located, OpenOptions};
+use crate::environment::Environment;
 use crate::exit::ExitStatus;
 use crate::report::Output;
 use crate::settings::{Setting, Toggle};
@@ -150,8 +150,10 @@ impl Ctx {
         let dir = self.backup_dir(flag)?;
         let why = "lsauth writes the backup there before any change; give a --backup-dir that takes files (nothing \
                    was changed)";
-        match dir.ancestors().find(|a| a.exists()) {
-            Some(existing) if existing == dir => crate::fsutil::probe_takes_files(&dir, why)?,
+        // A relative directory's parents are the working directory's.
+        let absolute = std::env::current_dir().map(|cwd| cwd.join(&dir)).unwrap_or_else(|_| dir.clone());
+        match absolute.ancestors().find(|a| a.exists()) {
+            Some(existing) if existing == absolute => crate::fsutil::probe_takes_files(&dir, why)?,
             Some(parent) if parent.is_dir() => crate::fsutil::probe_takes_files(parent, why)?,
             Some(blocker) => {
                 return Err(crate::exit::bad_input(format!(

@@ -202,11 +202,11 @@ fn restore_rows(
     if !shown && outcome.plan.conflicts() > 0 && !args.force {
         return conflicts_refused(ctx, &outcome);
     }
-    if !shown {
-        // With --yes nobody was asked: said as soon as the plan made under the lock is known.
-        warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, db.jwt_schema().version_hint());
-    }
     if let Some(committed) = written? {
+        if !shown {
+            // With --yes nobody was asked: said once the rows made under the lock are written.
+            warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, db.jwt_schema().version_hint());
+        }
         ctx.note_lock_held(&committed);
         outcome.restored = committed.rows;
         outcome.undo_backup = Some(committed.backup);

@@ -12,14 +12,14 @@ use crate::exit::{bad_input, ExitStatus};
 use crate::outcome::token::{InspectReport, TestReport, TokenSubject, Verdict};
 use crate::report;
 use crate::settings;
-use crate::token::check::{check_signature, gather_db_facts, inspect_problems, now_secs, url_warnings, DbFacts};
+use crate::token::check::{check_signature, inspect_problems, now_secs, url_warnings, DbFacts};
 use crate::token::diagnosis::{self, Cause, ExplainContext, Finding};
 use crate::token::{self, Claims, Inspection, TokenKind};
 
 fn db_facts(ctx: &Ctx, inspection: &Inspection, warnings: &mut Vec<String>) -> anyhow::Result<Option<DbFacts>> {
     match ctx.optional_db(Access::ReadOnly, warnings)? {
         None => Ok(None),
-        Some(mut db) => Ok(Some(gather_db_facts(db.as_mut(), inspection)?)),
+        Some(mut db) => Ok(Some(crate::db::token_facts(db.as_mut(), inspection)?)),
     }
 }
 
@@ -226,7 +226,7 @@ pub fn test(ctx: &Ctx, args: &TokenTestArgs) -> anyhow::Result<ExitStatus> {
     }
     let integration = match args.client.client() {
         Some(client) => Some(crate::token::clients::Integration { client, from: "--client".into() }),
-        None => env_doc.as_ref().and_then(|(p, d)| crate::token::clients::integration_of(p, d)),
+        None => env_doc.as_ref().and_then(|(p, d)| crate::config::sources::integration_of(p, d)),
     };
     let env_file = env_doc.as_ref().map(|(p, _)| p.as_path());
     judge_for_integration(ctx, &mut report, env_file, integration, source.variable.as_deref());

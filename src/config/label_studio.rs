@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use super::environment::Environment;
 use crate::db::{DbTarget, Located, PgHost, PgTarget, SslMode, DEFAULT_CONNECT_TIMEOUT};
+use crate::environment::Environment;
 use crate::exit::bad_input;
 
 /// The database Label Studio itself would open with this environment.

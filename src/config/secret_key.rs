@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::environment::Environment;
+use crate::environment::Environment;
 
 /// The value django-environ 0.10 gives `key` in a `.env` text, if any line assigns it.
 /// The last assignment wins (each one overwrites the previous in its dictionary).

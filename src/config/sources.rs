@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::envfile::EnvDocument;
-use crate::config::environment::Environment;
+use crate::environment::Environment;
 use crate::exit::{bad_input, bad_input_from};
 
 /// Where clients read the token from, in the order lsauth looks.
@@ -43,12 +43,32 @@ pub fn bom_warning(path: &Path, doc: &EnvDocument) -> Option<String> {
     })
 }
 
+/// The one rule for "this `.env` belongs to a Label Studio ML backend" (migrate-env's
+/// refusal, doctor's and token test's client, the fixes doctor offers): what the file
+/// sets (`token::clients::ml_backend_markers`) and what stands beside it, or beside the
+/// file it links to (`ml_backend_neighbors`), each said in words. Empty: not known to be one.
+pub fn ml_backend_evidence(env_file: &Path, doc: &EnvDocument) -> Vec<String> {
+    let mut evidence = crate::token::clients::ml_backend_markers(doc);
+    evidence.extend(ml_backend_neighbors(env_file));
+    evidence
+}
+
+/// The integration reading `env_file`: an ML backend when `ml_backend_evidence` says so
+/// (the current generation: the one a backend installed today is), else unknown.
+pub fn integration_of(env_file: &Path, doc: &EnvDocument) -> Option<crate::token::clients::Integration> {
+    let evidence = ml_backend_evidence(env_file, doc);
+    (!evidence.is_empty()).then(|| crate::token::clients::Integration {
+        client: crate::token::clients::ClientId::MlBackend,
+        from: evidence.join(", "),
+    })
+}
+
 /// Files beside an `.env` that say it belongs to a Label Studio ML backend: the backend's
 /// `model.py` and `_wsgi.py` (what every example and the template have), or a compose file
 /// naming `label-studio-ml` / `label_studio_ml`. A template `.env` of a backend sets only
 /// LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY, as a script's does: what stands beside it
 /// tells them apart. Each marker is said as "model.py beside it".
-pub fn ml_backend_neighbors(env_file: &Path) -> Vec<String> {
+fn ml_backend_neighbors(env_file: &Path) -> Vec<String> {
     let mut found = Vec::new();
     for (dir, beside) in neighbor_dirs(env_file) {
         for name in ["model.py", "_wsgi.py"] {
@@ -102,9 +122,7 @@ pub fn container_files(env_file: &Path) -> Vec<String> {
 /// or `None` when migrate-env would refuse it (an ML backend's `.env`: the backend needs
 /// a key it can send as it is, see `clients`).
 pub fn migrate_env_command(env_file: &Path, doc: &EnvDocument) -> Option<String> {
-    let ml_backend =
-        !crate::token::clients::ml_backend_markers(doc).is_empty() || !ml_backend_neighbors(env_file).is_empty();
-    (!ml_backend).then(|| {
+    ml_backend_evidence(env_file, doc).is_empty().then(|| {
         crate::text::paste::lsauth(&format!(
             "migrate-env --env-file {}",
             crate::text::paste::shell_quote(&env_file.display().to_string())

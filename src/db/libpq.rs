@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::target::{PgHost, SslMode};
-use crate::config::environment::Environment;
+use crate::environment::Environment;
 use crate::exit::bad_input;
 
 /// The password file libpq reads: `PGPASSFILE`, else `~/.pgpass`. Lines are

@@ -10,6 +10,12 @@ mod sqlite;
 pub mod target;
 mod tls;
 
+mod facts;
+/// What the domain judges of a token, read here (`token_facts`): the types are the
+/// domain's, so that the token checks never look up at the database.
+pub use crate::token::check::{JtiState, UserFacts};
+pub use facts::token_facts;
+
 use anyhow::Context;
 use std::time::Duration;
 
@@ -229,16 +235,6 @@ impl OrgScope {
     }
 }
 
-/// A user as token checks need them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct UserFacts {
-    pub id: i64,
-    pub email: String,
-    pub is_active: bool,
-    /// The organization Label Studio consults for this user's tokens.
-    pub active_organization_id: Option<i64>,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DoctorFacts {
     /// Organizations whose creator has no legacy key: `(organization id, creator email)`.
@@ -265,20 +261,6 @@ pub struct MlBackendRow {
     pub state: String,
     pub error_message: Option<String>,
     pub title: Option<String>,
-}
-
-/// A PAT's `jti` in `token_blacklist_outstandingtoken` / `_blacklistedtoken`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case", tag = "state")]
-pub enum JtiState {
-    Outstanding {
-        user_id: Option<i64>,
-    },
-    Blacklisted {
-        user_id: Option<i64>,
-    },
-    /// Not issued by this database's Label Studio (another instance, or a forged token).
-    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

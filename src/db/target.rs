@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::libpq::{default_root_cert, libpq_tls_env, pgpass_lookup};
-use crate::config::environment::Environment;
 use crate::config::label_studio;
+use crate::environment::Environment;
 use crate::exit::{bad_input, bad_input_from};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,7 +161,9 @@ pub fn parse_spec(spec: &str, env: &Environment) -> anyhow::Result<DbTarget> {
         }
         // `sqlite://user:password@/path`: SQLite has no users; the userinfo is refused,
         // never taken for part of the path (and never shown).
-        if let Some(at) = rest.find('@').filter(|at| !rest[..*at].contains('/')) {
+        // A path starts with '/' (sqlite:///abs); before it, an '@' anywhere is userinfo,
+        // whatever it holds ('/' and '@' included): only what follows the last is shown.
+        if let Some(at) = rest.rfind('@').filter(|_| !rest.starts_with('/')) {
             let path = &rest[at + 1..];
             return Err(bad_input(format!(
                 "a SQLite URL takes no user or password (SQLite has none): use sqlite://{path} or the path itself"

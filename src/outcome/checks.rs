@@ -110,19 +110,6 @@ impl Checks {
         self.add(id, section, Status::Skip, summary)
     }
 
-    /// Run a group of checks; one that errors is reported as failed, and the rest go on.
-    /// The error is handed back for what it says about the run (a lock wait: exit 3).
-    pub fn guard(
-        &mut self,
-        id: &str,
-        section: Section,
-        group: impl FnOnce(&mut Checks) -> anyhow::Result<()>,
-    ) -> Option<anyhow::Error> {
-        let err = group(self).err()?;
-        self.fail(id, section, "this check could not run").detail(format!("{err:#}"));
-        Some(err)
-    }
-
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for check in &self.checks {
@@ -165,12 +152,13 @@ impl Checks {
                     && symptom.because.iter().all(|k| covers[j].contains(k.as_str()))
             });
         }
-        // A head never hangs under another: heads are the checks nothing explains.
-        let heads: HashSet<usize> = explained.iter().flatten().copied().collect();
+        // A head never hangs under another: heads are the checks nothing explains (by id,
+        // as ids name checks everywhere: a check whose id a head has is no symptom).
+        let heads: HashSet<&str> = explained.iter().flatten().map(|&j| self.checks[j].id.as_str()).collect();
         let ids: Vec<Option<String>> = explained
             .iter()
-            .enumerate()
-            .map(|(i, head)| head.filter(|_| !heads.contains(&i)).map(|j| self.checks[j].id.clone()))
+            .zip(&self.checks)
+            .map(|(head, c)| head.filter(|_| !heads.contains(c.id.as_str())).map(|j| self.checks[j].id.clone()))
             .collect();
         for (check, id) in self.checks.iter_mut().zip(ids) {
             check.explained_by = id;
@@ -231,14 +219,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_crashing_check_fails_and_the_rest_go_on() {
+    fn counts_and_the_exit_status_follow_the_failures() {
         let mut checks = Checks::default();
-        checks.guard("database.connection", Section::Database, |_| Err(anyhow::anyhow!("disk on fire")));
+        checks.fail("database.connection", Section::Database, "this check could not run");
         checks.pass("api.reachable", Section::Api, "Label Studio 1.23.2");
-        assert_eq!(checks.checks[0].status, Status::Fail);
-        assert_eq!(checks.checks[0].detail.as_deref(), Some("disk on fire"));
         assert_eq!(checks.counts(), Counts { pass: 1, warn: 0, fail: 1, skip: 0 });
         assert_eq!(checks.exit_status(false), ExitStatus::Problem);
+    }
+
+    /// A check whose id a head also has is never listed under another head (ids name
+    /// checks: the grouping is by id, as it always was).
+    #[test]
+    fn a_check_sharing_a_heads_id_is_no_symptom() {
+        let mut checks = Checks::default();
+        checks.fail("x", Section::Api, "x, first").because("k");
+        checks.fail("y", Section::Api, "y").covers("k");
+        checks.fail("x", Section::Api, "x, second").covers("m");
+        checks.fail("z", Section::Api, "z").because("m");
+        checks.group();
+        let explained: Vec<Option<&str>> = checks.checks.iter().map(|c| c.explained_by.as_deref()).collect();
+        assert_eq!(explained, [None, None, None, Some("x")]);
     }
 
     #[test]

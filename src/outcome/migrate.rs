@@ -242,6 +242,16 @@ pub fn summarize(changes: &[ServerChange], file: Option<&str>) -> String {
     format!("{}.", capitalize(&text))
 }
 
+/// What a failed run changed: the server's changes, then, when an in-place write could
+/// not be undone, what was left of the file (`file_left`); else that the file was not
+/// changed. "Nothing was changed." only when neither.
+pub fn summarize_failed(changes: &[ServerChange], file_left: Option<&str>) -> String {
+    let Some(left) = file_left else { return summarize(changes, None) };
+    let mut parts: Vec<&str> = changes.iter().map(|c| c.detail.as_str()).collect();
+    parts.push(left);
+    format!("{}.", capitalize(&parts.join("; ")))
+}
+
 /// The first letter in upper case: a summary is a sentence of its own.
 pub fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
@@ -318,6 +328,9 @@ mod tests {
         assert!(text.ends_with("the env file was not changed."), "{text}");
         assert!(!text.contains("Nothing was changed"));
         assert_eq!(summarize(&[minted], Some(".env")), "A PAT was created (jti ab); the file .env was rewritten.");
+        let left = "the file .env may hold part of the change: its backup is B; restore it with: R";
+        assert_eq!(summarize_failed(&[], Some(left)), format!("{}.", capitalize(left)), "never 'Nothing was changed'");
+        assert!(summarize_failed(&[], None).starts_with("Nothing was changed"));
         // A path is never capitalised: "T1.env" stays as it is named.
         assert_eq!(summarize(&[], Some("t1.env")), "The file t1.env was rewritten.");
     }

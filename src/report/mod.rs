@@ -20,7 +20,7 @@ use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
 use crate::cli::{ColorChoice, GlobalArgs};
-use crate::config::environment::Environment;
+use crate::environment::Environment;
 
 /// Where and how output goes.
 #[derive(Debug, Clone)]

@@ -123,7 +123,7 @@ pub enum JwtFlag {
 }
 
 impl JwtFlag {
-    pub fn from_env(env: &crate::config::environment::Environment) -> Self {
+    pub fn from_env(env: &crate::environment::Environment) -> Self {
         let Some(found) = env.label_studio(JWT_FLAG) else { return JwtFlag::Default };
         match parse_bool(&found.value) {
             Some(true) => JwtFlag::On { variable: found.var },

@@ -123,6 +123,7 @@ impl Plan {
 }
 
 /// `TogglePlanner` over rows read now, stamped now, refusing ids that name no organization.
+#[cfg(test)]
 pub fn plan_toggle_checked(orgs: Vec<OrgSettings>, schema: &JwtSchema, toggle: Toggle) -> anyhow::Result<Plan> {
     let mut planner = TogglePlanner::stamped_now(schema, toggle);
     orgs.into_iter().for_each(|org| planner.see(org));

@@ -1,12 +1,9 @@
 //! What the token's text and the database say about one token: the pieces `token
-//! inspect`, `token test`, `doctor` and `migrate-env` share. The checks on what is
-//! already gathered are pure; `gather_db_facts` asks the database through its edge, and
-//! `api::probes` asks the server.
+//! inspect`, `token test`, `doctor` and `migrate-env` share. Pure: `db::token_facts`
+//! reads the database's side (`DbFacts`), and `api::probes` asks the server.
 
 use serde::Serialize;
 
-use crate::api;
-use crate::db::{self, JtiState, OrgScope, UserFacts};
 use crate::settings::{JwtFlag, JwtSettings};
 use crate::token::{self, Inspection, TokenKind};
 
@@ -32,35 +29,28 @@ pub struct DbFacts {
     pub legacy_key_known: Option<bool>,
 }
 
-pub fn gather_db_facts(db: &mut dyn db::Database, inspection: &Inspection) -> anyhow::Result<DbFacts> {
-    let mut facts = DbFacts { database: db.target().to_string(), ..DbFacts::default() };
-    match inspection.kind {
-        TokenKind::Legacy => {
-            facts.owner = db.legacy_key_owner(&inspection.token)?;
-            facts.legacy_key_known = Some(facts.owner.is_some());
-        }
-        TokenKind::Pat | TokenKind::Access | TokenKind::TruncatedPat => {
-            let claims = inspection.claims.clone().unwrap_or_default();
-            if let Some(id) = claims.user_id.as_deref().and_then(|u| u.parse().ok()) {
-                facts.owner = db.user_by_id(id)?;
-            }
-            if let Some(jti) = claims.jti.as_deref() {
-                facts.jti = Some(db.jti_state(jti)?);
-            }
-        }
-        TokenKind::Unknown => {}
-    }
-    if let Some(org_id) = facts.owner.as_ref().and_then(|o| o.active_organization_id) {
-        let defaults = db.jwt_schema().model_defaults();
-        if let Some(org) = db.read_scope(&OrgScope::ids(vec![org_id]))?.into_iter().next() {
-            facts.organization = Some(OrgEffective {
-                id: org.id,
-                has_settings_row: org.row.is_some(),
-                settings: org.effective(defaults),
-            });
-        }
-    }
-    Ok(facts)
+/// A user as token checks need them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserFacts {
+    pub id: i64,
+    pub email: String,
+    pub is_active: bool,
+    /// The organization Label Studio consults for this user's tokens.
+    pub active_organization_id: Option<i64>,
+}
+
+/// A PAT's `jti` in `token_blacklist_outstandingtoken` / `_blacklistedtoken`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum JtiState {
+    Outstanding {
+        user_id: Option<i64>,
+    },
+    Blacklisted {
+        user_id: Option<i64>,
+    },
+    /// Not issued by this database's Label Studio (another instance, or a forged token).
+    Unknown,
 }
 
 /// Whether the token's signature verifies with the SECRET_KEY lsauth found.
@@ -241,7 +231,7 @@ pub fn inspect_problems(i: &Inspection, sig: &SignatureCheck, facts: Option<&DbF
 /// is the container; beside a backend that runs on Label Studio's own host it is right.
 pub fn url_warnings(base: &url::Url, in_container: bool) -> Vec<String> {
     let mut w = Vec::new();
-    if base.scheme() == "http" && !api::is_loopback(base) {
+    if base.scheme() == "http" && !crate::token::clients::is_loopback(base) {
         w.push(format!("plain http to {}: tokens travel unencrypted", base.host_str().unwrap_or("?")));
     }
     if in_container && matches!(base.host_str(), Some("localhost" | "127.0.0.1")) {

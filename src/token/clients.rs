@@ -103,14 +103,6 @@ pub struct Integration {
     pub from: String,
 }
 
-/// The integration reading `env_file`: an ML backend when its variables or neighbours
-/// say so (the current generation: the one a backend installed today is), else unknown.
-pub fn integration_of(env_file: &std::path::Path, doc: &EnvDocument) -> Option<Integration> {
-    let mut markers = ml_backend_markers(doc);
-    markers.extend(crate::config::sources::ml_backend_neighbors(env_file));
-    (!markers.is_empty()).then(|| Integration { client: ClientId::MlBackend, from: markers.join(", ") })
-}
-
 /// How one kind of client fares with the key, measured against the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClientResult {
@@ -171,6 +163,8 @@ pub struct TaskUrls {
     pub file_urls: usize,
     /// Netlocs other than LABEL_STUDIO_URL's, with how many URLs use each, most first.
     pub other_hosts: Vec<(String, usize)>,
+    /// URLs on further other hosts, past the ones listed.
+    pub unlisted: usize,
 }
 
 /// What doctor keeps of a project's task data, read one task at a time: the netlocs of
@@ -179,17 +173,25 @@ pub struct TaskUrls {
 /// are kept (the rest are counted), so a project of 1,000 tasks of 2 MB each is a few KiB.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileUrlSample {
+    /// LABEL_STUDIO_URL's netloc: its URLs are counted, never kept as another host.
+    ours: String,
     pub tasks: usize,
     pub file_urls: usize,
-    /// Each netloc with its count, in the order first seen.
+    /// Each other netloc with its count, in the order first seen.
     pub hosts: Vec<(String, usize)>,
-    /// File URLs whose netloc was not kept (past `MAX_HOSTS`).
+    /// File URLs on other hosts whose netloc was not kept (past `MAX_HOSTS`).
     pub uncounted: usize,
 }
 
 impl FileUrlSample {
     pub const MAX_HOSTS: usize = 100;
     pub const MAX_NETLOC: usize = 1024;
+
+    /// A sample compared with `label_studio_url` (the backend's LABEL_STUDIO_URL).
+    pub fn for_url(label_studio_url: &str) -> Self {
+        let ours = netloc(label_studio_url.trim()).unwrap_or_default().to_string();
+        FileUrlSample { ours, ..FileUrlSample::default() }
+    }
 
     /// One task's data (JSON text).
     pub fn add(&mut self, data: &str) {
@@ -214,6 +216,9 @@ impl FileUrlSample {
             return;
         }
         self.file_urls += 1;
+        if host == self.ours {
+            return;
+        }
         if let Some((_, n)) = self.hosts.iter_mut().find(|(h, _)| h == host) {
             *n += 1;
         } else if self.hosts.len() < Self::MAX_HOSTS && host.len() <= Self::MAX_NETLOC {
@@ -224,22 +229,28 @@ impl FileUrlSample {
     }
 }
 
-pub fn task_urls(sample: &FileUrlSample, label_studio_url: &str) -> TaskUrls {
-    let ours = netloc(label_studio_url.trim()).unwrap_or_default();
-    let mut other_hosts: Vec<(String, usize)> = sample.hosts.iter().filter(|(h, _)| h != ours).cloned().collect();
-    if sample.uncounted > 0 {
-        other_hosts.push(("(other hosts, not listed)".to_string(), sample.uncounted));
-    }
+pub fn task_urls(sample: &FileUrlSample) -> TaskUrls {
+    let mut other_hosts = sample.hosts.clone();
     other_hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    TaskUrls { tasks: sample.tasks, file_urls: sample.file_urls, other_hosts }
+    TaskUrls { tasks: sample.tasks, file_urls: sample.file_urls, other_hosts, unlisted: sample.uncounted }
 }
 
 /// `task_urls` on task data given whole (tests).
 #[cfg(test)]
 fn task_urls_of(task_data: &[String], label_studio_url: &str) -> TaskUrls {
-    let mut sample = FileUrlSample::default();
+    let mut sample = FileUrlSample::for_url(label_studio_url);
     task_data.iter().for_each(|d| sample.add(d));
-    task_urls(&sample, label_studio_url)
+    task_urls(&sample)
+}
+
+/// Whether a host is this machine (plain http there is no exposure).
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// Whether an ML backend URL points at a loopback or private address, or at a one-label
@@ -263,7 +274,8 @@ mod tests {
     /// (counting the rest), and no task's data once it is read.
     #[test]
     fn the_task_url_sample_is_bounded() {
-        let mut sample = FileUrlSample::default();
+        // LABEL_STUDIO_URL's own host first seen last: still never another host.
+        let mut sample = FileUrlSample::for_url("http://ours.example");
         for i in 0..(FileUrlSample::MAX_HOSTS + 50) {
             sample.add(&format!(
                 r#"{{"image": "http://h{i}.example/data/upload/1/a.png", "text": "{}"}}"#,
@@ -271,13 +283,28 @@ mod tests {
             ));
         }
         sample.add(&format!(r#"{{"image": "http://{}/data/x.png"}}"#, "l".repeat(FileUrlSample::MAX_NETLOC + 1)));
-        assert_eq!(sample.tasks, FileUrlSample::MAX_HOSTS + 51);
-        assert_eq!(sample.file_urls, FileUrlSample::MAX_HOSTS + 51);
+        sample.add(r#"{"image": "http://ours.example/data/upload/1/a.png"}"#);
+        assert_eq!(sample.tasks, FileUrlSample::MAX_HOSTS + 52);
+        assert_eq!(sample.file_urls, FileUrlSample::MAX_HOSTS + 52);
         assert_eq!(sample.hosts.len(), FileUrlSample::MAX_HOSTS);
         assert_eq!(sample.uncounted, 51);
-        let found = task_urls(&sample, "http://h0.example");
-        assert_eq!(found.other_hosts[0], ("(other hosts, not listed)".to_string(), 51));
+        let found = task_urls(&sample);
         assert_eq!(found.other_hosts.len(), FileUrlSample::MAX_HOSTS);
+        assert!(found.other_hosts.iter().all(|(h, _)| h.starts_with('h')), "only real hosts are listed");
+        assert_eq!(found.unlisted, 51);
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for (u, lo) in [
+            ("http://localhost:8080", true),
+            ("http://127.0.0.1", true),
+            ("http://[::1]/", true),
+            ("http://ls.internal", false),
+            ("http://10.0.0.5", false),
+        ] {
+            assert_eq!(is_loopback(&url::Url::parse(u).unwrap()), lo, "{u}");
+        }
     }
 
     #[test]

@@ -301,6 +301,7 @@ fn json_prints_one_document_on_every_exit() {
         (vec!["--db", "/nonexistent/label_studio.sqlite3", "orgs", "--json"], 2),
         (vec!["--db", &db, "disable-legacy", "--all", "--json"], 1),
         (vec!["orgs", "--json", "--no-such-flag"], 2),
+        (vec!["--json"], 2),
         (vec!["--db", &db, "enable-pat", "--all", "--json", "--yes", "--backup-dir", "/proc/self"], 2),
     ];
     for (args, code) in cases {
@@ -384,10 +385,12 @@ fn a_password_in_a_url_is_never_shown() {
         let run = lsauth(&args).run();
         assert!(run.all_output().contains("127.0.0.1:9"), "{args:?}: {}", run.all_output());
     }
-    let db = format!("sqlite://u:{password}@/srv/ls.sqlite3");
-    let run = lsauth(["--db", &db, "orgs", "--json"]).run();
-    run.expect_code(2);
-    assert!(run.json()["error"].as_str().unwrap().contains("takes no user or password"), "{}", run.stdout);
+    for db in [format!("sqlite://u:{password}@/srv/ls.sqlite3"), format!("sqlite://u:{password}/x@y@/srv/ls.sqlite3")] {
+        let run = lsauth(["--db", &db, "orgs", "--json"]).run();
+        run.expect_code(2);
+        assert!(run.json()["error"].as_str().unwrap().contains("takes no user or password"), "{}", run.stdout);
+        assert!(!run.all_output().contains("x@y"), "{}", run.all_output());
+    }
 }
 
 /// An ML backend's .env reached through a symlink (`deploy/.env -> ../backend/.env`) is

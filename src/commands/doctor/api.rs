@@ -4,7 +4,6 @@
 
 use super::inputs::{ApiInputs, Inputs, JwtSettingsRead};
 use super::tokens;
-use crate::api;
 use crate::config::sources;
 use crate::outcome::checks::{Checks, Section};
 use crate::text::paste;
@@ -72,11 +71,13 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
     let env_file = inputs.sources.env_doc.as_ref().map(|(p, _)| p.as_path());
     let in_container = env_file.is_some_and(|f| !sources::container_files(f).is_empty());
     for warning in crate::token::check::url_warnings(base, in_container) {
-        checks.warn("api.transport", sec, warning).fix(if base.scheme() == "http" && !api::is_loopback(base) {
-            "use https:// for Label Studio behind a TLS proxy".to_string()
-        } else {
-            "use the host name the container can reach (e.g. host.docker.internal or the service name)".to_string()
-        });
+        checks.warn("api.transport", sec, warning).fix(
+            if base.scheme() == "http" && !crate::token::clients::is_loopback(base) {
+                "use https:// for Label Studio behind a TLS proxy".to_string()
+            } else {
+                "use the host name the container can reach (e.g. host.docker.internal or the service name)".to_string()
+            },
+        );
     }
     tokens::live_check(checks, inputs, answers);
     tokens::client_check(checks, inputs, answers);

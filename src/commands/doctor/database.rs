@@ -189,7 +189,7 @@ mod tests {
     fn the_variable_set_does_not_fix_existing_organizations() {
         let mut i = inputs();
         i.database = open_database(&["0001_initial", "0002_alter_jwtsettings_defaults"], &[(1, Some(false), 2)]);
-        i.enable_legacy_env = Some(crate::config::environment::Found {
+        i.enable_legacy_env = Some(crate::environment::Found {
             var: "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN".into(),
             value: "true".into(),
         });

@@ -82,8 +82,7 @@ pub fn gather(
 
     let token = sources.token.clone().map(|source| {
         let inspection = token::inspect(&source.value, crate::token::check::now_secs());
-        let facts =
-            handle.as_deref_mut().map(|db| crate::token::check::gather_db_facts(db, &inspection).map_err(&failed));
+        let facts = handle.as_deref_mut().map(|db| crate::db::token_facts(db, &inspection).map_err(&failed));
         TokenInputs { source, inspection, facts }
     });
     if let Some(t) = &token {
@@ -193,7 +192,7 @@ fn read_project(
             read.roles.push(role_key(db, user)?);
         }
         read.ml_backends = Some(db.ml_backends(id)?);
-        let mut sample = crate::token::clients::FileUrlSample::default();
+        let mut sample = crate::token::clients::FileUrlSample::for_url(read.label_studio_url.as_deref().unwrap_or(""));
         db.each_task_data(id, &mut |data| sample.add(data))?;
         read.task_urls = Some(sample);
         anyhow::Ok(())

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use crate::commands::DbChoice;
 use crate::config::envfile::EnvDocument;
-use crate::config::environment::Found;
 use crate::config::sources::TokenSource;
 use crate::db;
+use crate::environment::Found;
 use crate::settings::ApiSettings;
 use crate::settings::{JwtFlag, JwtSchema, OrgStatus};
 use crate::token::check::DbFacts;

@@ -285,7 +285,7 @@ fn task_urls_check(checks: &mut Checks, sample: &crate::token::clients::FileUrlS
             .fix("give --env-file with the ML backend's .env (or --url) to compare them");
         return;
     };
-    let found = crate::token::clients::task_urls(sample, ours);
+    let found = crate::token::clients::task_urls(sample);
     let tasks = count_s(found.tasks, "task");
     // The hosts come from task data: shown escaped.
     // Userinfo in a netloc (from the .env's URL or the task data) is masked, never shown.
@@ -319,8 +319,9 @@ fn task_urls_check(checks: &mut Checks, sample: &crate::token::clients::FileUrlS
         .detail({
             let mut listed: Vec<String> =
                 other_hosts.iter().take(LISTED).map(|(h, n)| format!("{h}: {}", count_s(*n, "URL"))).collect();
-            if other_hosts.len() > LISTED {
-                listed.push(format!("… and {} more", count(other_hosts.len() - LISTED, "host", "hosts")));
+            let more_hosts = other_hosts.iter().skip(LISTED).map(|(_, n)| n).sum::<usize>() + found.unlisted;
+            if more_hosts > 0 {
+                listed.push(format!("… and {} on further hosts", count_s(more_hosts, "URL")));
             }
             listed.join("\n")
         })
@@ -420,7 +421,7 @@ mod tests {
 
     #[test]
     fn task_urls_on_another_host_name_it_and_the_fix() {
-        let mut sample = crate::token::clients::FileUrlSample::default();
+        let mut sample = crate::token::clients::FileUrlSample::for_url("http://127.0.0.1:8080");
         sample.add(r#"{"image": "http://localhost:8080/data/upload/1/a.png"}"#);
         let mut checks = Checks::default();
         task_urls_check(&mut checks, &sample, Some("http://127.0.0.1:8080"));

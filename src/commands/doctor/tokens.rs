@@ -205,7 +205,7 @@ pub fn client_check(checks: &mut Checks, inputs: &Inputs, answers: &ApiAnswers) 
         })
         .collect();
     let variable = sources.token.as_ref().and_then(|t| t.variable.as_deref());
-    let integration = sources.env_doc.as_ref().and_then(|(p, d)| crate::token::clients::integration_of(p, d));
+    let integration = sources.env_doc.as_ref().and_then(|(p, d)| crate::config::sources::integration_of(p, d));
     let failing: Vec<&str> = clients.iter().filter(|c| !c.ok).map(|c| c.id.as_str()).collect();
     let this = integration.as_ref().and_then(|i| clients.iter().find(|c| c.id == i.client).map(|c| (i, c)));
     match this {
