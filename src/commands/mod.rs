@@ -211,7 +211,7 @@ impl Ctx {
         let explicit = self.db_given_explicitly();
         let named_by_label_studio =
             ["DJANGO_DB", "DATABASE_NAME", "BASE_DATA_DIR"].iter().any(|v| self.env.label_studio(v).is_some());
-        let located = match db::locate(self.global.db.as_deref(), &self.env) {
+        let located = match crate::config::label_studio::locate(self.global.db.as_deref(), &self.env) {
             Ok(l) => l,
             Err(e) if explicit => return Err(e),
             Err(e) => return Ok(DbChoice::Absent { reason: format!("{e:#}"), named_by_label_studio }),
@@ -227,7 +227,7 @@ impl Ctx {
     }
 
     /// Whether the user named a database (`--db`, or a non-empty `LSAUTH_DB`, which is
-    /// exactly what `db::locate` honours).
+    /// exactly what `config::label_studio::locate` honours).
     pub fn db_given_explicitly(&self) -> bool {
         self.global.db.is_some() || self.env.get("LSAUTH_DB").is_some_and(|s| !s.is_empty())
     }
@@ -258,7 +258,7 @@ impl Ctx {
     }
 
     fn open_db_with(&self, access: Access, before_jwt: bool) -> anyhow::Result<(Box<dyn Database>, Located)> {
-        let located = db::locate(self.global.db.as_deref(), &self.env)?;
+        let located = crate::config::label_studio::locate(self.global.db.as_deref(), &self.env)?;
         self.out.verbose(format!("database: {} (from {})", located.target, located.source));
         let db = db::open(&located.target, OpenOptions { access, lock_timeout: self.lock_timeout, before_jwt })?;
         if let Some(transport) = db.transport() {

@@ -4,9 +4,20 @@
 
 use std::path::PathBuf;
 
-use crate::db::{DbTarget, Located, PgHost, PgTarget, SslMode, DEFAULT_CONNECT_TIMEOUT};
+use crate::db::{parse_spec, DbTarget, Located, PgHost, PgTarget, SslMode, DEFAULT_CONNECT_TIMEOUT};
 use crate::environment::Environment;
 use crate::exit::bad_input;
+
+/// Pick the database: the flag, then `LSAUTH_DB`, then Label Studio's environment.
+pub fn locate(flag: Option<&str>, env: &Environment) -> anyhow::Result<Located> {
+    if let Some(spec) = flag {
+        return Ok(Located { target: parse_spec(spec, env)?, source: "--db".into() });
+    }
+    if let Some(spec) = env.get("LSAUTH_DB").filter(|s| !s.is_empty()) {
+        return Ok(Located { target: parse_spec(spec, env)?, source: "LSAUTH_DB".into() });
+    }
+    database(env)
+}
 
 /// The database Label Studio itself would open with this environment.
 pub fn database(env: &Environment) -> anyhow::Result<Located> {

@@ -24,7 +24,7 @@ use crate::settings::DbIdentity;
 use crate::settings::{Decide, OrgSettings, RowChange, StoredRow};
 use crate::settings::{JwtSchema, OrgRecord};
 
-pub use target::{locate, DbTarget, Located, PgHost, PgTarget, SslMode, DEFAULT_CONNECT_TIMEOUT};
+pub use target::{parse_spec, DbTarget, Located, PgHost, PgTarget, SslMode, DEFAULT_CONNECT_TIMEOUT};
 
 /// How the database will be used: inspection never takes a write lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::libpq::{default_root_cert, libpq_tls_env, pgpass_lookup};
-use crate::config::label_studio;
 use crate::environment::Environment;
 use crate::exit::{bad_input, bad_input_from};
 
@@ -135,17 +134,6 @@ pub struct Located {
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Pick the database: the flag, then `LSAUTH_DB`, then Label Studio's environment.
-pub fn locate(flag: Option<&str>, env: &Environment) -> anyhow::Result<Located> {
-    if let Some(spec) = flag {
-        return Ok(Located { target: parse_spec(spec, env)?, source: "--db".into() });
-    }
-    if let Some(spec) = env.get("LSAUTH_DB").filter(|s| !s.is_empty()) {
-        return Ok(Located { target: parse_spec(spec, env)?, source: "LSAUTH_DB".into() });
-    }
-    label_studio::database(env)
-}
-
 /// A `--db` value: a SQLite path, `sqlite:///abs/path`, or a `postgres://` URL.
 pub fn parse_spec(spec: &str, env: &Environment) -> anyhow::Result<DbTarget> {
     let spec = spec.trim();
@@ -243,6 +231,7 @@ fn parse_postgres_url(spec: &str, env: &Environment) -> anyhow::Result<PgTarget>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::label_studio::locate;
 
     fn env(pairs: &[(&str, &str)]) -> Environment {
         Environment::from_pairs(pairs.iter().copied())

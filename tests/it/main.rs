@@ -3,6 +3,7 @@
 
 mod harness;
 mod hostile;
+mod layers;
 
 mod demo;
 mod discovery;
