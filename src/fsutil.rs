@@ -500,8 +500,7 @@ pub fn replace_file(
         rewrite_in_place(target, before, bytes, mode)?;
         return Ok(Replaced::InPlace);
     }
-    let untouched = |error| ReplaceError { error, touched: false };
-    replace_atomically(target, bytes, mode).map_err(untouched)?.map_err(|error| ReplaceError { error, touched: true })
+    replace_atomically(target, bytes, mode)
 }
 
 /// A replace that failed: `touched` once the file may no longer be what it was (renamed
@@ -518,10 +517,33 @@ impl From<ReplaceError> for anyhow::Error {
     }
 }
 
-/// The atomic replace: the outer error is from before the rename (nothing touched), the
-/// inner one from after it.
-fn replace_atomically(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> anyhow::Result<anyhow::Result<Replaced>> {
+/// The atomic replace: a temporary file made whole, then renamed over the real one. An
+/// error before the rename left the file untouched; one after it is `touched`.
+fn replace_atomically(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> Result<Replaced, ReplaceError> {
     let dir = target.real.parent().unwrap_or(Path::new("/"));
+    let (tmp, written) =
+        temporary_copy(dir, target, bytes, mode).map_err(|error| ReplaceError { error, touched: false })?;
+    let touched = |error| ReplaceError { error, touched: true };
+    tmp.persist(&target.real)
+        .map_err(|e| e.error)
+        .with_context(|| format!("replacing {}", target.path.display()))
+        .map_err(|error| ReplaceError { error, touched: false })?;
+    sync_dir(dir).map_err(touched)?;
+    if is_same_file(&target.real, written) {
+        Ok(Replaced::Atomically)
+    } else {
+        Err(touched(swapped(&target.real, &target.path)))
+    }
+}
+
+/// The new content in a temporary file beside the real one, with its owner, group and
+/// mode, synced and checked to be still the file at its name: ready to be renamed.
+fn temporary_copy(
+    dir: &Path,
+    target: &ReplaceTarget,
+    bytes: &[u8],
+    mode: u32,
+) -> anyhow::Result<(tempfile::NamedTempFile, (u64, u64))> {
     let mut tmp = tempfile::Builder::new()
         .prefix(&temp_prefix())
         .permissions(Permissions::from_mode(0o600))
@@ -542,14 +564,7 @@ fn replace_atomically(target: &ReplaceTarget, bytes: &[u8], mode: u32) -> anyhow
         let _ = tmp.into_temp_path().keep();
         return Err(swapped(&at, &target.path));
     }
-    tmp.persist(&target.real).map_err(|e| e.error).with_context(|| format!("replacing {}", target.path.display()))?;
-    Ok(sync_dir(dir).and_then(|()| {
-        if is_same_file(&target.real, written) {
-            Ok(Replaced::Atomically)
-        } else {
-            Err(swapped(&target.real, &target.path))
-        }
-    }))
+    Ok((tmp, written))
 }
 
 /// Write the very file that was checked (same device and inode, no symlink followed at

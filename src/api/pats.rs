@@ -60,20 +60,29 @@ pub async fn pat_still_valid(api: &Api, pat: &str) -> Option<bool> {
     }
 }
 
-/// `GET /api/token/`: the caller's PATs as Label Studio lists them (truncated, not
-/// secret), or the status that refused the listing.
-pub async fn list_pats(caller: &Caller<'_>) -> Result<Result<Vec<String>, u16>, NoAnswer> {
+/// What `GET /api/token/` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listed {
+    /// The caller's PATs as Label Studio lists them (truncated, not secret).
+    Pats(Vec<String>),
+    /// The status that refused the listing.
+    Refused(u16),
+}
+
+pub async fn list_pats(caller: &Caller<'_>) -> Result<Listed, NoAnswer> {
     let answer = caller.get("api/token/").await?;
     if answer.status != 200 {
-        return Ok(Err(answer.status));
+        return Ok(Listed::Refused(answer.status));
     }
-    Ok(Ok(answer
-        .json()
-        .and_then(|j| j.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|t| t.as_str().map(String::from).or_else(|| t.get("token")?.as_str().map(String::from)))
-        .collect()))
+    Ok(Listed::Pats(
+        answer
+            .json()
+            .and_then(|j| j.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.as_str().map(String::from).or_else(|| t.get("token")?.as_str().map(String::from)))
+            .collect(),
+    ))
 }
 
 /// `GET /api/jwt/settings` as the caller: `api_tokens_enabled` of its active organization

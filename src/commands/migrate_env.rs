@@ -435,11 +435,16 @@ impl<'a> Migration<'a> {
 
     /// The user's existing PATs, for the plan of --revoke-existing.
     fn list_existing(&mut self, caller: &Caller<'_>) -> anyhow::Result<()> {
-        let listed = caller
+        let listed = match caller
             .api()
             .block_on(crate::api::pats::list_pats(caller))
             .map_err(|no| unreachable_at("listing PATs", &no))?
-            .map_err(|status| problem(format!("listing the user's PATs: Label Studio answered {status}")))?;
+        {
+            crate::api::pats::Listed::Pats(pats) => pats,
+            crate::api::pats::Listed::Refused(status) => {
+                return Err(problem(format!("listing the user's PATs: Label Studio answered {status}")))
+            }
+        };
         self.outcome.would_revoke = listed.iter().map(|t| describe_listed(t)).collect();
         Ok(())
     }
