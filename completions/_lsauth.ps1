@@ -304,7 +304,7 @@ Register-ArgumentCompleter -Native -CommandName 'lsauth' -ScriptBlock {
         }
         'lsauth;pin' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'An organization id (repeatable)')
-            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The active organization of this user (repeatable)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The active organization of this user, the one Label Studio consults for their token (repeatable)')
             [CompletionResult]::new('--backup-dir', '--backup-dir', [CompletionResultType]::ParameterName, 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour and symbols')

@@ -284,7 +284,7 @@ set edit:completion:arg-completer[lsauth] = {|@words|
         }
         &'lsauth;pin'= {
             cand --org 'An organization id (repeatable)'
-            cand --user 'The active organization of this user (repeatable)'
+            cand --user 'The active organization of this user, the one Label Studio consults for their token (repeatable)'
             cand --backup-dir 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]'
             cand --db 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio''s own environment]'
             cand --color 'When to use colour and symbols'

@@ -257,7 +257,7 @@ complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -s v -l ver
 complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -l show-secrets -d 'Print tokens and passwords in full instead of masked'
 complete -c lsauth -n "__fish_lsauth_using_subcommand upgrade-check" -s h -l help -d 'Print help'
 complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l org -d 'An organization id (repeatable)' -r
-complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l user -d 'The active organization of this user (repeatable)' -r
+complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l user -d 'The active organization of this user, the one Label Studio consults for their token (repeatable)' -r
 complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l backup-dir -d 'Where backups are kept [env: LSAUTH_BACKUP_DIR; default: ~/.local/state/lsauth/backups]' -r -f -a "(__fish_complete_directories)"
 complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l db -d 'The Label Studio database: a SQLite path, sqlite:///abs/path, or postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=ca.pem [env: LSAUTH_DB; default: found from Label Studio\'s own environment]' -r -F
 complete -c lsauth -n "__fish_lsauth_using_subcommand pin" -l color -d 'When to use colour and symbols' -r -f -a "auto\t''

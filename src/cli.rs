@@ -197,9 +197,10 @@ lsauth rollback --latest --url https://ls.example.com --login admin@example.com"
 }
 
 /// Which organizations a change applies to (required, unless --via-api, which changes
-/// the signed-in user's active organization).
+/// the signed-in user's active organization; the toggles refuse both together). One
+/// definition for the toggles and pin.
 #[derive(Debug, Args)]
-#[group(id = "selection", multiple = true, conflicts_with = "via_api")]
+#[group(id = "selection", multiple = true)]
 pub struct Selection {
     /// An organization id (repeatable)
     #[arg(long = "org", value_name = "ID")]
@@ -240,27 +241,12 @@ pub struct UpgradeCheckArgs {
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
-    /// An organization id (repeatable)
-    #[arg(long = "org", value_name = "ID")]
-    pub orgs: Vec<i64>,
-
-    /// Every organization
-    #[arg(long, conflicts_with_all = ["orgs", "users"])]
-    pub all: bool,
-
-    /// The active organization of this user (repeatable)
-    #[arg(long = "user", value_name = "EMAIL")]
-    pub users: Vec<String>,
+    /// The organizations, as every database change selects them (a pin has no --via-api).
+    #[command(flatten)]
+    pub selection: Selection,
 
     #[command(flatten)]
     pub change: ChangeArgs,
-}
-
-impl PinArgs {
-    /// The organizations, as every database change selects them (a pin has no --via-api).
-    pub fn selection(&self) -> Selection {
-        Selection { orgs: self.orgs.clone(), all: self.all, users: self.users.clone() }
-    }
 }
 
 #[derive(Debug, Args)]

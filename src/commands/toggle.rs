@@ -100,6 +100,15 @@ impl Change {
 }
 
 pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitStatus> {
+    let s = &args.selection;
+    if args.api.via_api && (s.all || !s.orgs.is_empty() || !s.users.is_empty()) {
+        // Checked here rather than by clap: the selection is shared with pin, which has no
+        // --via-api for a clap group to conflict with.
+        return Err(bad_input(
+            "--via-api changes the signed-in user's active organization: it takes no --org, --all or --user (those \
+             select organizations in the database)",
+        ));
+    }
     if args.api.via_api {
         return run_via_api(ctx, toggle, args);
     }
@@ -111,7 +120,6 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
             toggle.operation()
         )));
     }
-    let s = &args.selection;
     if !s.all && s.orgs.is_empty() && s.users.is_empty() {
         return Err(bad_input(format!(
             "select organizations: --org ID, --all, or --user EMAIL (or, without database access, --via-api: lsauth \
@@ -125,11 +133,11 @@ pub fn run(ctx: &Ctx, toggle: Toggle, args: &ToggleArgs) -> anyhow::Result<ExitS
 /// `lsauth pin`: explicit rows with today's values for the selected organizations without
 /// one, with the plan, prompt, backup and rollback of every change.
 pub fn run_pin(ctx: &Ctx, args: &crate::cli::PinArgs) -> anyhow::Result<ExitStatus> {
-    let s = args.selection();
+    let s = &args.selection;
     if !s.all && s.orgs.is_empty() && s.users.is_empty() {
         return Err(bad_input("select organizations: --org ID, --all, or --user EMAIL"));
     }
-    run_in_database(ctx, Change::Pin, &s, &args.change)
+    run_in_database(ctx, Change::Pin, s, &args.change)
 }
 
 /// A change in the database: plan, prompt, re-plan under the lock, backup, write.
