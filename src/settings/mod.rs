@@ -16,6 +16,9 @@ pub use api::*;
 pub use restore::*;
 pub use rows::*;
 pub use toggle::*;
+// The rules that depend on the release (defaults without a row, which migrations a release
+// has) are the release table's, in `releases`.
+pub use releases::{release_mismatch, CURRENT_DEFAULTS};
 
 use serde::{Deserialize, Serialize};
 
@@ -70,34 +73,6 @@ pub fn release_minor(release: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
-/// Whether the release answering the API and the database's migrations belong together:
-/// 1.22+ ships jwt_auth 0002, 1.17-1.21 only 0001, earlier releases no jwt_auth at all.
-/// `Some(reason)` when they do not (another instance's database, or migrations not run).
-pub fn release_mismatch(release: &str, schema: &JwtSchema) -> Option<String> {
-    let (major, minor) = release_minor(release)?;
-    let has_0002 = schema.has_flipped_defaults();
-    let has_0001 = schema.migrations.iter().any(|m| m.starts_with("0001"));
-    let expects = if (major, minor) >= (1, 22) {
-        "0001 and 0002"
-    } else if (major, minor) >= (1, 17) {
-        "0001 only"
-    } else {
-        "no jwt_auth migration"
-    };
-    let fits = match expects {
-        "0001 and 0002" => has_0002,
-        "0001 only" => has_0001 && !has_0002,
-        _ => !has_0001,
-    };
-    (!fits).then(|| {
-        format!(
-            "the API answers Label Studio {release}, which has {expects}, but the database records {}: lsauth may be \
-             looking at another instance's database, or the migrations did not run",
-            if schema.migrations.is_empty() { "none".to_string() } else { schema.migrations.join(", ") }
-        )
-    })
-}
-
 /// The feature flag that switches the whole JWT/legacy machinery on (on by default in
 /// Label Studio 1.21 to 1.23.2).
 pub const JWT_FLAG: &str = "fflag__feature_develop__prompts__dia_1829_jwt_token_auth";
@@ -146,10 +121,6 @@ pub fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// What Label Studio 1.22+ (jwt_auth 0002) gives an organization without a row.
-pub const CURRENT_DEFAULTS: JwtSettings =
-    JwtSettings { api_tokens_enabled: true, legacy_api_tokens_enabled: false, api_token_ttl_days: DEFAULT_TTL_DAYS };
-
 /// Which `jwt_auth` migrations a database has, which tells the Label Studio generation
 /// and so the model defaults an organization without a row gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,42 +133,6 @@ impl JwtSchema {
     /// Migration 0002 (Label Studio 1.22, 2025-10) flipped the model defaults.
     pub fn has_flipped_defaults(&self) -> bool {
         self.migrations.iter().any(|m| m.starts_with("0002"))
-    }
-
-    /// The defaults when the migrations tell them: `None` for a database whose
-    /// `jwt_auth_jwtsettings` exists but whose `django_migrations` records no `jwt_auth`
-    /// migration (copied or hand-made): which Label Studio reads it is unknown.
-    pub fn known_defaults(&self) -> Option<JwtSettings> {
-        (!self.migrations.is_empty()).then(|| self.model_defaults())
-    }
-
-    /// What `AutoOneToOneField` creates for an organization that has no row (the 0001
-    /// defaults also stand in when no migration is recorded; see `known_defaults`).
-    pub fn model_defaults(&self) -> JwtSettings {
-        if self.has_flipped_defaults() {
-            JwtSettings {
-                api_tokens_enabled: true,
-                legacy_api_tokens_enabled: false,
-                api_token_ttl_days: DEFAULT_TTL_DAYS,
-            }
-        } else {
-            JwtSettings {
-                api_tokens_enabled: false,
-                legacy_api_tokens_enabled: true,
-                api_token_ttl_days: DEFAULT_TTL_DAYS,
-            }
-        }
-    }
-
-    /// The Label Studio versions this migration state belongs to.
-    pub fn version_hint(&self) -> &'static str {
-        if self.has_flipped_defaults() {
-            "Label Studio 1.22 or later (jwt_auth 0002: no row means legacy tokens off, PATs on)"
-        } else if self.migrations.iter().any(|m| m.starts_with("0001")) {
-            "Label Studio 1.17 to 1.21 (jwt_auth 0001 only: no row means legacy tokens on, PATs off)"
-        } else {
-            "jwt_auth_jwtsettings exists but django_migrations records no jwt_auth migration"
-        }
     }
 }
 

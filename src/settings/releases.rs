@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::settings::{JwtSchema, JwtSettings, OrgRecord, DEFAULT_TTL_DAYS};
+use crate::settings::{release_minor, JwtSchema, JwtSettings, OrgRecord, DEFAULT_TTL_DAYS};
 
 /// Which `jwt_auth` migrations a release ships, and so what an organization without a
 /// row gets when Label Studio first touches it.
@@ -31,8 +31,9 @@ impl Generation {
         }
     }
 
-    /// What an organization without a row gets (`None` before 1.17: there are no rows).
-    pub fn defaults(self) -> Option<JwtSettings> {
+    /// What an organization without a row gets (`None` before 1.17: there are no rows):
+    /// the one statement of each generation's defaults, which everything else reads.
+    pub const fn defaults(self) -> Option<JwtSettings> {
         let (api, legacy) = match self {
             Generation::BeforeJwt => return None,
             Generation::Initial => (false, true),
@@ -45,6 +46,26 @@ impl Generation {
         })
     }
 
+    /// The generation of a release (major, minor), read off `KNOWN`: the newest known
+    /// release not after it (before 1.17, none).
+    pub fn of_release(minor: (u32, u32)) -> Generation {
+        KNOWN
+            .iter()
+            .rev()
+            .find(|r| release_minor(r.version).is_some_and(|known| known <= minor))
+            .map(|r| r.generation)
+            .unwrap_or(Generation::BeforeJwt)
+    }
+
+    /// The `jwt_auth` migrations a generation's database records, in words.
+    fn migrations(self) -> &'static str {
+        match self {
+            Generation::BeforeJwt => "no jwt_auth migration",
+            Generation::Initial => "0001 only",
+            Generation::Flipped => "0001 and 0002",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Generation::BeforeJwt => "no jwt_auth app (Label Studio before 1.17)",
@@ -54,6 +75,72 @@ impl Generation {
             }
         }
     }
+}
+
+/// What the newest generation (Label Studio 1.22+, jwt_auth 0002) gives an organization
+/// without a row.
+pub const CURRENT_DEFAULTS: JwtSettings = match Generation::Flipped.defaults() {
+    Some(d) => d,
+    None => panic!("the newest generation has rows"),
+};
+
+impl JwtSchema {
+    /// The generation these migrations say (a settings table without a recorded jwt_auth
+    /// migration reads as 1.17-1.21's, see `known_defaults`).
+    pub fn generation(&self) -> Generation {
+        Generation::of(Some(self))
+    }
+
+    /// The defaults when the migrations tell them: `None` for a database whose
+    /// `jwt_auth_jwtsettings` exists but whose `django_migrations` records no `jwt_auth`
+    /// migration (copied or hand-made): which Label Studio reads it is unknown.
+    pub fn known_defaults(&self) -> Option<JwtSettings> {
+        (!self.migrations.is_empty()).then(|| self.model_defaults())
+    }
+
+    /// What `AutoOneToOneField` creates for an organization that has no row (the 0001
+    /// defaults also stand in when no migration is recorded; see `known_defaults`).
+    pub fn model_defaults(&self) -> JwtSettings {
+        self.generation().defaults().unwrap_or(CURRENT_DEFAULTS)
+    }
+
+    /// The Label Studio versions this migration state belongs to.
+    pub fn version_hint(&self) -> &'static str {
+        match self.generation() {
+            Generation::Flipped => {
+                "Label Studio 1.22 or later (jwt_auth 0002: no row means legacy tokens off, PATs on)"
+            }
+            _ if self.migrations.iter().any(|m| m.starts_with("0001")) => {
+                "Label Studio 1.17 to 1.21 (jwt_auth 0001 only: no row means legacy tokens on, PATs off)"
+            }
+            _ => "jwt_auth_jwtsettings exists but django_migrations records no jwt_auth migration",
+        }
+    }
+
+    /// The generation the recorded migrations belong to, strictly: none recorded is
+    /// before 1.17's.
+    fn recorded_generation(&self) -> Generation {
+        if self.migrations.iter().any(|m| m.starts_with("0001")) {
+            self.generation()
+        } else {
+            Generation::BeforeJwt
+        }
+    }
+}
+
+/// Whether the release answering the API and the database's migrations belong together
+/// (each release's generation, from `KNOWN`, says which migrations it has). `Some(reason)`
+/// when they do not (another instance's database, or migrations not run).
+pub fn release_mismatch(release: &str, schema: &JwtSchema) -> Option<String> {
+    let expected = Generation::of_release(release_minor(release)?);
+    (schema.recorded_generation() != expected).then(|| {
+        format!(
+            "the API answers Label Studio {release}, which has {}, but the database records {}: lsauth may be \
+             looking at another instance's database, or the migrations did not run",
+            expected.migrations(),
+            if schema.migrations.is_empty() { "none".to_string() } else { schema.migrations.join(", ") }
+        )
+    })
 }
 
 /// One release's facts.
@@ -180,6 +267,27 @@ pub fn predict(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The release table is the one rule: a release's generation gives the migrations it
+    /// has and the defaults of an organization without a row, whatever asks.
+    #[test]
+    fn the_release_table_decides_generations_and_defaults() {
+        assert_eq!(Generation::of_release((1, 16)), Generation::BeforeJwt);
+        assert_eq!(Generation::of_release((1, 17)), Generation::Initial);
+        assert_eq!(Generation::of_release((1, 21)), Generation::Initial);
+        assert_eq!(Generation::of_release((1, 22)), Generation::Flipped);
+        assert_eq!(Generation::of_release((1, 30)), Generation::Flipped, "a newer release: the newest known");
+        let flipped = JwtSchema { migrations: vec!["0001_initial".into(), "0002_alter".into()] };
+        let initial = JwtSchema { migrations: vec!["0001_initial".into()] };
+        assert_eq!(Some(flipped.model_defaults()), Generation::Flipped.defaults());
+        assert_eq!(Some(initial.model_defaults()), Generation::Initial.defaults());
+        assert_eq!(Some(CURRENT_DEFAULTS), KNOWN[KNOWN.len() - 1].generation.defaults());
+        for r in KNOWN {
+            let schema = if r.generation == Generation::Flipped { &flipped } else { &initial };
+            assert_eq!(release_mismatch(r.version, schema), None, "{}", r.version);
+        }
+        assert!(release_mismatch("1.16.0", &initial).unwrap().contains("no jwt_auth migration"));
+    }
 
     fn org(id: i64, stored: Option<(bool, bool)>, holders: i64) -> OrgRecord {
         OrgRecord {
