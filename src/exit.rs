@@ -92,13 +92,11 @@ pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
     line
 }
 
-/// The status an error maps to: the first marker in its chain; else 3 for a lock wait that
-/// ran out (the database could not be reached in time, whichever read or write met it);
-/// else 1.
+/// The status an error's markers say: the first in its chain, else 1. A lock wait the
+/// database driver reports is no marker of ours: `db::status_of` adds it.
 pub fn status_of(err: &anyhow::Error) -> ExitStatus {
     match err.chain().find_map(|cause| cause.downcast_ref::<Classified>()) {
         Some(c) => c.status,
-        None if crate::db::is_lock_wait(err) => ExitStatus::Unreachable,
         None => ExitStatus::Problem,
     }
 }

@@ -24,7 +24,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit::{status_of, ExitStatus};
+use crate::db::status_of;
+use crate::exit::ExitStatus;
 
 /// Parse the command line, run the command, map the outcome to an exit code.
 pub fn main_entry() -> ExitCode {

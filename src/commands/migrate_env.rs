@@ -22,8 +22,9 @@ use crate::backup::env as envbackup;
 use crate::cli::{ClientKind, MigrateEnvArgs, MigrateTarget};
 use crate::config::envfile::EnvDocument;
 use crate::config::sources;
+use crate::db::status_of;
 use crate::db::{Access, Database, JtiState, OrgScope};
-use crate::exit::{bad_input, problem, status_of, Classified, ExitStatus};
+use crate::exit::{bad_input, problem, Classified, ExitStatus};
 use crate::fsutil;
 use crate::outcome::migrate::{
     capitalize, summarize, CredentialSource, EnvClient, ExistingPat, FileChange, MigrateOutcome, MigrateResult,

@@ -328,7 +328,7 @@ pub fn suggest_via_api(ctx: &Ctx, err: anyhow::Error, operation: &str) -> anyhow
         .map(|u| crate::text::secrets::shown_url(&u))
         .unwrap_or_else(|| "URL".into());
     crate::exit::Classified::new(
-        crate::exit::status_of(&err),
+        crate::db::status_of(&err),
         format!(
             "{err:#}\nNo database at hand (Docker, Kubernetes)? Change the settings through Label Studio's API as a \
              signed-in user: lsauth {operation} --via-api --url {url} --login EMAIL"

@@ -271,7 +271,7 @@ pub enum UserLookup {
 }
 
 /// A lock wait that ran out: Label Studio (or someone) held the lock too long. Exit 3
-/// (`exit::status_of` knows lock waits), whether a read or a write met it.
+/// (`db::status_of` knows lock waits), whether a read or a write met it.
 #[derive(Debug)]
 pub struct LockTimeout {
     pub location: String,
@@ -317,6 +317,16 @@ pub(crate) fn is_pg_lock_timeout(err: &anyhow::Error) -> bool {
 /// met it, the database could not be reached in time, exit 3.
 pub fn is_lock_wait(err: &anyhow::Error) -> bool {
     err.chain().any(|c| c.is::<LockTimeout>()) || is_sqlite_busy(err) || is_pg_lock_timeout(err)
+}
+
+/// The status an error maps to: its markers' (`exit::status_of`), and 3 for a lock wait
+/// that ran out (the database could not be reached in time, whichever read or write met
+/// it, however it was wrapped). What every caller above the database asks.
+pub fn status_of(err: &anyhow::Error) -> crate::exit::ExitStatus {
+    match crate::exit::status_of(err) {
+        crate::exit::ExitStatus::Problem if is_lock_wait(err) => crate::exit::ExitStatus::Unreachable,
+        status => status,
+    }
 }
 
 /// Open the database and check it is a Label Studio database with JWT settings.
@@ -533,7 +543,7 @@ mod tests {
     /// A lock wait is exit 3 wherever it is met, however it was wrapped on the way up.
     #[test]
     fn lock_waits_are_unreachable_wherever_they_are_met() {
-        use crate::exit::{status_of, ExitStatus};
+        use crate::exit::ExitStatus;
         let busy = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None);
         let read = anyhow::Error::from(busy).context("reading organizations from x.sqlite3");
         assert!(is_lock_wait(&read));

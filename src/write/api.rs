@@ -86,7 +86,7 @@ pub fn write_api_settings(
                 api_undo_command(&id, write.target)
             )))
         }
-        Err(e) if crate::exit::status_of(&e) != ExitStatus::Unreachable => {
+        Err(e) if crate::db::status_of(&e) != ExitStatus::Unreachable => {
             let _ = std::fs::remove_file(&path);
             return Err(e.context("nothing was changed"));
         }
