@@ -18,11 +18,7 @@ fn healthy(fx: &dyn Fixture) -> FakeLs {
     fx.add_member(1, 1, false);
     fx.add_legacy_token(1, ADMIN_KEY);
     fx.set_settings(1, true, true, 73000);
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, true);
-    fake.add_legacy(ADMIN_KEY, 1);
-    fake
+    FakeLs::with_admin(SECRET, ADMIN_KEY, true)
 }
 
 fn env_file(dir: &Path, url: &str, token: &str) -> String {
@@ -435,10 +431,7 @@ fn nothing_to_check_is_bad_input() {
 
 #[test]
 fn api_only_without_a_database() {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, true);
-    fake.add_legacy(ADMIN_KEY, 1);
+    let fake = FakeLs::with_admin(SECRET, ADMIN_KEY, true);
     let dir = tempfile::tempdir().unwrap();
     let env = env_file(dir.path(), &fake.url, ADMIN_KEY);
     // A fresh HOME: no Label Studio data on this "host".

@@ -171,6 +171,16 @@ impl FakeLs {
         FakeLs { url, state }
     }
 
+    /// The server most tests start from: user 1 (admin@acme.test) in organization 1, with
+    /// PATs on, legacy tokens on or off, and the legacy key `key`.
+    pub fn with_admin(secret: &str, key: &str, legacy_on: bool) -> FakeLs {
+        let fake = FakeLs::start(secret);
+        fake.add_user(1, "admin@acme.test", 1);
+        fake.set_org(1, true, legacy_on);
+        fake.add_legacy(key, 1);
+        fake
+    }
+
     pub fn with<R>(&self, f: impl FnOnce(&mut FakeState) -> R) -> R {
         f(&mut self.state.lock().unwrap())
     }

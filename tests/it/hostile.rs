@@ -17,11 +17,7 @@ const OTHER_KEY: &str = "fedcba9876543210fedcba9876543210fedcba98";
 /// The in-process Label Studio with user 1 (admin@acme.test) in organization 1, holding KEY,
 /// legacy tokens on or off there.
 fn server(legacy_on: bool) -> FakeLs {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, legacy_on);
-    fake.add_legacy(KEY, 1);
-    fake
+    FakeLs::with_admin(SECRET, KEY, legacy_on)
 }
 
 fn mkfifo(path: &Path) {

@@ -15,11 +15,8 @@ const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// User 1 (admin, org 1) with KEY; legacy tokens on unless the test turns them off.
 fn server() -> FakeLs {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
+    let fake = FakeLs::with_admin(SECRET, KEY, true);
     fake.add_user(2, "other@acme.test", 1);
-    fake.set_org(1, true, true);
-    fake.add_legacy(KEY, 1);
     fake
 }
 

@@ -11,10 +11,7 @@ const SECRET: &str = "roundtrips-test-secret";
 const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
 
 fn server() -> FakeLs {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, true);
-    fake.add_legacy(KEY, 1);
+    let fake = FakeLs::with_admin(SECRET, KEY, true);
     // Long enough that requests sent together are all held at once.
     fake.with(|s| s.delay = Duration::from_millis(300));
     fake

@@ -15,11 +15,8 @@ const PASSWORD: &str = "Adm1n-Passw0rd-for-tests";
 /// User 1 (admin@acme.test, org 1, password PASSWORD, legacy KEY); org 1 with PATs on
 /// and legacy tokens off, as a fresh 1.23.2.
 fn server() -> FakeLs {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
+    let fake = FakeLs::with_admin(SECRET, KEY, false);
     fake.with(|s| s.users.get_mut(&1).unwrap().password = secret(PASSWORD));
-    fake.set_org(1, true, false);
-    fake.add_legacy(KEY, 1);
     fake
 }
 

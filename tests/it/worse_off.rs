@@ -18,10 +18,7 @@ const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
 /// User 1 in organization 1 (PATs and legacy tokens on) with KEY, and a live PAT of theirs
 /// ("existing"): a mint is a 409 until it is revoked.
 fn server_with_existing_pat() -> FakeLs {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, true);
-    fake.add_legacy(KEY, 1);
+    let fake = FakeLs::with_admin(SECRET, KEY, true);
     fake.with(|s| s.issued.push((1, "existing".into())));
     fake
 }
@@ -347,10 +344,7 @@ fn a_missing_column_is_exit_3_naming_it(fx: &dyn Fixture) {
 /// doctor with a database from before 1.17 and a server: the token is still tested.
 #[test]
 fn doctor_on_a_database_before_1_17_still_tests_the_token() {
-    let fake = FakeLs::start(SECRET);
-    fake.add_user(1, "admin@acme.test", 1);
-    fake.set_org(1, true, true);
-    fake.add_legacy(KEY, 1);
+    let fake = FakeLs::with_admin(SECRET, KEY, true);
     let fx = SqliteFixture::new();
     fx.exec("DROP TABLE jwt_auth_jwtsettings");
     let dir = tempfile::tempdir().unwrap();
