@@ -56,6 +56,25 @@ fn text(out: &Output) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// A work directory for a test in a mount namespace: `app/` (what the test mounts goes
+/// there; the .env is `app/.env`), the .env's text in `source.env`, and the backup directory.
+struct Scene {
+    dir: tempfile::TempDir,
+    app: PathBuf,
+    env: PathBuf,
+    source: PathBuf,
+    backups: PathBuf,
+}
+
+fn scene(fake: &FakeLs) -> Scene {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    let source = dir.path().join("source.env");
+    std::fs::write(&source, env_text(fake)).unwrap();
+    Scene { env: app.join(".env"), backups: dir.path().join("backups"), app, source, dir }
+}
+
 fn migrate_cmd(env: &Path) -> String {
     format!(
         "'{}' migrate-env --env-file '{}' --yes --revoke-existing --json",
@@ -99,13 +118,7 @@ fn a_toggle_with_a_backup_dir_that_takes_no_file_is_exit_2() {
 #[test]
 fn a_full_disk_is_exit_2_before_any_revoke() {
     let fake = server_with_existing_pat();
-    let dir = tempfile::tempdir().unwrap();
-    let app = dir.path().join("app");
-    std::fs::create_dir(&app).unwrap();
-    let env = app.join(".env");
-    let source = dir.path().join("source.env");
-    std::fs::write(&source, env_text(&fake)).unwrap();
-    let backups = dir.path().join("backups");
+    let Scene { dir, app, env, source, backups } = scene(&fake);
     let script = format!(
         "mount -t tmpfs -o size=64k tmpfs '{app}' && cp '{src}' '{env}' && (head -c 1M /dev/zero > '{app}/fill' \
          2>/dev/null; true) && {cmd}; code=$?; cp '{env}' '{dir}/after.env'; exit $code",
@@ -131,13 +144,8 @@ fn a_full_disk_is_exit_2_before_any_revoke() {
 #[test]
 fn a_bind_mounted_env_in_a_read_only_directory_is_exit_2_before_any_revoke() {
     let fake = server_with_existing_pat();
-    let dir = tempfile::tempdir().unwrap();
-    let app = dir.path().join("app");
-    std::fs::create_dir(&app).unwrap();
-    let env = app.join(".env");
-    let source = dir.path().join("source.env");
-    std::fs::write(&source, env_text(&fake)).unwrap();
-    let backups = dir.path().join("backups");
+    // Bound to a name: the directory lives as long as the test.
+    let Scene { dir: _dir, app, env, source, backups } = scene(&fake);
     let script = format!(
         "mount -t tmpfs tmpfs '{app}' && touch '{env}' && mount --bind '{src}' '{env}' && mount -o remount,ro \
          '{app}' && {cmd}",
