@@ -17,12 +17,10 @@ fn readme_demo_command_runs_doctor_and_shows_the_classic_problems() {
     let root = env!("CARGO_MANIFEST_DIR");
     let demo = std::path::Path::new(root).join("demo/label_studio.sqlite3");
     let before = std::fs::read(&demo).expect("demo database is bundled");
-    let mut cmd = lsauth(readme_demo_args()).command();
-    cmd.current_dir(root);
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = lsauth(readme_demo_args()).current_dir(std::path::Path::new(root)).run();
+    let stdout = &out.stdout;
     assert_eq!(readme_demo_args().last().map(String::as_str), Some("doctor"), "the README's first command runs doctor");
-    assert_eq!(out.status.code(), Some(1), "problems found: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.code, 1, "problems found: {stdout}{}", out.stderr);
     assert!(stdout.starts_with("FAIL 1 problem found, 3 warnings"), "the verdict comes first:\n{stdout}");
     for problem in [
         "2 organizations reject the legacy tokens of 4 users",

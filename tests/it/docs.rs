@@ -1,7 +1,8 @@
 //! The examples in docs/*.md run here, so they cannot rot.
 //!
 //! In a ```console block, a line `$ lsauth ...` is a command and the lines after it, up to
-//! the next `$` line, are its expected output (stdout then stderr). `...` alone on a line
+//! the next `$` line, are its expected output (stdout then stderr; in a snapshot, stderr
+//! after a line `[stderr]`, so the two are told apart). `...` alone on a line
 //! matches any number of lines, `[..]` inside a line matches any text, and a last line
 //! `[exit: N]` gives the expected exit status (default 0). Each guide runs in order in a
 //! scratch directory holding a copy of demo/ and `sync-script.env`, next to an in-process
@@ -297,21 +298,25 @@ fn run_guide_with(name: &str, sync_from_db: bool) {
             None => None,
         };
         assert_eq!(argv[0], "lsauth", "{name}:{}: examples run lsauth", ex.line);
-        let mut cmd = lsauth(&argv[1..])
+        let mut run = lsauth(&argv[1..])
             .env("LSAUTH_BACKUP_DIR", "backups")
             .env("LABEL_STUDIO_URL", &fake.url)
             .env("COLUMNS", "200")
-            .command();
-        cmd.current_dir(scratch.path());
-        match &stdin_file {
-            Some(file) => cmd.stdin(std::fs::File::open(scratch.path().join(file)).unwrap()),
-            None => cmd.stdin(std::process::Stdio::null()),
+            .current_dir(scratch.path());
+        if let Some(file) = &stdin_file {
+            run = run.stdin(std::fs::read(scratch.path().join(file)).unwrap());
+        }
+        // Through the harness's Run: the secret check sees every example.
+        let out = run.run();
+        // A snapshot shows stderr apart, after `[stderr]`; a guide shows what a terminal shows.
+        let text = if name.starts_with("snapshots/") && !out.stderr.is_empty() {
+            format!("{}[stderr]\n{}", out.stdout, out.stderr)
+        } else {
+            format!("{}{}", out.stdout, out.stderr)
         };
-        let out = cmd.output().unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let text = text.replace(&fake.url, "http://localhost:8080");
         let actual: Vec<&str> = text.lines().collect();
-        let code = out.status.code().unwrap_or(-1);
+        let code = out.code;
         if blessing {
             if !(code == ex.exit && output_matches(&ex.expected, &actual)) {
                 blessed.push((ex.line, ex.end, actual.iter().map(|l| l.to_string()).collect(), code));

@@ -49,6 +49,8 @@ pub struct Lsauth {
     as_user: Option<String>,
     /// Run `sh` with the args, in this directory (see `pasted`).
     shell_in: Option<PathBuf>,
+    /// The working directory of lsauth itself.
+    cwd: Option<PathBuf>,
 }
 
 pub fn lsauth<I, S>(args: I) -> Lsauth
@@ -65,6 +67,7 @@ where
         stdin: None,
         as_user: None,
         shell_in: None,
+        cwd: None,
     }
 }
 
@@ -98,6 +101,12 @@ impl Lsauth {
         self
     }
 
+    /// Run in `dir` (the guides run in a scratch directory).
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        self.cwd = Some(dir.to_path_buf());
+        self
+    }
+
     /// Run as another (unprivileged) user: how a root test can see a permission error.
     pub fn run_as(mut self, user: &str) -> Self {
         self.as_user = Some(user.to_string());
@@ -120,6 +129,9 @@ impl Lsauth {
             None => Command::new(exe),
         };
         cmd.args(&self.args).env_clear().envs(&self.env);
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
         cmd
     }
 
