@@ -278,9 +278,7 @@ mod restore_tests {
 
     use super::test_row as row;
 
-    fn org(id: i64, r: Option<StoredRow>) -> OrgSettings {
-        OrgSettings { id, title: Some("t".into()), row: r }
-    }
+    use crate::settings::rows::test_org as org;
 
     #[test]
     fn each_row_is_restored_kept_or_in_conflict() {
@@ -332,7 +330,7 @@ mod restore_tests {
         let plan = planner.finish();
         let lines: Vec<_> = plan.lines().map(|l| (l.organization_id, l.title, l.state)).collect();
         use RestoreState::*;
-        assert_eq!(lines, vec![(2, Some("t"), Restore), (3, None, AlreadyRestored), (5, None, Conflict)]);
+        assert_eq!(lines, vec![(2, Some("Org 2"), Restore), (3, None, AlreadyRestored), (5, None, Conflict)]);
         let line5 = plan.lines().last().unwrap();
         assert_eq!((line5.current, line5.written), (&None, &Some(row(5, true, "b"))));
         assert_eq!(plan.to_restore(false), 1);

@@ -121,6 +121,13 @@ pub fn test_row(id: i64, legacy: bool, updated: &str) -> StoredRow {
     }
 }
 
+/// An organization for tests, titled "Org ID", with `row` (the one builder every planner's
+/// tests use).
+#[cfg(test)]
+pub fn test_org(id: i64, row: Option<StoredRow>) -> OrgSettings {
+    OrgSettings { id, title: Some(format!("Org {id}")), row }
+}
+
 #[cfg(test)]
 mod time_tests {
     #[test]

@@ -281,9 +281,7 @@ mod tests {
         }
     }
 
-    fn org(id: i64, r: Option<StoredRow>) -> OrgSettings {
-        OrgSettings { id, title: Some(format!("org {id}")), row: r }
-    }
+    use crate::settings::rows::test_org as org;
 
     const ENABLE_LEGACY: Toggle = Toggle { setting: Setting::LegacyApiTokensEnabled, enable: true };
 

@@ -287,11 +287,7 @@ mod tests {
     const ENABLE_LEGACY: Toggle = Toggle { setting: Setting::LegacyApiTokensEnabled, enable: true };
 
     fn org(id: i64, legacy: bool) -> OrgSettings {
-        OrgSettings {
-            id,
-            title: Some(format!("Org {id}")),
-            row: Some(test_row(id, legacy, "2025-06-01 10:00:00.000000")),
-        }
+        crate::settings::test_org(id, Some(test_row(id, legacy, "2025-06-01 10:00:00.000000")))
     }
 
     /// What the write path does with `confirmed`: hand it the rows read under the lock.
