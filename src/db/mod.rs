@@ -44,11 +44,28 @@ pub struct OpenOptions {
     pub before_jwt: bool,
 }
 
+/// What every opened database knows of itself, whatever its backend: where it is, the
+/// `jwt_auth` migrations and whether the settings table exists, found when opening, and
+/// how long a lock is waited for.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub target: DbTarget,
+    pub schema: JwtSchema,
+    pub settings_table: bool,
+    pub lock_timeout: Duration,
+}
+
 /// A connected Label Studio database.
 pub trait Database {
-    fn target(&self) -> &DbTarget;
+    /// What it knows of itself since it was opened.
+    fn opened(&self) -> &Opened;
+    fn target(&self) -> &DbTarget {
+        &self.opened().target
+    }
     /// The `jwt_auth` migrations found when opening.
-    fn jwt_schema(&self) -> &JwtSchema;
+    fn jwt_schema(&self) -> &JwtSchema {
+        &self.opened().schema
+    }
     /// A sentence on how the connection is secured (PostgreSQL TLS), if it applies.
     fn transport(&self) -> Option<String> {
         None
@@ -57,7 +74,9 @@ pub trait Database {
     fn organizations(&mut self) -> anyhow::Result<Vec<OrgRecord>>;
 
     /// Whether `jwt_auth_jwtsettings` exists (false only when opened with `before_jwt`).
-    fn has_settings_table(&self) -> bool;
+    fn has_settings_table(&self) -> bool {
+        self.opened().settings_table
+    }
 
     /// Which database this is, for backups: kind and absolute path or host:port/db.
     fn identity(&self) -> DbIdentity;

@@ -3,7 +3,6 @@
 //! The `postgres` crate runs its own tokio runtime internally, so this module must never
 //! be called from inside another runtime (see DESIGN.md, "Async boundary").
 
-use std::time::Duration;
 
 use anyhow::Context;
 use postgres::{Client, GenericClient, NoTls};
@@ -15,7 +14,7 @@ use super::sql::{
 use super::target::{PgHost, PgTarget, SslMode};
 use super::{
     batch_changes, check_tables, tls, wanted_tables, CommitOutcomeUnknown, Database, DbTarget, DoctorFacts, JtiState,
-    LockWait, LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup, Visit,
+    LockWait, LockedSettings, OpenOptions, Opened, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup, Visit,
 };
 use crate::exit::{bad_input, unreachable_error};
 use crate::settings::DbIdentity;
@@ -24,11 +23,8 @@ use crate::settings::{OrgSettings, RowChange, StoredRow};
 
 pub struct PgDb {
     client: Client,
-    target: DbTarget,
-    schema: JwtSchema,
+    opened: Opened,
     transport: String,
-    lock_timeout: Duration,
-    settings_table: bool,
 }
 
 /// An integer column whatever its width (Label Studio mixes int4 ids and int8 counts).
@@ -290,26 +286,20 @@ impl PgDb {
             .collect();
         Ok(PgDb {
             client,
-            target: DbTarget::Postgres(target.clone()),
-            schema: JwtSchema { migrations },
+            opened: Opened {
+                target: DbTarget::Postgres(target.clone()),
+                schema: JwtSchema { migrations },
+                lock_timeout: options.lock_timeout,
+                settings_table,
+            },
             transport,
-            lock_timeout: options.lock_timeout,
-            settings_table,
         })
     }
 }
 
 impl Database for PgDb {
-    fn target(&self) -> &DbTarget {
-        &self.target
-    }
-
-    fn jwt_schema(&self) -> &JwtSchema {
-        &self.schema
-    }
-
-    fn has_settings_table(&self) -> bool {
-        self.settings_table
+    fn opened(&self) -> &Opened {
+        &self.opened
     }
 
     fn transport(&self) -> Option<String> {
@@ -317,7 +307,7 @@ impl Database for PgDb {
     }
 
     fn organizations(&mut self) -> anyhow::Result<Vec<OrgRecord>> {
-        let sql = if self.settings_table {
+        let sql = if self.opened.settings_table {
             ORGANIZATIONS_SQL.into()
         } else {
             super::sql::without_settings_table(ORGANIZATIONS_SQL)
@@ -339,11 +329,11 @@ impl Database for PgDb {
             }
         })
         .map_err(not_as_label_studio_writes)
-        .with_context(|| format!("reading organizations from {}", self.target.location()))
+        .with_context(|| format!("reading organizations from {}", self.opened.target.location()))
     }
 
     fn identity(&self) -> DbIdentity {
-        let location = match &self.target {
+        let location = match &self.opened.target {
             DbTarget::Postgres(pg) => format!("{}:{}/{}", pg.host, pg.port, pg.dbname),
             DbTarget::Sqlite { .. } => unreachable!("a PgDb holds a PostgreSQL target"),
         };
@@ -443,11 +433,11 @@ impl Database for PgDb {
     }
 
     fn lock_wait(&self) -> LockWait {
-        LockWait { timeout: self.lock_timeout, ran_out: super::is_pg_lock_timeout }
+        LockWait { timeout: self.opened.lock_timeout, ran_out: super::is_pg_lock_timeout }
     }
 
     fn lock_settings(&mut self) -> anyhow::Result<Box<dyn LockedSettings + '_>> {
-        let location = self.target.location();
+        let location = self.opened.target.location();
         let mut tx = self.client.transaction()?;
         // Blocks other writers of the table (Label Studio creating a missing row, an
         // admin saving settings) until commit, and waits for theirs first, up to

@@ -18,7 +18,7 @@ use super::sql::{
 };
 use super::{
     batch_changes, check_tables, wanted_tables, Access, Database, DbTarget, DoctorFacts, JtiState, LockWait,
-    LockedSettings, OpenOptions, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup, Visit,
+    LockedSettings, OpenOptions, Opened, OrgScope, ProjectFacts, SqlValue, UserFacts, UserLookup, Visit,
 };
 use crate::exit::{bad_input, bad_input_from};
 use crate::settings::DbIdentity;
@@ -27,10 +27,7 @@ use crate::settings::{OrgSettings, RowChange, SharedTimes, StoredRow};
 
 pub struct SqliteDb {
     conn: Connection,
-    target: DbTarget,
-    schema: JwtSchema,
-    lock_timeout: Duration,
-    settings_table: bool,
+    opened: Opened,
 }
 
 /// The rows of a list of organizations, the ids passed as one JSON parameter. SQLite
@@ -311,10 +308,12 @@ impl SqliteDb {
             .with_context(|| format!("reading django_migrations in {shown}"))?;
         Ok(SqliteDb {
             conn,
-            target: DbTarget::Sqlite { path: PathBuf::from(path) },
-            schema: JwtSchema { migrations },
-            lock_timeout: options.lock_timeout,
-            settings_table,
+            opened: Opened {
+                target: DbTarget::Sqlite { path: PathBuf::from(path) },
+                schema: JwtSchema { migrations },
+                lock_timeout: options.lock_timeout,
+                settings_table,
+            },
         })
     }
 }
@@ -355,20 +354,12 @@ fn project_facts(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectFacts> {
 }
 
 impl Database for SqliteDb {
-    fn target(&self) -> &DbTarget {
-        &self.target
-    }
-
-    fn jwt_schema(&self) -> &JwtSchema {
-        &self.schema
-    }
-
-    fn has_settings_table(&self) -> bool {
-        self.settings_table
+    fn opened(&self) -> &Opened {
+        &self.opened
     }
 
     fn organizations(&mut self) -> anyhow::Result<Vec<OrgRecord>> {
-        let sql = if self.settings_table {
+        let sql = if self.opened.settings_table {
             ORGANIZATIONS_SQL.into()
         } else {
             super::sql::without_settings_table(ORGANIZATIONS_SQL)
@@ -396,11 +387,11 @@ impl Database for SqliteDb {
         })?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| not_as_label_studio_writes(e.into()))
-            .with_context(|| format!("reading organizations from {}", self.target.location()))
+            .with_context(|| format!("reading organizations from {}", self.opened.target.location()))
     }
 
     fn identity(&self) -> DbIdentity {
-        let path = match &self.target {
+        let path = match &self.opened.target {
             DbTarget::Sqlite { path } => path.clone(),
             DbTarget::Postgres(_) => unreachable!("a SqliteDb holds a SQLite target"),
         };
@@ -499,7 +490,7 @@ impl Database for SqliteDb {
     }
 
     fn lock_wait(&self) -> LockWait {
-        LockWait { timeout: self.lock_timeout, ran_out: super::is_sqlite_busy }
+        LockWait { timeout: self.opened.lock_timeout, ran_out: super::is_sqlite_busy }
     }
 
     fn lock_settings(&mut self) -> anyhow::Result<Box<dyn LockedSettings + '_>> {
