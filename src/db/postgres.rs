@@ -3,7 +3,6 @@
 //! The `postgres` crate runs its own tokio runtime internally, so this module must never
 //! be called from inside another runtime (see DESIGN.md, "Async boundary").
 
-
 use anyhow::Context;
 use postgres::{Client, GenericClient, NoTls};
 

@@ -187,6 +187,28 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
         checks.skip(ID, sec, format!("no ML backend is connected to project {project_id}"));
         return;
     }
+    let needs = "what each generation downloads task data with: the current backend (label-studio-ml-backend from \
+                 2026-02-12) LABEL_STUDIO_API_KEY of its .env (a legacy key, or a PAT it refreshes there); one from \
+                 before 2026-02-12 that key as it is (a legacy key works, a PAT does not); label-studio-ml 1.0.x the \
+                 project creator's legacy key (project.ml_backend_key); lsauth token test --env-file FILE tests a \
+                 backend's key";
+    let detail = format!("{}\n{needs}", backend_lines(backends).join("\n"));
+    let down: Vec<&db::MlBackendRow> = backends.iter().filter(|b| matches!(b.state.as_str(), "DI" | "ER")).collect();
+    if down.is_empty() {
+        checks
+            .pass(ID, sec, format!("{} connected", count(backends.len(), "ML backend is", "ML backends are")))
+            .detail(detail);
+        return;
+    }
+    checks
+        .warn(ID, sec, format!("{} not connected", count(down.len(), "ML backend is", "ML backends are")))
+        .detail(detail)
+        .fix(down_fix(&down));
+}
+
+/// One line per backend (its id, title, URL, state and stored error), at most LISTED,
+/// then how many more: 2,000 backends are a list no one reads (and megabytes of output).
+fn backend_lines(backends: &[db::MlBackendRow]) -> Vec<String> {
     let state = |s: &str| match s {
         "CO" => "connected",
         "DI" => "disconnected",
@@ -195,8 +217,6 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
         "PR" => "predicting",
         _ => "unknown state",
     };
-    // At most LISTED backends are named, then how many more: 2,000 backends are a list
-    // no one reads (and megabytes of output).
     let mut lines: Vec<String> = backends
         .iter()
         .take(LISTED)
@@ -219,18 +239,11 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
     if backends.len() > LISTED {
         lines.push(format!("… and {} more", count(backends.len() - LISTED, "ML backend", "ML backends")));
     }
-    let needs = "what each generation downloads task data with: the current backend (label-studio-ml-backend from \
-                 2026-02-12) LABEL_STUDIO_API_KEY of its .env (a legacy key, or a PAT it refreshes there); one from \
-                 before 2026-02-12 that key as it is (a legacy key works, a PAT does not); label-studio-ml 1.0.x the \
-                 project creator's legacy key (project.ml_backend_key); lsauth token test --env-file FILE tests a \
-                 backend's key";
-    let down: Vec<&db::MlBackendRow> = backends.iter().filter(|b| matches!(b.state.as_str(), "DI" | "ER")).collect();
-    if down.is_empty() {
-        checks
-            .pass(ID, sec, format!("{} connected", count(backends.len(), "ML backend is", "ML backends are")))
-            .detail(format!("{}\n{needs}", lines.join("\n")));
-        return;
-    }
+    lines
+}
+
+/// The fix for backends that are not connected, from what their rows say.
+fn down_fix(down: &[&db::MlBackendRow]) -> String {
     let no_error = |b: &db::MlBackendRow| b.error_message.as_deref().is_none_or(|e| e.trim().is_empty());
     let reserved = |b: &db::MlBackendRow| crate::token::clients::reserved_address(&b.url);
     // Disconnected with no error: Label Studio has not checked it since it was saved (a
@@ -244,34 +257,32 @@ fn ml_backends_check(checks: &mut Checks, backends: &[db::MlBackendRow], project
         b.error_message.as_deref().is_some_and(|e| e.contains("reserved network address"))
             || (reserved(b) && !(b.state == "DI" && no_error(b)))
     });
-    let check = checks
-        .warn(ID, sec, format!("{} not connected", count(down.len(), "ML backend is", "ML backends are")))
-        .detail(format!("{}\n{needs}", lines.join("\n")));
     if blocked {
-        check.fix(
-            "set ML_BLOCK_LOCAL_IP=false in Label Studio's environment and restart it, then connect the backend \
+        return "set ML_BLOCK_LOCAL_IP=false in Label Studio's environment and restart it, then connect the backend \
              again (Label Studio 1.23.2 refuses backends on loopback or private addresses, which Docker networks are: \
              403 \"URL resolves to a reserved network address\"); with it false the connect can still answer that 403, \
              for the backend's webhook (SSRF_PROTECTION_ENABLED): the backend is saved all the same, Disconnected until \
              Label Studio next asks it for predictions; the webhook, needed only to train on new annotations, also \
-             wants SSRF_PROTECTION_ENABLED=false",
-        );
-    } else if unchecked {
-        let address = if down.iter().any(|b| reserved(b)) {
-            ", and on a loopback or private address (Docker's) that Label Studio 1.23.2 allows only with \
-             ML_BLOCK_LOCAL_IP=false in its environment"
-        } else {
-            ""
-        };
-        check.fix(format!(
-            "ask for predictions (the Data Manager's Retrieve Predictions) or open the backend in the project's Model \
-             settings: Label Studio checks a Disconnected backend again then, and marks it Connected if it answers (a \
-             backend saved by a connect that answered 403 \"reserved network address\" for its webhook starts \
-             Disconnected); if it stays so, check that the backend runs and that Label Studio reaches its URL{address}"
-        ));
-    } else {
-        check.fix("check that the backend runs and that Label Studio reaches its URL, then connect it again (the project's Model settings)");
+             wants SSRF_PROTECTION_ENABLED=false"
+            .into();
     }
+    if !unchecked {
+        return "check that the backend runs and that Label Studio reaches its URL, then connect it again (the \
+                project's Model settings)"
+            .into();
+    }
+    let address = if down.iter().any(|b| reserved(b)) {
+        ", and on a loopback or private address (Docker's) that Label Studio 1.23.2 allows only with \
+         ML_BLOCK_LOCAL_IP=false in its environment"
+    } else {
+        ""
+    };
+    format!(
+        "ask for predictions (the Data Manager's Retrieve Predictions) or open the backend in the project's Model \
+         settings: Label Studio checks a Disconnected backend again then, and marks it Connected if it answers (a \
+         backend saved by a connect that answered 403 \"reserved network address\" for its webhook starts \
+         Disconnected); if it stays so, check that the backend runs and that Label Studio reaches its URL{address}"
+    )
 }
 
 /// project.task_urls: the first tasks' URLs to Label Studio's own files against the
