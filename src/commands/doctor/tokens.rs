@@ -16,10 +16,22 @@ pub fn offline_checks(checks: &mut Checks, inputs: &Inputs) {
     if let Some(Err(error)) = &t.facts {
         checks.fail("token.error", Section::Tokens, "this check could not run").detail(error.clone());
     }
-    let (source, inspection, facts) = (&t.source, &t.inspection, t.facts());
-    let secret = inputs.secret_key.clone();
-    let flag = &inputs.flag;
-    let new_pat = new_pat_command(&inputs.sources, facts);
+    format_check(checks, t);
+    if t.inspection.expired == Some(true) {
+        checks
+            .fail("token.expiry", Section::Tokens, "the token has expired")
+            .fix("create a new PAT (Account & Settings)")
+            .covers("expired");
+    }
+    signature_check(checks, inputs, t);
+    if let Some(f) = t.facts() {
+        database_check(checks, inputs, t, f);
+    }
+}
+
+/// token.format: the kind of key, and what in its value would break a client.
+fn format_check(checks: &mut Checks, t: &super::inputs::TokenInputs) {
+    let (source, inspection) = (&t.source, &t.inspection);
     let sec = Section::Tokens;
     let breaking: Vec<String> =
         inspection.blemishes.iter().filter(|b| b.breaks_clients()).map(|b| b.describe()).collect();
@@ -49,13 +61,14 @@ pub fn offline_checks(checks: &mut Checks, inputs: &Inputs) {
             checks.fail("token.format", sec, kind.describe()).detail(why).fix(fix).covers("format");
         }
     }
-    if inspection.expired == Some(true) {
-        checks
-            .fail("token.expiry", sec, "the token has expired")
-            .fix("create a new PAT (Account & Settings)")
-            .covers("expired");
-    }
-    let signature = crate::token::check::check_signature(inspection, secret);
+}
+
+/// token.signature: whether the SECRET_KEY lsauth found signed the PAT.
+fn signature_check(checks: &mut Checks, inputs: &Inputs, t: &super::inputs::TokenInputs) {
+    let (inspection, facts) = (&t.inspection, t.facts());
+    let sec = Section::Tokens;
+    let new_pat = new_pat_command(&inputs.sources, facts);
+    let signature = crate::token::check::check_signature(inspection, inputs.secret_key.clone());
     let issued_here = matches!(facts.and_then(|f| f.jti.as_ref()), Some(db::JtiState::Outstanding { .. }));
     match signature.state {
         SignatureState::Valid => {
@@ -103,33 +116,42 @@ pub fn offline_checks(checks: &mut Checks, inputs: &Inputs) {
         }
         _ => {}
     }
-    if let Some(f) = facts {
-        let problems = crate::token::check::database_problems(inspection, f, flag);
-        let owner = f.owner.as_ref().map(|o| {
-            format!(
-                "owner {} (active organization {})",
-                crate::text::shown::outside(&o.email),
-                o.active_organization_id.map(|i| i.to_string()).unwrap_or("none".into())
-            )
-        });
-        if problems.is_empty() {
-            checks.pass("token.database", sec, owner.unwrap_or_else(|| "the database knows nothing against it".into()));
-        } else {
-            let summary = problems.iter().map(|p| p.what.as_str()).collect::<Vec<_>>().join("; ");
-            let check = checks.fail("token.database", sec, summary);
-            for cause in problems.iter().filter_map(|p| p.cause.clone()) {
-                check.because(cause);
-            }
-            if problems.iter().any(|p| p.cause.is_none()) {
-                // A problem no other check names keeps this check a cause of its own.
-                check.because("token.database");
-            }
-            if let Some(o) = owner {
-                check.detail(o);
-            }
-            if let Some(fix) = problems.iter().find_map(|p| p.fix.clone()) {
-                check.fix(fix);
-            }
+}
+
+/// token.database: what the database says against the token (its owner, revocation,
+/// the organization's settings).
+fn database_check(
+    checks: &mut Checks,
+    inputs: &Inputs,
+    t: &super::inputs::TokenInputs,
+    f: &crate::token::check::DbFacts,
+) {
+    let (inspection, flag, sec) = (&t.inspection, &inputs.flag, Section::Tokens);
+    let problems = crate::token::check::database_problems(inspection, f, flag);
+    let owner = f.owner.as_ref().map(|o| {
+        format!(
+            "owner {} (active organization {})",
+            crate::text::shown::outside(&o.email),
+            o.active_organization_id.map(|i| i.to_string()).unwrap_or("none".into())
+        )
+    });
+    if problems.is_empty() {
+        checks.pass("token.database", sec, owner.unwrap_or_else(|| "the database knows nothing against it".into()));
+    } else {
+        let summary = problems.iter().map(|p| p.what.as_str()).collect::<Vec<_>>().join("; ");
+        let check = checks.fail("token.database", sec, summary);
+        for cause in problems.iter().filter_map(|p| p.cause.clone()) {
+            check.because(cause);
+        }
+        if problems.iter().any(|p| p.cause.is_none()) {
+            // A problem no other check names keeps this check a cause of its own.
+            check.because("token.database");
+        }
+        if let Some(o) = owner {
+            check.detail(o);
+        }
+        if let Some(fix) = problems.iter().find_map(|p| p.fix.clone()) {
+            check.fix(fix);
         }
     }
 }
