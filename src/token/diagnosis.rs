@@ -206,6 +206,19 @@ pub struct ExplainContext {
 
 /// One line of explanation and the fix, for a cause.
 pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
+    match f.cause {
+        Cause::LegacyDisabled | Cause::ApiTokensDisabled | Cause::JwtFlagOff | Cause::PatInvalidSignature => {
+            settings_explanation(f.cause, ctx)
+        }
+        Cause::NotLabelStudio | Cause::Redirected | Cause::Unreachable | Cause::Unexpected => server_explanation(f),
+        cause => key_explanation(cause, ctx.variable.as_deref().unwrap_or("LABEL_STUDIO_API_KEY")),
+    }
+}
+
+/// A cause in the organization's settings or the server's keys: the fix names the
+/// organization, or the command that changes it (through the API when no database is at
+/// hand), or moving the integration to a PAT.
+fn settings_explanation(cause: Cause, ctx: &ExplainContext) -> (String, String) {
     let org = match ctx.organization_id {
         Some(id) => format!("organization {id}"),
         None => "the token owner's active organization".to_string(),
@@ -217,7 +230,6 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
         }
         (None, None) => "--user OWNER_EMAIL".to_string(),
     };
-    let var = ctx.variable.as_deref().unwrap_or("LABEL_STUDIO_API_KEY");
     // The command that turns a setting on for that organization: through the database,
     // or through the API as a user whose active organization it is.
     let enable = |operation: &str| match &ctx.via_api_url {
@@ -238,22 +250,10 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
     };
     let or_migrate =
         ctx.migrate_env.as_deref().map(|c| format!(" Or move the integration to a PAT: {c}")).unwrap_or_default();
-    // What the server said is shown escaped: it is the server's text, not lsauth's.
-    let location = crate::text::shown::outside(f.location.as_deref().unwrap_or("another URL"));
-    let detail = f.detail.as_deref().map(crate::text::shown::outside);
-    match f.cause {
-        Cause::Ok => ("Label Studio accepts this token.".into(), "nothing to fix".into()),
+    match cause {
         Cause::LegacyDisabled => (
             format!("Legacy tokens are disabled for {org} (jwt_auth_jwtsettings.legacy_api_tokens_enabled is false or the row is missing, which means false since 1.22).{via_api_who}{or_migrate}"),
             enable("enable-legacy"),
-        ),
-        Cause::LegacyUnknown => (
-            "Label Studio knows no legacy token with this value (wrong instance, reset token, or a typo).".into(),
-            "copy the token again from Account & Settings, or print it with: label-studio user --username EMAIL".into(),
-        ),
-        Cause::UserInactive => (
-            "The token's user is inactive or deleted.".into(),
-            "reactivate the user in Label Studio, or use another user's token".into(),
         ),
         Cause::ApiTokensDisabled => (
             format!("The PAT is valid, but Personal Access Tokens are disabled for {org}: the refresh works, the access token is refused.{via_api_who}"),
@@ -273,6 +273,57 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
                 ),
                 None => "create a new PAT on this instance (Account & Settings > Personal Access Token), and persist SECRET_KEY so restarts keep PATs valid".into(),
             },
+        ),
+        _ => unreachable!("explain hands only these causes here"),
+    }
+}
+
+/// A cause in what the server answered (or did not): shown with the server's words, escaped.
+fn server_explanation(f: &Finding) -> (String, String) {
+    // What the server said is shown escaped: it is the server's text, not lsauth's.
+    let location = crate::text::shown::outside(f.location.as_deref().unwrap_or("another URL"));
+    let detail = f.detail.as_deref().map(crate::text::shown::outside);
+    match f.cause {
+        Cause::NotLabelStudio => (
+            format!("The URL does not answer like Label Studio ({}).", detail.as_deref().unwrap_or("no version")),
+            "set LABEL_STUDIO_URL to the Label Studio base URL, including any sub-path (http://host/label-studio)".into(),
+        ),
+        Cause::Redirected => (
+            format!("Label Studio redirected the request to {location}; clients drop the Authorization header across such a redirect and get 401."),
+            format!("set LABEL_STUDIO_URL to the final URL ({location} without its path), e.g. https:// instead of http://"),
+        ),
+        Cause::Unreachable => (
+            {
+                let why = detail.as_deref().unwrap_or("no answer").trim_end_matches('.');
+                let stop = if why.ends_with('?') || why.ends_with(']') { "" } else { "." };
+                format!("Label Studio could not be reached: {why}{stop}")
+            },
+            "check LABEL_STUDIO_URL, that Label Studio runs, and the network between them".into(),
+        ),
+        Cause::Unexpected => (
+            format!(
+                "Label Studio answered {} {}",
+                f.status.map(|s| s.to_string()).unwrap_or_default(),
+                detail.as_deref().unwrap_or("(no detail)")
+            ),
+            format!("run {} for the full picture", crate::text::paste::lsauth("doctor")),
+        ),
+        _ => unreachable!("explain hands only these causes here"),
+    }
+}
+
+/// A cause in the key itself: its kind, its state on the server; `var` is the variable
+/// that holds it.
+fn key_explanation(cause: Cause, var: &str) -> (String, String) {
+    match cause {
+        Cause::Ok => ("Label Studio accepts this token.".into(), "nothing to fix".into()),
+        Cause::LegacyUnknown => (
+            "Label Studio knows no legacy token with this value (wrong instance, reset token, or a typo).".into(),
+            "copy the token again from Account & Settings, or print it with: label-studio user --username EMAIL".into(),
+        ),
+        Cause::UserInactive => (
+            "The token's user is inactive or deleted.".into(),
+            "reactivate the user in Label Studio, or use another user's token".into(),
         ),
         Cause::PatTruncated => (
             "This is a truncated PAT (header.payload without a signature), as the token list and the database show it; it can never authenticate.".into(),
@@ -299,30 +350,7 @@ pub fn explain(f: &Finding, ctx: &ExplainContext) -> (String, String) {
             "This is not a Label Studio token (neither 40 hex characters nor a JWT).".into(),
             format!("set {var} to the legacy token or the PAT exactly as Label Studio shows it"),
         ),
-        Cause::NotLabelStudio => (
-            format!("The URL does not answer like Label Studio ({}).", detail.as_deref().unwrap_or("no version")),
-            "set LABEL_STUDIO_URL to the Label Studio base URL, including any sub-path (http://host/label-studio)".into(),
-        ),
-        Cause::Redirected => (
-            format!("Label Studio redirected the request to {location}; clients drop the Authorization header across such a redirect and get 401."),
-            format!("set LABEL_STUDIO_URL to the final URL ({location} without its path), e.g. https:// instead of http://"),
-        ),
-        Cause::Unreachable => (
-            {
-                let why = detail.as_deref().unwrap_or("no answer").trim_end_matches('.');
-                let stop = if why.ends_with('?') || why.ends_with(']') { "" } else { "." };
-                format!("Label Studio could not be reached: {why}{stop}")
-            },
-            "check LABEL_STUDIO_URL, that Label Studio runs, and the network between them".into(),
-        ),
-        Cause::Unexpected => (
-            format!(
-                "Label Studio answered {} {}",
-                f.status.map(|s| s.to_string()).unwrap_or_default(),
-                detail.as_deref().unwrap_or("(no detail)")
-            ),
-            format!("run {} for the full picture", crate::text::paste::lsauth("doctor")),
-        ),
+        _ => unreachable!("explain hands only these causes here"),
     }
 }
 
