@@ -54,32 +54,7 @@ pub fn gather(
         format!("{e:#}")
     };
 
-    let mut handle = None;
-    let database = match &database_choice {
-        DbChoice::Absent { .. } => DatabaseInputs::NotLocated,
-        DbChoice::Named(l) | DbChoice::Discovered(l) => match open(ctx, l) {
-            // Before 1.17 there is nothing in the database to check; a server to ask can
-            // still say whether the token works.
-            Ok(db) if !db.has_settings_table() => {
-                let error = db::before_jwt_error(&db.target().location());
-                match (&sources.url, &database_choice) {
-                    (Some(_), _) => DatabaseInputs::BeforeJwt { target: db.target().to_string() },
-                    (None, DbChoice::Named(_)) => return Err(error),
-                    (None, _) => DatabaseInputs::Unopened { lock_wait: false, error: failed(error) },
-                }
-            }
-            Ok(mut db) => {
-                let read = read_database(db.as_mut(), &flag, &failed);
-                handle = Some(db);
-                DatabaseInputs::Open(Box::new(read))
-            }
-            // A database the user named that cannot be used is an error; one found is a finding.
-            Err(e) if matches!(database_choice, DbChoice::Named(_)) && status_of(&e) == ExitStatus::BadInput => {
-                return Err(e)
-            }
-            Err(e) => DatabaseInputs::Unopened { lock_wait: db::is_lock_wait(&e), error: failed(e) },
-        },
-    };
+    let (database, mut handle) = open_and_read(ctx, &database_choice, sources.url.is_some(), &flag, &failed)?;
 
     let token = sources.token.clone().map(|source| {
         let inspection = token::inspect(&source.value, crate::token::check::now_secs());
@@ -98,28 +73,9 @@ pub fn gather(
         Some(db) => read_project(db, id, sources.url.as_ref().map(|(u, _)| u.clone()), &failed)
             .unwrap_or_else(|e| ProjectInputs::Unread(failed(e))),
     });
-    let project_keys: Vec<String> = match &project {
-        Some(ProjectInputs::Found(p)) => {
-            let mut keys: Vec<String> =
-                p.roles.iter().filter_map(|role| role.live_test(flag.is_off()).map(String::from)).collect();
-            keys.dedup();
-            keys
-        }
-        _ => Vec::new(),
-    };
-
-    let (api, client) = probe_api(args, &sources, token.as_ref(), &project_keys);
+    let (api, client) = probe_api(args, &sources, token.as_ref(), &project_keys(project.as_ref(), &flag));
     if let (Some(client), Some(ProjectInputs::Found(p))) = (&client, &mut project) {
-        // Answered with the probe: the client keeps those answers and sends nothing again.
-        for role in &mut p.roles {
-            if let Some(key) = role.live_test(flag.is_off()).map(String::from) {
-                role.live = Some(client.block_on(async {
-                    crate::api::answers::whoami_legacy(
-                        &client.get_once("api/current-user/whoami", Auth::Token(&key)).await,
-                    )
-                }));
-            }
-        }
+        answer_roles(client, p, &flag);
     }
     let reachable = matches!(&api, ApiInputs::Probed(a) if a.reachable());
     let jwt_settings = match client {
@@ -144,6 +100,59 @@ pub fn gather(
         project,
     };
     Ok(Gathered { inputs, lock_waited: lock_waited.get() })
+}
+
+/// The database's inputs, and the database itself for the reads that follow (the token's
+/// facts, the project). A database the user named that cannot be used is an error; one
+/// found is a finding.
+fn open_and_read(
+    ctx: &Ctx,
+    choice: &DbChoice,
+    has_url: bool,
+    flag: &JwtFlag,
+    failed: &impl Fn(anyhow::Error) -> String,
+) -> anyhow::Result<(DatabaseInputs, Option<Box<dyn Database>>)> {
+    let (DbChoice::Named(l) | DbChoice::Discovered(l)) = choice else { return Ok((DatabaseInputs::NotLocated, None)) };
+    let named = matches!(choice, DbChoice::Named(_));
+    Ok(match open(ctx, l) {
+        // Before 1.17 there is nothing in the database to check; a server to ask can
+        // still say whether the token works.
+        Ok(db) if !db.has_settings_table() => {
+            let error = db::before_jwt_error(&db.target().location());
+            match (has_url, named) {
+                (true, _) => (DatabaseInputs::BeforeJwt { target: db.target().to_string() }, None),
+                (false, true) => return Err(error),
+                (false, false) => (DatabaseInputs::Unopened { lock_wait: false, error: failed(error) }, None),
+            }
+        }
+        Ok(mut db) => {
+            let read = read_database(db.as_mut(), flag, failed);
+            (DatabaseInputs::Open(Box::new(read)), Some(db))
+        }
+        Err(e) if named && status_of(&e) == ExitStatus::BadInput => return Err(e),
+        Err(e) => (DatabaseInputs::Unopened { lock_wait: db::is_lock_wait(&e), error: failed(e) }, None),
+    })
+}
+
+/// The project's keys the probe tests along with the token (each once).
+fn project_keys(project: Option<&ProjectInputs>, flag: &JwtFlag) -> Vec<String> {
+    let Some(ProjectInputs::Found(p)) = project else { return Vec::new() };
+    let mut keys: Vec<String> =
+        p.roles.iter().filter_map(|role| role.live_test(flag.is_off()).map(String::from)).collect();
+    keys.dedup();
+    keys
+}
+
+/// What the server says of each role's key: answered with the probe, so the client keeps
+/// those answers and sends nothing again.
+fn answer_roles(client: &crate::api::Api, p: &mut ProjectRead, flag: &JwtFlag) {
+    for role in &mut p.roles {
+        if let Some(key) = role.live_test(flag.is_off()).map(String::from) {
+            role.live = Some(client.block_on(async {
+                crate::api::answers::whoami_legacy(&client.get_once("api/current-user/whoami", Auth::Token(&key)).await)
+            }));
+        }
+    }
 }
 
 /// database.connection's open: read-only, waiting at most --lock-timeout.
