@@ -57,8 +57,6 @@ pub fn checks(checks: &mut Checks, inputs: &Inputs) {
 }
 
 fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
-    let sec = Section::Project;
-    let project_id = project.id;
     // Label Studio sends the project creator's legacy key to an ML backend's /setup, in the
     // body: /setup does not authenticate with it (it answers 200 whatever the settings);
     // label-studio-ml 1.0.x backends then download task data with it. Exports with media
@@ -71,73 +69,87 @@ fn role_checks(checks: &mut Checks, inputs: &Inputs, project: &ProjectRead) {
         ),
         ("project.export_key", "exports with media", "the organization's creator"),
     ];
-    let flag_off = inputs.flag.is_off();
     for ((id, feature, who), role) in roles.into_iter().zip(&project.roles) {
-        let mut chain = vec![format!("project {project_id}")];
-        let Some(user) = &role.user else {
-            checks.fail(id, sec, format!("{feature}: {who} is unknown (deleted user)"));
-            continue;
-        };
-        let email = crate::text::shown::outside(&user.email).into_owned();
-        chain.push(format!("{who} {email} (id {})", user.id));
-        let Some(key) = &role.key else {
-            let summary = if id == "project.ml_backend_key" {
-                // Seen on 1.23.2: 500 "User has no auth_token." and /setup is never called.
-                format!(
-                    "{who} {email} has no legacy token: Label Studio cannot connect an ML backend to this project \
-                     (it answers 500 \"User has no auth_token.\" and never calls /setup)"
-                )
-            } else {
-                format!("{feature}: {who} {email} has no legacy token")
-            };
-            checks
-                .fail(id, sec, summary)
-                .detail(chain.join(" → "))
-                .fix(format!("sign in as {email} and create an access token under Account & Settings"));
-            continue;
-        };
-        let shown = crate::text::secrets::shown_token(key, inputs.show_secrets);
-        chain.push(format!("legacy token {shown}"));
-        let Some(active) = user.active_organization_id else {
-            chain.push("no active organization: the token is accepted".into());
-            checks.pass(id, sec, format!("{feature}: {who}'s legacy token is accepted")).detail(chain.join(" → "));
-            continue;
-        };
-        let legacy_on = role.legacy_on;
-        chain.push(format!("active organization {active}: legacy tokens {}", report::on_off(legacy_on)));
-        if !legacy_on && !flag_off {
-            checks
-                .fail(
-                    id,
-                    sec,
-                    if id == "project.ml_backend_key" {
-                        format!(
-                            "{who}'s legacy token is rejected by organization {active}: {} (/setup itself answers \
-                             200: the backend shows Connected)",
-                            v1_downloaders(project.ml_backends.as_deref().unwrap_or_default())
-                        )
-                    } else {
-                        format!("{feature} will get 401: {who}'s legacy token is rejected by organization {active}")
-                    },
-                )
-                .detail(chain.join(" → "))
-                .fix(paste::lsauth(&format!("enable-legacy --org {active}")))
-                .because(format!("legacy_off:{active}"));
-            continue;
-        }
-        if let Some(finding) = &role.live {
-            chain.push(format!("live test: {}", finding.cause.as_str()));
-            if finding.cause != Cause::Ok {
-                let (why, fix) = diagnosis::explain(
-                    finding,
-                    &ExplainContext { organization_id: Some(active), ..ExplainContext::default() },
-                );
-                checks.fail(id, sec, format!("{feature}: {why}")).detail(chain.join(" → ")).fix(fix);
-                continue;
-            }
-        }
-        checks.pass(id, sec, format!("{feature}: {who}'s legacy token works")).detail(chain.join(" → "));
+        role_check(checks, inputs, project, (id, feature, who), role);
     }
+}
+
+/// One role's key (the project creator's for /setup, the organization creator's for
+/// exports): who holds it, whether Label Studio accepts it, and the fix.
+fn role_check(
+    checks: &mut Checks,
+    inputs: &Inputs,
+    project: &ProjectRead,
+    (id, feature, who): (&str, &str, &str),
+    role: &super::inputs::RoleKey,
+) {
+    let sec = Section::Project;
+    let project_id = project.id;
+    let flag_off = inputs.flag.is_off();
+    let mut chain = vec![format!("project {project_id}")];
+    let Some(user) = &role.user else {
+        checks.fail(id, sec, format!("{feature}: {who} is unknown (deleted user)"));
+        return;
+    };
+    let email = crate::text::shown::outside(&user.email).into_owned();
+    chain.push(format!("{who} {email} (id {})", user.id));
+    let Some(key) = &role.key else {
+        let summary = if id == "project.ml_backend_key" {
+            // Seen on 1.23.2: 500 "User has no auth_token." and /setup is never called.
+            format!(
+                "{who} {email} has no legacy token: Label Studio cannot connect an ML backend to this project \
+                 (it answers 500 \"User has no auth_token.\" and never calls /setup)"
+            )
+        } else {
+            format!("{feature}: {who} {email} has no legacy token")
+        };
+        checks
+            .fail(id, sec, summary)
+            .detail(chain.join(" → "))
+            .fix(format!("sign in as {email} and create an access token under Account & Settings"));
+        return;
+    };
+    let shown = crate::text::secrets::shown_token(key, inputs.show_secrets);
+    chain.push(format!("legacy token {shown}"));
+    let Some(active) = user.active_organization_id else {
+        chain.push("no active organization: the token is accepted".into());
+        checks.pass(id, sec, format!("{feature}: {who}'s legacy token is accepted")).detail(chain.join(" → "));
+        return;
+    };
+    let legacy_on = role.legacy_on;
+    chain.push(format!("active organization {active}: legacy tokens {}", report::on_off(legacy_on)));
+    if !legacy_on && !flag_off {
+        checks
+            .fail(
+                id,
+                sec,
+                if id == "project.ml_backend_key" {
+                    format!(
+                        "{who}'s legacy token is rejected by organization {active}: {} (/setup itself answers \
+                         200: the backend shows Connected)",
+                        v1_downloaders(project.ml_backends.as_deref().unwrap_or_default())
+                    )
+                } else {
+                    format!("{feature} will get 401: {who}'s legacy token is rejected by organization {active}")
+                },
+            )
+            .detail(chain.join(" → "))
+            .fix(paste::lsauth(&format!("enable-legacy --org {active}")))
+            .because(format!("legacy_off:{active}"));
+        return;
+    }
+    if let Some(finding) = &role.live {
+        chain.push(format!("live test: {}", finding.cause.as_str()));
+        if finding.cause != Cause::Ok {
+            let (why, fix) = diagnosis::explain(
+                finding,
+                &ExplainContext { organization_id: Some(active), ..ExplainContext::default() },
+            );
+            checks.fail(id, sec, format!("{feature}: {why}")).detail(chain.join(" → ")).fix(fix);
+            return;
+        }
+    }
+    checks.pass(id, sec, format!("{feature}: {who}'s legacy token works")).detail(chain.join(" → "));
 }
 
 /// Who downloads with the project creator's key: label-studio-ml 1.0.x backends, named
