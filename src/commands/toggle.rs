@@ -175,10 +175,7 @@ fn run_in_database(
         let preview = outcome(plan);
         if preview.plan.pin && preview.plan.lines.iter().any(|l| l.before_unknown) {
             report::change::render_toggle(&preview, &ctx.out)?;
-            return Err(crate::exit::problem(
-                "some selected organizations have no row and the database records no jwt_auth migration: lsauth \
-                 cannot tell today's values to pin; nothing was changed",
-            ));
+            return Err(unpinned(0));
         }
         if preview.plan.changed() == 0 || dry_run {
             report::change::render_toggle(&preview, &ctx.out)?;
@@ -210,25 +207,30 @@ fn run_in_database(
         }
     }
     report::change::render_toggle(&result, &ctx.out)?;
-    let unpinned = result.plan.pin && result.plan.lines.iter().any(|l| l.before_unknown);
+    let unpinned_left = result.plan.pin && result.plan.lines.iter().any(|l| l.before_unknown);
     let changed = result.changed;
     super::skip_freeing(result);
-    if unpinned {
-        // Said as it is: the others (if any) were pinned, these were not.
-        return Err(crate::exit::problem(format!(
-            "some selected organizations have no row and the database records no jwt_auth migration: lsauth cannot \
-             tell today's values to pin; {}",
-            if changed > 0 {
-                format!(
-                    "{} pinned",
-                    crate::report::style::count(changed, "other organization was", "other organizations were")
-                )
-            } else {
-                "nothing was changed".into()
-            }
-        )));
+    if unpinned_left {
+        return Err(unpinned(changed));
     }
     Ok(ExitStatus::Ok)
+}
+
+/// A pin that could not tell today's values of organizations without a row: said as it
+/// is, with the others (`pinned` of them) pinned or nothing changed.
+fn unpinned(pinned: usize) -> anyhow::Error {
+    crate::exit::problem(format!(
+        "some selected organizations have no row and the database records no jwt_auth migration: lsauth cannot tell \
+         today's values to pin; {}",
+        if pinned > 0 {
+            format!(
+                "{} pinned",
+                crate::report::style::count(pinned, "other organization was", "other organizations were")
+            )
+        } else {
+            "nothing was changed".into()
+        }
+    ))
 }
 
 /// `--via-api`: the signed-in user's active organization, through `/api/jwt/settings`,
