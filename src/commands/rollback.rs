@@ -247,20 +247,7 @@ fn env_rollback(
         report::change::render_env_backup_list(&env_file.display().to_string(), &backups, &ctx.out)?;
         return Ok(ExitStatus::Ok);
     }
-    let chosen = match &args.which.id {
-        Some(id) => envbackup::load(dir, env_file, id)?,
-        None => envbackup::records_for(dir, env_file)?
-            .pop()
-            .ok_or_else(|| bad_input(format!("no backup of {} in {}", env_file.display(), dir.display())))?,
-    };
-    let saved = crate::fsutil::read_regular_file(chosen.record.backup_file.as_ref(), crate::fsutil::ENV_FILE_LIMIT)
-        .map_err(|e| bad_input_from(format!("backup copy {} is unreadable", chosen.record.backup_file), e))?;
-    if envbackup::sha256(&saved) != chosen.record.before_sha256 {
-        return Err(bad_input(format!(
-            "backup copy {} is corrupt or was edited: its checksum does not match",
-            chosen.record.backup_file
-        )));
-    }
+    let (chosen, saved) = chosen_env_backup(args, dir, env_file)?;
     let current = crate::fsutil::read_regular_file(env_file, crate::fsutil::ENV_FILE_LIMIT)?;
     let current_sha = envbackup::sha256(&current);
     let mut outcome = EnvRollbackOutcome {
@@ -321,6 +308,31 @@ fn env_rollback(
     outcome.pats_left = left.iter().map(|p| left_pat(api.as_ref(), p, args.revoke_minted)).collect();
     report::change::render_env_rollback(&outcome, &ctx.out)?;
     Ok(ExitStatus::Ok)
+}
+
+/// The `.env` backup a rollback restores (the one named, else the newest of the file) and
+/// its copy's bytes, checked against the record (exit 2 when it is gone or was edited).
+fn chosen_env_backup(
+    args: &RollbackArgs,
+    dir: &std::path::Path,
+    env_file: &std::path::Path,
+) -> anyhow::Result<(crate::backup::env::EnvBackup, Vec<u8>)> {
+    use crate::backup::env as envbackup;
+    let chosen = match &args.which.id {
+        Some(id) => envbackup::load(dir, env_file, id)?,
+        None => envbackup::records_for(dir, env_file)?
+            .pop()
+            .ok_or_else(|| bad_input(format!("no backup of {} in {}", env_file.display(), dir.display())))?,
+    };
+    let saved = crate::fsutil::read_regular_file(chosen.record.backup_file.as_ref(), crate::fsutil::ENV_FILE_LIMIT)
+        .map_err(|e| bad_input_from(format!("backup copy {} is unreadable", chosen.record.backup_file), e))?;
+    if envbackup::sha256(&saved) != chosen.record.before_sha256 {
+        return Err(bad_input(format!(
+            "backup copy {} is corrupt or was edited: its checksum does not match",
+            chosen.record.backup_file
+        )));
+    }
+    Ok((chosen, saved))
 }
 
 /// The PATs `current` holds in a token variable that `restored` does not: what a rollback
