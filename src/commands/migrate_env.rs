@@ -75,6 +75,21 @@ fn explained(step: &str, finding: &Finding, ctx: &ExplainContext) -> anyhow::Err
     problem(format!("{step}: {} ({why}) Fix: {fix}.", finding.cause.as_str()))
 }
 
+/// What whoami says of the file's legacy key (`None` for another kind); an unreachable
+/// server is exit 3 now, before anything else is asked.
+fn legacy_check(s: &Setup) -> anyhow::Result<Option<Finding>> {
+    if s.old.kind != TokenKind::Legacy {
+        return Ok(None);
+    }
+    let finding = s.api.block_on(async {
+        crate::api::answers::whoami_legacy(&s.api.get("api/current-user/whoami", Auth::Token(&s.old.token)).await)
+    });
+    if finding.cause == Cause::Unreachable {
+        return Err(explained("checking the current token", &finding, &ExplainContext::default()));
+    }
+    Ok(Some(finding))
+}
+
 /// Refresh the PAT and use the access token: the proof that clients will work.
 async fn verify_pat(api: &Api, pat: &str) -> Result<ApiUser, Finding> {
     let finding = crate::api::probes::refresh_then_whoami(api, pat).await;
@@ -688,24 +703,10 @@ impl<'a> Migration<'a> {
         if let Some(w) = replace.as_ref().and_then(fsutil::ReplaceTarget::exposure_warning) {
             self.outcome.warnings.push(w);
         }
-        if !self.to_password() && s.old.kind == TokenKind::Pat && !self.args.pat_stdin && self.args.login.is_none() {
-            if let Ok(user) = s.api.block_on(verify_pat(&s.api, &s.old.token)) {
-                self.outcome.result = MigrateResult::AlreadyMigrated;
-                self.outcome.new_credential.verified_as(user);
-                return Ok(ExitStatus::Ok);
-            }
+        if self.already_migrated(&s) {
+            return Ok(ExitStatus::Ok);
         }
-
-        let legacy_check: Option<Finding> = (s.old.kind == TokenKind::Legacy).then(|| {
-            s.api.block_on(async {
-                crate::api::answers::whoami_legacy(
-                    &s.api.get("api/current-user/whoami", Auth::Token(&s.old.token)).await,
-                )
-            })
-        });
-        if let Some(f) = legacy_check.as_ref().filter(|f| f.cause == Cause::Unreachable) {
-            return Err(explained("checking the current token", f, &ExplainContext::default()));
-        }
+        let legacy_check = legacy_check(&s)?;
         let wants_write = self.args.enable_pat && !self.args.change.dry_run;
         let mut db_warnings = Vec::new();
         let mut db =
@@ -743,22 +744,7 @@ impl<'a> Migration<'a> {
             self.secrets.push(pat.clone());
         }
         if self.args.change.dry_run {
-            let status = self.dry_run(&s, pat_given.as_deref(), password.as_deref())?;
-            if mints && !self.outcome.would_revoke.is_empty() && !self.args.revoke_existing {
-                // The mint would meet a 409: said now, with the flag, as the real run would.
-                let refused = self.second_pat_refused();
-                self.outcome.warnings.push(format!("the real run would be refused: {refused}"));
-                return Ok(ExitStatus::Problem);
-            }
-            if mints && !self.outcome.would_revoke.is_empty() {
-                let names: Vec<String> =
-                    self.outcome.would_revoke.iter().map(|p| format!("jti {}", p.jti_prefix)).collect();
-                self.outcome.warnings.push(format!(
-                    "if Label Studio refuses a second PAT, the real run revokes {} (--revoke-existing)",
-                    names.join(", ")
-                ));
-            }
-            return Ok(status);
+            return self.dry_run(&s, mints, pat_given.as_deref(), password.as_deref());
         }
         // The rewrite must read back as intended before anything changes on the server
         // (a mint, a revoke): checked here with the value to come, or one of its shape;
@@ -783,17 +769,28 @@ impl<'a> Migration<'a> {
             let db = db.as_mut().expect("checked: a database is open");
             self.enable_pats(db.as_mut(), org)?;
         }
-        let new_value = match how {
-            CredentialSource::Password => String::new(),
-            CredentialSource::PatStdin | CredentialSource::Prompt => pat_given.take().expect("read above"),
-            CredentialSource::MintedWithLegacyToken | CredentialSource::MintedAfterLogin => self.mint(&caller)?,
-            CredentialSource::NotObtained => unreachable!("decided above"),
-        };
-        if !self.to_password() {
-            self.verify_new(&s, &new_value)?;
-        }
+        let new_value = self.obtain(&s, how, &caller, pat_given)?;
 
         self.commit(&s, target, &new_value, password.as_deref())
+    }
+
+    /// The new credential (a PAT given or minted now, verified; nothing for a password,
+    /// which the sign-in verified).
+    fn obtain(
+        &mut self,
+        s: &Setup,
+        how: CredentialSource,
+        caller: &Caller<'_>,
+        pat_given: Option<String>,
+    ) -> anyhow::Result<String> {
+        let new_value = match how {
+            CredentialSource::Password => return Ok(String::new()),
+            CredentialSource::PatStdin | CredentialSource::Prompt => pat_given.expect("read before the change"),
+            CredentialSource::MintedWithLegacyToken | CredentialSource::MintedAfterLogin => self.mint(caller)?,
+            CredentialSource::NotObtained => unreachable!("decided above"),
+        };
+        self.verify_new(s, &new_value)?;
+        Ok(new_value)
     }
 
     /// Every place the rewrite will put a file must take it, with room for it, before
@@ -923,7 +920,15 @@ impl<'a> Migration<'a> {
         Ok(())
     }
 
-    fn dry_run(&mut self, s: &Setup, pat_given: Option<&str>, password: Option<&str>) -> anyhow::Result<ExitStatus> {
+    /// `--dry-run`: the diff with the value to come, and the real run's refusals predicted
+    /// (a second PAT's 409 without --revoke-existing is exit 1, as the real run's would be).
+    fn dry_run(
+        &mut self,
+        s: &Setup,
+        mints: bool,
+        pat_given: Option<&str>,
+        password: Option<&str>,
+    ) -> anyhow::Result<ExitStatus> {
         if let Some(pat) = pat_given {
             self.verify_new(s, pat)?;
         }
@@ -931,7 +936,33 @@ impl<'a> Migration<'a> {
         let new = self.rewritten(s, shown_new, password.unwrap_or("<password>"))?;
         self.outcome.file.diff = self.diff(s, &new);
         self.outcome.result = MigrateResult::DryRun;
+        if mints && !self.outcome.would_revoke.is_empty() && !self.args.revoke_existing {
+            // The mint would meet a 409: said now, with the flag, as the real run would.
+            let refused = self.second_pat_refused();
+            self.outcome.warnings.push(format!("the real run would be refused: {refused}"));
+            return Ok(ExitStatus::Problem);
+        }
+        if mints && !self.outcome.would_revoke.is_empty() {
+            let names: Vec<String> =
+                self.outcome.would_revoke.iter().map(|p| format!("jti {}", p.jti_prefix)).collect();
+            self.outcome.warnings.push(format!(
+                "if Label Studio refuses a second PAT, the real run revokes {} (--revoke-existing)",
+                names.join(", ")
+            ));
+        }
         Ok(ExitStatus::Ok)
+    }
+
+    /// A file that already holds a PAT the server accepts needs no migration (unless a
+    /// credential was given to move to): said, and nothing else is done.
+    fn already_migrated(&mut self, s: &Setup) -> bool {
+        if self.to_password() || s.old.kind != TokenKind::Pat || self.args.pat_stdin || self.args.login.is_some() {
+            return false;
+        }
+        let Ok(user) = s.api.block_on(verify_pat(&s.api, &s.old.token)) else { return false };
+        self.outcome.result = MigrateResult::AlreadyMigrated;
+        self.outcome.new_credential.verified_as(user);
+        true
     }
 
     fn confirm(&mut self, s: &Setup, how: CredentialSource, enable_first: bool) -> anyhow::Result<()> {
