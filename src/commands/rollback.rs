@@ -144,15 +144,7 @@ fn restore_rows(
     dir: &std::path::Path,
     mut chosen: Backup,
 ) -> anyhow::Result<ExitStatus> {
-    // The rows to compare: a few by id; for a large backup (a change of --all) every row,
-    // which SQLite reads in one ordered scan, faster than looking up every id at scale
-    // (docs/performance.md).
-    // Rows the backup does not name are read and ignored.
-    let scope = if chosen.body.rows.len() > READ_ALL_FROM {
-        OrgScope::All
-    } else {
-        OrgScope::ids(chosen.body.rows.iter().map(|r| r.organization_id).collect())
-    };
+    let scope = restore_scope(&chosen);
     let recorded = std::mem::take(&mut chosen.body.rows);
     let mut outcome = RollbackOutcome {
         database: db.identity(),
@@ -218,6 +210,17 @@ fn restore_rows(
     report::change::render_rollback(&outcome, &ctx.out)?;
     super::skip_freeing(outcome);
     Ok(ExitStatus::Ok)
+}
+
+/// The rows to compare: a few by id; for a large backup (a change of --all) every row,
+/// which SQLite reads in one ordered scan, faster than looking up every id at scale
+/// (docs/performance.md). Rows the backup does not name are read and ignored.
+fn restore_scope(chosen: &Backup) -> OrgScope {
+    if chosen.body.rows.len() > READ_ALL_FROM {
+        OrgScope::All
+    } else {
+        OrgScope::ids(chosen.body.rows.iter().map(|r| r.organization_id).collect())
+    }
 }
 
 /// Values worth masking in a diff of .env files: anything named like a credential.
