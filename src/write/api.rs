@@ -109,8 +109,21 @@ pub fn write_api_settings(
             }
         },
     }
+    let read_back = read_back(signed, &write, &mut warnings);
+    let undo = api_undo_command(&backup.id, write.target);
+    Ok(ApiWritten { backup, undo, read_back, warnings })
+}
+
+/// The settings read again after the change: what the server holds now, with a warning
+/// when it is not what was written (someone changed them right after) or cannot be read
+/// (unless the change switched off what the signed-in key needs: then no read can work).
+fn read_back(
+    signed: &crate::api::session::SignedIn,
+    write: &ApiWrite<'_>,
+    warnings: &mut Vec<String>,
+) -> Option<crate::settings::ApiSettings> {
     let switched_off_own = signed.kind.needs().is_some_and(|s| !write.after.get(s));
-    let read_back = match signed.api.block_on(session::read_settings(&caller, &who)) {
+    match signed.api.block_on(crate::api::session::read_settings(&signed.caller(), &signed.who())) {
         Ok(s) if s == write.after => Some(s),
         Ok(s) => {
             warnings.push(format!("read again, the settings are \"{s}\": someone changed them right after lsauth did"));
@@ -123,9 +136,7 @@ pub fn write_api_settings(
             ));
             None
         }
-    };
-    let undo = api_undo_command(&backup.id, write.target);
-    Ok(ApiWritten { backup, undo, read_back, warnings })
+    }
 }
 
 /// The command that undoes a change made through the API. The web login always works,
