@@ -106,13 +106,17 @@ def timed(cmd, env=None, stdin=None, ok_codes=(0,), capture=False):
     would stay in its memory and count in the peak RSS of every child forked after it."""
     start = time.perf_counter()
     out = tempfile.TemporaryFile() if capture else subprocess.DEVNULL
+    # stderr goes to a file: a pipe read only after the run would stall a run that writes
+    # more than the pipe holds.
+    err_file = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                            stdout=out, stderr=subprocess.PIPE, env=env)
+                            stdout=out, stderr=err_file, env=env)
     if stdin:
         proc.stdin.write(stdin.encode()); proc.stdin.close()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    err = proc.stderr.read().decode()
+    err_file.seek(0)
+    err = err_file.read().decode(errors="replace")
     if capture:
         out.seek(0)
         keep = lambda text: "\n".join(l for l in text.splitlines() if "lock held" in l or "Time" in l)

@@ -100,26 +100,35 @@ fn warn_legacy_rejected(
     if rejected.is_empty() {
         return;
     }
-    let ids: Vec<String> = rejected.iter().map(|(id, _)| id.to_string()).collect();
+    // A few are named, with the line that keeps them; many (the undo of an --all) are
+    // counted, and --json lists every id: a warning of 100,000 ids is no warning.
+    const NAMED: usize = 10;
     let named: Vec<String> = rejected
         .iter()
-        .take(10)
+        .take(NAMED)
         .map(|(id, title)| match title {
             Some(t) => format!("{id} {}", crate::text::shown::quoted(t)),
             None => id.to_string(),
         })
         .collect();
-    let more = if rejected.len() > 10 { format!(" and {} more", rejected.len() - 10) } else { String::new() };
+    let more = if rejected.len() > NAMED { format!(" and {} more", rejected.len() - NAMED) } else { String::new() };
+    let keep = if rejected.len() <= NAMED {
+        let orgs: Vec<String> = rejected.iter().map(|(id, _)| format!("--org {id}")).collect();
+        format!("run afterwards: {}", crate::text::paste::lsauth(&format!("enable-legacy {}", orgs.join(" "))))
+    } else {
+        format!(
+            "run {} afterwards with --org for each (the ids are --json's legacy_rejected), or {} if every \
+             organization should accept them",
+            crate::text::paste::lsauth("enable-legacy"),
+            crate::text::paste::lsauth("enable-legacy --all")
+        )
+    };
     ctx.out.note(format!(
         "lsauth: warning: this rollback turns legacy tokens off for {}: {}{more}. On this database ({release}) an \
          organization without a row rejects legacy tokens, so their keys get 401 from then on; to keep them working, \
-         run afterwards: {}",
+         {keep}",
         crate::report::style::count_s(rejected.len(), "organization"),
         named.join(", "),
-        crate::text::paste::lsauth(&format!(
-            "enable-legacy {}",
-            ids.iter().map(|i| format!("--org {i}")).collect::<Vec<_>>().join(" ")
-        ))
     ));
     outcome.legacy_rejected = rejected.into_iter().map(|(id, _)| id).collect();
 }

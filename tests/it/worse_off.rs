@@ -480,3 +480,24 @@ crate::on_both_backends!(
     a_missing_column_is_exit_3_naming_it,
     undoing_a_pin_after_the_upgrade_names_the_legacy_tokens_it_rejects
 );
+
+/// Undoing an `enable-legacy --all` of many organizations on 1.22+ names a few and counts
+/// the rest: the warning stays a line (it was one `--org` per organization: a megabyte at
+/// 100,000), and --json lists every id.
+#[test]
+fn a_rollback_turning_many_legacy_tokens_off_says_so_in_a_line() {
+    let fx = SqliteFixture::new();
+    fx.seed_many(300);
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().display().to_string();
+    lsauth(["--db", &fx.db_arg(), "enable-legacy", "--all", "--yes", "--backup-dir", &b]).run().expect_code(0);
+    let run = lsauth(["--db", &fx.db_arg(), "rollback", "--latest", "--dry-run", "--backup-dir", &b]).run();
+    run.expect_code(0);
+    let warning =
+        run.stderr.lines().find(|l| l.contains("turns legacy tokens off")).unwrap_or_else(|| panic!("{}", run.stderr));
+    assert!(warning.len() < 1000, "{} bytes: {warning}", warning.len());
+    assert!(warning.contains(" more.") && warning.contains("legacy_rejected"), "{warning}");
+    let json = lsauth(["--db", &fx.db_arg(), "rollback", "--latest", "--dry-run", "--json", "--backup-dir", &b]).run();
+    let listed = json.json()["legacy_rejected"].as_array().unwrap().len();
+    assert!(listed > 10, "every id is in --json: {listed}");
+}
