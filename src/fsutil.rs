@@ -110,10 +110,9 @@ pub fn check_room(files: &[NewFile]) -> anyhow::Result<()> {
     let mut by_device: BTreeMap<u64, (PathBuf, Vec<&NewFile>)> = BTreeMap::new();
     for f in files {
         // A directory still to be made goes on its nearest existing parent's file system.
-        let absolute = std::env::current_dir().map(|cwd| cwd.join(&f.on)).unwrap_or_else(|_| f.on.clone());
-        let Some(on) = absolute.ancestors().find(|a| a.exists()) else { continue };
-        let dev = fs::metadata(on).map(|m| m.dev()).unwrap_or(0);
-        by_device.entry(dev).or_insert_with(|| (on.to_path_buf(), Vec::new())).1.push(f);
+        let Some(on) = nearest_existing(&f.on) else { continue };
+        let dev = fs::metadata(&on).map(|m| m.dev()).unwrap_or(0);
+        by_device.entry(dev).or_insert_with(|| (on, Vec::new())).1.push(f);
     }
     for (dir, files) in by_device.values() {
         let Some((block, free)) = free_space(dir) else { continue };
@@ -129,6 +128,13 @@ pub fn check_room(files: &[NewFile]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `path` itself when it exists, else its nearest existing parent (a relative path's
+/// parents are the working directory's): where a directory still to be made would go.
+pub fn nearest_existing(path: &Path) -> Option<PathBuf> {
+    let absolute = std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf());
+    absolute.ancestors().find(|a| a.exists()).map(Path::to_path_buf)
 }
 
 /// (block size, bytes this user may still write) of the file system holding `path`.

@@ -150,11 +150,8 @@ impl Ctx {
         let dir = self.backup_dir(flag)?;
         let why = "lsauth writes the backup there before any change; give a --backup-dir that takes files (nothing \
                    was changed)";
-        // A relative directory's parents are the working directory's.
-        let absolute = std::env::current_dir().map(|cwd| cwd.join(&dir)).unwrap_or_else(|_| dir.clone());
-        match absolute.ancestors().find(|a| a.exists()) {
-            Some(existing) if existing == absolute => crate::fsutil::probe_takes_files(&dir, why)?,
-            Some(parent) if parent.is_dir() => crate::fsutil::probe_takes_files(parent, why)?,
+        match crate::fsutil::nearest_existing(&dir) {
+            Some(parent) if parent.is_dir() => crate::fsutil::probe_takes_files(&parent, why)?,
             Some(blocker) => {
                 return Err(crate::exit::bad_input(format!(
                     "the backup directory {} cannot be made: {} is not a directory; {why}",

@@ -89,13 +89,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
 /// Before the question (and in a dry run): the organizations whose legacy tokens the
 /// restore turns off on this release, as upgrade-check would name them. Undoing a pin
 /// after the upgrade to 1.22+ restores "no row", which there means legacy tokens off.
-fn warn_legacy_rejected(
-    ctx: &Ctx,
-    outcome: &mut RollbackOutcome,
-    force: bool,
-    defaults: crate::settings::JwtSettings,
-    release: &str,
-) {
+fn warn_legacy_rejected(ctx: &Ctx, outcome: &mut RollbackOutcome, force: bool, defaults: crate::settings::JwtSettings) {
     let rejected = outcome.plan.legacy_rejected_after(force, defaults);
     if rejected.is_empty() {
         return;
@@ -124,11 +118,15 @@ fn warn_legacy_rejected(
         )
     };
     ctx.out.note(format!(
-        "lsauth: warning: this rollback turns legacy tokens off for {}: {}{more}. On this database ({release}) an \
-         organization without a row rejects legacy tokens, so their keys get 401 from then on; to keep them working, \
-         {keep}",
+        "lsauth: warning: this rollback turns legacy tokens off for {}: {}{more} (it restores what they held before \
+         the change: legacy tokens off{}), so their keys get 401 from then on; to keep them working, {keep}",
         crate::report::style::count_s(rejected.len(), "organization"),
         named.join(", "),
+        if defaults.legacy_api_tokens_enabled {
+            ""
+        } else {
+            ", or no row, which on this database's release (Label Studio 1.22 or later) means legacy tokens off"
+        },
     ));
     outcome.legacy_rejected = rejected.into_iter().map(|(id, _)| id).collect();
 }
@@ -180,7 +178,7 @@ fn restore_rows(
         if outcome.plan.conflicts() > 0 && !args.force {
             return conflicts_refused(ctx, &outcome);
         }
-        warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, db.jwt_schema().version_hint());
+        warn_legacy_rejected(ctx, &mut outcome, args.force, defaults);
         let to_restore = outcome.plan.to_restore(args.force);
         if to_restore == 0 || args.change.dry_run {
             report::change::render_rollback(&outcome, &ctx.out)?;
@@ -206,7 +204,7 @@ fn restore_rows(
     if let Some(committed) = written? {
         if !shown {
             // With --yes nobody was asked: said once the rows made under the lock are written.
-            warn_legacy_rejected(ctx, &mut outcome, args.force, defaults, db.jwt_schema().version_hint());
+            warn_legacy_rejected(ctx, &mut outcome, args.force, defaults);
         }
         ctx.note_lock_held(&committed);
         outcome.restored = committed.rows;

@@ -496,7 +496,7 @@ fn a_rollback_turning_many_legacy_tokens_off_says_so_in_a_line() {
     let warning =
         run.stderr.lines().find(|l| l.contains("turns legacy tokens off")).unwrap_or_else(|| panic!("{}", run.stderr));
     assert!(warning.len() < 1000, "{} bytes: {warning}", warning.len());
-    assert!(warning.contains(" more.") && warning.contains("legacy_rejected"), "{warning}");
+    assert!(warning.contains(" more ") && warning.contains("legacy_rejected"), "{warning}");
     let json = lsauth(["--db", &fx.db_arg(), "rollback", "--latest", "--dry-run", "--json", "--backup-dir", &b]).run();
     let listed = json.json()["legacy_rejected"].as_array().unwrap().len();
     assert!(listed > 10, "every id is in --json: {listed}");
