@@ -90,24 +90,25 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> anyhow::Result<ExitStatus> {
 /// restore turns off on this release, as upgrade-check would name them. Undoing a pin
 /// after the upgrade to 1.22+ restores "no row", which there means legacy tokens off.
 fn warn_legacy_rejected(ctx: &Ctx, outcome: &mut RollbackOutcome, force: bool, defaults: crate::settings::JwtSettings) {
-    let rejected = outcome.plan.legacy_rejected_after(force, defaults);
+    let rejected: Vec<i64> = outcome.plan.legacy_rejected_after(force, defaults).map(|l| l.organization_id).collect();
     if rejected.is_empty() {
         return;
     }
     // A few are named, with the line that keeps them; many (the undo of an --all) are
     // counted, and --json lists every id: a warning of 100,000 ids is no warning.
     const NAMED: usize = 10;
-    let named: Vec<String> = rejected
-        .iter()
+    let named: Vec<String> = outcome
+        .plan
+        .legacy_rejected_after(force, defaults)
         .take(NAMED)
-        .map(|(id, title)| match title {
-            Some(t) => format!("{id} {}", crate::text::shown::quoted(t)),
-            None => id.to_string(),
+        .map(|l| match l.title {
+            Some(t) => format!("{} {}", l.organization_id, crate::text::shown::quoted(t)),
+            None => l.organization_id.to_string(),
         })
         .collect();
     let more = if rejected.len() > NAMED { format!(" and {} more", rejected.len() - NAMED) } else { String::new() };
     let keep = if rejected.len() <= NAMED {
-        let orgs: Vec<String> = rejected.iter().map(|(id, _)| format!("--org {id}")).collect();
+        let orgs: Vec<String> = rejected.iter().map(|id| format!("--org {id}")).collect();
         format!("run afterwards: {}", crate::text::paste::lsauth(&format!("enable-legacy {}", orgs.join(" "))))
     } else {
         format!(
@@ -128,7 +129,7 @@ fn warn_legacy_rejected(ctx: &Ctx, outcome: &mut RollbackOutcome, force: bool, d
             ", or no row, which on this database's release (Label Studio 1.22 or later) means legacy tokens off"
         },
     ));
-    outcome.legacy_rejected = rejected.into_iter().map(|(id, _)| id).collect();
+    outcome.legacy_rejected = rejected;
 }
 
 /// The refusal of a rollback whose rows were changed since the backup, once the plan

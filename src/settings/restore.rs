@@ -188,14 +188,16 @@ impl RestorePlan {
     /// reject once restored, under `defaults` (what this release applies to an
     /// organization without a row): a pin undone after the upgrade to 1.22+ restores "no
     /// row", which is legacy tokens off there.
-    pub fn legacy_rejected_after(&self, force: bool, defaults: super::JwtSettings) -> Vec<(i64, Option<String>)> {
-        let legacy = |row: &Option<StoredRow>| {
+    /// Borrowed lines, nothing copied: the undo of an --all names 100,000 of them.
+    pub fn legacy_rejected_after(
+        &self,
+        force: bool,
+        defaults: super::JwtSettings,
+    ) -> impl Iterator<Item = RestoreLine<'_>> + '_ {
+        let legacy = move |row: &Option<StoredRow>| {
             super::effective(row.as_ref().map(StoredRow::settings), defaults).legacy_api_tokens_enabled
         };
-        self.lines()
-            .filter(|l| Self::writes(l, force) && legacy(l.current) && !legacy(l.restore_to))
-            .map(|l| (l.organization_id, l.title.map(str::to_string)))
-            .collect()
+        self.lines().filter(move |l| Self::writes(l, force) && legacy(l.current) && !legacy(l.restore_to))
     }
 
     /// A planner for the same backup rows, to plan again from rows read later.
